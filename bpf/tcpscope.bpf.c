@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kernel side of tcpscope: BTF tracepoints (tp_btf) on the TCP state machine,
+ * resets, retransmits, socket errors, SIGPIPE, and (opt-in) send/recv results
+ * and packets at the device. tp_btf needs no tracefs and hands us typed
+ * pointers, so every read below is a CO-RE read.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpscope.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define SIGPIPE 13
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_TIME_WAIT 6
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+#define TCP_NEW_SYN_RECV 12
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct ts_filter filter = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* Failed reserves, per CPU so that counting never contends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_LOST_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* What we remember about a live socket, keyed by cookie. */
+struct sock_info {
+	__u64 state_ts;   /* when the current state was entered, 0 = unknown */
+	__u64 cgroup_id;
+	__u32 tgid;       /* 0 = owner not known yet */
+	__u32 tid;
+	char comm[TS_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+/* Owner of each listening socket by (netns, port), to attribute the
+ * children it accepts before their owner touches them. */
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
+struct owner {
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 tid;
+	char comm[TS_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listen_key);
+	__type(value, struct owner);
+} listeners SEC(".maps");
+
+/* A socket's lock is "owned" while a task holds it through lock_sock():
+ * its own syscalls, and the backlog it processes on release. Packets and
+ * timers that find it owned are deferred to that task. So an event on an
+ * owned socket runs in the owner's process context; one on an unowned
+ * socket runs in softirq, possibly inside an unrelated task's syscall. */
+static __always_inline bool sock_owned_by_user(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+}
+
+static __always_inline bool kind_enabled(__u32 kind)
+{
+	return filter.kind_mask & (1u << kind);
+}
+
+static __always_inline void count_lost(void)
+{
+	__u32 key = TS_LOST_RINGBUF_FULL;
+	__u64 *n = bpf_map_lookup_elem(&lost, &key);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Fill family, ports and addresses from the socket's common part, which
+ * full, request and timewait sockets all share. */
+static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock *sk,
+					 bool full_sock)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* A full socket's skc_num is cleared when it is unhashed, before the
+	 * move to CLOSE is reported; inet_sport survives (tcpstates reads it
+	 * too). Mini-sockets have no inet_sock part, but keep skc_num. */
+	if (full_sock)
+		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	else
+		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = sk_netns(sk);
+	if (e->family == AF_INET) {
+		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->saddr, &s, 4);
+		__builtin_memcpy(e->daddr, &d, 4);
+	} else {
+		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* Tuple from an IPv4/IPv6 + TCP header at skb's network header. With
+ * from_receiver set, the packet's destination is the local side. */
+static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_buff *skb,
+					  bool from_receiver, struct tcphdr *th_out)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u8 version = 0;
+	__u32 l3len = 0, l3hdr = 0;
+	struct tcphdr th;
+
+	if (bpf_probe_read_kernel(&version, 1, head + nh))
+		return -1;
+	version >>= 4;
+	if (version == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP)
+			return -1;
+		e->family = AF_INET;
+		l3hdr = ip.ihl * 4;
+		l3len = bpf_ntohs(ip.tot_len);
+		__builtin_memcpy(from_receiver ? e->daddr : e->saddr, &ip.saddr, 4);
+		__builtin_memcpy(from_receiver ? e->saddr : e->daddr, &ip.daddr, 4);
+	} else if (version == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.nexthdr != IPPROTO_TCP)
+			return -1;
+		e->family = AF_INET6;
+		l3hdr = sizeof(ip6);
+		l3len = sizeof(ip6) + bpf_ntohs(ip6.payload_len);
+		__builtin_memcpy(from_receiver ? e->daddr : e->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(from_receiver ? e->saddr : e->daddr, &ip6.daddr, 16);
+	} else {
+		return -1;
+	}
+	(void)proto;
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + nh + l3hdr))
+		return -1;
+	if (from_receiver) {
+		e->sport = bpf_ntohs(th.dest);
+		e->dport = bpf_ntohs(th.source);
+	} else {
+		e->sport = bpf_ntohs(th.source);
+		e->dport = bpf_ntohs(th.dest);
+	}
+	if (th_out)
+		*th_out = th;
+	/* payload = IP length - IP header - TCP header; GSO packets carry
+	 * their whole super-segment here, which is what the stack sent. */
+	e->c = (__s32)l3len - (__s32)l3hdr - (__s32)th.doff * 4;
+	return 0;
+}
+
+static __always_inline bool addr_matches(const __u8 *a)
+{
+	if (filter.addr_family == AF_INET)
+		return *(__u32 *)a == *(const volatile __u32 *)filter.addr;
+	for (int i = 0; i < 16; i++)
+		if (a[i] != filter.addr[i])
+			return false;
+	return true;
+}
+
+/* Socket-side filters: namespace, ports, addresses. */
+static __always_inline bool tuple_passes(const struct ts_event *e)
+{
+	if (filter.netns) {
+		bool same = e->netns == filter.netns;
+
+		if (filter.netns_exclude ? same : !same)
+			return false;
+	}
+	if (filter.nports) {
+		bool hit = false;
+
+		for (int i = 0; i < TS_MAX_PORTS; i++) {
+			if (i >= filter.nports)
+				break;
+			if (e->sport == filter.ports[i] || e->dport == filter.ports[i])
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	if (filter.addr_family) {
+		if (e->family != filter.addr_family)
+			return false;
+		if (!addr_matches(e->saddr) && !addr_matches(e->daddr))
+			return false;
+	}
+	return true;
+}
+
+/* Process-side filters, applied to the attributed process. */
+static __always_inline bool process_passes(__u32 tgid, const char *comm, __u64 cgroup_id)
+{
+	if (filter.pid && tgid != filter.pid)
+		return false;
+	if (filter.cgroup_id && cgroup_id != filter.cgroup_id)
+		return false;
+	if (filter.has_comm) {
+		for (int i = 0; i < TS_COMM_LEN; i++) {
+			if (comm[i] != filter.comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+static __always_inline void fill_current(struct ts_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->cur_pid = e->pid;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->cur_comm, sizeof(e->cur_comm));
+	__builtin_memcpy(e->comm, e->cur_comm, sizeof(e->comm));
+}
+
+static __always_inline void set_owner_from(struct ts_event *e, __u32 tgid, __u32 tid,
+					   const char *comm, __u64 cgroup_id, __u32 flag)
+{
+	if (tgid == e->cur_pid)
+		return;
+	e->pid = tgid;
+	e->tid = tid;
+	e->cgroup_id = cgroup_id;
+	__builtin_memcpy(e->comm, comm, TS_COMM_LEN);
+	e->flags |= flag;
+}
+
+/* Remember the owner when we run in process context on its behalf; when
+ * we do not, attribute the event to the remembered owner. Returns the
+ * socket's entry (created if missing). */
+static __always_inline struct sock_info *attribute(struct ts_event *e, bool owner_context)
+{
+	struct sock_info *si, fresh = {};
+
+	si = bpf_map_lookup_elem(&socks, &e->cookie);
+	if (!si) {
+		bpf_map_update_elem(&socks, &e->cookie, &fresh, BPF_NOEXIST);
+		si = bpf_map_lookup_elem(&socks, &e->cookie);
+		if (!si)
+			return NULL;
+	}
+	if (owner_context && !(e->flags & TS_F_IRQ)) {
+		si->tgid = e->pid;
+		si->tid = e->tid;
+		si->cgroup_id = e->cgroup_id;
+		__builtin_memcpy(si->comm, e->cur_comm, TS_COMM_LEN);
+		return si;
+	}
+	if (si->tgid) {
+		set_owner_from(e, si->tgid, si->tid, si->comm, si->cgroup_id, TS_F_OWNER);
+		return si;
+	}
+	/* An accepted child nobody has touched yet: its listener's owner. */
+	struct listen_key lk = { .netns = e->netns, .port = e->sport };
+	struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
+
+	if (lo)
+		set_owner_from(e, lo->tgid, lo->tid, lo->comm, lo->cgroup_id, TS_F_LISTENER);
+	return si;
+}
+
+static __always_inline void submit(const struct ts_event *tmpl)
+{
+	struct ts_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_lost();
+		return;
+	}
+	__builtin_memcpy(e, tmpl, sizeof(*e));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Per-CPU scratch record: struct ts_event is too large for comfort on
+ * the 512-byte BPF stack next to the headers we parse. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_event);
+} scratch SEC(".maps");
+
+static __always_inline struct ts_event *new_event(__u32 kind)
+{
+	__u32 zero = 0;
+	struct ts_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	fill_current(e);
+	return e;
+}
+
+/* Common path for events about a full socket. */
+static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock *sk,
+						   bool owner_context, bool always_process,
+						   struct sock_info **sip)
+{
+	struct ts_event *e;
+	struct sock_info *si;
+
+	e = new_event(kind);
+	if (!e)
+		return NULL;
+	fill_tuple_sk(e, sk, true);
+	if (!tuple_passes(e))
+		return NULL;
+	/* sendmsg/recvmsg report after releasing the lock, but in the
+	 * caller's context: always_process says so. */
+	if (!always_process && !sock_owned_by_user(sk))
+		e->flags |= TS_F_IRQ;
+	e->cookie = bpf_get_socket_cookie((struct sock *)sk);
+	si = attribute(e, owner_context);
+	if (sip)
+		*sip = si;
+	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+		return NULL;
+	return e;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct sock_info *si = NULL;
+	struct ts_event *e;
+	__u64 now;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	/* Even with state events off we keep the per-socket entry, because
+	 * other kinds use it for attribution. A transition made by the
+	 * owning task itself (connect, listen, close, shutdown) tells us who
+	 * owns the socket. */
+	e = sock_event(TS_KIND_STATE, sk, true, false, &si);
+	if (!e)
+		return 0;
+	now = e->ts_ns;
+	if (newstate == TCP_LISTEN && !(e->flags & TS_F_IRQ)) {
+		struct listen_key lk = { .netns = e->netns, .port = e->sport };
+		struct owner o = { .cgroup_id = e->cgroup_id, .tgid = e->pid, .tid = e->tid };
+
+		__builtin_memcpy(o.comm, e->comm, TS_COMM_LEN);
+		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+	}
+	e->a = oldstate;
+	e->b = newstate;
+	if (si) {
+		if (si->state_ts) {
+			e->prev_state_ns = now - si->state_ts;
+			e->flags |= TS_F_PREV_TIME;
+		}
+		si->state_ts = now;
+	}
+	if (kind_enabled(TS_KIND_STATE))
+		submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(handle_destroy_sock, const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((struct sock *)sk);
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN) {
+		struct listen_key lk = { .netns = sk_netns(sk),
+					 .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		bpf_map_delete_elem(&listeners, &lk);
+	}
+	bpf_map_delete_elem(&socks, &cookie);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct ts_event *e;
+	int reason = 0;
+	bool has_reason = bpf_core_field_exists(struct trace_event_raw_tcp_send_reset, reason);
+
+	if (!kind_enabled(TS_KIND_RESET_SENT))
+		return 0;
+	if (has_reason) {
+		/* 6.10+: tcp_send_reset(sk, skb, reason). */
+		reason = (int)ctx[2];
+	}
+	if (sk) {
+		__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+		if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV) {
+			/* A mini-socket: only its common part may be read, and
+			 * its cookie is not the full socket's. */
+			e = new_event(TS_KIND_RESET_SENT);
+			if (!e)
+				return 0;
+			fill_tuple_sk(e, sk, false);
+			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
+			if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+				return 0;
+		} else {
+			e = sock_event(TS_KIND_RESET_SENT, sk, false, false, NULL);
+			if (!e)
+				return 0;
+		}
+		e->a = st;
+	} else {
+		e = new_event(TS_KIND_RESET_SENT);
+		if (!e)
+			return 0;
+		/* No socket: the RST answers skb, so skb's destination is us. */
+		if (!skb || fill_tuple_skb(e, skb, true, NULL))
+			return 0;
+		e->c = 0;
+		e->flags |= TS_F_NO_SOCKET | TS_F_IRQ;
+		e->a = TCP_CLOSE;
+		if (skb) {
+			struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+			if (dev)
+				e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		}
+		if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+			return 0;
+	}
+	if (has_reason) {
+		e->b = reason;
+		e->flags |= TS_F_REASON;
+	}
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	struct ts_event *e;
+
+	if (!kind_enabled(TS_KIND_RESET_RECEIVED))
+		return 0;
+	e = sock_event(TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
+	if (!e)
+		return 0;
+	e->a = BPF_CORE_READ(sk, __sk_common.skc_state);
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct ts_event *e;
+
+	if (!kind_enabled(TS_KIND_RETRANSMIT))
+		return 0;
+	e = sock_event(TS_KIND_RETRANSMIT, sk, false, false, NULL);
+	if (!e)
+		return 0;
+	e->a = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err)) {
+		e->b = (int)ctx[2];
+		e->flags |= TS_F_RETRANS_ERR;
+	}
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(handle_error_report, const struct sock *sk)
+{
+	struct ts_event *e;
+
+	if (!kind_enabled(TS_KIND_SOCK_ERROR))
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	/* tcp_disconnect() reports even when no error is pending (sk_err 0):
+	 * a wake-up, not an error the application can see. */
+	int err = BPF_CORE_READ(sk, sk_err);
+	if (!err)
+		return 0;
+	e = sock_event(TS_KIND_SOCK_ERROR, sk, false, false, NULL);
+	if (!e)
+		return 0;
+	e->a = err;
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct ts_event *e;
+
+	if (sig != SIGPIPE || !kind_enabled(TS_KIND_SIGNAL))
+		return 0;
+	e = new_event(TS_KIND_SIGNAL);
+	if (!e)
+		return 0;
+	e->a = sig;
+	e->b = BPF_CORE_READ(task, tgid);
+	e->c = result;
+	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	/* The process concerned is the target, which for SIGPIPE is the
+	 * sender itself; keep the netns/pid filters on the target. */
+	if (filter.netns) {
+		bool same = e->netns == filter.netns;
+
+		if (filter.netns_exclude ? same : !same)
+			return 0;
+	}
+	if (filter.nports || filter.addr_family)
+		return 0; /* a signal carries no tuple to match */
+	if (!process_passes(e->b, e->comm, e->cgroup_id))
+		return 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, int flags)
+{
+	struct ts_event *e;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
+	e = sock_event(kind, sk, true, true, NULL);
+	if (!e)
+		return 0;
+	e->a = ret;
+	e->b = flags;
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(handle_send_length, struct sock *sk, int ret, int flags)
+{
+	return length_event(TS_KIND_SEND, sk, ret, flags);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
+{
+	return length_event(TS_KIND_RECV, sk, ret, flags);
+}
+
+static __always_inline int packet_event(const struct sk_buff *skb, const struct net_device *dev,
+					__u32 dir)
+{
+	struct ts_event *e;
+	struct tcphdr th;
+
+	e = new_event(TS_KIND_PACKET);
+	if (!e)
+		return 0;
+	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
+		return 0;
+	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+		return 0;
+	e->a = dir;
+	e->b = ((__u8 *)&th)[13];
+	e->d = BPF_CORE_READ(dev, ifindex);
+	e->seq = bpf_ntohl(th.seq);
+	e->ack_seq = bpf_ntohl(th.ack_seq);
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return packet_event(skb, dev, TS_DIR_TX);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one record layout shared by the BPF programs and the C++ loader.
+ * Fixed-width types and explicit padding only: the C++ side static_asserts
+ * the size and offsets, so a change here that breaks the ABI fails to build.
+ */
+#ifndef TCPSCOPE_H
+#define TCPSCOPE_H
+
+#define TS_COMM_LEN 16
+#define TS_MAX_PORTS 8
+
+/* Event kinds. Values are also bit positions in the kind mask. */
+enum ts_kind {
+	TS_KIND_STATE = 0,
+	TS_KIND_RESET_SENT = 1,
+	TS_KIND_RESET_RECEIVED = 2,
+	TS_KIND_RETRANSMIT = 3,
+	TS_KIND_SOCK_ERROR = 4,
+	TS_KIND_SIGNAL = 5,
+	TS_KIND_SEND = 6,
+	TS_KIND_RECV = 7,
+	TS_KIND_PACKET = 8,
+	TS_KIND_COUNT = 9,
+};
+
+/* ts_event.flags */
+enum ts_flags {
+	/* pid/comm are the socket's owner, remembered from process context;
+	 * the event itself ran in softirq or on another task (cur_pid). */
+	TS_F_OWNER = 1u << 0,
+	/* Owner guessed from the listening socket on the same local port. */
+	TS_F_LISTENER = 1u << 1,
+	/* No socket: an RST answering a packet for which no socket exists. */
+	TS_F_NO_SOCKET = 1u << 2,
+	/* reset reason field is meaningful (kernel 6.10+). */
+	TS_F_REASON = 1u << 3,
+	/* retransmit err field is meaningful. */
+	TS_F_RETRANS_ERR = 1u << 4,
+	/* prev_state_ns is known. */
+	TS_F_PREV_TIME = 1u << 5,
+	/* The event ran outside process context (softirq, hard irq). */
+	TS_F_IRQ = 1u << 6,
+	/* The socket was a timewait or request mini-socket. */
+	TS_F_MINISOCK = 1u << 7,
+};
+
+/* Packet direction (packet events). */
+enum ts_dir {
+	TS_DIR_TX = 0,
+	TS_DIR_RX = 1,
+};
+
+/* TCP header flag bits as on the wire (packet events). */
+#define TS_TCP_FIN 0x01
+#define TS_TCP_SYN 0x02
+#define TS_TCP_RST 0x04
+#define TS_TCP_PSH 0x08
+#define TS_TCP_ACK 0x10
+#define TS_TCP_URG 0x20
+#define TS_TCP_ECE 0x40
+#define TS_TCP_CWR 0x80
+
+struct ts_event {
+	__u64 ts_ns;         /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 cookie;        /* socket cookie, 0 when there is no socket */
+	__u64 cgroup_id;     /* cgroup of pid */
+	__u64 prev_state_ns; /* state: time spent in old_state */
+	__u32 pid;           /* attributed process (tgid): owner or current */
+	__u32 tid;
+	__u32 cur_pid;       /* task that was running when the tracepoint fired */
+	__u32 netns;         /* network namespace inode */
+	__u16 kind;          /* enum ts_kind */
+	__u16 family;        /* AF_INET or AF_INET6 */
+	__u16 sport;         /* local port, host order */
+	__u16 dport;         /* remote port, host order */
+	__u8 saddr[16];      /* local address (v4 in the first 4 bytes) */
+	__u8 daddr[16];      /* remote address */
+	__u32 flags;         /* enum ts_flags */
+	/* Kind-specific values:
+	 *  state:          a = old state, b = new state
+	 *  reset_*:        a = socket state, b = reason
+	 *  retransmit:     a = socket state, b = err
+	 *  sock_error:     a = errno (positive)
+	 *  signal:         a = signal, b = target pid, c = result
+	 *  send/recv:      a = return value (negative errno), b = msg flags
+	 *  packet:         a = dir, b = tcp flags, c = payload length, d = ifindex
+	 */
+	__s32 a;
+	__s32 b;
+	__s32 c;
+	__s32 d;
+	char comm[TS_COMM_LEN];     /* attributed process name */
+	char cur_comm[TS_COMM_LEN]; /* running task's name */
+	__u32 seq;           /* packet: sequence number (host order) */
+	__u32 ack_seq;       /* packet: acknowledgement number (host order) */
+};
+
+/* Filters, set in .rodata before load. Zero means "no filter". */
+struct ts_filter {
+	__u32 pid;
+	__u32 netns;
+	__u64 cgroup_id;
+	__u32 kind_mask;     /* bit per enum ts_kind */
+	__u16 ports[TS_MAX_PORTS]; /* match local or remote port */
+	__u16 nports;
+	__u16 addr_family;   /* 0: no address filter */
+	__u8 addr[16];       /* match local or remote address */
+	__u8 comm[TS_COMM_LEN];
+	__u8 has_comm;
+	__u8 netns_exclude;  /* 1: netns names the one namespace to skip */
+	__u8 pad[6];
+};
+
+/* Lost-event counters (per CPU array, one slot per reason). */
+enum ts_lost_reason {
+	TS_LOST_RINGBUF_FULL = 0,
+	TS_LOST_REASONS = 1,
+};
+
+#endif /* TCPSCOPE_H */

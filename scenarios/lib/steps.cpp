@@ -1,0 +1,327 @@
+#include "steps.h"
+
+#include "errno_name.h"
+#include "errors.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+
+namespace scen {
+
+namespace {
+
+// The step pipe, or -1 for "print on stderr". Looked up once; marked
+// close-on-exec so the ip commands we run do not hold the runner's pipe open.
+int step_fd() {
+    static const int fd = [] {
+        const char* env = std::getenv("TCPSCOPE_STEP_FD");
+        if (!env || !*env) return -1;
+        char* end = nullptr;
+        long v = std::strtol(env, &end, 10);
+        if (*end != '\0' || v < 0 || fcntl(static_cast<int>(v), F_GETFD) < 0) return -1;
+        fcntl(static_cast<int>(v), F_SETFD, FD_CLOEXEC);
+        return static_cast<int>(v);
+    }();
+    return fd;
+}
+
+// Read per step: scenario processes move between namespaces (setns).
+uint64_t netns_inode() {
+    struct stat st {};
+    if (stat("/proc/self/ns/net", &st) < 0) return 0;
+    return st.st_ino;
+}
+
+// Whole-buffer write; one write() call in practice (lines stay < PIPE_BUF).
+void write_all(int fd, const std::string& s) {
+    const char* p = s.data();
+    size_t left = s.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // the runner went away: nothing useful to do
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+
+std::string readable(const Step& s, pid_t pid) {
+    std::string line = "[" + s.side + " " + std::to_string(pid) + "] " + s.call + " = " +
+                       std::to_string(s.ret);
+    if (s.err) line += " " + errno_name(s.err);
+    if (s.sock.cookie) line += "  cookie=" + std::to_string(s.sock.cookie);
+    if (!s.sock.local.empty() || !s.sock.remote.empty())
+        line += "  " + (s.sock.local.empty() ? "?" : s.sock.local) + " -> " +
+                (s.sock.remote.empty() ? "?" : s.sock.remote);
+    if (!s.info.empty()) line += "  " + s.info.dump();
+    return line + "\n";
+}
+
+// Short printable payloads are worth showing in the call itself.
+bool printable(const std::string& s) {
+    if (s.size() > 32) return false;
+    for (unsigned char c : s)
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+    return true;
+}
+
+Info revents_names(short revents) {
+    Info names = Info::array();
+    if (revents & POLLIN) names.push_back("POLLIN");
+    if (revents & POLLPRI) names.push_back("POLLPRI");
+    if (revents & POLLOUT) names.push_back("POLLOUT");
+    if (revents & POLLERR) names.push_back("POLLERR");
+    if (revents & POLLHUP) names.push_back("POLLHUP");
+    if (revents & POLLNVAL) names.push_back("POLLNVAL");
+    if (revents & POLLRDHUP) names.push_back("POLLRDHUP");
+    return names;
+}
+
+std::string events_text(short events) {
+    std::string s;
+    auto add = [&](short bit, const char* name) {
+        if (events & bit) s += (s.empty() ? "" : "|") + std::string(name);
+    };
+    add(POLLIN, "POLLIN");
+    add(POLLOUT, "POLLOUT");
+    add(POLLRDHUP, "POLLRDHUP");
+    return s.empty() ? "0" : s;
+}
+
+}  // namespace
+
+void emit(const Step& s) {
+    pid_t pid = getpid();
+    int fd = step_fd();
+    if (fd < 0) {
+        write_all(STDERR_FILENO, readable(s, pid));
+        return;
+    }
+    Info j = Info::object();
+    j["call"] = s.call;
+    j["ret"] = s.ret;
+    j["errno"] = s.err ? Info(errno_name(s.err)) : Info(nullptr);
+    j["cookie"] = s.sock.cookie;
+    j["side"] = s.side;
+    j["start_ns"] = s.start_ns;
+    j["ts_ns"] = s.ts_ns;
+    j["pid"] = pid;
+    j["netns"] = netns_inode();
+    if (!s.sock.local.empty()) j["local"] = s.sock.local;
+    if (!s.sock.remote.empty()) j["remote"] = s.sock.remote;
+    if (!s.info.empty()) j["info"] = s.info;
+    // Invalid UTF-8 is replaced rather than thrown on: a step must never abort a run.
+    write_all(fd, j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
+void Reporter::finish(int fd, const std::string& what, long long ret, int err, uint64_t start,
+                      uint64_t end, const SocketInfo& before, Info info) {
+    Step s;
+    s.side = side_;
+    s.call = what;
+    s.ret = ret;
+    s.err = err;
+    s.start_ns = start;
+    s.ts_ns = end;
+    s.info = std::move(info);
+    // Prefer what the socket says now (connect and bind assign addresses),
+    // fall back on what it said before (close, or a RST that unhashed it).
+    SocketInfo after = fcntl(fd, F_GETFD) >= 0 ? socket_info(fd) : SocketInfo{};
+    s.sock.cookie = before.cookie ? before.cookie : after.cookie;
+    s.sock.local = !after.local.empty() ? after.local : before.local;
+    s.sock.remote = !after.remote.empty() ? after.remote : before.remote;
+    emit(s);
+}
+
+void Reporter::note(const std::string& what, long long ret, int err, uint64_t start_ns,
+                    uint64_t ts_ns, Info info, SocketInfo sock) {
+    Step s;
+    s.side = side_;
+    s.call = what;
+    s.ret = ret;
+    s.err = err;
+    s.start_ns = start_ns;
+    s.ts_ns = ts_ns;
+    s.sock = std::move(sock);
+    s.info = std::move(info);
+    emit(s);
+}
+
+int Reporter::socket_tcp() {
+    // Not a step: creating a socket is stage building, and it has no cookie
+    // worth reporting until it does something.
+    return static_cast<int>(check(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
+}
+
+int Reporter::connect(int fd, const sockaddr_in& to) {
+    SocketInfo before = socket_info(fd);
+    uint64_t start = mono_ns();
+    int ret = ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+    int err = ret < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    // getpeername() answers ENOTCONN while SYN_SENT or after a refusal, but
+    // the peer the call aimed at is known: name it.
+    if (before.remote.empty()) before.remote = to_string(to);
+    finish(fd, "connect(" + to_string(to) + ")", ret, err, start, end, before, Info::object());
+    errno = err;
+    return ret;
+}
+
+int Reporter::bind(int fd, const sockaddr_in& addr) {
+    return static_cast<int>(call(fd, "bind(" + to_string(addr) + ")", [&] {
+        return ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    }));
+}
+
+int Reporter::listen(int fd, int backlog) {
+    return static_cast<int>(call(fd, "listen(fd, " + std::to_string(backlog) + ")",
+                                 [&] { return ::listen(fd, backlog); }));
+}
+
+int Reporter::accept(int lfd) {
+    SocketInfo before = socket_info(lfd);
+    uint64_t start = mono_ns();
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (fd >= 0) {
+        // The listener is the socket acted on; the connection it handed out
+        // is the one later events are about, so name it too.
+        SocketInfo acc = socket_info(fd);
+        info["accepted"] = {{"cookie", acc.cookie}, {"local", acc.local}, {"remote", acc.remote}};
+    }
+    finish(lfd, "accept(lfd)", fd, err, start, end, before, std::move(info));
+    errno = err;
+    return fd;
+}
+
+int Reporter::close(int fd) {
+    // finish() sees the descriptor gone and keeps the identity read before.
+    return static_cast<int>(call(fd, "close(fd)", [&] { return ::close(fd); }));
+}
+
+int Reporter::shutdown(int fd, int how) {
+    const char* name = how == SHUT_WR ? "SHUT_WR" : how == SHUT_RD ? "SHUT_RD" : "SHUT_RDWR";
+    return static_cast<int>(call(fd, std::string("shutdown(fd, ") + name + ")",
+                                 [&] { return ::shutdown(fd, how); }));
+}
+
+long long Reporter::send(int fd, const std::string& data) {
+    std::string shown = printable(data) ? "\"" + data + "\"" : "buf";
+    return call(fd, "send(fd, " + shown + ", " + std::to_string(data.size()) + ")",
+                [&] { return ::send(fd, data.data(), data.size(), 0); });
+}
+
+long long Reporter::send_buf(int fd, const void* buf, size_t len) {
+    return call(fd, "send(fd, buf, " + std::to_string(len) + ")",
+                [&] { return ::send(fd, buf, len, 0); }, Info{{"bytes", len}});
+}
+
+long long Reporter::recv(int fd, void* buf, size_t len) {
+    SocketInfo before = socket_info(fd);
+    uint64_t start = mono_ns();
+    ssize_t n = ::recv(fd, buf, len, 0);
+    int err = n < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (n > 0) {
+        std::string got(static_cast<const char*>(buf), static_cast<size_t>(n));
+        if (printable(got)) info["data"] = got;
+    }
+    finish(fd, "recv(fd, buf, " + std::to_string(len) + ")", n, err, start, end, before,
+           std::move(info));
+    errno = err;
+    return n;
+}
+
+int Reporter::poll(int fd, short events, int timeout_ms) {
+    SocketInfo before = socket_info(fd);
+    pollfd p{fd, events, 0};
+    uint64_t start = mono_ns();
+    int ret = ::poll(&p, 1, timeout_ms);
+    int err = ret < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (ret >= 0) info["revents"] = revents_names(p.revents);
+    finish(fd, "poll(fd, " + events_text(events) + ")", ret, err, start, end, before,
+           std::move(info));
+    errno = err;
+    return ret;
+}
+
+int Reporter::so_error(int fd) {
+    SocketInfo before = socket_info(fd);
+    int value = 0;
+    socklen_t len = sizeof(value);
+    uint64_t start = mono_ns();
+    int ret = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &len);
+    int err = ret < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (ret == 0) info["so_error"] = value ? Info(errno_name(value)) : Info(0);
+    finish(fd, "getsockopt(SO_ERROR)", ret, err, start, end, before, std::move(info));
+    errno = err;
+    return value;
+}
+
+int Reporter::setsockopt_int(int fd, int level, int opt, const char* name, int value) {
+    return static_cast<int>(
+        call(fd, std::string("setsockopt(") + name + " " + std::to_string(value) + ")",
+             [&] { return ::setsockopt(fd, level, opt, &value, sizeof(value)); }));
+}
+
+int Reporter::set_linger(int fd, bool on, int seconds) {
+    linger l{on ? 1 : 0, seconds};
+    return static_cast<int>(call(
+        fd, "setsockopt(SO_LINGER {" + std::to_string(l.l_onoff) + "," + std::to_string(seconds) + "})",
+        [&] { return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)); }));
+}
+
+int Reporter::set_nonblocking(int fd) {
+    return static_cast<int>(call(fd, "fcntl(fd, F_SETFL, O_NONBLOCK)", [&] {
+        int flags = fcntl(fd, F_GETFL);
+        return flags < 0 ? flags : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    }));
+}
+
+int Reporter::ignore_sigpipe() {
+    return static_cast<int>(call(-1, "signal(SIGPIPE, SIG_IGN)", [] {
+        return std::signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0;
+    }));
+}
+
+DiagResult Reporter::sock_diag(const sockaddr_in& local, const sockaddr_in& remote) {
+    DiagResult r;
+    uint64_t start = mono_ns();
+    int ret = sock_diag_query(local, remote, &r);
+    int err = ret < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (ret == 0 && r.found) {
+        info["tcp_state"] = r.tcp_state;
+        info["timer"] = r.timer;
+        info["timer_ms"] = r.timer_ms;
+        info["retrans"] = r.retrans;
+        info["send_q"] = r.send_q;
+        info["recv_q"] = r.recv_q;
+    } else if (ret == 0) {
+        info["tcp_state"] = nullptr;
+    }
+    SocketInfo sock{r.cookie, to_string(local), to_string(remote)};
+    note("sock_diag(" + sock.local + " " + sock.remote + ")", ret, err, start, end, std::move(info),
+         sock);
+    errno = err;
+    return r;
+}
+
+}  // namespace scen

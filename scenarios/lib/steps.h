@@ -1,0 +1,112 @@
+// The step protocol: how a scenario tells the tcpscope runner what it did.
+//
+// A step is one call a scenario made. The runner passes the write end of a
+// pipe in TCPSCOPE_STEP_FD; each step is one JSON object on one line, written
+// with a single write() so that lines from the client and server processes
+// never interleave (pipe writes under PIPE_BUF, 4096 bytes, are atomic).
+// Keys: call, ret, errno (name or null), cookie (SO_COOKIE, 0 if none), side,
+// start_ns / ts_ns (CLOCK_MONOTONIC right before / right after the call),
+// pid, netns (inode of the caller's network namespace), local / remote
+// ("addr:port", when known), info (extra observations, when any).
+// Without TCPSCOPE_STEP_FD, steps are printed readably on stderr instead, so
+// the programs can be run by hand.
+//
+// Steps the scenario's parent process takes on behalf of a role (kill(server),
+// wait(client), ip commands on a role's namespace) carry that role as side.
+#pragma once
+
+#include "clock.h"
+#include "sock_diag.h"
+#include "socket_info.h"
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace scen {
+
+using Info = nlohmann::ordered_json;
+
+struct Step {
+    std::string side;  // "client" or "server"
+    std::string call;  // the call and its arguments as C: send(fd, "x", 1)
+    long long ret = 0;
+    int err = 0;  // errno when the call failed, 0 otherwise (reported as null)
+    uint64_t start_ns = 0;
+    uint64_t ts_ns = 0;
+    SocketInfo sock;  // the socket acted on
+    Info info = Info::object();
+};
+
+// Writes one step to TCPSCOPE_STEP_FD, or a readable line to stderr.
+void emit(const Step& step);
+
+// Reports the calls one role (client or server) makes. Every method performs
+// the real call, reports it, and returns its result with errno as the call
+// left it, so scenarios read like the socket code they reproduce.
+class Reporter {
+public:
+    explicit Reporter(std::string side) : side_(std::move(side)) {}
+    const std::string& side() const { return side_; }
+
+    // Any call acting on socket fd (-1 for none) that returns -1 and sets errno
+    // on failure. The socket's identity is read before the call (a close or a
+    // RST may erase it) and again after (connect/bind assign it).
+    template <class Fn>
+    long long call(int fd, const std::string& what, Fn&& fn, Info info = Info::object()) {
+        SocketInfo before = socket_info(fd);
+        uint64_t start = mono_ns();
+        long long ret = static_cast<long long>(fn());
+        int err = ret < 0 ? errno : 0;
+        uint64_t end = mono_ns();
+        finish(fd, what, ret, err, start, end, before, std::move(info));
+        errno = err;
+        return ret;
+    }
+
+    // A step whose call was made and timed elsewhere (wait(), ip commands).
+    void note(const std::string& what, long long ret, int err, uint64_t start_ns, uint64_t ts_ns,
+              Info info = Info::object(), SocketInfo sock = {});
+
+    int socket_tcp();  // socket(AF_INET, SOCK_STREAM, 0); throws on failure
+    int connect(int fd, const sockaddr_in& to);
+    int bind(int fd, const sockaddr_in& addr);
+    int listen(int fd, int backlog);
+    // Reports the listener as the socket acted on and the new connection in
+    // info.accepted = {cookie, local, remote}.
+    int accept(int lfd);
+    int close(int fd);
+    int shutdown(int fd, int how);  // how = SHUT_WR / SHUT_RD / SHUT_RDWR
+    // send(fd, "x", 1): data shown quoted.
+    long long send(int fd, const std::string& data);
+    // send(fd, buf, N): for bulk data; info.bytes = N.
+    long long send_buf(int fd, const void* buf, size_t len);
+    // recv(fd, buf, N); info.data holds what arrived when short and printable.
+    long long recv(int fd, void* buf, size_t len);
+    // poll(fd, POLLOUT): info.revents lists the names of the returned events.
+    int poll(int fd, short events, int timeout_ms);
+    // getsockopt(SO_ERROR): ret is getsockopt's; info.so_error the error's name
+    // (or 0). Returns the SO_ERROR value (reading it clears it).
+    int so_error(int fd);
+    // setsockopt(fd, level, opt, int) reported as setsockopt(NAME value).
+    int setsockopt_int(int fd, int level, int opt, const char* name, int value);
+    int set_linger(int fd, bool on, int seconds);  // setsockopt(SO_LINGER {on,secs})
+    int set_nonblocking(int fd);                   // fcntl(fd, F_SETFL, O_NONBLOCK)
+    int ignore_sigpipe();                          // signal(SIGPIPE, SIG_IGN)
+
+    // sock_diag(<local> <remote>): the kernel's view of one TCP 4-tuple,
+    // including timewait mini-sockets that no tracepoint shows. ret 0 and
+    // info.tcp_state null when no socket matches.
+    DiagResult sock_diag(const sockaddr_in& local, const sockaddr_in& remote);
+
+private:
+    void finish(int fd, const std::string& what, long long ret, int err, uint64_t start,
+                uint64_t end, const SocketInfo& before, Info info);
+    std::string side_;
+};
+
+}  // namespace scen

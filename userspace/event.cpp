@@ -1,0 +1,139 @@
+#include "event.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstring>
+
+namespace tcpscope {
+
+// The record layout is an ABI between the BPF object and this file.
+static_assert(sizeof(ts_event) == 152, "ts_event size changed: update both sides");
+static_assert(offsetof(ts_event, kind) == 48, "ts_event layout changed");
+static_assert(offsetof(ts_event, saddr) == 56, "ts_event layout changed");
+static_assert(offsetof(ts_event, a) == 92, "ts_event layout changed");
+static_assert(offsetof(ts_event, comm) == 108, "ts_event layout changed");
+static_assert(offsetof(ts_event, seq) == 140, "ts_event layout changed");
+
+namespace {
+
+const char* const kKindNames[] = {
+    "state", "reset_sent", "reset_received", "retransmit", "sock_error",
+    "signal", "send", "recv", "packet",
+};
+static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == TS_KIND_COUNT,
+              "every kind needs a name");
+
+std::string format_addr(int family, const uint8_t* bytes) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (family == AF_INET6) {
+        inet_ntop(AF_INET6, bytes, buf, sizeof(buf));
+    } else {
+        inet_ntop(AF_INET, bytes, buf, sizeof(buf));
+    }
+    return buf;
+}
+
+}  // namespace
+
+const char* kind_name(EventKind kind) {
+    auto index = static_cast<size_t>(kind);
+    return index < TS_KIND_COUNT ? kKindNames[index] : "unknown";
+}
+
+std::optional<EventKind> kind_from_name(const std::string& name) {
+    for (size_t i = 0; i < TS_KIND_COUNT; ++i) {
+        if (name == kKindNames[i]) return static_cast<EventKind>(i);
+    }
+    return std::nullopt;
+}
+
+std::string sanitize_comm(const char* comm, size_t max_len) {
+    std::string out;
+    for (size_t i = 0; i < max_len && comm[i] != '\0'; ++i) {
+        auto c = static_cast<unsigned char>(comm[i]);
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+        }
+    }
+    return out;
+}
+
+std::optional<Event> decode_event(const void* data, size_t size) {
+    if (data == nullptr || size < sizeof(ts_event)) return std::nullopt;
+    ts_event raw;
+    std::memcpy(&raw, data, sizeof(raw));
+    if (raw.kind >= TS_KIND_COUNT) return std::nullopt;
+
+    Event e;
+    e.kind = static_cast<EventKind>(raw.kind);
+    e.ts_ns = raw.ts_ns;
+    e.cookie = raw.cookie;
+    e.cgroup_id = raw.cgroup_id;
+    e.pid = raw.pid;
+    e.tid = raw.tid;
+    e.cur_pid = raw.cur_pid;
+    e.netns = raw.netns;
+    e.comm = sanitize_comm(raw.comm, sizeof(raw.comm));
+    e.cur_comm = sanitize_comm(raw.cur_comm, sizeof(raw.cur_comm));
+    if (raw.flags & TS_F_OWNER) {
+        e.attribution = "owner";
+    } else if (raw.flags & TS_F_LISTENER) {
+        e.attribution = "listener";
+    }
+    e.irq = raw.flags & TS_F_IRQ;
+    e.no_socket = raw.flags & TS_F_NO_SOCKET;
+    e.minisock = raw.flags & TS_F_MINISOCK;
+    if (e.kind != EventKind::Signal) {
+        e.family = raw.family;
+        e.local = {format_addr(raw.family, raw.saddr), raw.sport};
+        e.remote = {format_addr(raw.family, raw.daddr), raw.dport};
+    }
+
+    switch (e.kind) {
+    case EventKind::State:
+        e.old_state = raw.a;
+        e.new_state = raw.b;
+        if (raw.flags & TS_F_PREV_TIME) e.prev_state_ns = raw.prev_state_ns;
+        break;
+    case EventKind::ResetSent:
+    case EventKind::ResetReceived:
+        e.state = raw.a;
+        if (raw.flags & TS_F_REASON) e.reason = raw.b;
+        break;
+    case EventKind::Retransmit:
+        e.state = raw.a;
+        if (raw.flags & TS_F_RETRANS_ERR) e.err = raw.b;
+        break;
+    case EventKind::SockError:
+        e.error = raw.a;
+        break;
+    case EventKind::Signal:
+        e.signal = raw.a;
+        e.target_pid = static_cast<uint32_t>(raw.b);
+        e.signal_result = raw.c;
+        break;
+    case EventKind::Send:
+    case EventKind::Recv:
+        e.ret = raw.a;
+        e.msg_flags = raw.b;
+        break;
+    case EventKind::Packet:
+        e.dir = raw.a;
+        e.tcp_flags = static_cast<uint8_t>(raw.b);
+        e.payload_len = raw.c;
+        e.ifindex = raw.d;
+        e.seq = raw.seq;
+        e.ack_seq = raw.ack_seq;
+        break;
+    }
+    return e;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,91 @@
+// Decoded kernel events: what the C++ side works with after the raw ring
+// buffer record has been size-checked and copied out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <linux/types.h>
+
+#include "tcpscope.h"
+
+namespace tcpscope {
+
+enum class EventKind : uint16_t {
+    State = TS_KIND_STATE,
+    ResetSent = TS_KIND_RESET_SENT,
+    ResetReceived = TS_KIND_RESET_RECEIVED,
+    Retransmit = TS_KIND_RETRANSMIT,
+    SockError = TS_KIND_SOCK_ERROR,
+    Signal = TS_KIND_SIGNAL,
+    Send = TS_KIND_SEND,
+    Recv = TS_KIND_RECV,
+    Packet = TS_KIND_PACKET,
+};
+
+// One endpoint address as printable text plus the raw bytes for joining.
+struct Endpoint {
+    std::string addr;  // "127.0.0.1", "::1"
+    uint16_t port = 0;
+    bool operator==(const Endpoint& o) const { return addr == o.addr && port == o.port; }
+};
+
+struct Event {
+    EventKind kind = EventKind::State;
+    uint64_t ts_ns = 0;
+    uint64_t cookie = 0;
+    uint64_t cgroup_id = 0;
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    uint32_t cur_pid = 0;
+    uint32_t netns = 0;
+    std::string comm;      // attributed process name, sanitised to printable text
+    std::string cur_comm;  // running task's name
+    // How pid/comm were chosen: "current" (the running task), "owner" (the
+    // socket's owner remembered from process context) or "listener" (the
+    // owner of the listening socket that accepted it).
+    std::string attribution = "current";
+    bool irq = false;       // fired outside process context
+    bool no_socket = false; // RST sent with no socket
+    bool minisock = false;  // timewait / request mini-socket
+    int family = 0;         // AF_INET / AF_INET6
+    Endpoint local;
+    Endpoint remote;
+
+    // Kind-specific fields.
+    int old_state = 0;               // state
+    int new_state = 0;               // state
+    std::optional<uint64_t> prev_state_ns;  // state
+    int state = 0;                   // reset_*, retransmit: socket state
+    std::optional<int> reason;       // reset_*: enum sk_rst_reason value
+    std::optional<int> err;          // retransmit
+    int error = 0;                   // sock_error: positive errno
+    int signal = 0;                  // signal
+    uint32_t target_pid = 0;         // signal
+    int signal_result = 0;           // signal
+    int64_t ret = 0;                 // send/recv
+    int msg_flags = 0;               // send/recv
+    int dir = TS_DIR_TX;             // packet
+    uint8_t tcp_flags = 0;           // packet
+    int payload_len = 0;             // packet
+    int ifindex = 0;                 // packet
+    uint32_t seq = 0;                // packet
+    uint32_t ack_seq = 0;            // packet
+
+    bool is_socket_event() const { return kind != EventKind::Signal; }
+};
+
+// Copies and decodes one ring buffer record. Returns nothing when the
+// record is too short or names an unknown kind: the caller counts it.
+std::optional<Event> decode_event(const void* data, size_t size);
+
+// The JSON "type" of a kind: "state", "reset_sent", ...
+const char* kind_name(EventKind kind);
+std::optional<EventKind> kind_from_name(const std::string& name);
+
+// A process name from the kernel holds whatever bytes the process chose;
+// keep printable ASCII and escape everything else as \xNN.
+std::string sanitize_comm(const char* comm, size_t max_len);
+
+}  // namespace tcpscope

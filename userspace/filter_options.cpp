@@ -1,0 +1,165 @@
+#include "filter_options.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+namespace tcpscope {
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> parts;
+    std::string part;
+    std::istringstream in(text);
+    while (std::getline(in, part, sep)) parts.push_back(part);
+    if (!text.empty() && text.back() == sep) parts.emplace_back();
+    return parts;
+}
+
+struct KindOption {
+    const char* name;
+    uint32_t mask;
+};
+
+const KindOption kKindOptions[] = {
+    {"state", 1u << TS_KIND_STATE},
+    {"reset", (1u << TS_KIND_RESET_SENT) | (1u << TS_KIND_RESET_RECEIVED)},
+    {"retransmit", 1u << TS_KIND_RETRANSMIT},
+    {"error", 1u << TS_KIND_SOCK_ERROR},
+    {"signal", 1u << TS_KIND_SIGNAL},
+    {"send", 1u << TS_KIND_SEND},
+    {"recv", 1u << TS_KIND_RECV},
+    {"packet", 1u << TS_KIND_PACKET},
+};
+
+}  // namespace
+
+std::vector<std::string> event_kind_options() {
+    std::vector<std::string> names;
+    for (const auto& k : kKindOptions) names.emplace_back(k.name);
+    names.emplace_back("all");
+    return names;
+}
+
+bool parse_event_kinds(const std::string& text, uint32_t* mask, std::string* error) {
+    uint32_t result = 0;
+    for (const auto& item : split(text, ',')) {
+        if (item == "all") {
+            result |= (1u << TS_KIND_COUNT) - 1;
+            continue;
+        }
+        bool known = false;
+        for (const auto& k : kKindOptions) {
+            if (item == k.name) {
+                result |= k.mask;
+                known = true;
+            }
+        }
+        if (!known) {
+            std::string valid;
+            for (const auto& n : event_kind_options()) valid += (valid.empty() ? "" : ",") + n;
+            *error = "--events: unknown event kind '" + item + "' (valid: " + valid + ")";
+            return false;
+        }
+    }
+    if (result == 0) {
+        *error = "--events: no event kind given";
+        return false;
+    }
+    *mask = result;
+    return true;
+}
+
+bool parse_ports(const std::string& text, std::vector<uint16_t>* ports, std::string* error) {
+    std::vector<uint16_t> result;
+    for (const auto& item : split(text, ',')) {
+        bool digits = !item.empty() && item.size() <= 5 &&
+                      item.find_first_not_of("0123456789") == std::string::npos;
+        unsigned long value = digits ? std::stoul(item) : 0;
+        if (!digits || value < 1 || value > 65535) {
+            *error = "--port: '" + item + "' is not a port number (1-65535)";
+            return false;
+        }
+        result.push_back(static_cast<uint16_t>(value));
+    }
+    if (result.empty()) {
+        *error = "--port: no port given";
+        return false;
+    }
+    if (result.size() > TS_MAX_PORTS) {
+        *error = "--port: at most " + std::to_string(TS_MAX_PORTS) + " ports";
+        return false;
+    }
+    *ports = std::move(result);
+    return true;
+}
+
+bool parse_address(const std::string& text, uint16_t* family, uint8_t out[16], std::string* error) {
+    std::memset(out, 0, 16);
+    if (inet_pton(AF_INET, text.c_str(), out) == 1) {
+        *family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, text.c_str(), out) == 1) {
+        *family = AF_INET6;
+        return true;
+    }
+    *error = "--addr: '" + text + "' is not an IPv4 or IPv6 address";
+    return false;
+}
+
+bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error) {
+    struct statfs fs {};
+    struct stat st {};
+    if (statfs(path.c_str(), &fs) != 0 || stat(path.c_str(), &st) != 0) {
+        *error = "--cgroup: cannot open '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+        *error = "--cgroup: '" + path + "' is not a cgroup v2 directory";
+        return false;
+    }
+    *id = st.st_ino;
+    return true;
+}
+
+bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error) {
+    ts_filter f{};
+    f.pid = options.pid;
+    f.netns = options.netns;
+    if (!parse_event_kinds(options.events, &f.kind_mask, error)) return false;
+    if (!options.ports.empty()) {
+        std::vector<uint16_t> ports;
+        if (!parse_ports(options.ports, &ports, error)) return false;
+        for (size_t i = 0; i < ports.size(); ++i) f.ports[i] = ports[i];
+        f.nports = static_cast<__u16>(ports.size());
+    }
+    if (!options.addr.empty()) {
+        if (!parse_address(options.addr, &f.addr_family, f.addr, error)) return false;
+    }
+    if (!options.comm.empty()) {
+        if (options.comm.size() >= TS_COMM_LEN) {
+            *error = "--comm: '" + options.comm + "' is longer than the kernel's " +
+                     std::to_string(TS_COMM_LEN - 1) + "-character process names";
+            return false;
+        }
+        std::memcpy(f.comm, options.comm.data(), options.comm.size());
+        f.has_comm = 1;
+    }
+    if (!options.cgroup.empty()) {
+        uint64_t id = 0;
+        if (!cgroup_id_of(options.cgroup, &id, error)) return false;
+        f.cgroup_id = id;
+    }
+    *filter = f;
+    return true;
+}
+
+}  // namespace tcpscope

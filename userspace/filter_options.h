@@ -1,0 +1,43 @@
+// Parsing of the user's filter options into the kernel's filter record.
+// Pure functions: every error is returned as text that names the option.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <linux/types.h>
+
+#include "tcpscope.h"
+
+namespace tcpscope {
+
+struct FilterOptions {
+    uint32_t pid = 0;
+    std::string comm;
+    std::string ports;    // "80,443"
+    std::string addr;     // "127.0.0.1" or "::1"
+    uint32_t netns = 0;
+    std::string cgroup;   // cgroup v2 directory
+    std::string events = "state,reset,retransmit,error,signal";
+};
+
+// Parses "state,reset,..." into a kind mask. "reset" means both directions.
+bool parse_event_kinds(const std::string& text, uint32_t* mask, std::string* error);
+
+// Parses "80,443" (1-65535, at most TS_MAX_PORTS).
+bool parse_ports(const std::string& text, std::vector<uint16_t>* ports, std::string* error);
+
+// Parses an IPv4 or IPv6 address into family and 16 bytes.
+bool parse_address(const std::string& text, uint16_t* family, uint8_t out[16], std::string* error);
+
+// A cgroup v2 directory's inode number is its cgroup id.
+bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error);
+
+// Everything above into one filter record.
+bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error);
+
+// The event kind names accepted by --events.
+std::vector<std::string> event_kind_options();
+
+}  // namespace tcpscope

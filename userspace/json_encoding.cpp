@@ -1,0 +1,112 @@
+#include "json_encoding.h"
+
+#include <sys/socket.h>
+
+namespace tcpscope {
+
+namespace {
+
+void add_socket_fields(Json& j, const Event& e) {
+    j["family"] = e.family == AF_INET6 ? "inet6" : "inet";
+    j["saddr"] = e.local.addr;
+    j["sport"] = e.local.port;
+    j["daddr"] = e.remote.addr;
+    j["dport"] = e.remote.port;
+    j["cookie"] = e.cookie;
+    j["netns"] = e.netns;
+}
+
+}  // namespace
+
+Json event_to_json(const Event& e, const ResetReasons& reasons) {
+    Json j;
+    j["v"] = kJsonSchemaVersion;
+    j["type"] = kind_name(e.kind);
+    j["ts_ns"] = e.ts_ns;
+    j["pid"] = e.pid;
+    j["tid"] = e.tid;
+    j["comm"] = e.comm;
+    // Who the event is attributed to, and who was actually running.
+    j["attribution"] = e.attribution;
+    j["cur_pid"] = e.cur_pid;
+    j["cur_comm"] = e.cur_comm;
+    j["context"] = e.irq ? "softirq" : "process";
+    j["cgroup_id"] = e.cgroup_id;
+    if (e.is_socket_event()) add_socket_fields(j, e);
+
+    switch (e.kind) {
+    case EventKind::State:
+        j["old_state"] = tcp_state_name(e.old_state);
+        j["new_state"] = tcp_state_name(e.new_state);
+        j["prev_state_ns"] = e.prev_state_ns ? Json(*e.prev_state_ns) : Json(nullptr);
+        break;
+    case EventKind::ResetSent:
+    case EventKind::ResetReceived:
+        j["state"] = tcp_state_name(e.state);
+        j["reason"] = e.reason ? Json(reasons.name(*e.reason)) : Json(nullptr);
+        if (e.kind == EventKind::ResetSent) {
+            j["no_socket"] = e.no_socket;
+            j["minisock"] = e.minisock;
+        }
+        break;
+    case EventKind::Retransmit:
+        j["state"] = tcp_state_name(e.state);
+        j["err"] = e.err ? Json(*e.err) : Json(nullptr);
+        break;
+    case EventKind::SockError:
+        j["errno"] = errno_name(e.error);
+        j["errno_value"] = e.error;
+        break;
+    case EventKind::Signal:
+        j["signal"] = signal_name(e.signal);
+        j["target_pid"] = e.target_pid;
+        j["netns"] = e.netns;
+        j["result"] = e.signal_result;
+        break;
+    case EventKind::Send:
+    case EventKind::Recv:
+        j["ret"] = e.ret;
+        if (e.ret < 0) j["errno"] = errno_name(static_cast<int>(-e.ret));
+        break;
+    case EventKind::Packet:
+        j["dir"] = e.dir == TS_DIR_RX ? "rx" : "tx";
+        j["flags"] = tcp_flags_name(e.tcp_flags);
+        j["payload_len"] = e.payload_len;
+        j["seq"] = e.seq;
+        j["ack_seq"] = e.ack_seq;
+        j["ifindex"] = e.ifindex;
+        break;
+    }
+    return j;
+}
+
+Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason) {
+    Json j;
+    j["v"] = kJsonSchemaVersion;
+    j["type"] = "lost";
+    j["ts_ns"] = ts_ns;
+    j["count"] = count;
+    j["total"] = total;
+    j["reason"] = reason;
+    return j;
+}
+
+Json summary_to_json(const TraceSummary& s) {
+    Json j;
+    j["v"] = kJsonSchemaVersion;
+    j["type"] = "summary";
+    Json counts = Json::object();
+    uint64_t total = 0;
+    for (const auto& [type, n] : s.counts) {
+        counts[type] = n;
+        total += n;
+    }
+    j["counts"] = counts;
+    j["events"] = total;
+    j["lost"] = s.lost;
+    j["undecodable"] = s.undecodable;
+    j["duration_ns"] = s.duration_ns;
+    return j;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,33 @@
+// tcpscope: what the Linux TCP stack does and why. The command line only;
+// each subcommand lives in its own file and returns the exit code.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "exit_codes.h"
+#include "trace_command.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"tcpscope: see what the kernel's TCP stack does, and why a socket call "
+                 "returned what it did"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "tcpscope 0.1.0");
+
+    tcpscope::TraceOptions trace_options;
+    CLI::App* trace = tcpscope::add_trace_command(app, trace_options);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return tcpscope::kExitUsage;
+    }
+    if (trace->parsed()) return tcpscope::run_trace_command(trace_options);
+    return tcpscope::kExitUsage;
+}

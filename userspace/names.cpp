@@ -1,0 +1,113 @@
+#include "names.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iterator>
+
+namespace tcpscope {
+
+namespace {
+
+// Indexed by the kernel's TCP state numbers (include/net/tcp_states.h).
+const char* const kStateNames[] = {
+    nullptr,      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
+    "FIN_WAIT2",  "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
+    "LISTEN",     "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
+};
+
+struct NamedValue {
+    int value;
+    const char* name;
+};
+
+#define NAMED(x) {x, #x}
+const NamedValue kErrnos[] = {
+    NAMED(EPERM),      NAMED(ENOENT),       NAMED(EINTR),        NAMED(EIO),
+    NAMED(EBADF),      NAMED(EAGAIN),       NAMED(ENOMEM),       NAMED(EACCES),
+    NAMED(EFAULT),     NAMED(EBUSY),        NAMED(EEXIST),       NAMED(EINVAL),
+    NAMED(ENFILE),     NAMED(EMFILE),       NAMED(ENOSPC),       NAMED(EPIPE),
+    NAMED(ENOTSOCK),   NAMED(EDESTADDRREQ), NAMED(EMSGSIZE),     NAMED(EPROTOTYPE),
+    NAMED(ENOPROTOOPT), NAMED(EPROTONOSUPPORT), NAMED(EOPNOTSUPP), NAMED(EAFNOSUPPORT),
+    NAMED(EADDRINUSE), NAMED(EADDRNOTAVAIL), NAMED(ENETDOWN),    NAMED(ENETUNREACH),
+    NAMED(ENETRESET),  NAMED(ECONNABORTED), NAMED(ECONNRESET),   NAMED(ENOBUFS),
+    NAMED(EISCONN),    NAMED(ENOTCONN),     NAMED(ESHUTDOWN),    NAMED(ETIMEDOUT),
+    NAMED(ECONNREFUSED), NAMED(EHOSTDOWN),  NAMED(EHOSTUNREACH), NAMED(EALREADY),
+    NAMED(EINPROGRESS), NAMED(ESRCH),       NAMED(ECHILD),       NAMED(E2BIG),
+    NAMED(ENODEV),     NAMED(ENOTDIR),      NAMED(EISDIR),       NAMED(EROFS),
+    NAMED(ERANGE),     NAMED(ENOSYS),       NAMED(ETIME),        NAMED(EPROTO),
+};
+const NamedValue kSignals[] = {
+    NAMED(SIGHUP),  NAMED(SIGINT),  NAMED(SIGQUIT), NAMED(SIGILL),  NAMED(SIGTRAP),
+    NAMED(SIGABRT), NAMED(SIGBUS),  NAMED(SIGFPE),  NAMED(SIGKILL), NAMED(SIGUSR1),
+    NAMED(SIGSEGV), NAMED(SIGUSR2), NAMED(SIGPIPE), NAMED(SIGALRM), NAMED(SIGTERM),
+    NAMED(SIGCHLD), NAMED(SIGCONT), NAMED(SIGSTOP), NAMED(SIGTSTP), NAMED(SIGURG),
+};
+#undef NAMED
+
+}  // namespace
+
+std::string tcp_state_name(int state) {
+    if (state > 0 && static_cast<size_t>(state) < std::size(kStateNames)) {
+        return kStateNames[state];
+    }
+    return "STATE_" + std::to_string(state);
+}
+
+std::optional<int> tcp_state_from_name(const std::string& name) {
+    for (size_t i = 1; i < std::size(kStateNames); ++i) {
+        if (name == kStateNames[i]) return static_cast<int>(i);
+    }
+    return std::nullopt;
+}
+
+std::string errno_name(int err) {
+    if (err < 0) err = -err;
+    for (const auto& e : kErrnos) {
+        if (e.value == err) return e.name;
+    }
+    return "E" + std::to_string(err);
+}
+
+std::optional<int> errno_from_name(const std::string& name) {
+    for (const auto& e : kErrnos) {
+        if (name == e.name) return e.value;
+    }
+    return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+    for (const auto& s : kSignals) {
+        if (s.value == sig) return s.name;
+    }
+    return "SIG" + std::to_string(sig);
+}
+
+std::string tcp_flags_name(uint8_t flags) {
+    static const char* const kBits[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    // Printed in the order people read them in captures: SYN|ACK, FIN|ACK.
+    static const int kOrder[] = {1, 2, 0, 3, 4, 5, 6, 7};
+    std::string out;
+    for (int bit : kOrder) {
+        if (flags & (1u << bit)) {
+            if (!out.empty()) out += '|';
+            out += kBits[bit];
+        }
+    }
+    return out;
+}
+
+std::string ResetReasons::name(int value) const {
+    auto it = names_.find(value);
+    if (it != names_.end()) return it->second;
+    return "REASON_" + std::to_string(value);
+}
+
+std::optional<int> ResetReasons::value(const std::string& name) const {
+    for (const auto& [v, n] : names_) {
+        if (n == name) return v;
+    }
+    return std::nullopt;
+}
+
+}  // namespace tcpscope

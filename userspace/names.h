@@ -1,0 +1,44 @@
+// Names for the numbers the kernel hands us: TCP states, errnos, signals,
+// TCP header flags and reset reasons. Every lookup is bounds-checked: an
+// unknown value gets a name that shows the number, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tcpscope {
+
+// "ESTABLISHED", "SYN_SENT", ... (kernel names without TCP_); "STATE_<n>" otherwise.
+std::string tcp_state_name(int state);
+std::optional<int> tcp_state_from_name(const std::string& name);
+
+// "EPIPE", "ECONNRESET", ...; "E<n>" for values without a name.
+std::string errno_name(int err);
+std::optional<int> errno_from_name(const std::string& name);
+
+// "SIGPIPE", ...; "SIG<n>" otherwise.
+std::string signal_name(int sig);
+
+// "FIN|ACK", "RST", "" for none.
+std::string tcp_flags_name(uint8_t flags);
+
+// Reset reasons are an enum whose values change between kernels, so the
+// names are read from the running kernel's BTF (see btf_reasons.h) and
+// held here; a kernel without the enum gives an empty table.
+class ResetReasons {
+public:
+    ResetReasons() = default;
+    explicit ResetReasons(std::map<int, std::string> names) : names_(std::move(names)) {}
+
+    // "TCP_ABORT_ON_CLOSE" (without SK_RST_REASON_); "REASON_<n>" when unknown.
+    std::string name(int value) const;
+    std::optional<int> value(const std::string& name) const;
+    bool empty() const { return names_.empty(); }
+
+private:
+    std::map<int, std::string> names_;
+};
+
+}  // namespace tcpscope

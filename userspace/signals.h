@@ -1,0 +1,14 @@
+// Stop requests from SIGINT, SIGTERM and SIGHUP, as a flag the poll loops
+// check. SIGPIPE is ignored so that a closed output shows up as EPIPE
+// from write(), which the writer turns into a quiet stop.
+#pragma once
+
+#include <csignal>
+
+namespace tcpscope {
+
+void install_stop_handlers();
+bool stop_requested();
+int stop_signal();  // the signal that asked us to stop, 0 if none
+
+}  // namespace tcpscope

@@ -1,0 +1,66 @@
+// Where decoded events go. The trace loop only knows this interface; the
+// text and JSON forms, and the capture used by tests, implement it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "event.h"
+#include "json_encoding.h"
+#include "line_writer.h"
+#include "names.h"
+
+namespace tcpscope {
+
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual void event(const Event& event) = 0;
+    // `count` events were lost since the last report, `total` in all.
+    virtual void lost(uint64_t ts_ns, uint64_t count, uint64_t total) = 0;
+    virtual void summary(const TraceSummary& summary) = 0;
+};
+
+class JsonSink : public EventSink {
+public:
+    JsonSink(LineWriter& out, const ResetReasons& reasons) : out_(out), reasons_(reasons) {}
+    void event(const Event& event) override;
+    void lost(uint64_t ts_ns, uint64_t count, uint64_t total) override;
+    void summary(const TraceSummary& summary) override;
+
+private:
+    LineWriter& out_;
+    const ResetReasons& reasons_;
+};
+
+class TextSink : public EventSink {
+public:
+    // The summary goes to `summary_out` (stderr), so that the event stream
+    // stays one line per event.
+    TextSink(LineWriter& out, LineWriter& summary_out, const ResetReasons& reasons,
+             uint64_t start_ns);
+    void event(const Event& event) override;
+    void lost(uint64_t ts_ns, uint64_t count, uint64_t total) override;
+    void summary(const TraceSummary& summary) override;
+
+private:
+    LineWriter& out_;
+    LineWriter& summary_out_;
+    const ResetReasons& reasons_;
+    uint64_t start_ns_;
+    bool header_written_ = false;
+};
+
+// Keeps everything in memory: for tests and for the scenario runner.
+class CaptureSink : public EventSink {
+public:
+    void event(const Event& event) override { events.push_back(event); }
+    void lost(uint64_t, uint64_t count, uint64_t) override { lost_total += count; }
+    void summary(const TraceSummary& s) override { final_summary = s; }
+
+    std::vector<Event> events;
+    uint64_t lost_total = 0;
+    TraceSummary final_summary;
+};
+
+}  // namespace tcpscope

@@ -1,0 +1,109 @@
+#include "text_format.h"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+
+namespace tcpscope {
+
+std::string duration_text(uint64_t ns) {
+    char buf[32];
+    if (ns < 1000) {
+        std::snprintf(buf, sizeof(buf), "%llu ns", static_cast<unsigned long long>(ns));
+    } else if (ns < 1000000) {
+        std::snprintf(buf, sizeof(buf), "%.1f us", ns / 1e3);
+    } else if (ns < 1000000000) {
+        std::snprintf(buf, sizeof(buf), "%.1f ms", ns / 1e6);
+    } else {
+        std::snprintf(buf, sizeof(buf), "%.2f s", ns / 1e9);
+    }
+    return buf;
+}
+
+std::string endpoint_text(const Endpoint& endpoint, int family) {
+    if (family == AF_INET6) return "[" + endpoint.addr + "]:" + std::to_string(endpoint.port);
+    return endpoint.addr + ":" + std::to_string(endpoint.port);
+}
+
+std::string event_detail(const Event& e, const ResetReasons& reasons) {
+    auto reason_text = [&]() -> std::string {
+        return e.reason ? ", reason " + reasons.name(*e.reason) : ", reason unknown";
+    };
+    switch (e.kind) {
+    case EventKind::State: {
+        std::string s = tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
+        if (e.prev_state_ns) s += " (" + duration_text(*e.prev_state_ns) + ")";
+        return s;
+    }
+    case EventKind::ResetSent: {
+        std::string s = "RST sent" + reason_text();
+        if (e.no_socket) {
+            s += " (no socket)";
+        } else {
+            s += " in " + tcp_state_name(e.state);
+        }
+        return s;
+    }
+    case EventKind::ResetReceived:
+        return "RST received in " + tcp_state_name(e.state);
+    case EventKind::Retransmit: {
+        std::string s = "retransmit in " + tcp_state_name(e.state);
+        if (e.err && *e.err != 0) s += ", err " + errno_name(*e.err);
+        return s;
+    }
+    case EventKind::SockError:
+        return "socket error " + errno_name(e.error);
+    case EventKind::Signal:
+        return signal_name(e.signal) + " generated for pid " + std::to_string(e.target_pid);
+    case EventKind::Send:
+    case EventKind::Recv: {
+        std::string s = std::string(e.kind == EventKind::Send ? "send" : "recv") + " returned " +
+                        std::to_string(e.ret);
+        if (e.ret < 0) s += " (" + errno_name(static_cast<int>(-e.ret)) + ")";
+        return s;
+    }
+    case EventKind::Packet:
+        return std::string(e.dir == TS_DIR_RX ? "rx " : "tx ") + tcp_flags_name(e.tcp_flags) +
+               " len " + std::to_string(e.payload_len);
+    }
+    return {};
+}
+
+std::string text_header() {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "%-11s %-7s %-16s %-23s %-23s %-14s %s", "TIME(s)", "PID",
+                  "COMM", "LOCAL", "REMOTE", "EVENT", "DETAIL");
+    return buf;
+}
+
+std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons) {
+    double seconds = e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0;
+    std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
+    std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
+    // A softirq event attributed to the socket's owner says so with '*'.
+    std::string comm = e.comm + (e.attribution != "current" ? "*" : "");
+    char head[128];
+    std::snprintf(head, sizeof(head), "%-11.6f %-7u %-16s %-23s %-23s %-14s ", seconds, e.pid,
+                  comm.c_str(), local.c_str(), remote.c_str(), kind_name(e.kind));
+    return head + event_detail(e, reasons);
+}
+
+std::string text_lost_line(uint64_t count, uint64_t total) {
+    return "*** " + std::to_string(count) + " events lost (ring buffer full), " +
+           std::to_string(total) + " in all";
+}
+
+std::string text_summary(const TraceSummary& s) {
+    std::string out = "summary:";
+    uint64_t total = 0;
+    for (const auto& [type, n] : s.counts) {
+        out += " " + type + "=" + std::to_string(n);
+        total += n;
+    }
+    out += " events=" + std::to_string(total) + " lost=" + std::to_string(s.lost);
+    if (s.undecodable) out += " undecodable=" + std::to_string(s.undecodable);
+    out += " duration=" + duration_text(s.duration_ns);
+    return out;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,27 @@
+// The human-readable form of events: one aligned line each, like tcpstates.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "event.h"
+#include "json_encoding.h"
+#include "names.h"
+
+namespace tcpscope {
+
+// "ESTABLISHED -> FIN_WAIT1 (12.3 ms)", "RST sent, reason TCP_ABORT_ON_CLOSE", ...
+std::string event_detail(const Event& event, const ResetReasons& reasons);
+
+// "127.0.0.1:5000" or "[::1]:5000".
+std::string endpoint_text(const Endpoint& endpoint, int family);
+
+// A duration with a unit that fits: "850 ns", "12.3 us", "12.3 ms", "1.50 s".
+std::string duration_text(uint64_t ns);
+
+std::string text_header();
+std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons);
+std::string text_lost_line(uint64_t count, uint64_t total);
+std::string text_summary(const TraceSummary& summary);
+
+}  // namespace tcpscope

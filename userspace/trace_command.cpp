@@ -1,0 +1,115 @@
+#include "trace_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "btf_reasons.h"
+#include "exit_codes.h"
+#include "signals.h"
+#include "sinks.h"
+#include "trace_loop.h"
+#include "tracer.h"
+
+namespace tcpscope {
+
+CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
+    CLI::App* cmd = app.add_subcommand("trace", "Trace TCP state changes, resets, retransmits, "
+                                                "socket errors and SIGPIPE system-wide, live");
+    cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
+    cmd->add_option("--pid", o.filter.pid, "Only this process (by tgid)")
+        ->check(CLI::Range(1u, 4194304u));
+    cmd->add_option("--comm", o.filter.comm, "Only processes with this name");
+    cmd->add_option("--port", o.filter.ports, "Only this local or remote port (N[,N...])");
+    cmd->add_option("--addr", o.filter.addr, "Only this local or remote address (IPv4 or IPv6)");
+    cmd->add_option("--netns", o.filter.netns, "Only this network namespace (inode number)")
+        ->check(CLI::Range(1u, 0xffffffffu));
+    cmd->add_option("--cgroup", o.filter.cgroup, "Only processes in this cgroup v2 directory");
+    cmd->add_option("--events", o.filter.events,
+                    "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
+        ->capture_default_str();
+    cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--count", o.count, "Stop after this many events")
+        ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+    cmd->add_option("--output", o.output, "Write events to this file instead of stdout");
+    cmd->add_option("--ringbuf-kib", o.ringbuf_kib,
+                    "Ring buffer size in KiB (a power of two, at least 4)")
+        ->capture_default_str()
+        ->check(CLI::Range(4u, 1u << 20));
+    cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
+    return cmd;
+}
+
+int run_trace_command(const TraceOptions& o) {
+    TracerConfig config;
+    std::string error;
+    if (!build_filter(o.filter, &config.filter, &error)) {
+        std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
+        return kExitUsage;
+    }
+    if ((o.ringbuf_kib & (o.ringbuf_kib - 1)) != 0) {
+        std::fprintf(stderr, "tcpscope trace: --ringbuf-kib: %u is not a power of two\n",
+                     o.ringbuf_kib);
+        return kExitUsage;
+    }
+    config.ringbuf_bytes = o.ringbuf_kib * 1024u;
+    config.verbose = o.verbose;
+
+    int out_fd = STDOUT_FILENO;
+    if (!o.output.empty()) {
+        out_fd = LineWriter::open_file(o.output, &error);
+        if (out_fd < 0) {
+            std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
+            return kExitUsage;
+        }
+    }
+    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
+    LineWriter err_out(STDERR_FILENO, false, 0);
+
+    std::string btf_error;
+    ResetReasons reasons = load_kernel_reset_reasons(&btf_error);
+    install_stop_handlers();
+
+    uint64_t start_ns = monotonic_ns();
+    std::unique_ptr<EventSink> sink;
+    if (o.json) {
+        sink = std::make_unique<JsonSink>(out, reasons);
+    } else {
+        sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns);
+    }
+    TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, o.count, 100});
+    TracerError terr;
+    auto tracer = Tracer::start(config, loop.handler(), &terr);
+    if (!tracer) {
+        std::fprintf(stderr, "tcpscope trace: %s\n", terr.text().c_str());
+        return kExitEnvironment;
+    }
+    for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope trace: warning: %s\n", w.c_str());
+    if (!btf_error.empty()) {
+        std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",
+                     btf_error.c_str());
+    }
+    if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
+
+    LoopEnd end = loop.run(*tracer);
+    if (end == LoopEnd::OutputClosed) {
+        // The reader went away (`| head`): nothing more to say, and
+        // nowhere to say it on stdout.
+        return kExitOk;
+    }
+    TraceSummary summary = loop.finish(*tracer);
+    (void)summary;
+    if (end == LoopEnd::OutputFailed || out.status() == LineWriter::Status::Failed) {
+        std::fprintf(stderr, "tcpscope trace: output: %s\n", out.error().c_str());
+        return kExitFailure;
+    }
+    if (end == LoopEnd::PollFailed) {
+        std::fprintf(stderr, "tcpscope trace: polling the ring buffer failed\n");
+        return kExitFailure;
+    }
+    return kExitOk;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,83 @@
+#include "trace_loop.h"
+
+#include <time.h>
+
+#include <cerrno>
+
+#include "signals.h"
+
+namespace tcpscope {
+
+uint64_t monotonic_ns() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Tracer::RecordHandler TraceLoop::handler() {
+    return [this](const void* data, size_t size) { on_record(data, size); };
+}
+
+void TraceLoop::on_record(const void* data, size_t size) {
+    // Past --count, records still arrive in the same batch: drop them
+    // without printing (they were delivered; the user asked for N).
+    if (limits_.max_events && delivered_ >= limits_.max_events) return;
+    auto event = decode_event(data, size);
+    if (!event) {
+        ++summary_.undecodable;
+        return;
+    }
+    ++delivered_;
+    ++summary_.counts[kind_name(event->kind)];
+    sink_.event(*event);
+}
+
+void TraceLoop::check_lost(Tracer& tracer) {
+    uint64_t total = tracer.lost_total();
+    if (total > summary_.lost) {
+        sink_.lost(monotonic_ns(), total - summary_.lost, total);
+        summary_.lost = total;
+    }
+}
+
+LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {
+    const uint64_t deadline =
+        limits_.duration_s > 0 ? start_ns_ + static_cast<uint64_t>(limits_.duration_s * 1e9) : 0;
+    uint64_t last_flush = start_ns_;
+    for (;;) {
+        if (stop_requested()) return LoopEnd::Signal;
+        int timeout_ms = limits_.flush_interval_ms;
+        uint64_t now = monotonic_ns();
+        if (deadline) {
+            if (now >= deadline) return LoopEnd::Duration;
+            uint64_t left_ms = (deadline - now) / 1000000 + 1;
+            if (left_ms < static_cast<uint64_t>(timeout_ms)) timeout_ms = static_cast<int>(left_ms);
+        }
+        int n = tracer.poll(timeout_ms);
+        if (n < 0 && n != -EINTR) return LoopEnd::PollFailed;
+        check_lost(tracer);
+        now = monotonic_ns();
+        if (output_ && output_->has_pending() &&
+            now - last_flush >= static_cast<uint64_t>(limits_.flush_interval_ms) * 1000000ull) {
+            output_->flush();
+            last_flush = now;
+        }
+        if (output_ && output_->status() == LineWriter::Status::PipeClosed) {
+            return LoopEnd::OutputClosed;
+        }
+        if (output_ && output_->status() == LineWriter::Status::Failed) return LoopEnd::OutputFailed;
+        if (limits_.max_events && delivered_ >= limits_.max_events) return LoopEnd::Count;
+        if (done && done()) return LoopEnd::Done;
+    }
+}
+
+TraceSummary TraceLoop::finish(Tracer& tracer) {
+    tracer.drain();
+    check_lost(tracer);
+    summary_.duration_ns = monotonic_ns() - start_ns_;
+    sink_.summary(summary_);
+    if (output_) output_->flush();
+    return summary_;
+}
+
+}  // namespace tcpscope

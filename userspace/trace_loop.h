@@ -1,0 +1,55 @@
+// The poll loop shared by `trace` and `run`: records -> decode -> sink,
+// with loss reports as soon as the kernel's counter moves, and the stop
+// conditions (signal, duration, count, output gone, caller's predicate).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "json_encoding.h"
+#include "line_writer.h"
+#include "sinks.h"
+#include "tracer.h"
+
+namespace tcpscope {
+
+uint64_t monotonic_ns();
+
+struct LoopLimits {
+    double duration_s = 0;   // 0: no limit
+    uint64_t max_events = 0; // 0: no limit
+    int flush_interval_ms = 100;
+};
+
+enum class LoopEnd { Signal, Duration, Count, OutputClosed, OutputFailed, Done, PollFailed };
+
+class TraceLoop {
+public:
+    TraceLoop(EventSink& sink, LineWriter* output, LoopLimits limits)
+        : sink_(sink), output_(output), limits_(limits) {}
+
+    // Handler to give Tracer::start.
+    Tracer::RecordHandler handler();
+
+    // Runs until a stop condition; `done` (optional) is asked after each
+    // poll round whether the caller is finished.
+    LoopEnd run(Tracer& tracer, const std::function<bool()>& done = {});
+
+    // Final drain, last loss check, summary to the sink.
+    TraceSummary finish(Tracer& tracer);
+
+    uint64_t delivered() const { return delivered_; }
+
+private:
+    void on_record(const void* data, size_t size);
+    void check_lost(Tracer& tracer);
+
+    EventSink& sink_;
+    LineWriter* output_;
+    LoopLimits limits_;
+    TraceSummary summary_;
+    uint64_t delivered_ = 0;
+    uint64_t start_ns_ = monotonic_ns();
+};
+
+}  // namespace tcpscope

@@ -1,0 +1,168 @@
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "tcpscope.skel.h"
+
+namespace tcpscope {
+
+namespace {
+
+bool g_verbose = false;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG && !g_verbose) return 0;
+    if (!g_verbose) return 0;
+    return vfprintf(stderr, format, args);
+}
+
+// One program per tracepoint, the event kind it serves (-1: always needed)
+// and the tracepoint name whose BTF type must exist on this kernel.
+struct ProgramSpec {
+    struct bpf_program* prog;
+    int kind;
+    const char* tracepoint;
+};
+
+std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
+    return {
+        {skel->progs.handle_set_state, -1, "inet_sock_set_state"},
+        {skel->progs.handle_destroy_sock, -1, "tcp_destroy_sock"},
+        {skel->progs.handle_send_reset, TS_KIND_RESET_SENT, "tcp_send_reset"},
+        {skel->progs.handle_receive_reset, TS_KIND_RESET_RECEIVED, "tcp_receive_reset"},
+        {skel->progs.handle_retransmit, TS_KIND_RETRANSMIT, "tcp_retransmit_skb"},
+        {skel->progs.handle_error_report, TS_KIND_SOCK_ERROR, "inet_sk_error_report"},
+        {skel->progs.handle_signal, TS_KIND_SIGNAL, "signal_generate"},
+        {skel->progs.handle_send_length, TS_KIND_SEND, "sock_send_length"},
+        {skel->progs.handle_recv_length, TS_KIND_RECV, "sock_recv_length"},
+        {skel->progs.handle_dev_xmit, TS_KIND_PACKET, "net_dev_start_xmit"},
+    };
+}
+
+bool kernel_has_tracepoint(const struct btf* vmlinux, const char* name) {
+    std::string type = std::string("btf_trace_") + name;
+    return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
+}
+
+std::string privilege_hint(int err) {
+    if (err == EPERM || err == EACCES) {
+        return " (loading BPF programs needs root, or CAP_BPF and CAP_PERFMON)";
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string TracerError::text() const {
+    std::string s = stage + ": " + message;
+    if (err) s += ": " + std::string(std::strerror(err));
+    return s + privilege_hint(err);
+}
+
+Tracer::~Tracer() {
+    ring_buffer__free(ringbuf_);
+    tcpscope_bpf__destroy(skel_);  // detaches every link
+}
+
+std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler handler,
+                                      TracerError* error) {
+    g_verbose = config.verbose;
+    libbpf_set_print(libbpf_print);
+
+    std::unique_ptr<Tracer> t(new Tracer());
+    t->handler_ = std::move(handler);
+    int ncpus = libbpf_num_possible_cpus();
+    t->ncpus_ = ncpus > 0 ? ncpus : 1;
+
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+        *error = {"open", ENOENT,
+                  "this kernel exposes no BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y "
+                  "is required)"};
+        return nullptr;
+    }
+    t->skel_ = tcpscope_bpf__open();
+    if (t->skel_ == nullptr) {
+        *error = {"open", errno, "cannot open the BPF object"};
+        return nullptr;
+    }
+    auto* skel = t->skel_;
+    // const volatile in the BPF program: lives in .rodata, frozen at load.
+    std::memcpy(const_cast<ts_filter*>(&skel->rodata->filter), &config.filter, sizeof(ts_filter));
+    int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+    if (err) {
+        *error = {"open", -err, "ring buffer size " + std::to_string(config.ringbuf_bytes) +
+                                    " rejected (a power of two, at least the page size)"};
+        return nullptr;
+    }
+
+    struct btf* vmlinux = btf__load_vmlinux_btf();
+    for (const auto& spec : program_specs(skel)) {
+        bool wanted = spec.kind < 0 || (config.filter.kind_mask & (1u << spec.kind));
+        bool present = vmlinux == nullptr || kernel_has_tracepoint(vmlinux, spec.tracepoint);
+        if (wanted && !present) {
+            if (spec.kind < 0) {
+                btf__free(vmlinux);
+                *error = {"open", ENOENT,
+                          std::string("this kernel has no tracepoint ") + spec.tracepoint +
+                              ", which tcpscope needs"};
+                return nullptr;
+            }
+            t->warnings_.push_back(std::string("this kernel has no tracepoint ") +
+                                   spec.tracepoint + ": its events are left out");
+        }
+        bpf_program__set_autoload(spec.prog, wanted && present);
+    }
+    btf__free(vmlinux);
+
+    err = tcpscope_bpf__load(skel);
+    if (err) {
+        *error = {"load", -err, "the kernel refused the BPF programs"};
+        return nullptr;
+    }
+    err = tcpscope_bpf__attach(skel);
+    if (err) {
+        *error = {"attach", -err, "cannot attach to the tracepoints"};
+        return nullptr;
+    }
+    t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),
+                                   nullptr);
+    if (t->ringbuf_ == nullptr) {
+        *error = {"ringbuf", errno, "cannot set up the ring buffer"};
+        return nullptr;
+    }
+    return t;
+}
+
+int Tracer::on_record(void* ctx, void* data, size_t size) {
+    static_cast<Tracer*>(ctx)->handler_(data, size);
+    return 0;
+}
+
+int Tracer::poll(int timeout_ms) {
+    int n = ring_buffer__poll(ringbuf_, timeout_ms);
+    return n;
+}
+
+int Tracer::drain() { return ring_buffer__consume(ringbuf_); }
+
+uint64_t Tracer::lost_total() const {
+    std::vector<uint64_t> values(static_cast<size_t>(ncpus_), 0);
+    uint32_t key = TS_LOST_RINGBUF_FULL;
+    if (bpf_map__lookup_elem(skel_->maps.lost, &key, sizeof(key), values.data(),
+                             values.size() * sizeof(uint64_t), 0) != 0) {
+        return 0;
+    }
+    uint64_t total = 0;
+    for (uint64_t v : values) total += v;
+    return total;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,71 @@
+// Owns the loaded BPF programs: open -> set filters -> load -> attach, then
+// poll the ring buffer. Everything libbpf hands out is released by the
+// destructor, so links detach on every path out of the process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <linux/types.h>
+
+#include "tcpscope.h"
+
+struct tcpscope_bpf;
+struct ring_buffer;
+
+namespace tcpscope {
+
+struct TracerConfig {
+    ts_filter filter{};
+    uint32_t ringbuf_bytes = 4u << 20;  // power of two, multiple of the page size
+    bool verbose = false;               // libbpf's own messages on stderr
+};
+
+// Which stage failed, and why, in words that say what to do.
+struct TracerError {
+    std::string stage;    // "open", "load", "attach", "ringbuf", "privileges"
+    int err = 0;          // positive errno
+    std::string message;
+    std::string text() const;
+};
+
+class Tracer {
+public:
+    using RecordHandler = std::function<void(const void* data, size_t size)>;
+
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    // Loads and attaches; on failure returns null and fills *error.
+    static std::unique_ptr<Tracer> start(const TracerConfig& config, RecordHandler handler,
+                                         TracerError* error);
+
+    // Waits up to timeout_ms for records and hands each to the handler.
+    // Returns the number handled, or a negative errno (-EINTR when a
+    // signal interrupted the wait).
+    int poll(int timeout_ms);
+    // Drains whatever is ready without waiting.
+    int drain();
+
+    // Sum over CPUs of the records the kernel side could not reserve.
+    uint64_t lost_total() const;
+
+    // Event kinds left out because this kernel lacks their tracepoint.
+    const std::vector<std::string>& warnings() const { return warnings_; }
+
+private:
+    Tracer() = default;
+    static int on_record(void* ctx, void* data, size_t size);
+
+    struct tcpscope_bpf* skel_ = nullptr;
+    struct ring_buffer* ringbuf_ = nullptr;
+    RecordHandler handler_;
+    std::vector<std::string> warnings_;
+    int ncpus_ = 1;
+};
+
+}  // namespace tcpscope

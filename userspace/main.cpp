@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "exit_codes.h"
+#include "scenario_commands.h"
 #include "trace_command.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
 
     tcpscope::TraceOptions trace_options;
     CLI::App* trace = tcpscope::add_trace_command(app, trace_options);
+    tcpscope::RunOptions run_options;
+    CLI::App* run = tcpscope::add_run_command(app, run_options);
+    tcpscope::ListOptions list_options;
+    CLI::App* list = tcpscope::add_list_command(app, list_options);
 
     try {
         app.parse(argc, argv);
@@ -29,5 +34,7 @@ int main(int argc, char** argv) {
         return tcpscope::kExitUsage;
     }
     if (trace->parsed()) return tcpscope::run_trace_command(trace_options);
+    if (run->parsed()) return tcpscope::run_run_command(run_options);
+    if (list->parsed()) return tcpscope::run_list_command(list_options);
     return tcpscope::kExitUsage;
 }

@@ -1,0 +1,102 @@
+#include "facts.h"
+
+#include "text_format.h"
+
+namespace tcpscope {
+
+std::vector<Verdict> evaluate(const ScenarioSpec& spec, const FactContext& context) {
+    std::vector<Verdict> verdicts;
+    for (const auto& fact : spec.facts) {
+        FactResult r = fact.check(context);
+        verdicts.push_back({fact.text, r.ok, r.detail});
+    }
+    return verdicts;
+}
+
+FactResult holds(std::string detail) { return {true, std::move(detail)}; }
+FactResult fails(std::string detail) { return {false, std::move(detail)}; }
+
+FactResult both(const FactResult& a, const FactResult& b) {
+    return {a.ok && b.ok, a.detail + "; " + b.detail};
+}
+
+std::string describe(const Step& s) {
+    std::string out = s.call + " = " + std::to_string(s.ret);
+    if (!s.errno_name.empty()) out += " " + s.errno_name;
+    return out;
+}
+
+std::string describe(const Event& e, const ResetReasons& reasons) {
+    return std::string(kind_name(e.kind)) + " " + event_detail(e, reasons);
+}
+
+std::string describe(const std::vector<const Event*>& events, const ResetReasons& reasons) {
+    if (events.empty()) return "nothing";
+    std::vector<std::string> parts;
+    for (const Event* e : events) parts.push_back(describe(*e, reasons));
+    return join(parts, "; ");
+}
+
+std::vector<std::string> state_path(const Timeline& timeline, uint64_t cookie) {
+    std::vector<std::string> path;
+    if (cookie == 0) return path;
+    for (const Event* e : timeline.of_cookie(cookie)) {
+        if (e->kind == EventKind::State) {
+            path.push_back(tcp_state_name(e->old_state) + "->" + tcp_state_name(e->new_state));
+        }
+    }
+    return path;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+bool contains_in_order(const std::vector<std::string>& path,
+                       const std::vector<std::string>& expected) {
+    size_t next = 0;
+    for (const auto& p : path) {
+        if (next < expected.size() && p == expected[next]) ++next;
+    }
+    return next == expected.size();
+}
+
+FactResult went_through(const FactContext& c, const std::string& side,
+                        const std::vector<std::string>& expected) {
+    uint64_t cookie = c.timeline.cookie_of(side);
+    if (cookie == 0) return fails("no " + side + " connection was reported");
+    auto path = state_path(c.timeline, cookie);
+    std::string seen = side + ": " + (path.empty() ? "no state change" : join(path));
+    return {contains_in_order(path, expected), seen};
+}
+
+FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+                    int nth, int64_t ret, const std::string& errno_name) {
+    const Step* s = c.timeline.find_step(side, prefix, nth);
+    if (s == nullptr) return fails("no step " + prefix + "... by the " + side);
+    return {s->ret == ret && s->errno_name == errno_name, describe(*s)};
+}
+
+std::vector<const Event*> select(const Timeline& timeline, const std::vector<const Event*>& events,
+                                 EventKind kind, const std::string& side) {
+    std::vector<const Event*> out;
+    for (const Event* e : events) {
+        if (e->kind == kind && (side.empty() || timeline.side_of(*e) == side)) out.push_back(e);
+    }
+    return out;
+}
+
+std::vector<const Event*> packets_from(const Timeline& timeline,
+                                       const std::vector<const Event*>& events,
+                                       const std::string& side) {
+    std::vector<const Event*> out;
+    for (const Event* e : events) {
+        if (e->kind != EventKind::Packet) continue;
+        if (timeline.side_of_endpoint(endpoint_key(e->local, e->family)) == side) out.push_back(e);
+    }
+    return out;
+}
+
+}  // namespace tcpscope

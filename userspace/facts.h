@@ -1,0 +1,82 @@
+// Facts: what a scenario expects, in plain words and as a check over the
+// timeline. A check says what it saw whether it holds or not, so that a
+// failed verdict explains itself.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "names.h"
+#include "timeline.h"
+
+namespace tcpscope {
+
+struct FactResult {
+    bool ok = false;
+    std::string detail;  // what was seen
+};
+
+struct FactContext {
+    const Timeline& timeline;
+    const ResetReasons& reasons;
+};
+
+struct Fact {
+    std::string text;  // "send(0) returned 0 and no segment left"
+    std::function<FactResult(const FactContext&)> check;
+};
+
+struct ScenarioSpec {
+    std::string name;         // as in the catalogue: "zero-byte-send"
+    std::string summary;      // one line for `tcpscope list`
+    std::string explanation;  // plain words, printed after the verdicts
+    std::vector<Fact> facts;
+    int timeout_s = 60;       // the runner kills the scenario after this
+};
+
+struct Verdict {
+    std::string fact;
+    bool ok = false;
+    std::string detail;
+};
+
+std::vector<Verdict> evaluate(const ScenarioSpec& spec, const FactContext& context);
+
+// ---- Building blocks for checks ----
+
+FactResult holds(std::string detail);
+FactResult fails(std::string detail);
+// Both must hold; details joined.
+FactResult both(const FactResult& a, const FactResult& b);
+
+// `send(fd, "", 0) = -1 EPIPE`
+std::string describe(const Step& step);
+// `state ESTABLISHED -> CLOSE`, `reset_sent reason NO_SOCKET`, `packet tx RST len 0`
+std::string describe(const Event& event, const ResetReasons& reasons);
+std::string describe(const std::vector<const Event*>& events, const ResetReasons& reasons);
+
+// The state changes of one socket in order: {"ESTABLISHED->FIN_WAIT1", ...}.
+std::vector<std::string> state_path(const Timeline& timeline, uint64_t cookie);
+std::string join(const std::vector<std::string>& parts, const std::string& sep = ", ");
+// Whether `expected` occurs in `path` in order (not necessarily adjacent).
+bool contains_in_order(const std::vector<std::string>& path,
+                       const std::vector<std::string>& expected);
+// The side's socket went through `expected` transitions in order.
+FactResult went_through(const FactContext& c, const std::string& side,
+                        const std::vector<std::string>& expected);
+
+// The nth step of `side` with `prefix` returned `ret` (and `errno_name`,
+// "" meaning success). Missing step fails.
+FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+                    int nth, int64_t ret, const std::string& errno_name = "");
+
+// Events of `kind` among `events` (optionally only those of `side`).
+std::vector<const Event*> select(const Timeline& timeline, const std::vector<const Event*>& events,
+                                 EventKind kind, const std::string& side = "");
+// Packets among `events` sent by `side` (its endpoint is the source).
+std::vector<const Event*> packets_from(const Timeline& timeline,
+                                       const std::vector<const Event*>& events,
+                                       const std::string& side);
+
+}  // namespace tcpscope

@@ -1,0 +1,208 @@
+#include "scenario_runner.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "signals.h"
+#include "sinks.h"
+#include "trace_loop.h"
+
+namespace tcpscope {
+
+namespace {
+
+// After the program exits, events it caused may still sit in the ring
+// buffer or be about to fire (a RST in flight): keep polling this long.
+constexpr int kSettleMs = 200;
+
+uint32_t own_netns_inode() {
+    struct stat st {};
+    return stat("/proc/self/ns/net", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+}
+
+std::string self_dir() {
+    char buf[PATH_MAX] = {};
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) return ".";
+    std::string path(buf, static_cast<size_t>(n));
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// Reads whatever complete lines the pipe holds; returns false at EOF.
+bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
+    char buf[8192];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n > 0) {
+            pending.append(buf, static_cast<size_t>(n));
+            size_t nl;
+            while ((nl = pending.find('\n')) != std::string::npos) {
+                auto step = parse_step(pending.substr(0, nl));
+                pending.erase(0, nl + 1);
+                if (step) {
+                    outcome.steps.push_back(std::move(*step));
+                } else {
+                    ++outcome.undecodable_steps;
+                }
+            }
+            continue;
+        }
+        if (n == 0) return false;
+        if (errno == EINTR) continue;
+        return true;  // EAGAIN: nothing more for now
+    }
+}
+
+[[noreturn]] void exec_scenario(const std::string& program, int step_fd) {
+    // Our own process group: a Ctrl-C at the terminal reaches the runner,
+    // which then ends the whole group itself, cleanup included.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    std::string fd_text = std::to_string(step_fd);
+    setenv("TCPSCOPE_STEP_FD", fd_text.c_str(), 1);
+    execl(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
+    std::fprintf(stderr, "tcpscope: cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+    _exit(127);
+}
+
+}  // namespace
+
+std::string scenario_program_path(const std::string& name) {
+    return self_dir() + "/scenarios/" + name;
+}
+
+int remove_leftover_namespaces(int pid) {
+    std::string prefix = "tsc-" + std::to_string(pid) + "-";
+    int removed = 0;
+    DIR* dir = opendir("/var/run/netns");
+    if (dir == nullptr) return 0;
+    std::vector<std::string> names;
+    while (struct dirent* d = readdir(dir)) {
+        std::string name = d->d_name;
+        if (name.rfind(prefix, 0) == 0) names.push_back(name);
+    }
+    closedir(dir);
+    for (const auto& name : names) {
+        // `ip netns delete` unmounts and removes the bind mount; deleting
+        // the namespace also deletes the veth ends inside it.
+        std::string cmd = "ip netns delete '" + name + "' 2>/dev/null";
+        if (std::system(cmd.c_str()) == 0) ++removed;
+    }
+    return removed;
+}
+
+ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* tracer_error) {
+    ScenarioOutcome outcome;
+    if (access(config.program.c_str(), X_OK) != 0) {
+        outcome.error = "scenario program " + config.program + " not found (build it first)";
+        return outcome;
+    }
+
+    // In the kernel: everything but the host's namespace (scenarios run in
+    // namespaces of their own). Here: only the namespaces the steps name.
+    TracerConfig tc;
+    tc.filter.kind_mask = (1u << TS_KIND_COUNT) - 1;
+    tc.filter.netns = own_netns_inode();
+    tc.filter.netns_exclude = 1;
+    tc.ringbuf_bytes = config.ringbuf_bytes;
+    tc.verbose = config.verbose;
+
+    CaptureSink capture;
+    TraceLoop loop(capture, nullptr, LoopLimits{0, 0, 50});
+    auto tracer = Tracer::start(tc, loop.handler(), tracer_error);
+    if (!tracer) {
+        outcome.error = tracer_error->text();
+        return outcome;
+    }
+
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        outcome.error = std::string("pipe: ") + std::strerror(errno);
+        return outcome;
+    }
+    uint64_t start = monotonic_ns();
+    pid_t child = fork();
+    if (child < 0) {
+        outcome.error = std::string("fork: ") + std::strerror(errno);
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return outcome;
+    }
+    if (child == 0) {
+        close(pipe_fds[0]);
+        int fd = dup(pipe_fds[1]);  // without O_CLOEXEC: the program inherits it
+        exec_scenario(config.program, fd);
+    }
+    setpgid(child, child);  // also here, against the race with the child
+    close(pipe_fds[1]);
+    fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+
+    std::string pending;
+    bool pipe_open = true;
+    bool exited = false;
+    int status = 0;
+    uint64_t deadline = start + static_cast<uint64_t>(config.timeout_s) * 1000000000ull;
+    auto finished = [&]() {
+        if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
+        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
+        if (!exited && monotonic_ns() > deadline) {
+            outcome.timed_out = true;
+            return true;
+        }
+        // The pipe closes when the program and all its children are gone.
+        return exited && !pipe_open;
+    };
+    LoopEnd end = loop.run(*tracer, finished);
+    if (end == LoopEnd::Signal) outcome.interrupted = true;
+
+    if (!exited) {
+        kill(-child, SIGKILL);
+        waitpid(child, &status, 0);
+        exited = true;
+    }
+    // Grandchildren of a program that crashed may linger in its group.
+    kill(-child, SIGKILL);
+    read_steps(pipe_fds[0], pending, outcome);
+    close(pipe_fds[0]);
+
+    for (int waited = 0; waited < kSettleMs; waited += 50) tracer->poll(50);
+    loop.finish(*tracer);
+    outcome.lost = capture.lost_total;
+    tracer.reset();  // detach before anything else runs
+    remove_leftover_namespaces(child);
+
+    if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) outcome.term_signal = WTERMSIG(status);
+    outcome.duration_ns = monotonic_ns() - start;
+
+    std::set<uint32_t> netns;
+    std::set<uint32_t> pids;
+    pids.insert(static_cast<uint32_t>(child));
+    for (const auto& s : outcome.steps) {
+        if (s.netns) netns.insert(s.netns);
+        if (s.pid) pids.insert(s.pid);
+    }
+    for (auto& e : capture.events) {
+        bool mine = e.kind == EventKind::Signal ? pids.count(e.target_pid) > 0
+                                                : netns.count(e.netns) > 0;
+        if (mine) outcome.events.push_back(std::move(e));
+    }
+    return outcome;
+}
+
+}  // namespace tcpscope

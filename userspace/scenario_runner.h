@@ -1,0 +1,48 @@
+// Runs one scenario program under tracing: probes attached first, then the
+// program, its steps read from a pipe, kernel events filtered to the
+// scenario's own namespaces and processes; everything it made is removed
+// afterwards, whatever way it ended.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "step.h"
+#include "tracer.h"
+
+namespace tcpscope {
+
+struct ScenarioOutcome {
+    std::vector<Step> steps;
+    std::vector<Event> events;      // only the scenario's own
+    uint64_t lost = 0;
+    uint64_t undecodable_steps = 0;
+    int exit_code = -1;             // the program's exit status, -1 if killed
+    int term_signal = 0;            // the signal that killed it, 0 if none
+    bool timed_out = false;
+    bool interrupted = false;       // we were asked to stop (SIGINT, ...)
+    std::string error;              // could not run at all (and why)
+    uint64_t duration_ns = 0;
+
+    bool ran_to_end() const { return error.empty() && !timed_out && !interrupted; }
+};
+
+struct ScenarioRunConfig {
+    std::string program;     // path of the scenario executable
+    int timeout_s = 60;
+    uint32_t ringbuf_bytes = 16u << 20;
+    bool verbose = false;
+};
+
+ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* tracer_error);
+
+// Where the scenario programs are: next to the tcpscope binary.
+std::string scenario_program_path(const std::string& name);
+
+// Removes network namespaces named tsc-<pid>-* that a scenario process
+// left (it died before its own cleanup); returns how many.
+int remove_leftover_namespaces(int pid);
+
+}  // namespace tcpscope

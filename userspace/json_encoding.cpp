@@ -61,7 +61,7 @@ Json event_to_json(const Event& e, const ResetReasons& reasons) {
         j["signal"] = signal_name(e.signal);
         j["target_pid"] = e.target_pid;
         j["netns"] = e.netns;
-        j["result"] = e.signal_result;
+        j["result"] = signal_result_name(e.signal_result);
         break;
     case EventKind::Send:
     case EventKind::Recv:

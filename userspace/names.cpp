@@ -83,8 +83,49 @@ std::string signal_name(int sig) {
     return "SIG" + std::to_string(sig);
 }
 
+namespace {
+const char* const kFlagBits[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+// include/trace/events/signal.h: enum trace_signal_result.
+const char* const kSignalResults[] = {"delivered", "ignored", "already_pending", "overflow_fail",
+                                      "lose_info"};
+}  // namespace
+
+std::string signal_result_name(int result) {
+    if (result >= 0 && static_cast<size_t>(result) < std::size(kSignalResults)) {
+        return kSignalResults[result];
+    }
+    return "result_" + std::to_string(result);
+}
+
+std::optional<int> signal_result_from_name(const std::string& name) {
+    for (size_t i = 0; i < std::size(kSignalResults); ++i) {
+        if (name == kSignalResults[i]) return static_cast<int>(i);
+    }
+    return std::nullopt;
+}
+
+std::optional<uint8_t> tcp_flags_from_name(const std::string& text) {
+    uint8_t flags = 0;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t bar = text.find('|', start);
+        std::string part = text.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+        bool known = false;
+        for (int bit = 0; bit < 8; ++bit) {
+            if (part == kFlagBits[bit]) {
+                flags |= static_cast<uint8_t>(1u << bit);
+                known = true;
+            }
+        }
+        if (!known) return std::nullopt;
+        if (bar == std::string::npos) break;
+        start = bar + 1;
+    }
+    return flags;
+}
+
 std::string tcp_flags_name(uint8_t flags) {
-    static const char* const kBits[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    const auto& kBits = kFlagBits;
     // Printed in the order people read them in captures: SYN|ACK, FIN|ACK.
     static const int kOrder[] = {1, 2, 0, 3, 4, 5, 6, 7};
     std::string out;
@@ -108,6 +149,13 @@ std::optional<int> ResetReasons::value(const std::string& name) const {
         if (n == name) return v;
     }
     return std::nullopt;
+}
+
+int ResetReasons::intern(const std::string& name) {
+    if (auto v = value(name)) return *v;
+    int next = names_.empty() ? 0 : names_.rbegin()->first + 1;
+    names_.emplace(next, name);
+    return next;
 }
 
 }  // namespace tcpscope

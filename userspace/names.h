@@ -21,8 +21,14 @@ std::optional<int> errno_from_name(const std::string& name);
 // "SIGPIPE", ...; "SIG<n>" otherwise.
 std::string signal_name(int sig);
 
+// signal_generate's result: "delivered", "ignored", "already_pending", ...
+std::string signal_result_name(int result);
+std::optional<int> signal_result_from_name(const std::string& name);
+
 // "FIN|ACK", "RST", "" for none.
 std::string tcp_flags_name(uint8_t flags);
+// Inverse of tcp_flags_name; nothing for an unknown flag name.
+std::optional<uint8_t> tcp_flags_from_name(const std::string& text);
 
 // Reset reasons are an enum whose values change between kernels, so the
 // names are read from the running kernel's BTF (see btf_reasons.h) and
@@ -35,6 +41,9 @@ public:
     // "TCP_ABORT_ON_CLOSE" (without SK_RST_REASON_); "REASON_<n>" when unknown.
     std::string name(int value) const;
     std::optional<int> value(const std::string& name) const;
+    // The value of `name`, added with a value of its own when unknown: for
+    // reading back recorded JSON, where only the names were kept.
+    int intern(const std::string& name);
     bool empty() const { return names_.empty(); }
 
 private:

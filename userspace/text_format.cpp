@@ -54,7 +54,8 @@ std::string event_detail(const Event& e, const ResetReasons& reasons) {
     case EventKind::SockError:
         return "socket error " + errno_name(e.error);
     case EventKind::Signal:
-        return signal_name(e.signal) + " generated for pid " + std::to_string(e.target_pid);
+        return signal_name(e.signal) + " generated for pid " + std::to_string(e.target_pid) +
+               " (" + signal_result_name(e.signal_result) + ")";
     case EventKind::Send:
     case EventKind::Recv: {
         std::string s = std::string(e.kind == EventKind::Send ? "send" : "recv") + " returned " +

@@ -56,7 +56,7 @@ void unregister_netns(const std::string& name) {
         if (g_netns_used[i] && path == g_netns_paths[i]) g_netns_used[i] = 0;
 }
 
-void emergency_cleanup() {
+void kill_children() {
     int saved = errno;
     for (auto& slot : g_children) {
         pid_t pid = slot;
@@ -66,6 +66,12 @@ void emergency_cleanup() {
         }
         slot = 0;
     }
+    errno = saved;
+}
+
+void emergency_cleanup() {
+    int saved = errno;
+    kill_children();
     for (int i = 0; i < kMaxNetns; ++i) {
         if (!g_netns_used[i]) continue;
         umount2(g_netns_paths[i], MNT_DETACH);

@@ -25,6 +25,9 @@ void unregister_netns(const std::string& name);  // once deleted
 // Async-signal-safe.
 void emergency_cleanup();
 
+// The first half of emergency_cleanup(): SIGKILL and reap every registered child.
+void kill_children();
+
 // A forked child must not act on its parent's records.
 void forget_all();
 

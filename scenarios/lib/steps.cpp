@@ -99,6 +99,8 @@ std::string events_text(short events) {
 
 }  // namespace
 
+void steps_init() { step_fd(); }
+
 void emit(const Step& s) {
     pid_t pid = getpid();
     int fd = step_fd();
@@ -135,10 +137,23 @@ void Reporter::finish(int fd, const std::string& what, long long ret, int err, u
     s.info = std::move(info);
     // Prefer what the socket says now (connect and bind assign addresses),
     // fall back on what it said before (close, or a RST that unhashed it).
-    SocketInfo after = fcntl(fd, F_GETFD) >= 0 ? socket_info(fd) : SocketInfo{};
+    bool open = fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+    SocketInfo after = open ? socket_info(fd) : SocketInfo{};
     s.sock.cookie = before.cookie ? before.cookie : after.cookie;
-    s.sock.local = !after.local.empty() ? after.local : before.local;
+    // A failed connect leaves getsockname() at 0.0.0.0:<port>; an address
+    // seen earlier names the socket better.
+    bool wildcard = after.local.rfind("0.0.0.0:", 0) == 0;
+    s.sock.local = !after.local.empty() && !(wildcard && !before.local.empty()) ? after.local : before.local;
     s.sock.remote = !after.remote.empty() ? after.remote : before.remote;
+    if (fd >= 0 && s.sock.cookie) {
+        SocketInfo& known = known_[fd];
+        if (known.cookie != s.sock.cookie) known = SocketInfo{s.sock.cookie, "", ""};
+        if (s.sock.local.empty() || (s.sock.local.rfind("0.0.0.0:", 0) == 0 && !known.local.empty()))
+            s.sock.local = known.local;
+        if (s.sock.remote.empty()) s.sock.remote = known.remote;
+        known = s.sock;
+        if (!open) known_.erase(fd);
+    }
     emit(s);
 }
 
@@ -198,7 +213,11 @@ int Reporter::accept(int lfd) {
         // The listener is the socket acted on; the connection it handed out
         // is the one later events are about, so name it too.
         SocketInfo acc = socket_info(fd);
-        info["accepted"] = {{"cookie", acc.cookie}, {"local", acc.local}, {"remote", acc.remote}};
+        known_[fd] = acc;
+        Info accepted = {{"cookie", acc.cookie}};
+        if (!acc.local.empty()) accepted["local"] = acc.local;
+        if (!acc.remote.empty()) accepted["remote"] = acc.remote;  // gone if a RST came first
+        info["accepted"] = std::move(accepted);
     }
     finish(lfd, "accept(lfd)", fd, err, start, end, before, std::move(info));
     errno = err;
@@ -278,6 +297,21 @@ int Reporter::setsockopt_int(int fd, int level, int opt, const char* name, int v
     return static_cast<int>(
         call(fd, std::string("setsockopt(") + name + " " + std::to_string(value) + ")",
              [&] { return ::setsockopt(fd, level, opt, &value, sizeof(value)); }));
+}
+
+int Reporter::getsockopt_int(int fd, int level, int opt, const char* name) {
+    int value = -1;
+    socklen_t len = sizeof(value);
+    SocketInfo before = socket_info(fd);
+    uint64_t start = mono_ns();
+    int ret = ::getsockopt(fd, level, opt, &value, &len);
+    int err = ret < 0 ? errno : 0;
+    uint64_t end = mono_ns();
+    Info info = Info::object();
+    if (ret == 0) info["value"] = value;
+    finish(fd, std::string("getsockopt(") + name + ")", ret, err, start, end, before, std::move(info));
+    errno = err;
+    return ret == 0 ? value : -1;
 }
 
 int Reporter::set_linger(int fd, bool on, int seconds) {

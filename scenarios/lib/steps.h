@@ -20,10 +20,12 @@
 #include "socket_info.h"
 
 #include <nlohmann/json.hpp>
+#include <poll.h>
 #include <sys/types.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -41,6 +43,10 @@ struct Step {
     SocketInfo sock;  // the socket acted on
     Info info = Info::object();
 };
+
+// Looks up TCPSCOPE_STEP_FD once and marks it close-on-exec (so the ip
+// commands a scenario runs do not hold the runner's pipe open).
+void steps_init();
 
 // Writes one step to TCPSCOPE_STEP_FD, or a readable line to stderr.
 void emit(const Step& step);
@@ -94,6 +100,9 @@ public:
     int so_error(int fd);
     // setsockopt(fd, level, opt, int) reported as setsockopt(NAME value).
     int setsockopt_int(int fd, int level, int opt, const char* name, int value);
+    // getsockopt(NAME) of an int option: ret is getsockopt's, info.value the
+    // option's value (returned; -1 on failure).
+    int getsockopt_int(int fd, int level, int opt, const char* name);
     int set_linger(int fd, bool on, int seconds);  // setsockopt(SO_LINGER {on,secs})
     int set_nonblocking(int fd);                   // fcntl(fd, F_SETFL, O_NONBLOCK)
     int ignore_sigpipe();                          // signal(SIGPIPE, SIG_IGN)
@@ -106,6 +115,9 @@ public:
 private:
     void finish(int fd, const std::string& what, long long ret, int err, uint64_t start,
                 uint64_t end, const SocketInfo& before, Info info);
+    // Last known identity of each descriptor this role used: after a RST,
+    // getpeername() fails, but the step should still name the peer.
+    std::map<int, SocketInfo> known_;
     std::string side_;
 };
 

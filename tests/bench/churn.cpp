@@ -1,0 +1,285 @@
+// tcpscope_churn: loopback TCP connection churn, the load of the benchmark
+// (tests/bench/run_bench.py).
+//
+// Each connection: the client connects, sends 1 byte, the server answers 1
+// byte and closes first; the client reads until EOF (or the reset) and then
+// closes. In --mode close the server's close is orderly (FIN: the TIME_WAIT
+// is on the server side, so client ports are free for reuse at once); in
+// --mode rst the server aborts with SO_LINGER {1, 0} (RST, no TIME_WAIT).
+//
+// By default the whole thing runs in a private network namespace (needs
+// root): TIME_WAIT sockets and counters stay out of the host's, and they are
+// gone when the process exits. The result is one JSON object on stdout.
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+enum class Mode { Close, Rst };
+
+struct Options {
+    Mode mode = Mode::Close;
+    uint64_t connections = 50000;
+    unsigned clients = 1;
+    bool netns = true;
+};
+
+void usage(FILE* f) {
+    std::fprintf(f,
+                 "usage: tcpscope_churn [--mode close|rst] [--connections N] [--clients N]\n"
+                 "                      [--no-netns]\n"
+                 "  --mode close      the server closes first with FIN (default)\n"
+                 "  --mode rst        the server closes first with RST (SO_LINGER {1,0})\n"
+                 "  --connections N   connections in all, split over the clients (default 50000)\n"
+                 "  --clients N       client threads, each with its own server thread (default 1)\n"
+                 "  --no-netns        stay in the current network namespace (no root needed)\n"
+                 "Prints {\"mode\":...,\"connections\":N,\"elapsed_s\":S,\"conn_per_s\":R,...}.\n");
+}
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "tcpscope_churn: %s: %s\n", what, std::strerror(errno));
+    std::exit(1);
+}
+
+double now_s() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+bool parse_u64(const char* s, uint64_t* out) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v == 0) return false;
+    *out = v;
+    return true;
+}
+
+bool parse_args(int argc, char** argv, Options* o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char** v) {
+            if (i + 1 >= argc) return false;
+            *v = argv[++i];
+            return true;
+        };
+        const char* v = nullptr;
+        uint64_t n = 0;
+        if (a == "-h" || a == "--help") {
+            usage(stdout);
+            std::exit(0);
+        } else if (a == "--mode") {
+            if (!value(&v)) return false;
+            if (std::strcmp(v, "close") == 0) {
+                o->mode = Mode::Close;
+            } else if (std::strcmp(v, "rst") == 0) {
+                o->mode = Mode::Rst;
+            } else {
+                return false;
+            }
+        } else if (a == "--connections") {
+            if (!value(&v) || !parse_u64(v, &n)) return false;
+            o->connections = n;
+        } else if (a == "--clients") {
+            if (!value(&v) || !parse_u64(v, &n) || n > 64) return false;
+            o->clients = static_cast<unsigned>(n);
+        } else if (a == "--no-netns") {
+            o->netns = false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+void write_sysctl(const char* path, const char* value) {
+    // Best effort: a missing knob only makes the run less tidy.
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = write(fd, value, std::strlen(value));
+    (void)n;
+    close(fd);
+}
+
+// A private network namespace with lo up. Must run before any thread starts:
+// unshare() moves only the calling thread, threads created later inherit it.
+void enter_private_netns() {
+    if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root, or --no-netns)");
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    struct ifreq ifr {};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) die("SIOCGIFFLAGS lo");
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) die("SIOCSIFFLAGS lo up");
+    close(fd);
+    // Per-namespace knobs (they read the opener's namespace): the server's
+    // TIME_WAIT sockets must all fit, and clients may reuse TIME_WAIT ports.
+    write_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets", "1048576");
+    write_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse", "1");
+    write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535");
+}
+
+unsigned long netns_inode() {
+    struct stat st {};
+    if (stat("/proc/self/ns/net", &st) != 0) return 0;
+    return static_cast<unsigned long>(st.st_ino);
+}
+
+struct Pair {
+    int listen_fd = -1;
+    struct sockaddr_in addr {};
+    uint64_t connections = 0;
+    std::atomic<uint64_t> errors{0};
+    std::string first_error;
+};
+
+void note_error(Pair& p, const char* what) {
+    if (p.errors.fetch_add(1) == 0) p.first_error = std::string(what) + ": " + std::strerror(errno);
+}
+
+void server_loop(Pair& p, Mode mode) {
+    const struct linger abort_close {1, 0};
+    for (uint64_t i = 0; i < p.connections; ++i) {
+        int fd = accept4(p.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR) {
+                --i;
+                continue;
+            }
+            note_error(p, "accept");
+            return;
+        }
+        char b = 0;
+        ssize_t n = read(fd, &b, 1);
+        if (n != 1) {
+            note_error(p, "server read");
+        } else if (write(fd, &b, 1) != 1) {
+            note_error(p, "server write");
+        }
+        if (mode == Mode::Rst &&
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close)) != 0) {
+            note_error(p, "SO_LINGER");
+        }
+        close(fd);
+    }
+}
+
+void client_loop(Pair& p) {
+    for (uint64_t i = 0; i < p.connections; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            note_error(p, "socket");
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, reinterpret_cast<const struct sockaddr*>(&p.addr), sizeof(p.addr)) != 0) {
+            note_error(p, "connect");
+            close(fd);
+            // The server is waiting in accept() for this connection:
+            // without it the run cannot finish, so stop here.
+            return;
+        }
+        char b = 'x';
+        if (write(fd, &b, 1) != 1) note_error(p, "client write");
+        if (read(fd, &b, 1) != 1) note_error(p, "client read");
+        // Wait for the server's close (EOF, or ECONNRESET in rst mode), so
+        // the server is always the first to close.
+        for (;;) {
+            ssize_t n = read(fd, &b, 1);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) break;
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                note_error(p, "client read (waiting for the close)");
+                break;
+            }
+        }
+        close(fd);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (!parse_args(argc, argv, &o)) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (o.netns) enter_private_netns();
+
+    std::vector<Pair> pairs(o.clients);
+    for (unsigned c = 0; c < o.clients; ++c) {
+        Pair& p = pairs[c];
+        p.connections = o.connections / o.clients + (c < o.connections % o.clients ? 1 : 0);
+        p.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (p.listen_fd < 0) die("socket");
+        int one = 1;
+        setsockopt(p.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        p.addr.sin_family = AF_INET;
+        p.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        p.addr.sin_port = 0;
+        if (bind(p.listen_fd, reinterpret_cast<struct sockaddr*>(&p.addr), sizeof(p.addr)) != 0)
+            die("bind");
+        socklen_t len = sizeof(p.addr);
+        if (getsockname(p.listen_fd, reinterpret_cast<struct sockaddr*>(&p.addr), &len) != 0)
+            die("getsockname");
+        if (listen(p.listen_fd, 4096) != 0) die("listen");
+    }
+
+    std::vector<std::thread> threads;
+    double start = now_s();
+    for (auto& p : pairs) {
+        threads.emplace_back(server_loop, std::ref(p), o.mode);
+        threads.emplace_back(client_loop, std::ref(p));
+    }
+    for (auto& t : threads) t.join();
+    double elapsed = now_s() - start;
+
+    uint64_t errors = 0;
+    std::string first_error;
+    for (auto& p : pairs) {
+        errors += p.errors.load();
+        if (first_error.empty()) first_error = p.first_error;
+        close(p.listen_fd);
+    }
+    std::printf(
+        "{\"mode\":\"%s\",\"connections\":%llu,\"clients\":%u,\"netns\":%s,\"netns_inode\":%lu,"
+        "\"elapsed_s\":%.6f,\"conn_per_s\":%.1f,\"errors\":%llu}\n",
+        o.mode == Mode::Close ? "close" : "rst", static_cast<unsigned long long>(o.connections),
+        o.clients, o.netns ? "true" : "false", netns_inode(), elapsed,
+        elapsed > 0 ? static_cast<double>(o.connections) / elapsed : 0.0,
+        static_cast<unsigned long long>(errors));
+    std::fflush(stdout);
+    if (errors) {
+        std::fprintf(stderr, "tcpscope_churn: %llu errors, first: %s\n",
+                     static_cast<unsigned long long>(errors), first_error.c_str());
+        return 1;
+    }
+    return 0;
+}

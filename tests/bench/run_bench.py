@@ -1,0 +1,831 @@
+#!/usr/bin/env python3
+"""tcpscope benchmark: what tracing costs a connection-churn workload.
+
+    sudo tests/bench/run_bench.py [BUILD_DIR] [--rounds N] [--json-out PATH]
+
+BUILD_DIR (default: build) holds tcpscope and tcpscope_churn (the script
+builds the latter if it is missing). Needs root: the tracers load BPF
+programs and the load runs in a private network namespace.
+
+In one run, for each load (churn: the server closes with FIN; rst: the
+server closes with RST), rounds alternate between: no tracer;
+`tcpscope trace --json --output FILE`; `tcpscope trace --output FILE`
+(text); and `tcpstates` (Debian's libbpf-tools) writing to a file. Each
+rate is divided by the untraced rate of the same iteration; the table shows
+medians over the iterations. For each tracer it also reports the events
+delivered per second, the events lost, its CPU time per event (user and
+system, from wait4's rusage minus what it had used by the time it was
+attached), its peak RSS, and the time from exec to attached (all its BPF
+links in place, seen in /proc/PID/fd).
+
+The kernel-side cost comes from separate rounds with kernel.bpf_stats_enabled=1
+(restored afterwards), so that the throughput rounds do not pay for the
+statistics: run_time_ns / run_cnt of the tracer's own programs (found by its
+bpf-prog file descriptors) are read with `bpftool prog show --json` before
+and after the load, while the tracer runs.
+
+The numbers go to stdout as a table and to --json-out as JSON. Nothing is
+left behind: tracers are stopped, bpf_stats restored, temporary files
+removed; the load's network namespace ends with its process.
+
+Only the Python 3 standard library is used.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+LOADS = ("churn", "rst")
+LOAD_MODE = {"churn": "close", "rst": "rst"}
+TRACERS = ("none", "tcpscope-json", "tcpscope-text", "tcpstates")
+
+# The goals of issue 4, checked (not enforced) at the end.
+GOAL_RATIO = 0.95
+GOAL_VS_TCPSTATES = 3.5
+GOAL_KERNEL_NS = 150.0
+GOAL_USER_NS = 1000.0
+GOAL_RSS_MIB = 32.0
+GOAL_ATTACH_MS = 300.0
+
+# Processes we started and have not reaped yet, for the cleanup.
+_live = set()
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Setup
+
+
+def find_tcpstates(allow_install):
+    def from_dpkg():
+        try:
+            out = subprocess.run(["dpkg", "-L", "libbpf-tools"], capture_output=True,
+                                 text=True, check=False).stdout
+        except FileNotFoundError:
+            return None
+        for line in out.splitlines():
+            if line.endswith("/tcpstates") and os.access(line, os.X_OK):
+                return line
+        return None
+
+    path = from_dpkg()
+    if path or not allow_install:
+        return path
+    log("libbpf-tools is not installed: apt-get install -y libbpf-tools")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "-q", "libbpf-tools"]
+    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL,
+                       check=False)
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
+    return from_dpkg()
+
+
+def find_churn(build_dir, workdir):
+    path = os.path.join(build_dir, "tcpscope_churn")
+    if os.access(path, os.X_OK):
+        return path
+    log("tcpscope_churn is not built: cmake --build %s --target tcpscope_churn" % build_dir)
+    subprocess.run(["cmake", "--build", build_dir, "--target", "tcpscope_churn"],
+                   stdout=subprocess.DEVNULL, check=False)
+    if os.access(path, os.X_OK):
+        return path
+    # Not part of this build tree (yet): compile it on the side.
+    cxx = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
+    path = os.path.join(workdir, "tcpscope_churn")
+    cmd = [cxx, "-O2", "-std=c++17", "-pthread", os.path.join(HERE, "churn.cpp"), "-o", path]
+    log("compiling it directly: " + " ".join(cmd))
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def ensure_tracefs():
+    """tcpstates attaches to a classic tracepoint, whose id libbpf reads from
+    tracefs. Mounts it when it is not; returns the mount point to unmount
+    afterwards, or None."""
+    for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        if os.path.isdir(os.path.join(d, "events")):
+            return None
+    mnt = "/sys/kernel/tracing"
+    r = subprocess.run(["mount", "-t", "tracefs", "tracefs", mnt], capture_output=True,
+                       text=True, check=False)
+    if r.returncode != 0:
+        log("cannot mount tracefs on %s: %s" % (mnt, r.stderr.strip()))
+        return None
+    log("mounted tracefs on %s for tcpstates (unmounted at the end)" % mnt)
+    return mnt
+
+
+def read_bpf_stats():
+    try:
+        with open(BPF_STATS) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def write_bpf_stats(value):
+    with open(BPF_STATS, "w") as f:
+        f.write(value)
+
+
+# --------------------------------------------------------------------------
+# Looking at a running tracer
+
+
+def fd_kinds(pid):
+    """{fd: readlink target} of the process's file descriptors."""
+    out = {}
+    base = "/proc/%d/fd" % pid
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return out
+    for name in names:
+        try:
+            out[name] = os.readlink(os.path.join(base, name))
+        except OSError:
+            pass
+    return out
+
+
+def link_count(pid):
+    return sum(1 for t in fd_kinds(pid).values() if t == "anon_inode:bpf_link")
+
+
+def prog_ids(pid):
+    ids = set()
+    for fd, target in fd_kinds(pid).items():
+        if target != "anon_inode:bpf-prog":
+            continue
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def cpu_ticks(pid):
+    """(utime, stime) in seconds from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def prog_stats(ids):
+    """{id: {"name", "run_time_ns", "run_cnt"}} for these program ids."""
+    if not ids:
+        return {}
+    try:
+        out = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True,
+                             text=True, check=True).stdout
+        progs = json.loads(out)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        progs = []
+    stats = {}
+    for p in progs:
+        if p.get("id") in ids:
+            stats[p["id"]] = {"name": p.get("name", "?"),
+                              "run_time_ns": p.get("run_time_ns", 0),
+                              "run_cnt": p.get("run_cnt", 0)}
+    return stats
+
+
+# --------------------------------------------------------------------------
+# Other users of the machine: the numbers mean little when someone else
+# keeps the CPUs busy, so rounds wait for a quiet machine (--idle-wait) and
+# each round records how much user CPU time went to processes other than
+# the benchmark's.
+
+
+def cpu_jiffies():
+    """(user+nice, busy, total) jiffies of the whole machine."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user = v[0] + v[1]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    total = sum(v[:8])
+    return user, total - idle, total
+
+
+def own_user_s():
+    """User CPU seconds of this script and its reaped children."""
+    import resource
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_utime
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime)
+
+
+def wait_idle(max_wait, busy_limit=0.15, window=0.5):
+    """Waits (at most max_wait s) until the machine is less than busy_limit
+    busy over a window. Returns (seconds waited, last busy fraction)."""
+    t0 = time.monotonic()
+    while True:
+        _, b0, t0j = cpu_jiffies()
+        time.sleep(window)
+        _, b1, t1j = cpu_jiffies()
+        busy = (b1 - b0) / max(t1j - t0j, 1)
+        waited = time.monotonic() - t0
+        if busy < busy_limit or waited >= max_wait:
+            return waited, busy
+
+
+class Foreign:
+    """User CPU time used by other processes during a round, as a fraction
+    of the machine's capacity over that time."""
+
+    def __init__(self):
+        self.u0, _, self.t0 = cpu_jiffies()
+        self.own0 = own_user_s()
+
+    def fraction(self):
+        u1, _, t1 = cpu_jiffies()
+        own = own_user_s() - self.own0
+        foreign = (u1 - self.u0) / CLK_TCK - own
+        return max(foreign, 0.0) * CLK_TCK / max(t1 - self.t0, 1)
+
+
+# --------------------------------------------------------------------------
+# One round
+
+
+def run_churn(churn, load, connections):
+    cmd = [churn, "--mode", LOAD_MODE[load], "--connections", str(connections)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    _live.add(p.pid)
+    try:
+        out, _ = p.communicate(timeout=600)
+    finally:
+        _live.discard(p.pid)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed with exit status %d" % (" ".join(cmd), p.returncode))
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def tracer_command(tracer, tcpscope, tcpstates, out_path):
+    if tracer == "tcpscope-json":
+        return [tcpscope, "trace", "--json", "--output", out_path], False
+    if tracer == "tcpscope-text":
+        return [tcpscope, "trace", "--output", out_path], False
+    if tracer == "tcpstates":
+        return [tcpstates], True  # stdout to the file
+    raise ValueError(tracer)
+
+
+def wait_attached(pid, stderr_path, t0, timeout=20.0, settle=0.25):
+    """Waits until the tracer's BPF links are all in place: the count of
+    bpf_link fds is non-zero and has not changed for `settle` seconds.
+    Returns (seconds from exec to the last change, links, seconds from exec
+    to the "Tracing TCP" line or None)."""
+    last_count, last_change = 0, None
+    banner = None
+    deadline = t0 + timeout
+    while True:
+        now = time.monotonic()
+        n = link_count(pid)
+        if n != last_count:
+            last_count, last_change = n, now
+        if banner is None:
+            try:
+                with open(stderr_path, "rb") as f:
+                    if b"Tracing TCP" in f.read():
+                        banner = now - t0
+            except OSError:
+                pass
+        if last_count and now - last_change >= settle:
+            return last_change - t0, last_count, banner
+        if now > deadline:
+            raise RuntimeError("the tracer did not attach within %.0f s" % timeout)
+        res = os.waitpid(pid, os.WNOHANG)
+        if res[0] == pid:
+            _live.discard(pid)
+            with open(stderr_path, "rb") as f:
+                err = f.read().decode(errors="replace")
+            raise RuntimeError("the tracer exited before attaching: " + err.strip())
+        time.sleep(0.001)
+
+
+def wait_quiet(path, quiet=0.3, timeout=10.0):
+    """Waits until the file has not grown for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        if size != last:
+            last, since = size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
+
+
+def stop(pid, timeout=15.0):
+    """SIGINT, then wait4; SIGKILL if it does not end. Returns (status, rusage)."""
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while True:
+        wpid, status, ru = os.wait4(pid, os.WNOHANG)
+        if wpid == pid:
+            _live.discard(pid)
+            return status, ru
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            _, status, ru = os.wait4(pid, 0)
+            _live.discard(pid)
+            return status, ru
+        time.sleep(0.01)
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return n
+            n += chunk.count(b"\n")
+
+
+def parse_output(tracer, out_path, stderr_text):
+    """(events delivered, events lost, lines in the file)."""
+    lines = count_lines(out_path)
+    if tracer == "tcpscope-json":
+        summary, lost_lines = None, 0
+        with open(out_path, "rb") as f:
+            for line in f:
+                if line.startswith(b'{"type":"lost"') or b'"type":"lost"' in line[:40]:
+                    lost_lines += 1
+                elif b'"type":"summary"' in line:
+                    summary = json.loads(line)
+        if summary is None:
+            raise RuntimeError("no summary line in " + out_path)
+        return summary["events"], summary["lost"], lines
+    if tracer == "tcpscope-text":
+        m = re.search(r"^summary:.* events=(\d+) lost=(\d+)", stderr_text, re.M)
+        if not m:
+            raise RuntimeError("no summary on tcpscope's stderr: " + stderr_text[-500:])
+        return int(m.group(1)), int(m.group(2)), lines
+    # tcpstates: a header line, then one line per event; losses on stderr.
+    lost = sum(int(x) for x in re.findall(r"lost (\d+) events", stderr_text))
+    return max(lines - 1, 0), lost, lines
+
+
+def traced_round(tracer, load, connections, tools, workdir, kstats):
+    out_path = os.path.join(workdir, "%s.out" % tracer)
+    err_path = os.path.join(workdir, "%s.err" % tracer)
+    for p in (out_path, err_path):
+        if os.path.exists(p):
+            os.unlink(p)
+    cmd, to_stdout = tracer_command(tracer, tools["tcpscope"], tools["tcpstates"], out_path)
+    out_f = open(out_path, "wb") if to_stdout else subprocess.DEVNULL
+    err_f = open(err_path, "wb")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL)
+    _live.add(proc.pid)
+    if to_stdout:
+        out_f.close()
+    err_f.close()
+    try:
+        attach_s, links, banner_s = wait_attached(proc.pid, err_path, t0)
+        u0, s0 = cpu_ticks(proc.pid)
+        ids = prog_ids(proc.pid) if kstats else set()
+        before = prog_stats(ids)
+        churn = run_churn(tools["churn"], load, connections)
+        after = prog_stats(ids)
+        wait_quiet(out_path)
+    finally:
+        if proc.pid in _live:
+            status, ru = stop(proc.pid)
+        proc.returncode = 0  # reaped by wait4 above; keep Popen quiet
+    with open(err_path, "rb") as f:
+        stderr_text = f.read().decode(errors="replace")
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0) and not (
+            os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT):
+        raise RuntimeError("%s ended with status %#x: %s" % (tracer, status, stderr_text[-500:]))
+    events, lost, lines = parse_output(tracer, out_path, stderr_text)
+    elapsed = churn["elapsed_s"]
+    user_s = max(ru.ru_utime - u0, 0.0)
+    sys_s = max(ru.ru_stime - s0, 0.0)
+    r = {
+        "conn_per_s": churn["conn_per_s"],
+        "elapsed_s": elapsed,
+        "connections": churn["connections"],
+        "events": events,
+        "lost": lost,
+        "output_lines": lines,
+        "output_bytes": os.path.getsize(out_path),
+        "events_per_s": events / elapsed if elapsed else 0.0,
+        "events_per_conn": events / churn["connections"],
+        "user_s": user_s,
+        "sys_s": sys_s,
+        "user_ns_per_event": user_s * 1e9 / events if events else None,
+        "sys_ns_per_event": sys_s * 1e9 / events if events else None,
+        "total_user_s": ru.ru_utime,
+        "total_sys_s": ru.ru_stime,
+        "peak_rss_kib": ru.ru_maxrss,
+        "attach_ms": attach_s * 1e3,
+        "bpf_links": links,
+    }
+    if banner_s is not None:
+        r["banner_ms"] = banner_s * 1e3
+    if kstats:
+        progs = {}
+        tot_ns = tot_cnt = 0
+        for pid_, a in after.items():
+            b = before.get(pid_, {"run_time_ns": 0, "run_cnt": 0})
+            dns = a["run_time_ns"] - b["run_time_ns"]
+            dcnt = a["run_cnt"] - b["run_cnt"]
+            tot_ns += dns
+            tot_cnt += dcnt
+            name = a["name"]
+            if name in progs:  # two programs of one name: keep both
+                name = "%s#%d" % (name, pid_)
+            progs[name] = {"run_cnt": dcnt, "run_time_ns": dns,
+                           "ns_per_run": dns / dcnt if dcnt else None}
+        r["kernel"] = {
+            "programs": progs,
+            "run_cnt": tot_cnt,
+            "run_time_ns": tot_ns,
+            "ns_per_run": tot_ns / tot_cnt if tot_cnt else None,
+            "ns_per_event": tot_ns / events if events else None,
+        }
+    for p in (out_path, err_path):
+        os.unlink(p)
+    return r
+
+
+def run_round(tracer, load, connections, tools, workdir, kstats=False, idle_wait=0.0):
+    waited, busy = wait_idle(idle_wait) if idle_wait > 0 else (0.0, None)
+    foreign = Foreign()
+    if tracer == "none":
+        c = run_churn(tools["churn"], load, connections)
+        r = {"conn_per_s": c["conn_per_s"], "elapsed_s": c["elapsed_s"],
+             "connections": c["connections"]}
+    else:
+        r = traced_round(tracer, load, connections, tools, workdir, kstats)
+    r["foreign_cpu"] = foreign.fraction()
+    r["idle_wait_s"] = waited
+    if busy is not None:
+        r["busy_before"] = busy
+    return r
+
+
+# --------------------------------------------------------------------------
+# Summaries
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(rounds, kernel_rounds, tracers):
+    """Per load and tracer: medians over the rounds."""
+    out = {}
+    for load, per_iter in rounds.items():
+        out[load] = {}
+        for tracer in tracers:
+            rs = [it[tracer] for it in per_iter if tracer in it]
+            if not rs:
+                continue
+            s = {"rounds": len(rs), "conn_per_s": med([r["conn_per_s"] for r in rs]),
+                 "conn_per_s_all": [round(r["conn_per_s"], 1) for r in rs]}
+            if tracer != "none":
+                ratios = [it[tracer]["conn_per_s"] / it["none"]["conn_per_s"]
+                          for it in per_iter if tracer in it]
+                s["ratio"] = med(ratios)
+                s["ratio_all"] = [round(x, 4) for x in ratios]
+                for key in ("events_per_s", "events_per_conn", "user_ns_per_event",
+                            "sys_ns_per_event", "attach_ms", "banner_ms"):
+                    s[key] = med([r.get(key) for r in rs])
+                s["lost_max"] = max(r["lost"] for r in rs)
+                s["lost_total"] = sum(r["lost"] for r in rs)
+                s["peak_rss_mib"] = max(r["peak_rss_kib"] for r in rs) / 1024.0
+                s["events_total"] = sum(r["events"] for r in rs)
+            out[load][tracer] = s
+        fc = [r.get("foreign_cpu", 0.0) for it in per_iter for r in it.values()]
+        out[load]["foreign_cpu_max"] = max(fc) if fc else None
+        out[load]["foreign_cpu_median"] = med(fc)
+        if "tcpscope-json" in out[load] and "tcpstates" in out[load]:
+            x = [it["tcpscope-json"]["conn_per_s"] / it["tcpstates"]["conn_per_s"]
+                 for it in per_iter if "tcpscope-json" in it and "tcpstates" in it]
+            out[load]["tcpscope-json"]["vs_tcpstates"] = med(x)
+            out[load]["tcpscope-json"]["vs_tcpstates_all"] = [round(v, 3) for v in x]
+    for load, per_tracer in kernel_rounds.items():
+        for tracer, rs in per_tracer.items():
+            ks = [r["kernel"] for r in rs if "kernel" in r]
+            if not ks:
+                continue
+            names = sorted({n for k in ks for n in k["programs"]})
+            progs = {}
+            for n in names:
+                cnt = sum(k["programs"].get(n, {}).get("run_cnt", 0) for k in ks)
+                ns = sum(k["programs"].get(n, {}).get("run_time_ns", 0) for k in ks)
+                progs[n] = {"run_cnt": cnt, "run_time_ns": ns,
+                            "ns_per_run": ns / cnt if cnt else None,
+                            "ns_per_run_median": med([k["programs"].get(n, {}).get("ns_per_run")
+                                                      for k in ks])}
+            kk = {"rounds": len(ks), "programs": progs,
+                  "ns_per_run": med([k["ns_per_run"] for k in ks]),
+                  "ns_per_event": med([k["ns_per_event"] for k in ks]),
+                  "conn_per_s_with_stats": med([r["conn_per_s"] for r in rs])}
+            out.setdefault(load, {}).setdefault(tracer, {})["kernel"] = kk
+    return out
+
+
+def fmt(v, spec="%.0f", none="-"):
+    return none if v is None else spec % v
+
+
+def print_table(summary, meta):
+    print()
+    print("tcpscope benchmark: %s, %d CPUs, kernel %s; %d rounds per tracer and load"
+          % (meta["host"], meta["cpus"], meta["kernel"], meta["rounds"]))
+    for load in summary:
+        s = summary[load]
+        conns = meta["connections"][load]
+        print()
+        print("load %s (%s, %d connections a round; rates: median of rounds, ratio: median of "
+              "round-by-round ratios to the untraced round)" % (load, LOAD_MODE[load], conns))
+        hdr = ("%-14s %9s %7s %13s %9s %7s %6s %9s %9s %8s %9s %8s %8s"
+               % ("tracer", "conn/s", "ratio", "ratio range", "events/s", "ev/conn", "lost",
+                  "user/ev", "sys/ev", "RSS MiB", "attach", "kern/run", "kern/ev"))
+        print(hdr)
+        print("-" * len(hdr))
+        for tracer in TRACERS:
+            if tracer not in s:
+                continue
+            t = s[tracer]
+            if not isinstance(t, dict):
+                continue
+            k = t.get("kernel", {})
+            if tracer == "none":
+                print("%-14s %9s %7s" % (tracer, fmt(t["conn_per_s"]), "1"))
+                continue
+            rr = t.get("ratio_all", [])
+            rng = "%.3f-%.3f" % (min(rr), max(rr)) if rr else "-"
+            print("%-14s %9s %7s %13s %9s %7s %6s %9s %9s %8s %9s %8s %8s" % (
+                tracer, fmt(t.get("conn_per_s")), fmt(t.get("ratio"), "%.3f"), rng,
+                fmt(t.get("events_per_s")), fmt(t.get("events_per_conn"), "%.2f"),
+                fmt(t.get("lost_total"), "%d"),
+                fmt(t.get("user_ns_per_event"), "%.0fns"), fmt(t.get("sys_ns_per_event"), "%.0fns"),
+                fmt(t.get("peak_rss_mib"), "%.1f"), fmt(t.get("attach_ms"), "%.0fms"),
+                fmt(k.get("ns_per_run"), "%.0fns"), fmt(k.get("ns_per_event"), "%.0fns")))
+        if s.get("foreign_cpu_max") is not None:
+            warn = ""
+            if s["foreign_cpu_max"] > 0.10:
+                warn = "  WARNING: the machine was shared, these numbers are noisy"
+            print("other processes' user CPU during the rounds: median %.0f%%, max %.0f%% of "
+                  "the machine%s" % (100 * s["foreign_cpu_median"], 100 * s["foreign_cpu_max"],
+                                     warn))
+        if "tcpscope-json" in s and "vs_tcpstates" in s["tcpscope-json"]:
+            print("tcpscope --json rate / tcpstates rate: %.2fx (per iteration: %s)"
+                  % (s["tcpscope-json"]["vs_tcpstates"],
+                     ", ".join("%.2f" % v for v in s["tcpscope-json"]["vs_tcpstates_all"])))
+        for tracer in TRACERS:
+            k = s.get(tracer, {}).get("kernel")
+            if not k:
+                continue
+            parts = ["%s %s x%d" % (n, fmt(p["ns_per_run"], "%.0fns"), p["run_cnt"])
+                     for n, p in sorted(k["programs"].items()) if p["run_cnt"]]
+            print("kernel, %s (bpf_stats rounds: %d, rate with stats on %s conn/s): %s"
+                  % (tracer, k["rounds"], fmt(k["conn_per_s_with_stats"]), "; ".join(parts)))
+    print()
+    print("columns: user/ev, sys/ev = the tracer's CPU time per delivered event after it was")
+    print("attached (wait4 rusage); attach = exec to all BPF links in place; kern/run = BPF")
+    print("program run time per run (all its programs); kern/ev = all its program time per")
+    print("delivered event.")
+
+
+def check_goals(summary):
+    goals = []
+    for load in summary:
+        j = summary[load].get("tcpscope-json")
+        if not j:
+            continue
+
+        def add(name, value, limit, ok):
+            goals.append({"load": load, "goal": name, "value": value, "limit": limit,
+                          "met": None if value is None else ok})
+
+        add("rate ratio with --json to a file >= 0.95", j.get("ratio"), GOAL_RATIO,
+            j.get("ratio") is not None and j["ratio"] >= GOAL_RATIO)
+        add("events lost with --json (all rounds) == 0", j.get("lost_total"), 0,
+            j.get("lost_total") == 0)
+        v = j.get("vs_tcpstates")
+        add("rate vs tcpstates >= 3.5x", v, GOAL_VS_TCPSTATES,
+            v is not None and v >= GOAL_VS_TCPSTATES)
+        v = j.get("kernel", {}).get("ns_per_event")
+        add("kernel ns per event <= 150", v, GOAL_KERNEL_NS, v is not None and v <= GOAL_KERNEL_NS)
+        u = j.get("user_ns_per_event")
+        add("userspace (user) ns per event with --json <= 1000", u, GOAL_USER_NS,
+            u is not None and u <= GOAL_USER_NS)
+        us = None if u is None else u + (j.get("sys_ns_per_event") or 0)
+        add("userspace (user+sys) ns per event with --json <= 1000", us, GOAL_USER_NS,
+            us is not None and us <= GOAL_USER_NS)
+        add("peak RSS MiB <= 32", j.get("peak_rss_mib"), GOAL_RSS_MIB,
+            j.get("peak_rss_mib") is not None and j["peak_rss_mib"] <= GOAL_RSS_MIB)
+        add("start to attached ms <= 300", j.get("attach_ms"), GOAL_ATTACH_MS,
+            j.get("attach_ms") is not None and j["attach_ms"] <= GOAL_ATTACH_MS)
+    return goals
+
+
+def print_goals(goals):
+    print()
+    print("goals (tcpscope trace --json --output FILE):")
+    for g in goals:
+        v = g["value"]
+        vs = "-" if v is None else ("%.3f" % v if isinstance(v, float) else str(v))
+        state = {True: "met", False: "NOT met", None: "unmeasured"}[g["met"]]
+        print("  %-6s %-55s %12s  %s" % (g["load"], g["goal"], vs, state))
+
+
+# --------------------------------------------------------------------------
+
+
+def calibrate(churn, load, target_s):
+    n = 3000
+    while True:
+        c = run_churn(churn, load, n)
+        if c["elapsed_s"] >= 0.5 or n >= 10_000_000:
+            break
+        n *= 4
+    rate = c["conn_per_s"]
+    return max(1000, int(round(rate * target_s, -3))), rate
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("build_dir", nargs="?", default="build",
+                    help="the build directory with tcpscope (default: build)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="iterations (each: every tracer once, and untraced) (default 3)")
+    ap.add_argument("--kernel-rounds", type=int, default=3,
+                    help="extra rounds with bpf_stats on, per load, for tcpscope --json and "
+                         "tcpstates; 0: none (default 3)")
+    ap.add_argument("--connections", default="auto",
+                    help="connections per round, or 'auto': about --seconds untraced (default)")
+    ap.add_argument("--seconds", type=float, default=3.0,
+                    help="target length of an untraced round with --connections auto (default 3)")
+    ap.add_argument("--loads", default=",".join(LOADS), help="churn,rst (default both)")
+    ap.add_argument("--tracers", default=",".join(TRACERS[1:]),
+                    help="tcpscope-json,tcpscope-text,tcpstates (default all)")
+    ap.add_argument("--json-out", default=None,
+                    help="where the JSON results go (default BUILD_DIR/bench.json)")
+    ap.add_argument("--idle-wait", type=float, default=30.0,
+                    help="before each round, wait up to this many seconds for the machine "
+                         "to be less than 15%% busy; 0: do not wait (default 30)")
+    ap.add_argument("--no-install", action="store_true",
+                    help="do not apt-get install libbpf-tools when tcpstates is missing")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        sys.exit("run_bench.py: needs root (BPF programs, a private network namespace)")
+    if args.rounds < 1:
+        sys.exit("run_bench.py: --rounds must be at least 1")
+    build_dir = os.path.abspath(args.build_dir)
+    tcpscope = os.path.join(build_dir, "tcpscope")
+    if not os.access(tcpscope, os.X_OK):
+        sys.exit("run_bench.py: no %s: build first (make build)" % tcpscope)
+    loads = [x for x in args.loads.split(",") if x]
+    tracers = [x for x in args.tracers.split(",") if x]
+    for x in loads:
+        if x not in LOADS:
+            sys.exit("run_bench.py: unknown load %r" % x)
+    for x in tracers:
+        if x not in TRACERS[1:]:
+            sys.exit("run_bench.py: unknown tracer %r" % x)
+    json_out = args.json_out or os.path.join(build_dir, "bench.json")
+
+    workdir = tempfile.mkdtemp(prefix="tcpscope-bench-")
+    old_stats = read_bpf_stats()
+    stats_changed = False
+    mounted = None
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        tools = {"tcpscope": tcpscope, "churn": find_churn(build_dir, workdir),
+                 "tcpstates": None}
+        if "tcpstates" in tracers:
+            tools["tcpstates"] = find_tcpstates(not args.no_install)
+            if not tools["tcpstates"]:
+                log("tcpstates is not available: leaving it out")
+                tracers.remove("tcpstates")
+            else:
+                mounted = ensure_tracefs()
+        if not shutil.which("bpftool"):
+            log("bpftool is not available: no kernel-side numbers")
+            args.kernel_rounds = 0
+        all_tracers = ["none"] + tracers
+
+        connections = {}
+        for load in loads:
+            if args.connections == "auto":
+                if args.idle_wait > 0:
+                    wait_idle(args.idle_wait)
+                connections[load], rate = calibrate(tools["churn"], load, args.seconds)
+                log("calibration, %s: %.0f conn/s untraced -> %d connections a round"
+                    % (load, rate, connections[load]))
+            else:
+                connections[load] = int(args.connections)
+
+        rounds = {load: [] for load in loads}
+        for load in loads:
+            for it in range(args.rounds):
+                per = {}
+                for tracer in all_tracers:
+                    r = run_round(tracer, load, connections[load], tools, workdir,
+                                  idle_wait=args.idle_wait)
+                    per[tracer] = r
+                    extra = ""
+                    if tracer != "none":
+                        extra = "  %.0f events, %d lost, attach %.0f ms" % (
+                            r["events"], r["lost"], r["attach_ms"])
+                    log("%s round %d/%d %-14s %8.0f conn/s%s; others' CPU %.0f%%" % (
+                        load, it + 1, args.rounds, tracer, r["conn_per_s"], extra,
+                        100 * r["foreign_cpu"]))
+                rounds[load].append(per)
+
+        kernel_rounds = {}
+        ktracers = [t for t in ("tcpscope-json", "tcpstates") if t in tracers]
+        if args.kernel_rounds > 0 and ktracers:
+            if old_stats is None:
+                log("no %s: no kernel-side numbers" % BPF_STATS)
+            else:
+                write_bpf_stats("1")
+                stats_changed = True
+                for load in loads:
+                    kernel_rounds[load] = {t: [] for t in ktracers}
+                    for it in range(args.kernel_rounds):
+                        for tracer in ktracers:
+                            r = run_round(tracer, load, connections[load], tools, workdir,
+                                          kstats=True, idle_wait=args.idle_wait)
+                            kernel_rounds[load][tracer].append(r)
+                            log("%s bpf_stats round %d/%d %-14s %.0f ns/run, %.0f ns/event"
+                                % (load, it + 1, args.kernel_rounds, tracer,
+                                   r["kernel"]["ns_per_run"] or 0,
+                                   r["kernel"]["ns_per_event"] or 0))
+                write_bpf_stats(old_stats)
+                stats_changed = False
+    finally:
+        for pid in list(_live):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        if stats_changed:
+            write_bpf_stats(old_stats)
+        if mounted:
+            subprocess.run(["umount", mounted], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    summary = summarize(rounds, kernel_rounds, all_tracers)
+    meta = {"host": os.uname().nodename, "kernel": os.uname().release,
+            "cpus": os.cpu_count(), "rounds": args.rounds,
+            "kernel_rounds": args.kernel_rounds, "connections": connections,
+            "tcpscope": tcpscope, "tcpstates": tools["tcpstates"],
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "loadavg_at_end": os.getloadavg()}
+    goals = check_goals(summary)
+    print_table(summary, meta)
+    print_goals(goals)
+    result = {"meta": meta, "summary": summary, "goals": goals, "rounds": rounds,
+              "kernel_rounds": kernel_rounds}
+    os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
+    with open(json_out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    print()
+    print("JSON: %s" % json_out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,486 @@
+// Kernel tier: the real BPF programs against real sockets in private
+// network namespaces. Each test checks what tcpscope reports against what
+// TCP must do, and where possible against a tool we did not write
+// (libbpf-tools' tcpstates, the namespace's own nstat counters).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "kernel_test_support.h"
+
+namespace ktest {
+namespace {
+
+using tcpscope::FilterOptions;
+
+// A server helper: listens, accepts one connection, reports EOF, closes
+// when told to.
+void server_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-server");
+    json m = io.expect("listen");
+    int lfd = tcp_listen("127.0.0.1", m.at("port").get<uint16_t>());
+    io.report({{"type", "listening"}, {"cookie", socket_cookie(lfd)}});
+    int afd = accept_timeout(lfd, 10000);
+    io.report({{"type", "accepted"}, {"cookie", socket_cookie(afd)}, {"port", local_port(afd)}});
+    json cmd = io.next();
+    if (cmd.value("type", "") == "wait_eof") {
+        char c;
+        ssize_t n = recv(afd, &c, 1, 0);
+        if (n != 0) fail("server: expected EOF, recv returned " + std::to_string(n));
+        io.report({{"type", "eof"}});
+        io.expect("close");
+        close(afd);
+        close(lfd);
+        io.report({{"type", "closed"}});
+    } else if (cmd.value("type", "") == "wait_reset") {
+        char c;
+        ssize_t n = recv(afd, &c, 1, 0);
+        int err = n < 0 ? errno : 0;
+        io.report({{"type", "recv_result"}, {"ret", n}, {"errno", err}});
+        close(afd);
+        close(lfd);
+    } else {
+        errno = 0;
+        fail("server: unknown command " + cmd.dump());
+    }
+    io.expect("exit");
+}
+
+void client_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-client");
+    json m = io.expect("connect");
+    int fd = tcp_connect("127.0.0.1", m.at("port").get<uint16_t>());
+    if (fd < 0) {
+        errno = -fd;
+        fail("client: connect");
+    }
+    io.report({{"type", "connected"}, {"cookie", socket_cookie(fd)}, {"port", local_port(fd)}});
+    json cmd = io.next();
+    if (cmd.value("type", "") == "abort") set_linger_zero(fd);
+    close(fd);
+    io.report({{"type", "closed"}});
+    io.expect("exit");
+}
+
+bool has_transition(const std::vector<Event>& events, uint64_t cookie, const char* from,
+                    const char* to) {
+    for (const auto& e : events) {
+        if (e.kind == EventKind::State && e.cookie == cookie &&
+            tcpscope::tcp_state_name(e.old_state) == from &&
+            tcpscope::tcp_state_name(e.new_state) == to) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<Event> of_cookie(const std::vector<Event>& events, uint64_t cookie) {
+    return select(events, [&](const Event& e) { return e.cookie == cookie; });
+}
+
+// Parses tcpstates lines ("SKADDR C-PID C-COMM LADDR LPORT RADDR RPORT
+// OLDSTATE -> NEWSTATE MS") for one local/remote port pair.
+// lport_zero_ok: also take lines with local port 0 (a connecting socket
+// before its port is chosen).
+std::vector<std::string> tcpstates_transitions(const std::vector<std::string>& lines,
+                                               uint16_t lport, uint16_t rport,
+                                               bool lport_zero_ok) {
+    std::vector<std::string> out;
+    for (const auto& line : lines) {
+        std::istringstream in(line);
+        std::string skaddr, pid, comm, laddr, lp, raddr, rp, old_state, arrow, new_state;
+        if (!(in >> skaddr >> pid >> comm >> laddr >> lp >> raddr >> rp >> old_state >> arrow >>
+              new_state)) {
+            continue;
+        }
+        bool lport_ok = lp == std::to_string(lport) || (lport_zero_ok && lp == "0");
+        if (arrow != "->" || laddr != "127.0.0.1" || !lport_ok || rp != std::to_string(rport)) {
+            continue;
+        }
+        out.push_back(old_state + "->" + new_state);
+    }
+    return out;
+}
+
+// 1. One loopback connection, client closes first: every transition of
+// both sides, in order, with cookies, durations and attribution; and the
+// same transitions as libbpf-tools' tcpstates saw.
+TEST(KernelTrace, LoopbackConnectionStateSequence) {
+    KTEST_REQUIRE_ROOT();
+    auto server = Helper::in_new_netns(server_body);
+    auto client = Helper::in_netns_of(*server, client_body);
+    ASSERT_EQ(client->netns(), server->netns());
+    ASSERT_NE(server->netns(), netns_inode_of(0));
+
+    Capture cap;
+    FilterOptions options;
+    options.netns = server->netns();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+
+    // The peer tool, attached before any traffic (its header says so).
+    std::unique_ptr<Background> peer;
+    if (access("/usr/sbin/tcpstates", X_OK) == 0) {
+        // tcpstates attaches through perf tracepoints, which need tracefs;
+        // mount it in a private mount namespace that dies with the tool.
+        peer = std::make_unique<Background>(std::vector<std::string>{
+            "unshare", "-m", "--propagation", "private", "sh", "-c",
+            "{ [ -d /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing; } && "
+            "exec stdbuf -oL /usr/sbin/tcpstates -4"});
+        ASSERT_TRUE(peer->wait_line(
+            [](const std::string& l) { return l.find("OLDSTATE") != std::string::npos; }, 15000))
+            << "tcpstates did not start:\n"
+            << [&] {
+                   std::string all;
+                   for (const auto& l : peer->lines()) all += l + "\n";
+                   return all;
+               }();
+    }
+
+    const uint16_t port = unique_port();
+    server->send({{"type", "listen"}, {"port", port}});
+    uint64_t listen_cookie = server->expect("listening").at("cookie");
+    client->send({{"type", "connect"}, {"port", port}});
+    json connected = client->expect("connected");
+    uint64_t client_cookie = connected.at("cookie");
+    uint16_t client_port = connected.at("port");
+    json accepted = server->expect("accepted");
+    uint64_t server_cookie = accepted.at("cookie");
+    ASSERT_EQ(accepted.at("port").get<uint16_t>(), port);
+    server->send({{"type", "wait_eof"}});
+    client->send({{"type", "close"}});
+    client->expect("closed");
+    server->expect("eof");
+    server->send({{"type", "close"}});
+    server->expect("closed");
+
+    ASSERT_TRUE(cap.wait_for(
+        [&](const std::vector<Event>& ev) {
+            return has_transition(ev, client_cookie, "FIN_WAIT2", "CLOSE") &&
+                   has_transition(ev, server_cookie, "LAST_ACK", "CLOSE") &&
+                   has_transition(ev, listen_cookie, "LISTEN", "CLOSE");
+        },
+        10))
+        << describe(cap.events());
+    cap.settle(200);  // anything extra would show up now
+    const auto& events = cap.events();
+
+    EXPECT_EQ(transitions(of_cookie(events, client_cookie)),
+              (std::vector<std::string>{"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED",
+                                        "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                        "FIN_WAIT2->CLOSE"}))
+        << describe(events);
+    EXPECT_EQ(transitions(of_cookie(events, server_cookie)),
+              (std::vector<std::string>{"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED",
+                                        "ESTABLISHED->CLOSE_WAIT", "CLOSE_WAIT->LAST_ACK",
+                                        "LAST_ACK->CLOSE"}))
+        << describe(events);
+    EXPECT_EQ(transitions(of_cookie(events, listen_cookie)),
+              (std::vector<std::string>{"CLOSE->LISTEN", "LISTEN->CLOSE"}))
+        << describe(events);
+    // Nothing else happened in this namespace.
+    for (const auto& e : events) {
+        EXPECT_TRUE(e.cookie == client_cookie || e.cookie == server_cookie ||
+                    e.cookie == listen_cookie)
+            << describe(e);
+        EXPECT_EQ(e.kind, EventKind::State) << describe(e);
+        EXPECT_EQ(e.netns, server->netns());
+    }
+
+    for (const auto& e : events) {
+        SCOPED_TRACE(describe(e));
+        EXPECT_EQ(e.family, AF_INET);
+        EXPECT_EQ(e.local.addr, "127.0.0.1");
+        if (e.cookie == client_cookie) {
+            // connect() moves the socket to SYN_SENT before it picks the
+            // ephemeral port: that one event cannot know it (tcpstates
+            // reports 0 there too).
+            if (e.new_state == 2 /*SYN_SENT*/) {
+                EXPECT_EQ(e.local.port, 0);
+            } else {
+                EXPECT_EQ(e.local.port, client_port);
+            }
+            EXPECT_EQ(e.remote, (tcpscope::Endpoint{"127.0.0.1", port}));
+            // The client process owns it, whichever task the event ran in.
+            EXPECT_EQ(e.pid, static_cast<uint32_t>(client->pid()));
+            EXPECT_EQ(e.comm, "tst-client");
+        } else if (e.cookie == server_cookie) {
+            EXPECT_EQ(e.local.port, port);
+            EXPECT_EQ(e.remote, (tcpscope::Endpoint{"127.0.0.1", client_port}));
+            EXPECT_EQ(e.pid, static_cast<uint32_t>(server->pid()));
+            EXPECT_EQ(e.comm, "tst-server");
+        } else {
+            EXPECT_EQ(e.local.port, port);
+            EXPECT_EQ(e.pid, static_cast<uint32_t>(server->pid()));
+            EXPECT_EQ(e.comm, "tst-server");
+        }
+        // Attribution is consistent with who was running.
+        if (e.cur_pid == e.pid) {
+            EXPECT_EQ(e.attribution, "current");
+        } else {
+            EXPECT_NE(e.attribution, "current");
+        }
+        // The first transition of a socket has no previous state time; every
+        // later one has one, and it is positive.
+        bool first = (e.old_state == 7 /*CLOSE*/ && e.cookie != server_cookie) ||
+                     (e.old_state == 10 /*LISTEN*/ && e.cookie == server_cookie);
+        if (first) {
+            EXPECT_FALSE(e.prev_state_ns.has_value());
+        } else {
+            ASSERT_TRUE(e.prev_state_ns.has_value());
+            EXPECT_GT(*e.prev_state_ns, 0u);
+        }
+    }
+    // The server's child is first seen in softirq, while the client process
+    // runs its connect(): tcpscope must still name the server.
+    auto server_events = of_cookie(events, server_cookie);
+    ASSERT_FALSE(server_events.empty());
+    const Event& syn_recv = server_events.front();
+    EXPECT_EQ(syn_recv.cur_pid, static_cast<uint32_t>(client->pid())) << describe(syn_recv);
+    EXPECT_EQ(syn_recv.pid, static_cast<uint32_t>(server->pid())) << describe(syn_recv);
+    EXPECT_EQ(syn_recv.attribution, "listener") << describe(syn_recv);
+    EXPECT_TRUE(syn_recv.irq) << describe(syn_recv);
+    // Durations add up: the client's whole life is no longer than the wall
+    // time between its first and last event.
+    auto client_events = of_cookie(events, client_cookie);
+    uint64_t sum = 0;
+    for (const auto& e : client_events) sum += e.prev_state_ns.value_or(0);
+    EXPECT_EQ(sum, client_events.back().ts_ns - client_events.front().ts_ns);
+
+    if (peer) {
+        peer->stop();
+        EXPECT_EQ(tcpstates_transitions(peer->lines(), client_port, port, true),
+                  transitions(of_cookie(events, client_cookie)));
+        EXPECT_EQ(tcpstates_transitions(peer->lines(), port, client_port, false),
+                  transitions(of_cookie(events, server_cookie)));
+    } else {
+        ADD_FAILURE() << "/usr/sbin/tcpstates (libbpf-tools) is not installed: no peer check";
+    }
+
+    client->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    client->join();
+    server->join();
+    cap.finish();
+}
+
+// 2. SO_LINGER {1,0} then close: the closer sends an RST (reason TCP_STATE
+// on 6.18), the peer receives it in ESTABLISHED and gets ECONNRESET.
+// Collects the sock_error events tcpscope reported for the aborting socket.
+void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_port) {
+    auto server = Helper::in_new_netns(server_body);
+    auto client = Helper::in_netns_of(*server, client_body);
+    const auto& reasons = kernel_reasons();
+    ASSERT_FALSE(reasons.empty()) << "no enum sk_rst_reason in kernel BTF";
+
+    Capture cap;
+    FilterOptions options;
+    options.netns = server->netns();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+
+    const uint16_t port = unique_port();
+    server->send({{"type", "listen"}, {"port", port}});
+    server->expect("listening");
+    client->send({{"type", "connect"}, {"port", port}});
+    json connected = client->expect("connected");
+    uint64_t client_cookie = connected.at("cookie");
+    uint16_t client_port = connected.at("port");
+    *aborter_port = client_port;
+    uint64_t server_cookie = server->expect("accepted").at("cookie");
+    server->send({{"type", "wait_reset"}});
+    usleep(50 * 1000);  // let the server block in recv() (not needed for correctness)
+    client->send({{"type", "abort"}});
+    client->expect("closed");
+    json result = server->expect("recv_result");
+    EXPECT_EQ(result.at("ret"), -1);
+    EXPECT_EQ(result.at("errno"), ECONNRESET) << "the peer's own view of the abort";
+
+    auto kind_for = [&](EventKind kind, uint64_t cookie) {
+        return [kind, cookie](const Event& e) { return e.kind == kind && e.cookie == cookie; };
+    };
+    ASSERT_TRUE(cap.wait_for(
+        [&](const std::vector<Event>& ev) {
+            return std::any_of(ev.begin(), ev.end(), kind_for(EventKind::ResetSent, client_cookie)) &&
+                   std::any_of(ev.begin(), ev.end(),
+                               kind_for(EventKind::ResetReceived, server_cookie)) &&
+                   std::any_of(ev.begin(), ev.end(), kind_for(EventKind::SockError, server_cookie)) &&
+                   has_transition(ev, server_cookie, "ESTABLISHED", "CLOSE");
+        },
+        10))
+        << describe(cap.events());
+    cap.settle(200);
+    const auto& events = cap.events();
+
+    auto sent = select(events, kind_for(EventKind::ResetSent, client_cookie));
+    ASSERT_EQ(sent.size(), 1u) << describe(events);
+    ASSERT_TRUE(sent[0].reason.has_value()) << describe(sent[0]);
+    EXPECT_EQ(reasons.name(*sent[0].reason), "TCP_STATE") << describe(sent[0]);
+    EXPECT_FALSE(sent[0].no_socket);
+    EXPECT_EQ(sent[0].local, (tcpscope::Endpoint{"127.0.0.1", client_port}));
+    EXPECT_EQ(sent[0].remote, (tcpscope::Endpoint{"127.0.0.1", port}));
+    EXPECT_EQ(sent[0].pid, static_cast<uint32_t>(client->pid()));
+    // Exactly one RST in the whole namespace.
+    EXPECT_EQ(select(events, [](const Event& e) { return e.kind == EventKind::ResetSent; }).size(),
+              1u)
+        << describe(events);
+
+    auto received = select(events, kind_for(EventKind::ResetReceived, server_cookie));
+    ASSERT_EQ(received.size(), 1u) << describe(events);
+    EXPECT_EQ(tcpscope::tcp_state_name(received[0].state), "ESTABLISHED") << describe(received[0]);
+    EXPECT_EQ(received[0].local, (tcpscope::Endpoint{"127.0.0.1", port}));
+    // It ran inside the client's close(), but the socket is the server's.
+    EXPECT_EQ(received[0].pid, static_cast<uint32_t>(server->pid())) << describe(received[0]);
+    EXPECT_EQ(received[0].comm, "tst-server");
+
+    auto errors = select(events, kind_for(EventKind::SockError, server_cookie));
+    ASSERT_EQ(errors.size(), 1u) << describe(events);
+    EXPECT_EQ(errors[0].error, ECONNRESET) << describe(errors[0]);
+    EXPECT_EQ(errors[0].pid, static_cast<uint32_t>(server->pid()));
+    // The aborting side's own error report (tcp_disconnect sets sk_err on
+    // the socket being closed) is checked by LingerZeroCloserReportsNoError.
+    for (const auto& e : select(events, kind_for(EventKind::SockError, client_cookie))) {
+        aborter_errors.push_back(e);
+    }
+
+    // No FIN exchange, no TIME_WAIT: both go straight from ESTABLISHED to CLOSE.
+    auto client_tr = transitions(of_cookie(events, client_cookie));
+    ASSERT_FALSE(client_tr.empty());
+    EXPECT_EQ(client_tr.back(), "ESTABLISHED->CLOSE") << describe(events);
+    EXPECT_EQ(std::count(client_tr.begin(), client_tr.end(), "ESTABLISHED->FIN_WAIT1"), 0);
+    auto server_tr = transitions(of_cookie(events, server_cookie));
+    EXPECT_EQ(server_tr.back(), "ESTABLISHED->CLOSE") << describe(events);
+
+    client->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    client->join();
+    server->join();
+    cap.finish();
+}
+
+TEST(KernelTrace, LingerZeroCloseResets) {
+    KTEST_REQUIRE_ROOT();
+    std::vector<Event> aborter_errors;
+    uint16_t port = 0;
+    linger_zero_close(aborter_errors, &port);
+}
+
+// The process that aborted closed its descriptor: no call of its can ever
+// return this error, so a sock_error there misleads (and the kernel has
+// already cleared the socket's local address and remote port by then).
+// tcpscope already drops tcp_disconnect()'s report when sk_err is 0; with
+// SO_LINGER {1,0} the kernel sets sk_err = ECONNRESET first.
+TEST(KernelTrace, LingerZeroCloserReportsNoError) {
+    KTEST_REQUIRE_ROOT();
+    std::vector<Event> aborter_errors;
+    uint16_t port = 0;
+    linger_zero_close(aborter_errors, &port);
+    EXPECT_TRUE(aborter_errors.empty())
+        << "sock_error reported on the socket whose owner closed it:\n"
+        << describe(aborter_errors);
+    for (const auto& e : aborter_errors) {
+        EXPECT_EQ(e.local.addr, "127.0.0.1") << "tuple of the reported error is half cleared";
+        EXPECT_NE(e.remote.port, 0) << "tuple of the reported error is half cleared";
+    }
+}
+
+// Connects to 127.0.0.1:port from a socket bound to 127.0.0.1:from_port.
+void refused_client_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-refused");
+    json m = io.expect("connect");
+    uint16_t port = m.at("port");
+    uint16_t from_port = m.at("from_port");
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail("socket");
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_port = htons(from_port);
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) fail("bind");
+    sockaddr_in remote = local;
+    remote.sin_port = htons(port);
+    int r = connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof(remote));
+    int err = r == 0 ? 0 : errno;
+    io.report({{"type", "result"}, {"ret", r}, {"errno", err}, {"cookie", socket_cookie(fd)}});
+    close(fd);
+    io.expect("exit");
+}
+
+// 3. Connect to a port nobody listens on: the RST comes from no socket, for
+// the SYN's addresses, and the client sees ECONNREFUSED.
+TEST(KernelTrace, ConnectToClosedPort) {
+    KTEST_REQUIRE_ROOT();
+    auto client = Helper::in_new_netns(refused_client_body);
+    Capture cap;
+    FilterOptions options;
+    options.netns = client->netns();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+
+    const uint16_t closed_port = unique_port();
+    const uint16_t from_port = static_cast<uint16_t>(closed_port + 1);
+    client->send({{"type", "connect"}, {"port", closed_port}, {"from_port", from_port}});
+    json result = client->expect("result");
+    ASSERT_EQ(result.at("ret"), -1);
+    ASSERT_EQ(result.at("errno"), ECONNREFUSED);
+    uint64_t cookie = result.at("cookie");
+
+    ASSERT_TRUE(cap.wait_for(
+        [&](const std::vector<Event>& ev) {
+            return has_transition(ev, cookie, "SYN_SENT", "CLOSE") &&
+                   std::any_of(ev.begin(), ev.end(),
+                               [](const Event& e) { return e.kind == EventKind::ResetSent; }) &&
+                   std::any_of(ev.begin(), ev.end(), [](const Event& e) {
+                       return e.kind == EventKind::SockError;
+                   });
+        },
+        10))
+        << describe(cap.events());
+    cap.settle(200);
+    const auto& events = cap.events();
+
+    auto sent = select(events, [](const Event& e) { return e.kind == EventKind::ResetSent; });
+    ASSERT_EQ(sent.size(), 1u) << describe(events);
+    const Event& rst = sent[0];
+    EXPECT_TRUE(rst.no_socket) << describe(rst);
+    EXPECT_EQ(rst.cookie, 0u);
+    ASSERT_TRUE(rst.reason.has_value()) << describe(rst);
+    EXPECT_EQ(kernel_reasons().name(*rst.reason), "NO_SOCKET") << describe(rst);
+    // Local is where the SYN went (the closed port), remote where it came from.
+    EXPECT_EQ(rst.local, (tcpscope::Endpoint{"127.0.0.1", closed_port})) << describe(rst);
+    EXPECT_EQ(rst.remote, (tcpscope::Endpoint{"127.0.0.1", from_port})) << describe(rst);
+    EXPECT_EQ(rst.netns, client->netns());
+
+    EXPECT_EQ(transitions(of_cookie(events, cookie)),
+              (std::vector<std::string>{"CLOSE->SYN_SENT", "SYN_SENT->CLOSE"}))
+        << describe(events);
+    for (const auto& e : of_cookie(events, cookie)) {
+        EXPECT_EQ(e.local, (tcpscope::Endpoint{"127.0.0.1", from_port})) << describe(e);
+        EXPECT_EQ(e.remote, (tcpscope::Endpoint{"127.0.0.1", closed_port})) << describe(e);
+        EXPECT_EQ(e.pid, static_cast<uint32_t>(client->pid())) << describe(e);
+        EXPECT_EQ(e.comm, "tst-refused");
+    }
+    auto errors = select(events, [](const Event& e) { return e.kind == EventKind::SockError; });
+    ASSERT_EQ(errors.size(), 1u) << describe(events);
+    EXPECT_EQ(errors[0].cookie, cookie);
+    EXPECT_EQ(errors[0].error, ECONNREFUSED);
+    EXPECT_EQ(tcpscope::errno_name(errors[0].error), "ECONNREFUSED");
+    auto received = select(events, [](const Event& e) { return e.kind == EventKind::ResetReceived; });
+    ASSERT_EQ(received.size(), 1u) << describe(events);
+    EXPECT_EQ(received[0].cookie, cookie);
+    EXPECT_EQ(tcpscope::tcp_state_name(received[0].state), "SYN_SENT") << describe(received[0]);
+
+    client->send({{"type", "exit"}});
+    client->join();
+    cap.finish();
+}
+
+}  // namespace
+}  // namespace ktest

@@ -1,0 +1,131 @@
+// Command lines through add_trace_command into TraceOptions.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "trace_command.h"
+
+namespace tcpscope {
+namespace {
+
+struct Parsed {
+    bool ok = false;
+    std::string error;
+    TraceOptions options;
+    bool trace_parsed = false;
+};
+
+// Parses "tcpscope <args...>" the way main() sets the app up.
+Parsed parse(std::vector<std::string> args) {
+    Parsed p;
+    CLI::App app{"tcpscope"};
+    app.require_subcommand(1);
+    CLI::App* trace = add_trace_command(app, p.options);
+    std::vector<std::string> argv_storage = {"tcpscope"};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : argv_storage) argv.push_back(s.data());
+    try {
+        app.parse(static_cast<int>(argv.size()), argv.data());
+        p.ok = true;
+        p.trace_parsed = trace->parsed();
+    } catch (const CLI::ParseError& e) {
+        p.error = e.what();
+    }
+    return p;
+}
+
+TEST(Cli, Defaults) {
+    Parsed p = parse({"trace"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_TRUE(p.trace_parsed);
+    const TraceOptions& o = p.options;
+    EXPECT_FALSE(o.json);
+    EXPECT_EQ(o.duration_s, 0);
+    EXPECT_EQ(o.count, 0u);
+    EXPECT_EQ(o.output, "");
+    EXPECT_FALSE(o.verbose);
+    EXPECT_EQ(o.ringbuf_kib, 4096u);
+    EXPECT_EQ(o.filter.pid, 0u);
+    EXPECT_EQ(o.filter.netns, 0u);
+    EXPECT_EQ(o.filter.comm, "");
+    EXPECT_EQ(o.filter.ports, "");
+    EXPECT_EQ(o.filter.addr, "");
+    EXPECT_EQ(o.filter.cgroup, "");
+    EXPECT_EQ(o.filter.events, "state,reset,retransmit,error,signal");
+}
+
+TEST(Cli, AllOptions) {
+    Parsed p = parse({"trace", "--json", "--pid", "77", "--comm", "nginx", "--port", "80,443",
+                      "--addr", "::1", "--netns", "4026531840", "--cgroup", "/sys/fs/cgroup/x",
+                      "--events", "all", "--duration", "2.5", "--count", "10", "--output",
+                      "/tmp/out.jsonl", "--ringbuf-kib", "64", "--verbose"});
+    ASSERT_TRUE(p.ok) << p.error;
+    const TraceOptions& o = p.options;
+    EXPECT_TRUE(o.json);
+    EXPECT_EQ(o.filter.pid, 77u);
+    EXPECT_EQ(o.filter.comm, "nginx");
+    EXPECT_EQ(o.filter.ports, "80,443");
+    EXPECT_EQ(o.filter.addr, "::1");
+    EXPECT_EQ(o.filter.netns, 4026531840u);
+    EXPECT_EQ(o.filter.cgroup, "/sys/fs/cgroup/x");
+    EXPECT_EQ(o.filter.events, "all");
+    EXPECT_DOUBLE_EQ(o.duration_s, 2.5);
+    EXPECT_EQ(o.count, 10u);
+    EXPECT_EQ(o.output, "/tmp/out.jsonl");
+    EXPECT_EQ(o.ringbuf_kib, 64u);
+    EXPECT_TRUE(o.verbose);
+}
+
+TEST(Cli, NetnsAboveInt32Accepted) {
+    // Namespace inodes are 0xF0000000 and up: larger than INT_MAX.
+    Parsed p = parse({"trace", "--netns", "4294967295"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.options.filter.netns, 4294967295u);
+}
+
+TEST(Cli, PortZeroRejected) {
+    // Either the command line or build_filter must refuse it, naming --port.
+    Parsed p = parse({"trace", "--port", "0"});
+    if (p.ok) {
+        ts_filter f{};
+        std::string error;
+        EXPECT_FALSE(build_filter(p.options.filter, &f, &error));
+        EXPECT_NE(error.find("--port"), std::string::npos) << error;
+    } else {
+        EXPECT_NE(p.error.find("--port"), std::string::npos) << p.error;
+    }
+}
+
+class RejectedCommandLine : public ::testing::TestWithParam<std::vector<std::string>> {};
+
+TEST_P(RejectedCommandLine, ParseFails) {
+    Parsed p = parse(GetParam());
+    EXPECT_FALSE(p.ok) << "accepted: duration=" << p.options.duration_s
+                       << " count=" << p.options.count;
+    EXPECT_FALSE(p.error.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cli, RejectedCommandLine,
+    ::testing::Values(std::vector<std::string>{"trace", "--duration", "0"},
+                      std::vector<std::string>{"trace", "--duration", "-1"},
+                      std::vector<std::string>{"trace", "--duration", "abc"},
+                      std::vector<std::string>{"trace", "--count", "0"},
+                      std::vector<std::string>{"trace", "--count", "-3"},
+                      std::vector<std::string>{"trace", "--pid", "0"},
+                      std::vector<std::string>{"trace", "--pid", "-5"},
+                      std::vector<std::string>{"trace", "--netns", "0"},
+                      std::vector<std::string>{"trace", "--netns", "4294967296"},
+                      std::vector<std::string>{"trace", "--ringbuf-kib", "2"},
+                      std::vector<std::string>{"trace", "--no-such-option"},
+                      std::vector<std::string>{"trace", "extra-positional"},
+                      std::vector<std::string>{"trace", "--pid"},
+                      std::vector<std::string>{"no-such-command"},
+                      std::vector<std::string>{}));
+
+}  // namespace
+}  // namespace tcpscope

@@ -1,0 +1,301 @@
+// decode_event: raw ts_event records, built by hand as the BPF side lays
+// them out, into Event. Also kind names and comm sanitising.
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "event.h"
+
+namespace tcpscope {
+namespace {
+
+ts_event base_record(uint16_t kind) {
+    ts_event r;
+    std::memset(&r, 0, sizeof(r));
+    r.kind = kind;
+    r.ts_ns = 123456789012ull;
+    r.cookie = 0xdeadbeefcafe0001ull;
+    r.cgroup_id = 4242;
+    r.pid = 1001;
+    r.tid = 1002;
+    r.cur_pid = 1003;
+    r.netns = 4026531840u;
+    r.family = AF_INET;
+    r.sport = 5000;
+    r.dport = 43210;
+    inet_pton(AF_INET, "127.0.0.1", r.saddr);
+    inet_pton(AF_INET, "10.1.2.3", r.daddr);
+    std::memcpy(r.comm, "server", 6);
+    std::memcpy(r.cur_comm, "swapper/0", 9);
+    return r;
+}
+
+Event decode_ok(const ts_event& r) {
+    auto e = decode_event(&r, sizeof(r));
+    EXPECT_TRUE(e.has_value());
+    return e.value_or(Event{});
+}
+
+TEST(Decode, CommonFields) {
+    ts_event r = base_record(TS_KIND_STATE);
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::State);
+    EXPECT_EQ(e.ts_ns, 123456789012ull);
+    EXPECT_EQ(e.cookie, 0xdeadbeefcafe0001ull);
+    EXPECT_EQ(e.cgroup_id, 4242u);
+    EXPECT_EQ(e.pid, 1001u);
+    EXPECT_EQ(e.tid, 1002u);
+    EXPECT_EQ(e.cur_pid, 1003u);
+    EXPECT_EQ(e.netns, 4026531840u);
+    EXPECT_EQ(e.comm, "server");
+    EXPECT_EQ(e.cur_comm, "swapper/0");
+    EXPECT_EQ(e.family, AF_INET);
+    EXPECT_EQ(e.local, (Endpoint{"127.0.0.1", 5000}));
+    EXPECT_EQ(e.remote, (Endpoint{"10.1.2.3", 43210}));
+    EXPECT_EQ(e.attribution, "current");
+    EXPECT_FALSE(e.irq);
+    EXPECT_FALSE(e.no_socket);
+    EXPECT_FALSE(e.minisock);
+}
+
+TEST(Decode, Ipv6Addresses) {
+    ts_event r = base_record(TS_KIND_STATE);
+    r.family = AF_INET6;
+    inet_pton(AF_INET6, "::1", r.saddr);
+    inet_pton(AF_INET6, "fd00:1::beef", r.daddr);
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.family, AF_INET6);
+    EXPECT_EQ(e.local.addr, "::1");
+    EXPECT_EQ(e.remote.addr, "fd00:1::beef");
+}
+
+TEST(Decode, StateWithAndWithoutPrevTime) {
+    ts_event r = base_record(TS_KIND_STATE);
+    r.a = 1;   // ESTABLISHED
+    r.b = 4;   // FIN_WAIT1
+    r.prev_state_ns = 777;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.old_state, 1);
+    EXPECT_EQ(e.new_state, 4);
+    EXPECT_FALSE(e.prev_state_ns.has_value()) << "no TS_F_PREV_TIME: value must be ignored";
+
+    r.flags = TS_F_PREV_TIME;
+    e = decode_ok(r);
+    ASSERT_TRUE(e.prev_state_ns.has_value());
+    EXPECT_EQ(*e.prev_state_ns, 777u);
+}
+
+TEST(Decode, ResetSentFlagsAndReason) {
+    ts_event r = base_record(TS_KIND_RESET_SENT);
+    r.a = 7;    // CLOSE
+    r.b = 1;    // NO_SOCKET
+    r.flags = TS_F_NO_SOCKET | TS_F_IRQ;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::ResetSent);
+    EXPECT_EQ(e.state, 7);
+    EXPECT_FALSE(e.reason.has_value()) << "reason without TS_F_REASON must stay unknown";
+    EXPECT_TRUE(e.no_socket);
+    EXPECT_TRUE(e.irq);
+    EXPECT_FALSE(e.minisock);
+
+    r.flags = TS_F_REASON | TS_F_MINISOCK;
+    r.a = 6;
+    r.b = 9;
+    e = decode_ok(r);
+    ASSERT_TRUE(e.reason.has_value());
+    EXPECT_EQ(*e.reason, 9);
+    EXPECT_EQ(e.state, 6);
+    EXPECT_TRUE(e.minisock);
+    EXPECT_FALSE(e.no_socket);
+}
+
+TEST(Decode, ResetReceived) {
+    ts_event r = base_record(TS_KIND_RESET_RECEIVED);
+    r.a = 1;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::ResetReceived);
+    EXPECT_EQ(e.state, 1);
+    EXPECT_FALSE(e.reason.has_value());
+}
+
+TEST(Decode, RetransmitErr) {
+    ts_event r = base_record(TS_KIND_RETRANSMIT);
+    r.a = 1;
+    r.b = -105;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Retransmit);
+    EXPECT_EQ(e.state, 1);
+    EXPECT_FALSE(e.err.has_value());
+    r.flags = TS_F_RETRANS_ERR;
+    e = decode_ok(r);
+    ASSERT_TRUE(e.err.has_value());
+    EXPECT_EQ(*e.err, -105);
+}
+
+TEST(Decode, SockError) {
+    ts_event r = base_record(TS_KIND_SOCK_ERROR);
+    r.a = 104;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::SockError);
+    EXPECT_EQ(e.error, 104);
+}
+
+TEST(Decode, SignalHasNoTuple) {
+    ts_event r = base_record(TS_KIND_SIGNAL);
+    r.a = 13;
+    r.b = 31337;
+    r.c = 0;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Signal);
+    EXPECT_EQ(e.signal, 13);
+    EXPECT_EQ(e.target_pid, 31337u);
+    EXPECT_EQ(e.signal_result, 0);
+    EXPECT_FALSE(e.is_socket_event());
+    EXPECT_EQ(e.family, 0) << "signal events carry no socket tuple";
+    EXPECT_EQ(e.local.port, 0);
+    EXPECT_EQ(e.netns, 4026531840u);
+}
+
+TEST(Decode, SendRecvNegativeReturn) {
+    ts_event r = base_record(TS_KIND_SEND);
+    r.a = -32;
+    r.b = 0x4000;  // MSG_NOSIGNAL
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Send);
+    EXPECT_EQ(e.ret, -32);
+    EXPECT_EQ(e.msg_flags, 0x4000);
+
+    r.kind = TS_KIND_RECV;
+    r.a = 1448;
+    r.b = 0;
+    e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Recv);
+    EXPECT_EQ(e.ret, 1448);
+}
+
+TEST(Decode, Packet) {
+    ts_event r = base_record(TS_KIND_PACKET);
+    r.a = TS_DIR_RX;
+    r.b = TS_TCP_SYN | TS_TCP_ACK;
+    r.c = 0;
+    r.d = 7;
+    r.seq = 0xfffffff0u;
+    r.ack_seq = 12345;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Packet);
+    EXPECT_EQ(e.dir, TS_DIR_RX);
+    EXPECT_EQ(e.tcp_flags, TS_TCP_SYN | TS_TCP_ACK);
+    EXPECT_EQ(e.payload_len, 0);
+    EXPECT_EQ(e.ifindex, 7);
+    EXPECT_EQ(e.seq, 0xfffffff0u);
+    EXPECT_EQ(e.ack_seq, 12345u);
+}
+
+TEST(Decode, AttributionFlags) {
+    ts_event r = base_record(TS_KIND_STATE);
+    r.flags = TS_F_OWNER | TS_F_IRQ;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.attribution, "owner");
+    EXPECT_TRUE(e.irq);
+    r.flags = TS_F_LISTENER;
+    EXPECT_EQ(decode_ok(r).attribution, "listener");
+    r.flags = 0;
+    EXPECT_EQ(decode_ok(r).attribution, "current");
+}
+
+TEST(Decode, TooShortRecordsRejected) {
+    ts_event r = base_record(TS_KIND_STATE);
+    EXPECT_FALSE(decode_event(&r, 0).has_value());
+    EXPECT_FALSE(decode_event(&r, 1).has_value());
+    EXPECT_FALSE(decode_event(&r, sizeof(r) - 1).has_value());
+    EXPECT_FALSE(decode_event(nullptr, sizeof(r)).has_value());
+    // A longer record (future fields appended) still decodes.
+    std::vector<unsigned char> longer(sizeof(r) + 16, 0xee);
+    std::memcpy(longer.data(), &r, sizeof(r));
+    EXPECT_TRUE(decode_event(longer.data(), longer.size()).has_value());
+}
+
+TEST(Decode, UnknownKindsRejected) {
+    for (uint16_t kind : {uint16_t{TS_KIND_COUNT}, uint16_t{TS_KIND_COUNT + 1}, uint16_t{0xffff}}) {
+        ts_event r = base_record(kind);
+        EXPECT_FALSE(decode_event(&r, sizeof(r)).has_value()) << "kind " << kind;
+    }
+}
+
+TEST(Decode, EveryKnownKindDecodesAndHasAName) {
+    for (uint16_t k = 0; k < TS_KIND_COUNT; ++k) {
+        ts_event r = base_record(k);
+        auto e = decode_event(&r, sizeof(r));
+        ASSERT_TRUE(e.has_value()) << k;
+        EXPECT_EQ(static_cast<uint16_t>(e->kind), k);
+        std::string name = kind_name(e->kind);
+        EXPECT_NE(name, "unknown");
+        auto back = kind_from_name(name);
+        ASSERT_TRUE(back.has_value()) << name;
+        EXPECT_EQ(*back, e->kind);
+    }
+}
+
+TEST(Decode, KindNames) {
+    EXPECT_STREQ(kind_name(EventKind::State), "state");
+    EXPECT_STREQ(kind_name(EventKind::ResetSent), "reset_sent");
+    EXPECT_STREQ(kind_name(EventKind::ResetReceived), "reset_received");
+    EXPECT_STREQ(kind_name(EventKind::Retransmit), "retransmit");
+    EXPECT_STREQ(kind_name(EventKind::SockError), "sock_error");
+    EXPECT_STREQ(kind_name(EventKind::Signal), "signal");
+    EXPECT_STREQ(kind_name(EventKind::Send), "send");
+    EXPECT_STREQ(kind_name(EventKind::Recv), "recv");
+    EXPECT_STREQ(kind_name(EventKind::Packet), "packet");
+    EXPECT_STREQ(kind_name(static_cast<EventKind>(TS_KIND_COUNT)), "unknown");
+    EXPECT_FALSE(kind_from_name("reset").has_value());
+    EXPECT_FALSE(kind_from_name("").has_value());
+    EXPECT_FALSE(kind_from_name("STATE").has_value());
+}
+
+bool all_printable(const std::string& s) {
+    for (unsigned char c : s) {
+        if (c < 0x20 || c >= 0x7f) return false;
+    }
+    return true;
+}
+
+TEST(Decode, CommWithArbitraryBytesIsSanitised) {
+    ts_event r = base_record(TS_KIND_STATE);
+    const unsigned char nasty[TS_COMM_LEN] = {'a', 0x01, 0xff, '\\', 'b', 0x7f, 0x1b, '[',
+                                              '3', '1', 'm', 0x80, 'x', 'y', 'z', 'Q'};
+    std::memcpy(r.comm, nasty, sizeof(nasty));  // no NUL terminator in all 16 bytes
+    std::memcpy(r.cur_comm, nasty, sizeof(nasty));
+    // Bytes right after comm[] are cur_comm; after cur_comm, seq. If the
+    // decoder ran past 16 bytes it would pick them up.
+    r.seq = 0x41414141;  // "AAAA"
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.comm, "a\\x01\\xff\\x5cb\\x7f\\x1b[31m\\x80xyzQ");
+    EXPECT_EQ(e.cur_comm, e.comm);
+    EXPECT_TRUE(all_printable(e.comm));
+    EXPECT_EQ(e.comm.find("AAAA"), std::string::npos);
+}
+
+TEST(Decode, SanitizeCommStopsAtNulAndMaxLen) {
+    EXPECT_EQ(sanitize_comm("curl\0junk", 16), "curl");
+    EXPECT_EQ(sanitize_comm("abcdef", 3), "abc");
+    EXPECT_EQ(sanitize_comm("", 16), "");
+    EXPECT_EQ(sanitize_comm("a b~", 16), "a b~");
+    const char tab[] = {'\t', '\n', 0};
+    EXPECT_EQ(sanitize_comm(tab, 16), "\\x09\\x0a");
+    // Every byte value yields printable output of bounded length.
+    for (int c = 1; c < 256; ++c) {
+        char one[TS_COMM_LEN];
+        std::memset(one, c, sizeof(one));
+        std::string s = sanitize_comm(one, sizeof(one));
+        EXPECT_TRUE(all_printable(s)) << c;
+        EXPECT_LE(s.size(), 4u * TS_COMM_LEN) << c;
+        EXPECT_GE(s.size(), static_cast<size_t>(TS_COMM_LEN)) << c;
+    }
+}
+
+}  // namespace
+}  // namespace tcpscope

@@ -1,0 +1,317 @@
+// JSON lines schema v1: field presence and values per type, and that a
+// dump is valid JSON whatever bytes a process name holds.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "event.h"
+#include "json_encoding.h"
+#include "sinks.h"
+
+namespace tcpscope {
+namespace {
+
+const ResetReasons kReasons({{0, "NOT_SPECIFIED"}, {1, "NO_SOCKET"}, {14, "TCP_STATE"}});
+
+Event socket_event(EventKind kind) {
+    Event e;
+    e.kind = kind;
+    e.ts_ns = 1000;
+    e.pid = 42;
+    e.tid = 43;
+    e.cur_pid = 44;
+    e.comm = "client";
+    e.cur_comm = "swapper";
+    e.family = AF_INET;
+    e.local = {"127.0.0.1", 40000};
+    e.remote = {"127.0.0.2", 5000};
+    e.cookie = 0xffffffffffffff01ull;  // needs all 64 bits
+    e.netns = 4026532000u;
+    e.cgroup_id = 9;
+    return e;
+}
+
+// Round trip through text, as a reader of the stream sees it.
+Json reparse(const Json& j) {
+    return Json::parse(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void expect_common(const Json& j, const char* type) {
+    EXPECT_EQ(j.at("v"), 1);
+    EXPECT_EQ(j.at("type"), type);
+    EXPECT_TRUE(j.at("ts_ns").is_number_unsigned());
+    EXPECT_TRUE(j.at("pid").is_number());
+    EXPECT_TRUE(j.at("comm").is_string());
+    // "v" comes first so that readers can dispatch on it.
+    EXPECT_EQ(j.begin().key(), "v");
+}
+
+void expect_socket_fields(const Json& j) {
+    EXPECT_EQ(j.at("family"), "inet");
+    EXPECT_EQ(j.at("saddr"), "127.0.0.1");
+    EXPECT_EQ(j.at("sport"), 40000);
+    EXPECT_EQ(j.at("daddr"), "127.0.0.2");
+    EXPECT_EQ(j.at("dport"), 5000);
+    EXPECT_EQ(j.at("cookie").get<uint64_t>(), 0xffffffffffffff01ull);
+    EXPECT_EQ(j.at("netns").get<uint64_t>(), 4026532000u);
+}
+
+TEST(Json, EveryKindHasCommonFields) {
+    for (uint16_t k = 0; k < TS_KIND_COUNT; ++k) {
+        Event e = socket_event(static_cast<EventKind>(k));
+        Json j = reparse(event_to_json(e, kReasons));
+        SCOPED_TRACE(kind_name(e.kind));
+        expect_common(j, kind_name(e.kind));
+        EXPECT_EQ(j.at("ts_ns"), 1000u);
+        EXPECT_EQ(j.at("pid"), 42u);
+        EXPECT_EQ(j.at("comm"), "client");
+        if (e.kind != EventKind::Signal) {
+            expect_socket_fields(j);
+        } else {
+            EXPECT_FALSE(j.contains("saddr"));
+            EXPECT_FALSE(j.contains("cookie"));
+            EXPECT_TRUE(j.contains("netns"));
+        }
+    }
+}
+
+TEST(Json, StateFields) {
+    Event e = socket_event(EventKind::State);
+    e.old_state = 2;
+    e.new_state = 1;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "state");
+    EXPECT_EQ(j.at("old_state"), "SYN_SENT");
+    EXPECT_EQ(j.at("new_state"), "ESTABLISHED");
+    ASSERT_TRUE(j.contains("prev_state_ns"));
+    EXPECT_TRUE(j.at("prev_state_ns").is_null());
+    e.prev_state_ns = 12345;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("prev_state_ns"), 12345u);
+    e.prev_state_ns = 0;  // known, but zero: not null
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("prev_state_ns"), 0u);
+    e.new_state = 99;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("new_state"), "STATE_99");
+}
+
+TEST(Json, Ipv6Family) {
+    Event e = socket_event(EventKind::State);
+    e.family = AF_INET6;
+    e.local = {"::1", 1};
+    Json j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("family"), "inet6");
+    EXPECT_EQ(j.at("saddr"), "::1");
+}
+
+TEST(Json, ResetReasonNullWhenAbsent) {
+    Event e = socket_event(EventKind::ResetSent);
+    e.state = 1;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "reset_sent");
+    EXPECT_EQ(j.at("state"), "ESTABLISHED");
+    ASSERT_TRUE(j.contains("reason"));
+    EXPECT_TRUE(j.at("reason").is_null());
+    EXPECT_EQ(j.at("no_socket"), false);
+    EXPECT_EQ(j.at("minisock"), false);
+
+    e.reason = 14;
+    e.no_socket = true;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("reason"), "TCP_STATE");
+    EXPECT_EQ(j.at("no_socket"), true);
+    e.reason = 77;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("reason"), "REASON_77");
+    // An empty table (kernel without the enum) still names the number.
+    j = reparse(event_to_json(e, ResetReasons{}));
+    EXPECT_EQ(j.at("reason"), "REASON_77");
+}
+
+TEST(Json, ResetReceived) {
+    Event e = socket_event(EventKind::ResetReceived);
+    e.state = 8;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "reset_received");
+    EXPECT_EQ(j.at("state"), "CLOSE_WAIT");
+    EXPECT_TRUE(j.at("reason").is_null());
+    EXPECT_FALSE(j.contains("no_socket")) << "no_socket only describes RSTs we send";
+}
+
+TEST(Json, Retransmit) {
+    Event e = socket_event(EventKind::Retransmit);
+    e.state = 1;
+    Json j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("state"), "ESTABLISHED");
+    EXPECT_TRUE(j.at("err").is_null());
+    e.err = -11;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("err"), -11);
+}
+
+TEST(Json, SockError) {
+    Event e = socket_event(EventKind::SockError);
+    e.error = 104;
+    Json j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("errno"), "ECONNRESET");
+    EXPECT_EQ(j.at("errno_value"), 104);
+}
+
+TEST(Json, Signal) {
+    Event e = socket_event(EventKind::Signal);
+    e.signal = 13;
+    e.target_pid = 42;
+    e.signal_result = 0;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "signal");
+    EXPECT_EQ(j.at("signal"), "SIGPIPE");
+    EXPECT_EQ(j.at("target_pid"), 42u);
+    EXPECT_EQ(j.at("result"), 0);
+    EXPECT_EQ(j.at("netns"), 4026532000u);
+}
+
+TEST(Json, SendNegativeRetHasErrnoName) {
+    Event e = socket_event(EventKind::Send);
+    e.ret = -32;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "send");
+    EXPECT_EQ(j.at("ret"), -32);
+    EXPECT_EQ(j.at("errno"), "EPIPE");
+    e.ret = 0;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("ret"), 0);
+    EXPECT_FALSE(j.contains("errno"));
+    Event r = socket_event(EventKind::Recv);
+    r.ret = -104;
+    j = reparse(event_to_json(r, kReasons));
+    EXPECT_EQ(j.at("type"), "recv");
+    EXPECT_EQ(j.at("errno"), "ECONNRESET");
+}
+
+TEST(Json, PacketFlags) {
+    Event e = socket_event(EventKind::Packet);
+    e.dir = TS_DIR_RX;
+    e.tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
+    e.payload_len = 0;
+    e.seq = 4294967295u;
+    e.ack_seq = 1;
+    e.ifindex = 1;
+    Json j = reparse(event_to_json(e, kReasons));
+    expect_common(j, "packet");
+    EXPECT_EQ(j.at("dir"), "rx");
+    EXPECT_EQ(j.at("flags"), "SYN|ACK");
+    EXPECT_EQ(j.at("payload_len"), 0);
+    EXPECT_EQ(j.at("seq"), 4294967295u);
+    EXPECT_EQ(j.at("ack_seq"), 1u);
+    EXPECT_EQ(j.at("ifindex"), 1);
+    e.dir = TS_DIR_TX;
+    e.tcp_flags = TS_TCP_FIN | TS_TCP_ACK;
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("dir"), "tx");
+    EXPECT_EQ(j.at("flags"), "FIN|ACK");
+}
+
+TEST(Json, InvalidUtf8CommFromDecoderStillValidJson) {
+    // Through the decoder, as in production: bytes are escaped to ASCII.
+    ts_event raw;
+    std::memset(&raw, 0, sizeof(raw));
+    raw.kind = TS_KIND_STATE;
+    const unsigned char bad[TS_COMM_LEN] = {0xff, 0xfe, 0xc3, 0x28, '"', '\\', 0x01, 0xe2,
+                                            0x82, 'x', 0xf0, 0x9f, 0x98, 0x80, 0x80, 0xc0};
+    std::memcpy(raw.comm, bad, sizeof(bad));
+    auto e = decode_event(&raw, sizeof(raw));
+    ASSERT_TRUE(e);
+    std::string line = event_to_json(*e, kReasons).dump();
+    Json back = Json::parse(line);
+    EXPECT_EQ(back.at("comm"), e->comm);
+}
+
+TEST(Json, InvalidUtf8CommSetDirectlyDumpsAsSinkDoes) {
+    // An Event built by someone else with raw bytes: the JSON sink's dump
+    // must not throw and must produce parseable JSON.
+    Event e = socket_event(EventKind::State);
+    e.comm = std::string("\xff\xfe\xc3(ok\"\\", 8);
+    std::string dumped;
+    ASSERT_NO_THROW(dumped = event_to_json(e, kReasons)
+                                 .dump(-1, ' ', false, Json::error_handler_t::replace));
+    Json back;
+    ASSERT_NO_THROW(back = Json::parse(dumped)) << dumped;
+    EXPECT_EQ(back.at("type"), "state");
+    EXPECT_NE(back.at("comm").get<std::string>().find("ok\"\\"), std::string::npos);
+}
+
+TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    {
+        LineWriter out(fds[1], true, 1 << 20);
+        JsonSink sink(out, kReasons);
+        Event e = socket_event(EventKind::State);
+        e.comm = "bad\xff\xfe";
+        sink.event(e);
+        sink.lost(5, 3, 10);
+        TraceSummary s;
+        s.counts["state"] = 1;
+        sink.summary(s);
+        ASSERT_EQ(out.flush(), LineWriter::Status::Ok);
+    }
+    std::string all;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0) all.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    std::vector<Json> lines;
+    size_t pos = 0;
+    while (pos < all.size()) {
+        size_t nl = all.find('\n', pos);
+        ASSERT_NE(nl, std::string::npos) << "last line lacks a newline";
+        ASSERT_NO_THROW(lines.push_back(Json::parse(all.substr(pos, nl - pos))))
+            << all.substr(pos, nl - pos);
+        pos = nl + 1;
+    }
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0].at("type"), "state");
+    EXPECT_EQ(lines[1].at("type"), "lost");
+    EXPECT_EQ(lines[2].at("type"), "summary");
+    for (const auto& j : lines) EXPECT_EQ(j.at("v"), 1);
+}
+
+TEST(Json, Lost) {
+    Json j = reparse(lost_to_json(77, 5, 12, "ringbuf_full"));
+    EXPECT_EQ(j.at("v"), 1);
+    EXPECT_EQ(j.at("type"), "lost");
+    EXPECT_EQ(j.at("ts_ns"), 77u);
+    EXPECT_EQ(j.at("count"), 5u);
+    EXPECT_EQ(j.at("total"), 12u);
+    EXPECT_EQ(j.at("reason"), "ringbuf_full");
+}
+
+TEST(Json, Summary) {
+    TraceSummary s;
+    s.counts["state"] = 10;
+    s.counts["reset_sent"] = 3;
+    s.lost = 2;
+    s.undecodable = 1;
+    s.duration_ns = 5000000000ull;
+    Json j = reparse(summary_to_json(s));
+    EXPECT_EQ(j.at("v"), 1);
+    EXPECT_EQ(j.at("type"), "summary");
+    EXPECT_EQ(j.at("counts").at("state"), 10u);
+    EXPECT_EQ(j.at("counts").at("reset_sent"), 3u);
+    EXPECT_EQ(j.at("events"), 13u);
+    EXPECT_EQ(j.at("lost"), 2u);
+    EXPECT_EQ(j.at("undecodable"), 1u);
+    EXPECT_EQ(j.at("duration_ns"), 5000000000ull);
+    TraceSummary empty;
+    j = reparse(summary_to_json(empty));
+    EXPECT_TRUE(j.at("counts").is_object());
+    EXPECT_TRUE(j.at("counts").empty());
+    EXPECT_EQ(j.at("events"), 0u);
+}
+
+}  // namespace
+}  // namespace tcpscope

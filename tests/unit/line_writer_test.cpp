@@ -1,0 +1,127 @@
+// LineWriter: buffering, and the two failure kinds a tool must tell apart.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "line_writer.h"
+
+namespace tcpscope {
+namespace {
+
+class IgnoreSigpipe {
+public:
+    IgnoreSigpipe() { old_ = std::signal(SIGPIPE, SIG_IGN); }
+    ~IgnoreSigpipe() { std::signal(SIGPIPE, old_); }
+
+private:
+    void (*old_)(int);
+};
+
+std::string read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+TEST(LineWriter, BuffersUntilFlush) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+    {
+        LineWriter w(fds[1], true, 1024);
+        EXPECT_EQ(w.write_line("one"), LineWriter::Status::Ok);
+        EXPECT_EQ(w.write_line("two"), LineWriter::Status::Ok);
+        EXPECT_TRUE(w.has_pending());
+        EXPECT_EQ(read_all(fds[0]), "") << "written before flush";
+        EXPECT_EQ(w.flush(), LineWriter::Status::Ok);
+        EXPECT_FALSE(w.has_pending());
+        EXPECT_EQ(read_all(fds[0]), "one\ntwo\n");
+        EXPECT_EQ(w.write_line("three"), LineWriter::Status::Ok);
+    }  // destructor flushes and closes (owns_fd)
+    EXPECT_EQ(read_all(fds[0]), "three\n");
+    // Write end closed by the destructor: read now sees EOF, not EAGAIN.
+    char c;
+    EXPECT_EQ(read(fds[0], &c, 1), 0);
+    close(fds[0]);
+}
+
+TEST(LineWriter, FlushesWhenCapacityReached) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+    LineWriter w(fds[1], false, 16);
+    EXPECT_EQ(w.write_line("0123456789"), LineWriter::Status::Ok);
+    EXPECT_EQ(read_all(fds[0]), "");
+    EXPECT_EQ(w.write_line("abcdef"), LineWriter::Status::Ok);
+    EXPECT_EQ(read_all(fds[0]), "0123456789\nabcdef\n");
+    EXPECT_FALSE(w.has_pending());
+    close(fds[1]);
+    close(fds[0]);
+}
+
+TEST(LineWriter, ZeroCapacityWritesEachLine) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+    LineWriter w(fds[1], false, 0);
+    EXPECT_EQ(w.write_line("x"), LineWriter::Status::Ok);
+    EXPECT_EQ(read_all(fds[0]), "x\n");
+    close(fds[1]);
+    close(fds[0]);
+}
+
+TEST(LineWriter, ClosedPipeIsPipeClosed) {
+    IgnoreSigpipe guard;
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    close(fds[0]);
+    LineWriter w(fds[1], true, 1024);
+    EXPECT_EQ(w.write_line("hello"), LineWriter::Status::Ok);
+    EXPECT_EQ(w.flush(), LineWriter::Status::PipeClosed);
+    EXPECT_EQ(w.status(), LineWriter::Status::PipeClosed);
+    EXPECT_FALSE(w.error().empty());
+    // Sticky: later writes report the same and do not grow the buffer.
+    EXPECT_EQ(w.write_line("more"), LineWriter::Status::PipeClosed);
+    EXPECT_FALSE(w.has_pending());
+}
+
+TEST(LineWriter, DevFullIsFailed) {
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) GTEST_SKIP() << "/dev/full is not available here";
+    LineWriter w(fd, true, 1024);
+    EXPECT_EQ(w.write_line("hello"), LineWriter::Status::Ok);
+    EXPECT_EQ(w.flush(), LineWriter::Status::Failed);
+    EXPECT_EQ(w.status(), LineWriter::Status::Failed);
+    EXPECT_NE(w.error().find("No space"), std::string::npos) << w.error();
+    EXPECT_EQ(w.write_line("more"), LineWriter::Status::Failed);
+}
+
+TEST(LineWriter, OpenFile) {
+    char dir_template[] = "/tmp/tcpscope-lw-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    std::string path = std::string(dir_template) + "/out.txt";
+    std::string error;
+    int fd = LineWriter::open_file(path, &error);
+    ASSERT_GE(fd, 0) << error;
+    {
+        LineWriter w(fd, true);
+        w.write_line("a");
+    }
+    int rfd = open(path.c_str(), O_RDONLY);
+    ASSERT_GE(rfd, 0);
+    EXPECT_EQ(read_all(rfd), "a\n");
+    close(rfd);
+    unlink(path.c_str());
+    rmdir(dir_template);
+
+    EXPECT_LT(LineWriter::open_file("/nonexistent-dir-tcpscope/x", &error), 0);
+    EXPECT_NE(error.find("--output"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace tcpscope

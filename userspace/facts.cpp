@@ -6,6 +6,10 @@ namespace tcpscope {
 
 std::vector<Verdict> evaluate(const ScenarioSpec& spec, const FactContext& context) {
     std::vector<Verdict> verdicts;
+    // A scenario that checks nothing must not pass.
+    if (spec.facts.empty()) {
+        verdicts.push_back({"the scenario declares its facts", false, "no facts declared"});
+    }
     for (const auto& fact : spec.facts) {
         FactResult r = fact.check(context);
         verdicts.push_back({fact.text, r.ok, r.detail});

@@ -66,6 +66,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     Timeline timeline(outcome.steps, outcome.events);
     FactContext context{timeline, reasons};
     std::vector<Verdict> verdicts = evaluate(spec, context);
+    result.facts = verdicts.size();
     for (const auto& v : verdicts) result.held += v.ok;
     result.ok = outcome.ran_to_end() && outcome.exit_code == 0 && result.held == result.facts;
 

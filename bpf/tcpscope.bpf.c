@@ -249,6 +249,14 @@ static __always_inline bool process_passes(__u32 tgid, const char *comm, __u64 c
 	return true;
 }
 
+/* A RST sent by a timewait mini-socket or with no socket at all belongs to
+ * no process: the running task is a bystander. Process filters cannot
+ * match such events, so with any process filter set they are left out. */
+static __always_inline bool ownerless_passes(void)
+{
+	return !filter.pid && !filter.cgroup_id && !filter.has_comm;
+}
+
 static __always_inline void fill_current(struct ts_event *e)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -445,7 +453,7 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 				return 0;
 			fill_tuple_sk(e, sk, false);
 			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
-			if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+			if (!tuple_passes(e) || !ownerless_passes())
 				return 0;
 		} else {
 			e = sock_event(TS_KIND_RESET_SENT, sk, false, false, NULL);
@@ -469,7 +477,7 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 			if (dev)
 				e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 		}
-		if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 	}
 	if (has_reason) {
@@ -527,6 +535,13 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 	 * a wake-up, not an error the application can see. */
 	int err = BPF_CORE_READ(sk, sk_err);
 	if (!err)
+		return 0;
+	/* tcp_disconnect() (an abortive close: SO_LINGER 0, or unread data)
+	 * sets ECONNRESET on the closing socket itself after wiping its peer
+	 * and local address. The application has already let go of it and
+	 * never reads that error; the peer's ECONNRESET is the one it sees. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE &&
+	    BPF_CORE_READ(sk, __sk_common.skc_dport) == 0)
 		return 0;
 	e = sock_event(TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)

@@ -132,8 +132,8 @@ bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error) {
 
 bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error) {
     ts_filter f{};
-    f.pid = options.pid;
-    f.netns = options.netns;
+    f.pid = static_cast<__u32>(options.pid);
+    f.netns = static_cast<__u32>(options.netns);
     if (!parse_event_kinds(options.events, &f.kind_mask, error)) return false;
     if (!options.ports.empty()) {
         std::vector<uint16_t> ports;

@@ -13,11 +13,11 @@
 namespace tcpscope {
 
 struct FilterOptions {
-    uint32_t pid = 0;
+    int64_t pid = 0;  // signed so that CLI11 rejects "-5" instead of wrapping it
     std::string comm;
     std::string ports;    // "80,443"
     std::string addr;     // "127.0.0.1" or "::1"
-    uint32_t netns = 0;
+    int64_t netns = 0;
     std::string cgroup;   // cgroup v2 directory
     std::string events = "state,reset,retransmit,error,signal";
 };

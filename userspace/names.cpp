@@ -62,11 +62,11 @@ std::optional<int> tcp_state_from_name(const std::string& name) {
 }
 
 std::string errno_name(int err) {
-    if (err < 0) err = -err;
+    long long value = err < 0 ? -static_cast<long long>(err) : err;  // INT_MIN has no int negation
     for (const auto& e : kErrnos) {
-        if (e.value == err) return e.name;
+        if (e.value == value) return e.name;
     }
-    return "E" + std::to_string(err);
+    return "E" + std::to_string(value);
 }
 
 std::optional<int> errno_from_name(const std::string& name) {

@@ -77,16 +77,24 @@ std::string text_header() {
     return buf;
 }
 
+namespace {
+// Left-aligned in `width` columns, never cut: a long field pushes the rest
+// of the line right instead of losing columns.
+std::string pad(const std::string& text, size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
+}
+}  // namespace
+
 std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons) {
-    double seconds = e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0;
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.6f",
+                  e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0);
     std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
     std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
     // A softirq event attributed to the socket's owner says so with '*'.
     std::string comm = e.comm + (e.attribution != "current" ? "*" : "");
-    char head[128];
-    std::snprintf(head, sizeof(head), "%-11.6f %-7u %-16s %-23s %-23s %-14s ", seconds, e.pid,
-                  comm.c_str(), local.c_str(), remote.c_str(), kind_name(e.kind));
-    return head + event_detail(e, reasons);
+    return pad(seconds, 11) + pad(std::to_string(e.pid), 7) + pad(comm, 16) + pad(local, 23) +
+           pad(remote, 23) + pad(kind_name(e.kind), 14) + event_detail(e, reasons);
 }
 
 std::string text_lost_line(uint64_t count, uint64_t total) {

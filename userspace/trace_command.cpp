@@ -19,12 +19,12 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                                                 "socket errors and SIGPIPE system-wide, live");
     cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
     cmd->add_option("--pid", o.filter.pid, "Only this process (by tgid)")
-        ->check(CLI::Range(1u, 4194304u));
+        ->check(CLI::Range(int64_t{1}, int64_t{4194304}));
     cmd->add_option("--comm", o.filter.comm, "Only processes with this name");
     cmd->add_option("--port", o.filter.ports, "Only this local or remote port (N[,N...])");
     cmd->add_option("--addr", o.filter.addr, "Only this local or remote address (IPv4 or IPv6)");
     cmd->add_option("--netns", o.filter.netns, "Only this network namespace (inode number)")
-        ->check(CLI::Range(1u, 0xffffffffu));
+        ->check(CLI::Range(int64_t{1}, int64_t{0xffffffff}));
     cmd->add_option("--cgroup", o.filter.cgroup, "Only processes in this cgroup v2 directory");
     cmd->add_option("--events", o.filter.events,
                     "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
@@ -32,7 +32,7 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--count", o.count, "Stop after this many events")
-        ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+        ->check(CLI::Range(int64_t{1}, INT64_MAX));
     cmd->add_option("--output", o.output, "Write events to this file instead of stdout");
     cmd->add_option("--ringbuf-kib", o.ringbuf_kib,
                     "Ring buffer size in KiB (a power of two, at least 4)")
@@ -79,7 +79,7 @@ int run_trace_command(const TraceOptions& o) {
     } else {
         sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns);
     }
-    TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, o.count, 100});
+    TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), 100});
     TracerError terr;
     auto tracer = Tracer::start(config, loop.handler(), &terr);
     if (!tracer) {

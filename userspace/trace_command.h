@@ -14,7 +14,7 @@ struct TraceOptions {
     FilterOptions filter;
     bool json = false;
     double duration_s = 0;
-    uint64_t count = 0;
+    int64_t count = 0;
     std::string output;
     bool verbose = false;
     uint32_t ringbuf_kib = 4096;

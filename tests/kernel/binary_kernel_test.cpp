@@ -1,1 +1,180 @@
-// filled in below
+// Kernel tier: the tcpscope binary end to end, as a user runs it.
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "kernel_test_support.h"
+
+#ifndef TCPSCOPE_BINARY
+#error "TCPSCOPE_BINARY must name the tcpscope executable"
+#endif
+
+namespace ktest {
+namespace {
+
+// On {"type":"conn","port":P}: one loopback connection in this process.
+void one_conn_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-e2e");
+    for (;;) {
+        json m = io.next();
+        if (m.value("type", "") == "exit") return;
+        uint16_t port = m.at("port");
+        int lfd = tcp_listen("127.0.0.1", port);
+        int cfd = tcp_connect("127.0.0.1", port);
+        if (cfd < 0) {
+            errno = -cfd;
+            fail("connect");
+        }
+        int afd = accept_timeout(lfd, 5000);
+        uint64_t cookie = socket_cookie(cfd);
+        close(cfd);
+        char c;
+        recv(afd, &c, 1, 0);
+        close(afd);
+        close(lfd);
+        io.report({{"type", "done"}, {"cookie", cookie}});
+    }
+}
+
+std::string temp_path(const char* what) {
+    return "/tmp/tcpscope-test-" + std::to_string(getpid()) + "-" + what;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Makes connections until the tool's output has a line (it is attached and
+// flushing), at most timeout_ms.
+bool poke_until_output(Helper& h, Background& tool, uint16_t& port, int timeout_ms) {
+    uint64_t deadline = tcpscope::monotonic_ns() / 1000000 + static_cast<uint64_t>(timeout_ms);
+    while (tcpscope::monotonic_ns() / 1000000 < deadline) {
+        h.send({{"type", "conn"}, {"port", port++}});
+        h.expect("done");
+        if (tool.wait_line([](const std::string&) { return true; }, 300)) return true;
+    }
+    return false;
+}
+
+// 8a. `tcpscope trace --json --duration 2 --netns N`: every line is JSON
+// schema v1, the events of our connection are there, the summary is last
+// and agrees with the lines before it.
+TEST(KernelBinary, JsonDurationRun) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(one_conn_body);
+    const std::string err_path = temp_path("stderr");
+    Background tool({TCPSCOPE_BINARY, "trace", "--json", "--duration", "2", "--netns",
+                     std::to_string(h->netns())},
+                    err_path);
+    uint16_t port = unique_port();
+    const uint16_t first_port = port;
+    ASSERT_TRUE(poke_until_output(*h, tool, port, 5000)) << "no output; stderr:\n"
+                                                          << slurp(err_path);
+    // One more, known to happen while it is attached.
+    const uint16_t last_port = port;
+    h->send({{"type", "conn"}, {"port", port++}});
+    uint64_t last_cookie = h->expect("done").at("cookie");
+    int status = tool.wait_exit(10000);
+    std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    ASSERT_NE(status, -1) << "did not stop after --duration 2";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << err;
+
+    const auto& lines = tool.lines();
+    ASSERT_GE(lines.size(), 2u);
+    std::map<std::string, uint64_t> counts;
+    std::vector<std::string> last_transitions;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        json j;
+        ASSERT_NO_THROW(j = json::parse(lines[i])) << "line " << i << ": " << lines[i];
+        ASSERT_TRUE(j.is_object()) << lines[i];
+        EXPECT_EQ(j.at("v"), 1) << lines[i];
+        std::string type = j.at("type");
+        if (i + 1 == lines.size()) {
+            EXPECT_EQ(type, "summary") << lines[i];
+            using Counts = std::map<std::string, uint64_t>;
+            EXPECT_EQ(j.at("counts").get<Counts>(), counts) << lines[i];
+            EXPECT_EQ(j.at("lost"), 0u);
+            EXPECT_GE(j.at("duration_ns").get<uint64_t>(), 2000000000ull);
+            break;
+        }
+        EXPECT_NE(type, "summary") << "summary before the end, line " << i;
+        ++counts[type];
+        EXPECT_EQ(j.at("netns"), h->netns()) << lines[i];
+        // Only our connections happened in that namespace.
+        int sp = j.at("sport"), dp = j.at("dport");
+        auto ours = [&](int p) { return p >= first_port && p < port; };
+        EXPECT_TRUE(ours(sp) || ours(dp)) << lines[i];
+        if (type == "state" && j.at("cookie") == last_cookie) {
+            last_transitions.push_back(j.at("old_state").get<std::string>() + "->" +
+                                       j.at("new_state").get<std::string>());
+            EXPECT_EQ(j.at("pid"), h->pid());
+            EXPECT_EQ(j.at("comm"), "tst-e2e");
+        }
+    }
+    EXPECT_EQ(last_transitions,
+              (std::vector<std::string>{"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED",
+                                        "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                        "FIN_WAIT2->CLOSE"}))
+        << "connection on port " << last_port;
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// 8b. `tcpscope trace | head -1`: the reader goes away after one line;
+// tcpscope notices at its next write and exits 0, promptly.
+TEST(KernelBinary, ClosedStdoutExitsQuietly) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(one_conn_body);
+    const std::string err_path = temp_path("stderr2");
+    Background tool({TCPSCOPE_BINARY, "trace", "--netns", std::to_string(h->netns())}, err_path);
+    uint16_t port = unique_port();
+    ASSERT_TRUE(poke_until_output(*h, tool, port, 5000)) << slurp(err_path);
+    EXPECT_NE(tool.lines().front().find("PID"), std::string::npos)
+        << "text mode starts with the header: " << tool.lines().front();
+    tool.close_output();  // head -1 exits
+    uint64_t closed_at = tcpscope::monotonic_ns();
+    // Something to write, so that it meets the closed pipe.
+    h->send({{"type", "conn"}, {"port", port++}});
+    h->expect("done");
+    int status = tool.wait_exit(3000);
+    std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    ASSERT_NE(status, -1) << "still running 3 s after its stdout was closed\n" << err;
+    EXPECT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status)
+                                   << " (SIGPIPE is 13)";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+    EXPECT_LT(tcpscope::monotonic_ns() - closed_at, 1500000000ull);
+    EXPECT_EQ(err.find("rror"), std::string::npos) << "nothing to complain about: " << err;
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// 8c. Bad command lines exit 2 before touching the kernel.
+TEST(KernelBinary, UsageErrorsExitTwo) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"trace", "--port", "0"},
+          std::vector<std::string>{"trace", "--duration", "0"},
+          std::vector<std::string>{"trace", "--events", "bogus"},
+          std::vector<std::string>{"trace", "--comm", "a-name-much-too-long"},
+          std::vector<std::string>{"trace", "--ringbuf-kib", "12"},
+          std::vector<std::string>{"trace", "--bogus"}, std::vector<std::string>{}}) {
+        std::vector<std::string> argv = {TCPSCOPE_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        CommandResult r = run_command(argv, 5000);
+        std::string cmd;
+        for (const auto& a : args) cmd += a + " ";
+        EXPECT_EQ(r.status, 2) << cmd << "\n" << r.output;
+        EXPECT_FALSE(r.output.empty()) << cmd << ": no message";
+    }
+}
+
+}  // namespace
+}  // namespace ktest

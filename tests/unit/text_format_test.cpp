@@ -76,7 +76,9 @@ TEST(Text, OtherDetails) {
     Event g = make(EventKind::Signal);
     g.signal = 13;
     g.target_pid = 4242;
-    EXPECT_EQ(event_detail(g, kReasons), "SIGPIPE generated for pid 4242");
+    EXPECT_EQ(event_detail(g, kReasons), "SIGPIPE generated for pid 4242 (delivered)");
+    g.signal_result = 1;
+    EXPECT_EQ(event_detail(g, kReasons), "SIGPIPE generated for pid 4242 (ignored)");
     Event snd = make(EventKind::Send);
     snd.ret = -32;
     EXPECT_EQ(event_detail(snd, kReasons), "send returned -32 (EPIPE)");

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "signals.h"
+#include "timeline.h"
 #include "sinks.h"
 #include "trace_loop.h"
 
@@ -190,16 +191,29 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     if (WIFSIGNALED(status)) outcome.term_signal = WTERMSIG(status);
     outcome.duration_ns = monotonic_ns() - start;
 
+    // Ours: events in a namespace a step was made in, signals to our
+    // processes, and events of an endpoint a step named: a namespace the
+    // scenario made but never entered (a peer that "rebooted") still
+    // answers on an address the client's steps know.
     std::set<uint32_t> netns;
     std::set<uint32_t> pids;
+    std::set<std::string> endpoints;
     pids.insert(static_cast<uint32_t>(child));
     for (const auto& s : outcome.steps) {
         if (s.netns) netns.insert(s.netns);
         if (s.pid) pids.insert(s.pid);
+        if (!s.local.empty()) endpoints.insert(s.local);
+        if (!s.remote.empty()) endpoints.insert(s.remote);
     }
     for (auto& e : capture.events) {
-        bool mine = e.kind == EventKind::Signal ? pids.count(e.target_pid) > 0
-                                                : netns.count(e.netns) > 0;
+        bool mine = false;
+        if (e.kind == EventKind::Signal) {
+            mine = pids.count(e.target_pid) > 0;
+        } else {
+            mine = netns.count(e.netns) > 0 ||
+                   (endpoints.count(endpoint_key(e.local, e.family)) > 0 &&
+                    endpoints.count(endpoint_key(e.remote, e.family)) > 0);
+        }
         if (mine) outcome.events.push_back(std::move(e));
     }
     return outcome;

@@ -1,0 +1,44 @@
+#!/bin/sh
+# One catalogue scenario as a test: `tcpscope run NAME` must exit 0 (every
+# fact holds), and the run must leave nothing behind: no network namespace,
+# no veth, no BPF link, no process of the scenario.
+# Usage: run_scenario_test.sh TCPSCOPE_BINARY NAME
+set -u
+bin=$1
+name=$2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root to load BPF programs and create network namespaces"
+  exit 77
+fi
+
+netns_before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
+links_before=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
+
+"$bin" run "$name"
+status=$?
+
+fail=0
+if [ "$status" -ne 0 ]; then
+  echo "FAIL: tcpscope run $name exited with $status"
+  fail=1
+fi
+netns_after=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
+new_netns=$(printf '%s\n' "$netns_after" | grep '^tsc-' | grep -vxF "$netns_before")
+if [ -n "$new_netns" ]; then
+  echo "FAIL: network namespaces left behind: $new_netns"
+  fail=1
+fi
+if ip -o link 2>/dev/null | grep -q 'tsc-'; then
+  echo "FAIL: veth left behind: $(ip -o link | grep 'tsc-')"
+  fail=1
+fi
+links_after=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
+if [ "$links_after" -gt "$links_before" ]; then
+  echo "FAIL: BPF links left attached: $links_before before, $links_after after"
+  fail=1
+fi
+if pgrep -f "scenarios/$name\$" >/dev/null 2>&1; then
+  echo "FAIL: scenario processes left running: $(pgrep -a -f "scenarios/$name\$")"
+  fail=1
+fi
+exit $fail

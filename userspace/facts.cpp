@@ -103,4 +103,52 @@ std::vector<const Event*> packets_from(const Timeline& timeline,
     return out;
 }
 
+FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
+                      const std::string& side, const std::string& reason) {
+    auto resets = select(c.timeline, events, EventKind::ResetSent, side);
+    auto packets = packets_from(c.timeline, events, side);
+    bool reason_ok = false;
+    for (const Event* r : resets) {
+        reason_ok |= reason.empty() || (r->reason && c.reasons.name(*r->reason) == reason);
+    }
+    bool rst_on_wire = false;
+    for (const Event* p : packets) rst_on_wire |= (p->tcp_flags & TS_TCP_RST) != 0;
+    return {reason_ok && rst_on_wire, side + ": " + describe(resets, c.reasons) + "; " + side +
+                                          " segments: " + describe(packets, c.reasons)};
+}
+
+FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,
+                           const std::string& side, const std::string& state,
+                           const std::string& error) {
+    auto received = select(c.timeline, events, EventKind::ResetReceived, side);
+    auto states = select(c.timeline, events, EventKind::State, side);
+    auto errors = select(c.timeline, events, EventKind::SockError, side);
+    bool got_rst = false;
+    for (const Event* e : received) got_rst |= tcp_state_name(e->state) == state;
+    bool closed = false;
+    for (const Event* e : states) {
+        closed |= tcp_state_name(e->old_state) == state && tcp_state_name(e->new_state) == "CLOSE";
+    }
+    bool error_ok = false;
+    for (const Event* e : errors) error_ok |= errno_name(e->error) == error;
+    return {got_rst && closed && error_ok,
+            side + ": " + describe(received, c.reasons) + "; " + describe(states, c.reasons) +
+                "; " + describe(errors, c.reasons)};
+}
+
+std::string diag_state(const Step& step) {
+    auto it = step.info.find("tcp_state");
+    return it != step.info.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string describe_diag(const Step& step) {
+    std::string state = diag_state(step);
+    if (state.empty()) return step.call + " = no socket";
+    const auto& i = step.info;
+    return step.call + " = " + state + ", timer " + i.value("timer", std::string("?")) + " " +
+           std::to_string(i.value("timer_ms", 0u)) + " ms, Send-Q " +
+           std::to_string(i.value("send_q", 0u)) + ", Recv-Q " +
+           std::to_string(i.value("recv_q", 0u));
+}
+
 }  // namespace tcpscope

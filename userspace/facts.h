@@ -79,4 +79,20 @@ std::vector<const Event*> packets_from(const Timeline& timeline,
                                        const std::vector<const Event*>& events,
                                        const std::string& side);
 
+// `side` sent a RST among `events`: tcp_send_reset (with `reason`, unless
+// empty) and a RST segment from its endpoint on the wire.
+FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
+                      const std::string& side, const std::string& reason = "");
+// A RST closed `side`'s socket among `events`: tcp_receive_reset in `state`,
+// `state` -> CLOSE, and socket error `error` ("ECONNRESET", "EPIPE").
+FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,
+                           const std::string& side, const std::string& state,
+                           const std::string& error);
+
+// What a sock_diag step found: its TCP state, "" when no socket matched.
+std::string diag_state(const Step& step);
+// `sock_diag(...) = TIME_WAIT, timer timewait 59900 ms, Send-Q 0, Recv-Q 5`
+// or `sock_diag(...) = no socket`.
+std::string describe_diag(const Step& step);
+
 }  // namespace tcpscope

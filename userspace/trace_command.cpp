@@ -7,6 +7,7 @@
 
 #include "btf_reasons.h"
 #include "exit_codes.h"
+#include "privileges.h"
 #include "signals.h"
 #include "sinks.h"
 #include "trace_loop.h"
@@ -39,6 +40,11 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(4u, 1u << 20));
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
+    auto* user = cmd->add_option("--user", o.user,
+                                 "Once attached, run as this user (no capabilities left)")
+                     ->capture_default_str();
+    cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
+        ->excludes(user);
     return cmd;
 }
 
@@ -90,6 +96,10 @@ int run_trace_command(const TraceOptions& o) {
     if (!btf_error.empty()) {
         std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",
                      btf_error.c_str());
+    }
+    if (!o.no_drop && !drop_privileges(o.user, &error)) {
+        std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
+        return kExitEnvironment;
     }
     if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
 

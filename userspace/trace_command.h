@@ -18,6 +18,8 @@ struct TraceOptions {
     std::string output;
     bool verbose = false;
     uint32_t ringbuf_kib = 4096;
+    std::string user = "nobody";  // to drop to once attached
+    bool no_drop = false;
 };
 
 // Registers the subcommand's options into `options`.

@@ -1,12 +1,14 @@
 #include "sinks.h"
 
+#include "json_writer.h"
 #include "text_format.h"
 
 namespace tcpscope {
 
 void JsonSink::event(const Event& event) {
-    out_.write_line(event_to_json(event, reasons_).dump(-1, ' ', false,
-                                                        Json::error_handler_t::replace));
+    line_.clear();
+    append_event_json(line_, event, reasons_);
+    out_.write_line(line_);
 }
 
 void JsonSink::lost(uint64_t ts_ns, uint64_t count, uint64_t total) {

@@ -31,6 +31,7 @@ public:
 private:
     LineWriter& out_;
     const ResetReasons& reasons_;
+    std::string line_;  // reused: no allocation per event once grown
 };
 
 class TextSink : public EventSink {

@@ -96,6 +96,8 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     auto* skel = t->skel_;
     // const volatile in the BPF program: lives in .rodata, frozen at load.
     std::memcpy(const_cast<ts_filter*>(&skel->rodata->filter), &config.filter, sizeof(ts_filter));
+    skel->rodata->wakeup_bytes =
+        config.wakeup_divisor ? config.ringbuf_bytes / config.wakeup_divisor : 0;
     int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
     if (err) {
         *error = {"open", -err, "ring buffer size " + std::to_string(config.ringbuf_bytes) +
@@ -148,7 +150,10 @@ int Tracer::on_record(void* ctx, void* data, size_t size) {
 
 int Tracer::poll(int timeout_ms) {
     int n = ring_buffer__poll(ringbuf_, timeout_ms);
-    return n;
+    if (n < 0) return n;
+    // Records submitted without a wakeup do not end the wait; take them.
+    int more = ring_buffer__consume(ringbuf_);
+    return more < 0 ? more : n + more;
 }
 
 int Tracer::drain() { return ring_buffer__consume(ringbuf_); }

@@ -22,6 +22,10 @@ struct TracerConfig {
     ts_filter filter{};
     uint32_t ringbuf_bytes = 4u << 20;  // power of two, multiple of the page size
     bool verbose = false;               // libbpf's own messages on stderr
+    // Wake the reader only once this fraction of the ring buffer is
+    // waiting (0: on every record). The reader polls on its own timer, so
+    // a batch waits at most that long.
+    uint32_t wakeup_divisor = 8;
 };
 
 // Which stage failed, and why, in words that say what to do.
@@ -44,7 +48,8 @@ public:
     static std::unique_ptr<Tracer> start(const TracerConfig& config, RecordHandler handler,
                                          TracerError* error);
 
-    // Waits up to timeout_ms for records and hands each to the handler.
+    // Waits up to timeout_ms for records (woken early when the buffer
+    // fills), then hands every record ready to the handler.
     // Returns the number handled, or a negative errno (-EINTR when a
     // signal interrupted the wait).
     int poll(int timeout_ms);

@@ -1,0 +1,19 @@
+// The per-event JSON hot path: appends one event's JSON line (the same
+// bytes as event_to_json(...).dump()) to a caller's buffer without building
+// a JSON tree, so that a busy host's event rate costs little per event.
+// event_to_json stays the reference; a unit test holds the two equal.
+#pragma once
+
+#include <string>
+
+#include "event.h"
+#include "names.h"
+
+namespace tcpscope {
+
+void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons);
+
+// Appends `text` as a JSON string (quotes included), escaping as JSON needs.
+void append_json_string(std::string& out, const std::string& text);
+
+}  // namespace tcpscope

@@ -136,6 +136,18 @@ FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>
                 "; " + describe(errors, c.reasons)};
 }
 
+FactResult closed_leaving_nothing(const FactContext& c, const std::string& side,
+                                  const Step* diag) {
+    FactResult path = went_through(c, side, {"ESTABLISHED->CLOSE"});
+    bool lingered = false;
+    for (const auto& s : state_path(c.timeline, c.timeline.cookie_of(side))) {
+        lingered |= s.find("FIN_WAIT") != std::string::npos;
+    }
+    if (diag == nullptr) return fails(path.detail + "; no sock_diag after the close");
+    return {path.ok && !lingered && diag_state(*diag).empty(),
+            path.detail + "; " + describe_diag(*diag)};
+}
+
 std::string diag_state(const Step& step) {
     auto it = step.info.find("tcp_state");
     return it != step.info.end() && it->is_string() ? it->get<std::string>() : std::string();

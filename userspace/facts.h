@@ -88,6 +88,11 @@ FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& eve
 FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,
                            const std::string& side, const std::string& state,
                            const std::string& error);
+// `side`'s socket went from ESTABLISHED straight to CLOSE (no FIN_WAIT), and
+// `diag`, a sock_diag step taken after that, found nothing left of it (no
+// FIN_WAIT2 or TIME_WAIT mini-socket).
+FactResult closed_leaving_nothing(const FactContext& c, const std::string& side,
+                                  const Step* diag);
 
 // What a sock_diag step found: its TCP state, "" when no socket matched.
 std::string diag_state(const Step& step);

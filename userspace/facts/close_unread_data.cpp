@@ -32,14 +32,7 @@ FactResult rst_instead_of_fin(const FactContext& c) {
 }
 
 FactResult nothing_left_of_the_closer(const FactContext& c) {
-    FactResult path = went_through(c, "server", {"ESTABLISHED->CLOSE"});
-    auto states = state_path(c.timeline, c.timeline.cookie_of("server"));
-    bool lingered = false;
-    for (const auto& s : states) lingered |= s.find("FIN_WAIT") != std::string::npos;
-    const Step* after = c.timeline.find_step("server", "sock_diag(", 1);
-    if (after == nullptr) return fails(path.detail + "; no sock_diag after close()");
-    return {path.ok && !lingered && diag_state(*after).empty(),
-            path.detail + "; " + describe_diag(*after)};
+    return closed_leaving_nothing(c, "server", c.timeline.find_step("server", "sock_diag(", 1));
 }
 
 FactResult peer_gets_econnreset(const FactContext& c) {

@@ -61,14 +61,7 @@ FactResult queued_data_discarded(const FactContext& c) {
 }
 
 FactResult no_time_wait(const FactContext& c) {
-    FactResult path = went_through(c, "client", {"ESTABLISHED->CLOSE"});
-    auto states = state_path(c.timeline, c.timeline.cookie_of("client"));
-    bool lingered = false;
-    for (const auto& s : states) lingered |= s.find("FIN_WAIT") != std::string::npos;
-    const Step* after = c.timeline.find_step("client", "sock_diag(", 1);
-    if (after == nullptr) return fails(path.detail + "; no sock_diag after close()");
-    return {path.ok && !lingered && diag_state(*after).empty(),
-            path.detail + "; " + describe_diag(*after)};
+    return closed_leaving_nothing(c, "client", c.timeline.find_step("client", "sock_diag(", 1));
 }
 
 FactResult peer_gets_econnreset(const FactContext& c) {

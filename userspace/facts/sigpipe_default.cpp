@@ -30,7 +30,8 @@ FactResult second_send_raises_sigpipe(const FactContext& c) {
     auto after = c.timeline.between(first->ts_ns + 1, UINT64_MAX);
     std::vector<const Event*> signals, sends;
     for (const Event* e : after) {
-        if (e->kind == EventKind::Signal && e->signal == 13 && e->target_pid == first->pid) {
+        if (e->kind == EventKind::Signal && signal_name(e->signal) == "SIGPIPE" &&
+            e->target_pid == first->pid) {
             signals.push_back(e);
         }
         if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);

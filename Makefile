@@ -1,15 +1,27 @@
 # The two commands of the quick start. Both install what is missing, build
 # into build/ (the binary is build/tcpscope), then do their job.
 BUILD_DIR ?= build
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test build deps clean
+.PHONY: demo test build deps clean fuzz
 
 demo: build
 	./$(BUILD_DIR)/tcpscope run zero-byte-send
 
+# Unit, kernel and scenario tiers, then a short run of every fuzz target.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	$(MAKE) fuzz
+
+# The libFuzzer targets need their own clang-instrumented build.
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DTCPSCOPE_FUZZ=ON -DTCPSCOPE_BUILD_TESTS=OFF -DTCPSCOPE_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_filter_options fuzz_decode_event \
+		fuzz_step_json fuzz_cli
+	ctest --test-dir $(FUZZ_DIR) -L fuzz --output-on-failure
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -19,4 +31,4 @@ deps:
 	./tools/install-deps.sh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

@@ -46,7 +46,9 @@ int main() {
             r.sock_diag(local, server_addr);  // Send-Q
             r.sock_diag(server_addr, local);  // Recv-Q, full
             scen::sleep_ms(100);
-            r.send_buf(fd, chunk.data(), chunk.size());  // still EAGAIN: the window stays shut
+            // Not EAGAIN again: after the EAGAIN the send buffer auto-grew
+            // (SO_SNDBUF above), so one more chunk fits.
+            r.send_buf(fd, chunk.data(), chunk.size());
             done.notify();
             return 0;
         });

@@ -31,7 +31,11 @@ std::string describe(const Step& s) {
 }
 
 std::string describe(const Event& e, const ResetReasons& reasons) {
-    return std::string(kind_name(e.kind)) + " " + event_detail(e, reasons);
+    // The detail already names what happened ("RST sent", "send returned");
+    // a state change and a segment say what they are.
+    if (e.kind == EventKind::State) return "state " + event_detail(e, reasons);
+    if (e.kind == EventKind::Packet) return "segment " + event_detail(e, reasons);
+    return event_detail(e, reasons);
 }
 
 std::string describe(const std::vector<const Event*>& events, const ResetReasons& reasons) {

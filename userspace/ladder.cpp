@@ -82,6 +82,10 @@ std::string render_ladder(const Timeline& timeline, const ResetReasons& reasons)
         if (entry.is_step) {
             const Step& s = timeline.steps()[entry.index];
             std::string text = describe(s);
+            if (s.info.contains("term_signal") && s.info["term_signal"].is_number_integer() &&
+                s.info["term_signal"].get<int>() != 0) {
+                text += " [killed by " + signal_name(s.info["term_signal"].get<int>()) + "]";
+            }
             if (s.info.contains("tcp_state")) {
                 text += s.info["tcp_state"].is_string()
                             ? " [" + s.info["tcp_state"].get<std::string>() + "]"

@@ -33,13 +33,24 @@ Timeline::Timeline(std::vector<Step> steps, std::vector<Event> events)
     order();
 }
 
+namespace {
+
+// An endpoint that names one socket: not a wildcard address, not port 0.
+bool specific_endpoint(const std::string& endpoint) {
+    if (endpoint.empty()) return false;
+    auto colon = endpoint.rfind(':');
+    if (colon == std::string::npos || endpoint.substr(colon + 1) == "0") return false;
+    std::string addr = endpoint.substr(0, colon);
+    return addr != "0.0.0.0" && addr != "[::]";
+}
+
+}  // namespace
+
 void Timeline::index_sides() {
     for (const auto& s : steps_) {
         if (s.side.empty()) continue;
         if (s.cookie) cookie_side_.emplace(s.cookie, s.side);
-        if (!s.local.empty() && s.local.find(":0") == std::string::npos) {
-            endpoint_side_.emplace(s.local, s.side);
-        }
+        if (specific_endpoint(s.local)) endpoint_side_.emplace(s.local, s.side);
         if (s.pid) pid_side_.emplace(s.pid, s.side);
         // accept() reports the new connection in info.accepted.
         if (s.info.contains("accepted") && s.info["accepted"].is_object()) {
@@ -47,9 +58,20 @@ void Timeline::index_sides() {
             if (acc.contains("cookie") && acc["cookie"].is_number_unsigned()) {
                 cookie_side_.emplace(acc["cookie"].get<uint64_t>(), s.side);
             }
-            if (acc.contains("local") && acc["local"].is_string()) {
+            if (acc.contains("local") && acc["local"].is_string() &&
+                specific_endpoint(acc["local"].get<std::string>())) {
                 endpoint_side_.emplace(acc["local"].get<std::string>(), s.side);
             }
+        }
+    }
+    // A step may not know its socket's address (a connect() refused before
+    // getsockname() could read it); the kernel's events of that socket do.
+    for (const auto& e : events_) {
+        if (!e.cookie || e.minisock || e.no_socket || e.kind == EventKind::Packet) continue;
+        auto it = cookie_side_.find(e.cookie);
+        std::string local = endpoint_key(e.local, e.family);
+        if (it != cookie_side_.end() && specific_endpoint(local)) {
+            endpoint_side_.emplace(local, it->second);
         }
     }
 }
@@ -103,11 +125,15 @@ void Timeline::order() {
     std::vector<std::pair<Key, TimelineEntry>> keyed;
     size_t seq = 0;
     for (size_t i = 0; i < steps_.size(); ++i) {
+        // A call on a socket is shown where it began, what it caused below
+        // it. A step on a process or a namespace (wait(), kill(), ip ...)
+        // may span the whole run: it is shown where it returned.
+        const Step& s = steps_[i];
         TimelineEntry t;
         t.is_step = true;
         t.index = i;
-        t.ts_ns = steps_[i].start_ns;
-        t.side = steps_[i].side;
+        t.ts_ns = s.cookie ? s.start_ns : s.ts_ns;
+        t.side = s.side;
         keyed.push_back({{t.ts_ns, 0, t.ts_ns, seq++}, t});
     }
     for (size_t i = 0; i < events_.size(); ++i) {
@@ -137,14 +163,19 @@ void Timeline::order() {
     entries_.clear();
     for (auto& [key, entry] : keyed) {
         if (!entry.is_step) {
-            // The innermost step whose call was running when the event fired.
-            // Steps of one side do not overlap; between sides prefer the
-            // event's own side.
+            // The step whose socket call was running when the event fired:
+            // the innermost (latest started) one, of the event's own side
+            // when both sides were in a call. Steps without a socket
+            // (wait(), kill()) cause nothing on the wire themselves.
             const Event& e = events_[entry.index];
             for (size_t i = 0; i < steps_.size(); ++i) {
                 const Step& s = steps_[i];
-                if (e.ts_ns < s.start_ns || e.ts_ns > s.ts_ns) continue;
-                if (entry.step < 0 || s.side == entry.side) entry.step = static_cast<int>(i);
+                if (!s.cookie || e.ts_ns < s.start_ns || e.ts_ns > s.ts_ns) continue;
+                bool better = entry.step < 0 ||
+                              (s.side == entry.side &&
+                               (steps_[entry.step].side != entry.side ||
+                                s.start_ns > steps_[entry.step].start_ns));
+                if (better) entry.step = static_cast<int>(i);
             }
         }
         entries_.push_back(entry);

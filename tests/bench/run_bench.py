@@ -24,9 +24,14 @@ statistics: run_time_ns / run_cnt of the tracer's own programs (found by its
 bpf-prog file descriptors) are read with `bpftool prog show --json` before
 and after the load, while the tracer runs.
 
+On a shared machine the numbers are noise: each round first waits (up to
+--idle-wait s) for the machine to be under 15% busy, and records the user
+CPU time that other processes took during it (flagged in the table).
+
 The numbers go to stdout as a table and to --json-out as JSON. Nothing is
 left behind: tracers are stopped, bpf_stats restored, temporary files
-removed; the load's network namespace ends with its process.
+removed, tracefs unmounted if the script mounted it (tcpstates needs it);
+the load's network namespace ends with its process.
 
 Only the Python 3 standard library is used.
 """

@@ -35,35 +35,13 @@ FactResult one_byte_goes_out(const FactContext& c) {
 FactResult peer_answers_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
-    auto during = c.timeline.during(*s);
-    auto resets = select(c.timeline, during, EventKind::ResetSent, "server");
-    auto rst_packets = packets_from(c.timeline, during, "server");
-    bool reason_ok = false;
-    for (const Event* r : resets) {
-        reason_ok |= r->reason && c.reasons.name(*r->reason) == "TCP_TIMEWAIT_SOCKET";
-    }
-    bool rst_on_wire = false;
-    for (const Event* p : rst_packets) rst_on_wire |= (p->tcp_flags & TS_TCP_RST) != 0;
-    return {reason_ok && rst_on_wire,
-            "server: " + describe(resets, c.reasons) + "; server segments: " +
-                describe(rst_packets, c.reasons)};
+    return sent_reset(c, c.timeline.during(*s), "server", "TCP_TIMEWAIT_SOCKET");
 }
 
 FactResult client_closes_with_epipe(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
-    auto during = c.timeline.during(*s);
-    auto received = select(c.timeline, during, EventKind::ResetReceived, "client");
-    auto states = select(c.timeline, during, EventKind::State, "client");
-    auto errors = select(c.timeline, during, EventKind::SockError, "client");
-    bool got_rst = !received.empty() && received.front()->state == 8;  // CLOSE_WAIT
-    bool closed = false;
-    for (const Event* e : states) closed |= e->old_state == 8 && e->new_state == 7;
-    bool epipe = false;
-    for (const Event* e : errors) epipe |= errno_name(e->error) == "EPIPE";
-    return {got_rst && closed && epipe,
-            "client: " + describe(received, c.reasons) + "; " + describe(states, c.reasons) + "; " +
-                describe(errors, c.reasons)};
+    return closed_by_reset(c, c.timeline.during(*s), "client", "CLOSE_WAIT", "EPIPE");
 }
 
 FactResult next_send_epipe_sigpipe(const FactContext& c) {

@@ -3,7 +3,9 @@
  * Kernel side of tcpscope: BTF tracepoints (tp_btf) on the TCP state machine,
  * resets, retransmits, socket errors, SIGPIPE, and (opt-in) send/recv results
  * and packets at the device. tp_btf needs no tracefs and hands us typed
- * pointers, so every read below is a CO-RE read.
+ * pointers: their fields are read directly (a load the verifier guards, at a
+ * CO-RE relocated offset). BPF_CORE_READ remains where a pointer is not
+ * typed for what we read (inet_sport of a struct sock, skb data).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -90,7 +92,7 @@ struct {
  * socket runs in softirq, possibly inside an unrelated task's syscall. */
 static __always_inline bool sock_owned_by_user(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+	return sk->sk_lock.owned != 0;
 }
 
 static __always_inline bool kind_enabled(__u32 kind)
@@ -109,7 +111,7 @@ static __always_inline void count_lost(void)
 
 static __always_inline __u32 sk_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 /* Fill family, ports and addresses from the socket's common part, which
@@ -117,24 +119,24 @@ static __always_inline __u32 sk_netns(const struct sock *sk)
 static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock *sk,
 					 bool full_sock)
 {
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = sk->__sk_common.skc_family;
 	/* A full socket's skc_num is cleared when it is unhashed, before the
 	 * move to CLOSE is reported; inet_sport survives (tcpstates reads it
 	 * too). Mini-sockets have no inet_sock part, but keep skc_num. */
 	if (full_sock)
 		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	else
-		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		e->sport = sk->__sk_common.skc_num;
+	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	e->netns = sk_netns(sk);
 	if (e->family == AF_INET) {
-		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 s = sk->__sk_common.skc_rcv_saddr;
+		__u32 d = sk->__sk_common.skc_daddr;
 		__builtin_memcpy(e->saddr, &s, 4);
 		__builtin_memcpy(e->daddr, &d, 4);
 	} else {
-		BPF_CORE_READ_INTO(e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(e->saddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 	}
 }
 
@@ -393,7 +395,7 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 	struct ts_event *e;
 	__u64 now;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
@@ -429,9 +431,9 @@ int BPF_PROG(handle_destroy_sock, const struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie((struct sock *)sk);
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN) {
+	if (sk->__sk_common.skc_state == TCP_LISTEN) {
 		struct listen_key lk = { .netns = sk_netns(sk),
-					 .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+					 .port = sk->__sk_common.skc_num };
 		bpf_map_delete_elem(&listeners, &lk);
 	}
 	bpf_map_delete_elem(&socks, &cookie);
@@ -452,7 +454,7 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 		reason = (int)ctx[2];
 	}
 	if (sk) {
-		__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+		__u8 st = sk->__sk_common.skc_state;
 
 		if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV) {
 			/* A mini-socket: only its common part may be read, and
@@ -507,7 +509,7 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 	e = sock_event(TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
 	if (!e)
 		return 0;
-	e->a = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->a = sk->__sk_common.skc_state;
 	submit(e);
 	return 0;
 }
@@ -522,7 +524,7 @@ int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb
 	e = sock_event(TS_KIND_RETRANSMIT, sk, false, false, NULL);
 	if (!e)
 		return 0;
-	e->a = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->a = sk->__sk_common.skc_state;
 	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err)) {
 		e->b = (int)ctx[2];
 		e->flags |= TS_F_RETRANS_ERR;
@@ -538,19 +540,18 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 
 	if (!kind_enabled(TS_KIND_SOCK_ERROR))
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* tcp_disconnect() reports even when no error is pending (sk_err 0):
 	 * a wake-up, not an error the application can see. */
-	int err = BPF_CORE_READ(sk, sk_err);
+	int err = sk->sk_err;
 	if (!err)
 		return 0;
 	/* tcp_disconnect() (an abortive close: SO_LINGER 0, or unread data)
 	 * sets ECONNRESET on the closing socket itself after wiping its peer
 	 * and local address. The application has already let go of it and
 	 * never reads that error; the peer's ECONNRESET is the one it sees. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE &&
-	    BPF_CORE_READ(sk, __sk_common.skc_dport) == 0)
+	if (sk->__sk_common.skc_state == TCP_CLOSE && sk->__sk_common.skc_dport == 0)
 		return 0;
 	e = sock_event(TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)
@@ -572,9 +573,9 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	if (!e)
 		return 0;
 	e->a = sig;
-	e->b = BPF_CORE_READ(task, tgid);
+	e->b = task->tgid;
 	e->c = result;
-	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e->netns = task->nsproxy->net_ns->ns.inum;
 	/* The process concerned is the target, which for SIGPIPE is the
 	 * sender itself; keep the netns/pid filters on the target. */
 	if (filter.netns) {
@@ -595,7 +596,7 @@ static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, in
 {
 	struct ts_event *e;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
 	e = sock_event(kind, sk, true, true, NULL);

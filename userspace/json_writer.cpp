@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <cstring>
 
 #include "json_encoding.h"
 
@@ -10,34 +11,64 @@ namespace tcpscope {
 
 namespace {
 
-template <class Int>
-void append_int(std::string& out, Int value) {
-    char buf[24];
-    auto result = std::to_chars(buf, buf + sizeof(buf), value);
-    out.append(buf, static_cast<size_t>(result.ptr - buf));
-}
+// Builds one line in a stack buffer and hands it to the string once: a
+// line is ~50 small pieces, and appending each to a std::string costs more
+// than writing the JSON itself.
+class LineBuffer {
+public:
+    void put(const char* text, size_t len) {
+        if (len > sizeof(buf_) - used_) {
+            spill();
+            if (len > sizeof(buf_)) {
+                out_->append(text, len);
+                return;
+            }
+        }
+        std::memcpy(buf_ + used_, text, len);
+        used_ += len;
+    }
+    void put(char c) {
+        if (used_ == sizeof(buf_)) spill();
+        buf_[used_++] = c;
+    }
+    template <size_t N>
+    void lit(const char (&text)[N]) { put(text, N - 1); }
+    void str(const std::string& text) { put(text.data(), text.size()); }
 
-// ,"key":
-void key(std::string& out, const char* name) {
-    out += ",\"";
-    out += name;
-    out += "\":";
-}
+    template <class Int>
+    void num(Int value) {
+        char tmp[24];
+        auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
+        put(tmp, static_cast<size_t>(result.ptr - tmp));
+    }
 
-template <class Int>
-void int_field(std::string& out, const char* name, Int value) {
-    key(out, name);
-    append_int(out, value);
-}
+    explicit LineBuffer(std::string& out) : out_(&out) {}
+    ~LineBuffer() { spill(); }
 
-void string_field(std::string& out, const char* name, const std::string& value) {
-    key(out, name);
-    append_json_string(out, value);
-}
+private:
+    void spill() {
+        out_->append(buf_, used_);
+        used_ = 0;
+    }
+    std::string* out_;
+    char buf_[1024];
+    size_t used_ = 0;
+};
 
-void bool_field(std::string& out, const char* name, bool value) {
-    key(out, name);
-    out += value ? "true" : "false";
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+
+void quoted(LineBuffer& b, const std::string& text) {
+    bool plain = true;
+    for (char ch : text) plain &= !needs_escape(static_cast<unsigned char>(ch));
+    if (plain) {
+        b.put('"');
+        b.str(text);
+        b.put('"');
+        return;
+    }
+    std::string escaped;
+    append_json_string(escaped, text);
+    b.str(escaped);
 }
 
 }  // namespace
@@ -45,6 +76,15 @@ void bool_field(std::string& out, const char* name, bool value) {
 void append_json_string(std::string& out, const std::string& text) {
     static const char hex[] = "0123456789abcdef";
     out += '"';
+    // Almost every string (names, addresses, states) needs no escaping:
+    // copy it in one go, and go character by character only when it does.
+    bool plain = true;
+    for (char ch : text) plain &= !needs_escape(static_cast<unsigned char>(ch));
+    if (plain) {
+        out += text;
+        out += '"';
+        return;
+    }
     for (char ch : text) {
         auto c = static_cast<unsigned char>(ch);
         switch (c) {
@@ -72,87 +112,147 @@ void append_json_string(std::string& out, const std::string& text) {
     out += '"';
 }
 
+// Keys are literals: `,"name":` is spelled out so that its length is known
+// at compile time.
+#define TS_KEY(name) b.lit(",\"" name "\":")
+
 void append_event_json(std::string& out, const Event& e, const ResetReasons& reasons) {
-    out += "{\"v\":";
-    append_int(out, kJsonSchemaVersion);
-    string_field(out, "type", kind_name(e.kind));
-    int_field(out, "ts_ns", e.ts_ns);
-    int_field(out, "pid", e.pid);
-    int_field(out, "tid", e.tid);
-    string_field(out, "comm", e.comm);
-    string_field(out, "attribution", e.attribution);
-    int_field(out, "cur_pid", e.cur_pid);
-    string_field(out, "cur_comm", e.cur_comm);
-    string_field(out, "context", e.irq ? "softirq" : "process");
-    int_field(out, "cgroup_id", e.cgroup_id);
+    LineBuffer b(out);
+    b.lit("{\"v\":");
+    b.num(kJsonSchemaVersion);
+    TS_KEY("type");
+    b.put('"');
+    b.put(kind_name(e.kind), std::strlen(kind_name(e.kind)));
+    b.put('"');
+    TS_KEY("ts_ns");
+    b.num(e.ts_ns);
+    TS_KEY("pid");
+    b.num(e.pid);
+    TS_KEY("tid");
+    b.num(e.tid);
+    TS_KEY("comm");
+    quoted(b, e.comm);
+    TS_KEY("attribution");
+    quoted(b, e.attribution);
+    TS_KEY("cur_pid");
+    b.num(e.cur_pid);
+    TS_KEY("cur_comm");
+    quoted(b, e.cur_comm);
+    TS_KEY("context");
+    if (e.irq) {
+        b.lit("\"softirq\"");
+    } else {
+        b.lit("\"process\"");
+    }
+    TS_KEY("cgroup_id");
+    b.num(e.cgroup_id);
     if (e.is_socket_event()) {
-        string_field(out, "family", e.family == AF_INET6 ? "inet6" : "inet");
-        string_field(out, "saddr", e.local.addr);
-        int_field(out, "sport", e.local.port);
-        string_field(out, "daddr", e.remote.addr);
-        int_field(out, "dport", e.remote.port);
-        int_field(out, "cookie", e.cookie);
-        int_field(out, "netns", e.netns);
+        TS_KEY("family");
+        if (e.family == AF_INET6) {
+            b.lit("\"inet6\"");
+        } else {
+            b.lit("\"inet\"");
+        }
+        TS_KEY("saddr");
+        quoted(b, e.local.addr);
+        TS_KEY("sport");
+        b.num(e.local.port);
+        TS_KEY("daddr");
+        quoted(b, e.remote.addr);
+        TS_KEY("dport");
+        b.num(e.remote.port);
+        TS_KEY("cookie");
+        b.num(e.cookie);
+        TS_KEY("netns");
+        b.num(e.netns);
     }
     switch (e.kind) {
     case EventKind::State:
-        string_field(out, "old_state", tcp_state_name(e.old_state));
-        string_field(out, "new_state", tcp_state_name(e.new_state));
-        key(out, "prev_state_ns");
+        TS_KEY("old_state");
+        quoted(b, tcp_state_name(e.old_state));
+        TS_KEY("new_state");
+        quoted(b, tcp_state_name(e.new_state));
+        TS_KEY("prev_state_ns");
         if (e.prev_state_ns) {
-            append_int(out, *e.prev_state_ns);
+            b.num(*e.prev_state_ns);
         } else {
-            out += "null";
+            b.lit("null");
         }
         break;
     case EventKind::ResetSent:
     case EventKind::ResetReceived:
-        string_field(out, "state", tcp_state_name(e.state));
-        key(out, "reason");
+        TS_KEY("state");
+        quoted(b, tcp_state_name(e.state));
+        TS_KEY("reason");
         if (e.reason) {
-            append_json_string(out, reasons.name(*e.reason));
+            quoted(b, reasons.name(*e.reason));
         } else {
-            out += "null";
+            b.lit("null");
         }
         if (e.kind == EventKind::ResetSent) {
-            bool_field(out, "no_socket", e.no_socket);
-            bool_field(out, "minisock", e.minisock);
+            TS_KEY("no_socket");
+            if (e.no_socket) { b.lit("true"); } else { b.lit("false"); }
+            TS_KEY("minisock");
+            if (e.minisock) { b.lit("true"); } else { b.lit("false"); }
         }
         break;
     case EventKind::Retransmit:
-        string_field(out, "state", tcp_state_name(e.state));
-        key(out, "err");
+        TS_KEY("state");
+        quoted(b, tcp_state_name(e.state));
+        TS_KEY("err");
         if (e.err) {
-            append_int(out, *e.err);
+            b.num(*e.err);
         } else {
-            out += "null";
+            b.lit("null");
         }
         break;
     case EventKind::SockError:
-        string_field(out, "errno", errno_name(e.error));
-        int_field(out, "errno_value", e.error);
+        TS_KEY("errno");
+        quoted(b, errno_name(e.error));
+        TS_KEY("errno_value");
+        b.num(e.error);
         break;
     case EventKind::Signal:
-        string_field(out, "signal", signal_name(e.signal));
-        int_field(out, "target_pid", e.target_pid);
-        int_field(out, "netns", e.netns);
-        string_field(out, "result", signal_result_name(e.signal_result));
+        TS_KEY("signal");
+        quoted(b, signal_name(e.signal));
+        TS_KEY("target_pid");
+        b.num(e.target_pid);
+        TS_KEY("netns");
+        b.num(e.netns);
+        TS_KEY("result");
+        quoted(b, signal_result_name(e.signal_result));
         break;
     case EventKind::Send:
     case EventKind::Recv:
-        int_field(out, "ret", e.ret);
-        if (e.ret < 0) string_field(out, "errno", errno_name(static_cast<int>(-e.ret)));
+        TS_KEY("ret");
+        b.num(e.ret);
+        if (e.ret < 0) {
+            TS_KEY("errno");
+            quoted(b, errno_name(static_cast<int>(-e.ret)));
+        }
         break;
     case EventKind::Packet:
-        string_field(out, "dir", e.dir == TS_DIR_RX ? "rx" : "tx");
-        string_field(out, "flags", tcp_flags_name(e.tcp_flags));
-        int_field(out, "payload_len", e.payload_len);
-        int_field(out, "seq", e.seq);
-        int_field(out, "ack_seq", e.ack_seq);
-        int_field(out, "ifindex", e.ifindex);
+        TS_KEY("dir");
+        if (e.dir == TS_DIR_RX) {
+            b.lit("\"rx\"");
+        } else {
+            b.lit("\"tx\"");
+        }
+        TS_KEY("flags");
+        quoted(b, tcp_flags_name(e.tcp_flags));
+        TS_KEY("payload_len");
+        b.num(e.payload_len);
+        TS_KEY("seq");
+        b.num(e.seq);
+        TS_KEY("ack_seq");
+        b.num(e.ack_seq);
+        TS_KEY("ifindex");
+        b.num(e.ifindex);
         break;
     }
-    out += '}';
+    b.put('}');
 }
+
+#undef TS_KEY
 
 }  // namespace tcpscope

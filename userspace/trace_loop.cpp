@@ -28,7 +28,7 @@ void TraceLoop::on_record(const void* data, size_t size) {
         return;
     }
     ++delivered_;
-    ++summary_.counts[kind_name(event->kind)];
+    ++kind_counts_[static_cast<size_t>(event->kind)];
     sink_.event(*event);
 }
 
@@ -75,6 +75,9 @@ TraceSummary TraceLoop::finish(Tracer& tracer) {
     tracer.drain();
     check_lost(tracer);
     summary_.duration_ns = monotonic_ns() - start_ns_;
+    for (size_t k = 0; k < TS_KIND_COUNT; ++k) {
+        if (kind_counts_[k]) summary_.counts[kind_name(static_cast<EventKind>(k))] = kind_counts_[k];
+    }
     sink_.summary(summary_);
     if (output_) output_->flush();
     return summary_;

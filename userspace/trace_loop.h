@@ -49,6 +49,7 @@ private:
     LoopLimits limits_;
     TraceSummary summary_;
     uint64_t delivered_ = 0;
+    uint64_t kind_counts_[TS_KIND_COUNT] = {};  // per event: no map lookup
     uint64_t start_ns_ = monotonic_ns();
 };
 

@@ -167,4 +167,40 @@ std::string describe_diag(const Step& step) {
            std::to_string(i.value("recv_q", 0u));
 }
 
+FactResult sent_one_segment(const FactContext& c, const Step* step, const std::string& side,
+                            int payload) {
+    if (step == nullptr) return fails("the " + side + " made no such send");
+    auto packets = packets_from(c.timeline, c.timeline.during(*step), side);
+    int carrying = 0;
+    for (const Event* p : packets) carrying += p->payload_len == payload;
+    return {step->ret == payload && !step->failed() && packets.size() == 1 && carrying == 1,
+            describe(*step) + "; " + side + " segments: " + describe(packets, c.reasons)};
+}
+
+FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
+                             const Step* wait) {
+    const Step* first = c.timeline.find_step("client", send_prefix, 0);
+    if (first == nullptr || wait == nullptr) return fails("no one-byte send or no wait(client)");
+    int signal = static_cast<int>(info_number(*wait, "term_signal"));
+    int status = static_cast<int>(info_number(*wait, "exit_status"));
+    bool never_returned = c.timeline.find_step("client", send_prefix, 1) == nullptr;
+    std::string seen = describe(*wait) + " (client pid " + std::to_string(first->pid) + "): " +
+                       (signal > 0 ? "killed by " + signal_name(signal) + " (" +
+                                         std::to_string(signal) + ")"
+                                   : "exited") +
+                       ", exit status " + std::to_string(status) + "; the second send " +
+                       (never_returned ? "never returned to it" : "returned");
+    return {wait->ret == first->pid && signal == 13 && status == 141 && never_returned, seen};
+}
+
+int64_t info_number(const Step& s, const char* key) {
+    auto it = s.info.find(key);
+    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
+}
+
+std::string info_string(const Step& s, const char* key) {
+    auto it = s.info.find(key);
+    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace tcpscope

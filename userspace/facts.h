@@ -94,6 +94,21 @@ FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>
 FactResult closed_leaving_nothing(const FactContext& c, const std::string& side,
                                   const Step* diag);
 
+// `step` (a send of `payload` bytes by `side`) returned `payload`, and
+// exactly one segment, carrying `payload` bytes, left `side` during it.
+FactResult sent_one_segment(const FactContext& c, const Step* step, const std::string& side,
+                            int payload);
+
+// The client process was killed by SIGPIPE at its second one-byte send
+// (`send_prefix`, nth 1, never reported because it never returned), as
+// `wait` reports: signal 13, shell exit status 141.
+FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
+                             const Step* wait);
+
+// A number or a string from a step's info object; -1 / "" when absent.
+int64_t info_number(const Step& step, const char* key);
+std::string info_string(const Step& step, const char* key);
+
 // What a sock_diag step found: its TCP state, "" when no socket matched.
 std::string diag_state(const Step& step);
 // `sock_diag(...) = TIME_WAIT, timer timewait 59900 ms, Send-Q 0, Recv-Q 5`

@@ -67,13 +67,7 @@ FactResult client_told_nothing(const FactContext& c) {
 }
 
 FactResult send_goes_out(const FactContext& c) {
-    const Step* s = c.timeline.find_step("client", kSendOne, 0);
-    if (s == nullptr) return fails("the client made no one-byte send");
-    auto packets = packets_from(c.timeline, c.timeline.during(*s), "client");
-    int one_byte = 0;
-    for (const Event* p : packets) one_byte += p->payload_len == 1;
-    return {s->ret == 1 && !s->failed() && packets.size() == 1 && one_byte == 1,
-            describe(*s) + "; client segments: " + describe(packets, c.reasons)};
+    return sent_one_segment(c, c.timeline.find_step("client", kSendOne, 0), "client", 1);
 }
 
 // From the first send to the end of the poll that waits for the RST.

@@ -16,16 +16,6 @@ const char kSend[] = "send(fd, \"x\", 1)";
 const char kRecv[] = "recv(";
 const char kUserTimeout[] = "setsockopt(TCP_USER_TIMEOUT ";
 
-int64_t info_number(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
-}
-
-std::string info_string(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 const Step* link_down(const FactContext& c) {
     for (int i = 0;; ++i) {
         const Step* s = c.timeline.find_step("server", kLinkDown, i);

@@ -12,16 +12,6 @@ const char kSend[] = "send(fd, buf, ";
 const char kSndbuf[] = "getsockopt(SO_SNDBUF)";
 const char kDiagReceiver[] = "sock_diag(127.0.0.1:5000 ";
 
-int64_t info_number(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
-}
-
-std::string info_string(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The sends up to and including the first that failed.
 std::vector<const Step*> burst(const FactContext& c) {
     std::vector<const Step*> out;

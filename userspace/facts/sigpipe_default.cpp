@@ -43,19 +43,7 @@ FactResult second_send_raises_sigpipe(const FactContext& c) {
 }
 
 FactResult sigpipe_kills_the_client(const FactContext& c) {
-    const Step* first = c.timeline.find_step("client", kSendOne, 0);
-    const Step* wait = c.timeline.find_step("client", "wait(client)");
-    if (first == nullptr || wait == nullptr) return fails("no one-byte send or no wait(client)");
-    int signal = wait->info.value("term_signal", 0);
-    int status = wait->info.value("exit_status", -1);
-    bool never_returned = c.timeline.find_step("client", kSendOne, 1) == nullptr;
-    std::string seen = describe(*wait) + " (pid " + std::to_string(first->pid) + "): " +
-                       (signal ? "killed by " + signal_name(signal) + " (" +
-                                     std::to_string(signal) + ")"
-                               : "exited") +
-                       ", exit status " + std::to_string(status) + "; the second send " +
-                       (never_returned ? "never returned to it" : "returned");
-    return {wait->ret == first->pid && signal == 13 && status == 141 && never_returned, seen};
+    return killed_by_sigpipe(c, kSendOne, c.timeline.find_step("client", "wait(client)"));
 }
 
 }  // namespace

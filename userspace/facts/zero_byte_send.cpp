@@ -23,13 +23,7 @@ FactResult zero_send_is_silent(const FactContext& c) {
 }
 
 FactResult one_byte_goes_out(const FactContext& c) {
-    const Step* s = c.timeline.find_step("client", kSendOne, 0);
-    if (s == nullptr) return fails("the client made no one-byte send");
-    auto packets = packets_from(c.timeline, c.timeline.during(*s), "client");
-    int one_byte = 0;
-    for (const Event* p : packets) one_byte += p->payload_len == 1;
-    std::string seen = describe(*s) + "; client segments: " + describe(packets, c.reasons);
-    return {s->ret == 1 && packets.size() == 1 && one_byte == 1, seen};
+    return sent_one_segment(c, c.timeline.find_step("client", kSendOne, 0), "client", 1);
 }
 
 FactResult peer_answers_rst(const FactContext& c) {

@@ -36,8 +36,15 @@ std::string row(const std::string& time, const std::string& client, const std::s
     std::string rest = client;
     std::string when = time;
     do {
-        std::string part = rest.substr(0, std::min(rest.size(), kSideWidth - 1));
-        rest.erase(0, part.size());
+        size_t take = std::min(rest.size(), kSideWidth - 1);
+        // Break at a space when the text goes on, so words stay whole.
+        if (take < rest.size()) {
+            size_t space = rest.rfind(' ', take);
+            if (space != std::string::npos && space > 4) take = space;
+        }
+        std::string part = rest.substr(0, take);
+        rest.erase(0, take);
+        while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
         std::string line = fit(when, kTimeWidth) + fit(part, kSideWidth) + fit(wire, kWireWidth) +
                            " " + (out.empty() ? server : "");
         while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -81,15 +88,18 @@ std::string render_ladder(const Timeline& timeline, const ResetReasons& reasons)
         std::snprintf(when, sizeof(when), "%8.3f", (entry.ts_ns - t0) / 1e6);
         if (entry.is_step) {
             const Step& s = timeline.steps()[entry.index];
-            std::string text = describe(s);
+            // A sock_diag query is an observation, not a call the
+            // application made: show what it found instead of its "= 0".
+            bool observation = s.info.contains("tcp_state");
+            std::string text = observation ? s.call : describe(s);
             if (s.info.contains("term_signal") && s.info["term_signal"].is_number_integer() &&
                 s.info["term_signal"].get<int>() != 0) {
                 text += " [killed by " + signal_name(s.info["term_signal"].get<int>()) + "]";
             }
-            if (s.info.contains("tcp_state")) {
+            if (observation) {
                 text += s.info["tcp_state"].is_string()
-                            ? " [" + s.info["tcp_state"].get<std::string>() + "]"
-                            : " [no socket]";
+                            ? " -> " + s.info["tcp_state"].get<std::string>()
+                            : " -> no socket";
             }
             out += s.side == "server" ? row(when, "", "", text) : row(when, text, "", "") ;
             out += "\n";

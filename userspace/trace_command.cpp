@@ -39,6 +39,10 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                     "Ring buffer size in KiB (a power of two, at least 4)")
         ->capture_default_str()
         ->check(CLI::Range(4u, 1u << 20));
+    cmd->add_option("--flush-ms", o.flush_ms,
+                    "Longest an event waits before it is written, in ms (batching)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user (no capabilities left)")
@@ -85,7 +89,7 @@ int run_trace_command(const TraceOptions& o) {
     } else {
         sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns);
     }
-    TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), 100});
+    TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
     TracerError terr;
     auto tracer = Tracer::start(config, loop.handler(), &terr);
     if (!tracer) {

@@ -18,6 +18,7 @@ struct TraceOptions {
     std::string output;
     bool verbose = false;
     uint32_t ringbuf_kib = 4096;
+    int flush_ms = 100;  // longest a batch of events waits in the kernel or our buffer
     std::string user = "nobody";  // to drop to once attached
     bool no_drop = false;
 };

@@ -49,6 +49,9 @@ TEST(Cli, Defaults) {
     EXPECT_EQ(o.output, "");
     EXPECT_FALSE(o.verbose);
     EXPECT_EQ(o.ringbuf_kib, 4096u);
+    EXPECT_EQ(o.flush_ms, 100);
+    EXPECT_EQ(o.user, "nobody");
+    EXPECT_FALSE(o.no_drop);
     EXPECT_EQ(o.filter.pid, 0u);
     EXPECT_EQ(o.filter.netns, 0u);
     EXPECT_EQ(o.filter.comm, "");
@@ -62,7 +65,8 @@ TEST(Cli, AllOptions) {
     Parsed p = parse({"trace", "--json", "--pid", "77", "--comm", "nginx", "--port", "80,443",
                       "--addr", "::1", "--netns", "4026531840", "--cgroup", "/sys/fs/cgroup/x",
                       "--events", "all", "--duration", "2.5", "--count", "10", "--output",
-                      "/tmp/out.jsonl", "--ringbuf-kib", "64", "--verbose"});
+                      "/tmp/out.jsonl", "--ringbuf-kib", "64", "--verbose", "--flush-ms", "5",
+                      "--user", "daemon"});
     ASSERT_TRUE(p.ok) << p.error;
     const TraceOptions& o = p.options;
     EXPECT_TRUE(o.json);
@@ -78,6 +82,8 @@ TEST(Cli, AllOptions) {
     EXPECT_EQ(o.output, "/tmp/out.jsonl");
     EXPECT_EQ(o.ringbuf_kib, 64u);
     EXPECT_TRUE(o.verbose);
+    EXPECT_EQ(o.flush_ms, 5);
+    EXPECT_EQ(o.user, "daemon");
 }
 
 TEST(Cli, NetnsAboveInt32Accepted) {
@@ -121,6 +127,9 @@ INSTANTIATE_TEST_SUITE_P(
                       std::vector<std::string>{"trace", "--netns", "0"},
                       std::vector<std::string>{"trace", "--netns", "4294967296"},
                       std::vector<std::string>{"trace", "--ringbuf-kib", "2"},
+                      std::vector<std::string>{"trace", "--flush-ms", "0"},
+                      std::vector<std::string>{"trace", "--flush-ms", "10001"},
+                      std::vector<std::string>{"trace", "--user", "x", "--no-drop"},
                       std::vector<std::string>{"trace", "--no-such-option"},
                       std::vector<std::string>{"trace", "extra-positional"},
                       std::vector<std::string>{"trace", "--pid"},

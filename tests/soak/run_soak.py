@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Soak: connection churn for a long time under `tcpscope trace --json --output FILE`.
+
+Not part of `make test`. Usage (root, after `make test` built everything):
+    python3 tests/soak/run_soak.py build [--minutes 10]
+
+Checks, and prints with the numbers:
+  - zero events lost (the summary's "lost");
+  - the tracer's RSS and its per-socket map (socks) stay flat: the last third of the
+    samples may not exceed the first third's maximum by more than 10% (RSS) or by more
+    than the sockets alive at any moment (map);
+  - the state events of the churn's namespaces equal the transitions the load made:
+    10 per connection (client: CLOSE->SYN_SENT->ESTABLISHED->CLOSE_WAIT->LAST_ACK->CLOSE;
+    server: LISTEN->SYN_RECV->ESTABLISHED->FIN_WAIT1->FIN_WAIT2->CLOSE) plus 2 per churn
+    run for its listener (CLOSE->LISTEN, LISTEN->CLOSE).
+Exit status 0 when every check holds.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def socks_map_id(pid):
+    """The id of the tracer's `socks` map, from its file descriptors."""
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            continue
+        if "map_id" not in info:
+            continue
+        out = subprocess.run(["bpftool", "map", "show", "id", info["map_id"], "--json"],
+                             capture_output=True, text=True)
+        if out.returncode == 0 and json.loads(out.stdout).get("name") == "socks":
+            return info["map_id"]
+    return None
+
+
+def map_entries(map_id):
+    out = subprocess.run(["bpftool", "map", "dump", "id", map_id, "--json"],
+                         capture_output=True, text=True)
+    return len(json.loads(out.stdout)) if out.returncode == 0 else -1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("build_dir", nargs="?", default="build")
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--connections-per-run", type=int, default=5000)
+    ap.add_argument("--sample-seconds", type=float, default=15.0)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run_soak: needs root (it loads BPF programs)")
+    tcpscope = os.path.join(args.build_dir, "tcpscope")
+    churn = os.path.join(args.build_dir, "tcpscope_churn")
+    for path in (tcpscope, churn):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"run_soak: {path} not found: build first (make test)")
+
+    workdir = tempfile.mkdtemp(prefix="tcpscope-soak-")
+    output = os.path.join(workdir, "events.jsonl")
+    tracer = subprocess.Popen([tcpscope, "trace", "--json", "--output", output],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        map_id = socks_map_id(tracer.pid)
+        samples = []  # (seconds, rss KiB, map entries)
+        netns, connections, runs, errors = set(), 0, 0, 0
+        start = time.monotonic()
+        next_sample = start
+        while time.monotonic() - start < args.minutes * 60:
+            out = subprocess.run([churn, "--mode", "close", "--connections",
+                                  str(args.connections_per_run)], capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            netns.add(result["netns_inode"])
+            connections += result["connections"]
+            errors += result["errors"]
+            runs += 1
+            if time.monotonic() >= next_sample:
+                samples.append((round(time.monotonic() - start), rss_kib(tracer.pid),
+                                map_entries(map_id) if map_id else -1))
+                print(f"t={samples[-1][0]:>4}s rss={samples[-1][1]} KiB socks map={samples[-1][2]} "
+                      f"connections={connections}", flush=True)
+                next_sample += args.sample_seconds
+        samples.append((round(time.monotonic() - start), rss_kib(tracer.pid),
+                        map_entries(map_id) if map_id else -1))
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=30)
+
+    state_events, summary = 0, None
+    with open(output) as f:
+        for line in f:
+            event = json.loads(line)
+            if event["type"] == "summary":
+                summary = event
+            elif event["type"] == "state" and event.get("netns") in netns:
+                state_events += 1
+    expected = 10 * connections + 2 * runs
+    third = max(1, len(samples) // 3)
+    rss_first, rss_last = max(s[1] for s in samples[:third]), max(s[1] for s in samples[-third:])
+    map_first, map_last = max(s[2] for s in samples[:third]), max(s[2] for s in samples[-third:])
+    checks = {
+        "zero lost": summary is not None and summary["lost"] == 0,
+        "state events == transitions": state_events == expected and errors == 0,
+        "RSS flat": rss_last <= rss_first * 1.10,
+        "socks map flat": map_last <= map_first + 4,
+    }
+    print(json.dumps({"minutes": args.minutes, "churn_runs": runs, "connections": connections,
+                      "churn_errors": errors, "state_events": state_events,
+                      "expected_transitions": expected, "lost": summary and summary["lost"],
+                      "events": summary and summary["events"],
+                      "rss_kib_first_third_max": rss_first, "rss_kib_last_third_max": rss_last,
+                      "socks_map_first_third_max": map_first, "socks_map_last_third_max": map_last,
+                      "checks": checks}, indent=1))
+    os.remove(output)
+    os.rmdir(workdir)
+    sys.exit(0 if all(checks.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
                        const ResetReasons& reasons, int* exit_code) {
     ScenarioRunConfig config;
     config.program = scenario_program_path(spec.name);
-    config.timeout_s = spec.timeout_s;
+    config.timeout_s = scenario_timeout_s(spec.timeout_s);
     config.verbose = o.verbose;
     TracerError terr;
     ScenarioOutcome outcome = run_scenario(config, &terr);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -84,7 +85,16 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
 }  // namespace
 
 std::string scenario_program_path(const std::string& name) {
-    return self_dir() + "/scenarios/" + name;
+    // TCPSCOPE_SCENARIO_DIR points the runner at other programs: the tests
+    // use it to run scenarios that crash, hang or get killed.
+    const char* dir = std::getenv("TCPSCOPE_SCENARIO_DIR");
+    return (dir && *dir ? std::string(dir) : self_dir() + "/scenarios") + "/" + name;
+}
+
+int scenario_timeout_s(int declared) {
+    const char* text = std::getenv("TCPSCOPE_SCENARIO_TIMEOUT");
+    int value = text ? std::atoi(text) : 0;
+    return value > 0 ? value : declared;
 }
 
 int remove_leftover_namespaces(int pid) {

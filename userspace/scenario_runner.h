@@ -38,8 +38,11 @@ struct ScenarioRunConfig {
 
 ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* tracer_error);
 
-// Where the scenario programs are: next to the tcpscope binary.
+// Where the scenario programs are: next to the tcpscope binary, or in
+// $TCPSCOPE_SCENARIO_DIR.
 std::string scenario_program_path(const std::string& name);
+// The declared timeout, or $TCPSCOPE_SCENARIO_TIMEOUT seconds when set.
+int scenario_timeout_s(int declared);
 
 // Removes network namespaces named tsc-<pid>-* that a scenario process
 // left (it died before its own cleanup); returns how many.

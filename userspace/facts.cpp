@@ -1,5 +1,7 @@
 #include "facts.h"
 
+#include <exception>
+
 #include "text_format.h"
 
 namespace tcpscope {
@@ -11,7 +13,14 @@ std::vector<Verdict> evaluate(const ScenarioSpec& spec, const FactContext& conte
         verdicts.push_back({"the scenario declares its facts", false, "no facts declared"});
     }
     for (const auto& fact : spec.facts) {
-        FactResult r = fact.check(context);
+        // A step whose info has an unexpected shape must fail its fact,
+        // not end the run.
+        FactResult r;
+        try {
+            r = fact.check(context);
+        } catch (const std::exception& e) {
+            r = fails(std::string("the check could not read what was reported: ") + e.what());
+        }
         verdicts.push_back({fact.text, r.ok, r.detail});
     }
     return verdicts;

@@ -99,7 +99,7 @@ Recording read_recording(std::istream& in) {
             ++r.malformed;
             continue;
         }
-        std::string type = j.value("type", std::string());
+        std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
         if (type == "step") {
             if (auto s = parse_step(line)) {
                 r.steps.push_back(std::move(*s));

@@ -26,6 +26,8 @@ namespace {
 // After the program exits, events it caused may still sit in the ring
 // buffer or be about to fire (a RST in flight): keep polling this long.
 constexpr int kSettleMs = 200;
+// How long the step pipe may stay open after the program exited.
+constexpr uint64_t kPipeGraceNs = 2'000'000'000;
 
 uint32_t own_netns_inode() {
     struct stat st {};
@@ -168,15 +170,23 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     bool exited = false;
     int status = 0;
     uint64_t deadline = start + static_cast<uint64_t>(config.timeout_s) * 1000000000ull;
+    uint64_t exited_at = 0;
     auto finished = [&]() {
         if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
-        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
+        if (!exited && waitpid(child, &status, WNOHANG) == child) {
+            exited = true;
+            exited_at = monotonic_ns();
+            // The scenario is over: whatever it left running in its
+            // process group goes too (and lets go of the step pipe).
+            kill(-child, SIGKILL);
+        }
         if (!exited && monotonic_ns() > deadline) {
             outcome.timed_out = true;
             return true;
         }
-        // The pipe closes when the program and all its children are gone.
-        return exited && !pipe_open;
+        // The pipe closes when every holder of it is gone; one that left
+        // the process group is not waited for beyond a grace period.
+        return exited && (!pipe_open || monotonic_ns() - exited_at > kPipeGraceNs);
     };
     LoopEnd end = loop.run(*tracer, finished);
     if (end == LoopEnd::Signal) outcome.interrupted = true;

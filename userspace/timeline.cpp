@@ -242,7 +242,8 @@ uint64_t Timeline::cookie_of(const std::string& side) const {
     for (const auto& s : steps_) {
         if (s.side != side) continue;
         if (s.info.contains("accepted") && s.info["accepted"].is_object() &&
-            s.info["accepted"].contains("cookie")) {
+            s.info["accepted"].contains("cookie") &&
+            s.info["accepted"]["cookie"].is_number_unsigned()) {
             cookie = s.info["accepted"]["cookie"].get<uint64_t>();
         } else if (s.is("connect(") && s.cookie) {
             cookie = s.cookie;

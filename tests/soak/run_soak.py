@@ -73,7 +73,10 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="tcpscope-soak-")
     output = os.path.join(workdir, "events.jsonl")
-    tracer = subprocess.Popen([tcpscope, "trace", "--json", "--output", output],
+    # Only the load's own events: other activity on the host (which may even
+    # reuse a finished churn run's namespace inode) stays out of the count.
+    tracer = subprocess.Popen([tcpscope, "trace", "--json", "--output", output,
+                               "--comm", os.path.basename(churn)],
                               stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.0)

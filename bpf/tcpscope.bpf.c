@@ -16,8 +16,6 @@
 
 #define AF_INET 2
 #define AF_INET6 10
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
 #define IPPROTO_TCP 6
 #define SIGPIPE 13
 #define TCP_ESTABLISHED 1
@@ -147,7 +145,6 @@ static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_bu
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	__u8 version = 0;
 	__u32 l3len = 0, l3hdr = 0;
 	struct tcphdr th;
@@ -178,7 +175,6 @@ static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_bu
 	} else {
 		return -1;
 	}
-	(void)proto;
 	if (bpf_probe_read_kernel(&th, sizeof(th), head + nh + l3hdr))
 		return -1;
 	if (from_receiver) {

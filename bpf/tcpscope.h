@@ -112,10 +112,5 @@ struct ts_filter {
 	__u8 pad[6];
 };
 
-/* Lost-event counters (per CPU array, one slot per reason). */
-enum ts_lost_reason {
-	TS_LOST_RINGBUF_FULL = 0,
-	TS_LOST_REASONS = 1,
-};
 
 #endif /* TCPSCOPE_H */

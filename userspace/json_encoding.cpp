@@ -80,6 +80,15 @@ Json event_to_json(const Event& e, const ResetReasons& reasons) {
     return j;
 }
 
+const char* loss_reason_name(LossReason reason) {
+    switch (reason) {
+    case LossReason::RingbufFull: return "ringbuf_full";
+    case LossReason::ProgramSkipped: return "program_skipped";
+    case LossReason::WriteFailed: return "write_failed";
+    }
+    return "unknown";
+}
+
 Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason) {
     Json j;
     j["v"] = kJsonSchemaVersion;
@@ -104,6 +113,11 @@ Json summary_to_json(const TraceSummary& s) {
     j["counts"] = counts;
     j["events"] = total;
     j["lost"] = s.lost;
+    Json by_reason = Json::object();
+    for (size_t r = 0; r < kLossReasons; ++r) {
+        by_reason[loss_reason_name(static_cast<LossReason>(r))] = s.lost_by_reason[r];
+    }
+    j["lost_by_reason"] = by_reason;
     j["undecodable"] = s.undecodable;
     j["duration_ns"] = s.duration_ns;
     return j;

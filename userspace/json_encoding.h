@@ -19,12 +19,23 @@ using Json = nlohmann::ordered_json;
 
 Json event_to_json(const Event& event, const ResetReasons& reasons);
 
+// Why events did not reach the output.
+enum class LossReason {
+    RingbufFull,     // the kernel side found the ring buffer full
+    ProgramSkipped,  // the kernel skipped our program (already running on that CPU)
+    WriteFailed,     // read from the ring buffer, but the output write failed
+};
+constexpr size_t kLossReasons = 3;
+// "ringbuf_full", "program_skipped", "write_failed"
+const char* loss_reason_name(LossReason reason);
+
 // {"v":1,"type":"lost","count":N,"total":T,"reason":"ringbuf_full"}
 Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason);
 
 struct TraceSummary {
     std::map<std::string, uint64_t> counts;  // per JSON type
-    uint64_t lost = 0;                       // counted by the kernel side
+    uint64_t lost = 0;                       // every reason
+    uint64_t lost_by_reason[kLossReasons] = {};
     uint64_t undecodable = 0;                // records we could not decode
     uint64_t duration_ns = 0;
 };

@@ -24,8 +24,12 @@ int LineWriter::open_file(const std::string& path, std::string* error) {
     return fd;
 }
 
-LineWriter::Status LineWriter::write_line(const std::string& line) {
-    if (status_ != Status::Ok) return status_;
+LineWriter::Status LineWriter::write_line(const std::string& line, bool is_event) {
+    if (status_ != Status::Ok) {
+        if (is_event) ++events_dropped_;
+        return status_;
+    }
+    if (is_event) ++events_buffered_;
     buffer_ += line;
     buffer_ += '\n';
     if (buffer_.size() >= capacity_) return flush();
@@ -41,11 +45,16 @@ LineWriter::Status LineWriter::flush() {
             if (errno == EINTR) continue;
             status_ = errno == EPIPE ? Status::PipeClosed : Status::Failed;
             error_ = std::string("write failed: ") + std::strerror(errno);
+            // A partial write may have carried some of them; we cannot
+            // tell which, so the whole buffer counts as not written.
+            events_dropped_ += events_buffered_;
+            events_buffered_ = 0;
             buffer_.clear();
             return status_;
         }
         done += static_cast<size_t>(n);
     }
+    events_buffered_ = 0;
     buffer_.clear();
     return status_;
 }

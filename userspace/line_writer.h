@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace tcpscope {
@@ -22,18 +23,25 @@ public:
     static int open_file(const std::string& path, std::string* error);
 
     // Appends text and a newline; flushes when the buffer is full.
-    Status write_line(const std::string& line);
+    // `is_event` lines are counted when a failure keeps them from the
+    // output (lines_dropped), so that the loss can be reported.
+    Status write_line(const std::string& line, bool is_event = false);
     Status flush();
 
     Status status() const { return status_; }
     const std::string& error() const { return error_; }
     bool has_pending() const { return !buffer_.empty(); }
+    // Event lines accepted but never written: those in a buffer whose
+    // write failed, and all offered after the failure.
+    uint64_t events_dropped() const { return events_dropped_; }
 
 private:
     int fd_;
     bool owns_fd_;
     size_t capacity_;
     std::string buffer_;
+    uint64_t events_buffered_ = 0;
+    uint64_t events_dropped_ = 0;
     Status status_ = Status::Ok;
     std::string error_;
 };

@@ -8,11 +8,11 @@ namespace tcpscope {
 void JsonSink::event(const Event& event) {
     line_.clear();
     append_event_json(line_, event, reasons_);
-    out_.write_line(line_);
+    out_.write_line(line_, true);
 }
 
-void JsonSink::lost(uint64_t ts_ns, uint64_t count, uint64_t total) {
-    out_.write_line(lost_to_json(ts_ns, count, total, "ringbuf_full").dump());
+void JsonSink::lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) {
+    out_.write_line(lost_to_json(ts_ns, count, total, loss_reason_name(reason)).dump());
 }
 
 void JsonSink::summary(const TraceSummary& summary) {
@@ -28,11 +28,11 @@ void TextSink::event(const Event& event) {
         out_.write_line(text_header());
         header_written_ = true;
     }
-    out_.write_line(text_line(event, start_ns_, reasons_));
+    out_.write_line(text_line(event, start_ns_, reasons_), true);
 }
 
-void TextSink::lost(uint64_t, uint64_t count, uint64_t total) {
-    out_.write_line(text_lost_line(count, total));
+void TextSink::lost(uint64_t, uint64_t count, uint64_t total, LossReason reason) {
+    out_.write_line(text_lost_line(count, total, reason));
 }
 
 void TextSink::summary(const TraceSummary& summary) {

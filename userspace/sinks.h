@@ -16,8 +16,9 @@ class EventSink {
 public:
     virtual ~EventSink() = default;
     virtual void event(const Event& event) = 0;
-    // `count` events were lost since the last report, `total` in all.
-    virtual void lost(uint64_t ts_ns, uint64_t count, uint64_t total) = 0;
+    // `count` events were lost for `reason` since the last report,
+    // `total` in all (every reason).
+    virtual void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) = 0;
     virtual void summary(const TraceSummary& summary) = 0;
 };
 
@@ -25,7 +26,7 @@ class JsonSink : public EventSink {
 public:
     JsonSink(LineWriter& out, const ResetReasons& reasons) : out_(out), reasons_(reasons) {}
     void event(const Event& event) override;
-    void lost(uint64_t ts_ns, uint64_t count, uint64_t total) override;
+    void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
     void summary(const TraceSummary& summary) override;
 
 private:
@@ -41,7 +42,7 @@ public:
     TextSink(LineWriter& out, LineWriter& summary_out, const ResetReasons& reasons,
              uint64_t start_ns);
     void event(const Event& event) override;
-    void lost(uint64_t ts_ns, uint64_t count, uint64_t total) override;
+    void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
     void summary(const TraceSummary& summary) override;
 
 private:
@@ -56,7 +57,7 @@ private:
 class CaptureSink : public EventSink {
 public:
     void event(const Event& event) override { events.push_back(event); }
-    void lost(uint64_t, uint64_t count, uint64_t) override { lost_total += count; }
+    void lost(uint64_t, uint64_t count, uint64_t, LossReason) override { lost_total += count; }
     void summary(const TraceSummary& s) override { final_summary = s; }
 
     std::vector<Event> events;

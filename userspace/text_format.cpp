@@ -97,8 +97,11 @@ std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& rea
            pad(remote, 23) + pad(kind_name(e.kind), 14) + event_detail(e, reasons);
 }
 
-std::string text_lost_line(uint64_t count, uint64_t total) {
-    return "*** " + std::to_string(count) + " events lost (ring buffer full), " +
+std::string text_lost_line(uint64_t count, uint64_t total, LossReason reason) {
+    const char* why = "ring buffer full";
+    if (reason == LossReason::ProgramSkipped) why = "kernel skipped the probe: it was already running on that CPU";
+    if (reason == LossReason::WriteFailed) why = "output write failed";
+    return "*** " + std::to_string(count) + " events lost (" + why + "), " +
            std::to_string(total) + " in all";
 }
 
@@ -110,6 +113,12 @@ std::string text_summary(const TraceSummary& s) {
         total += n;
     }
     out += " events=" + std::to_string(total) + " lost=" + std::to_string(s.lost);
+    for (size_t r = 0; r < kLossReasons; ++r) {
+        if (s.lost_by_reason[r]) {
+            out += std::string(" ") + loss_reason_name(static_cast<LossReason>(r)) + "=" +
+                   std::to_string(s.lost_by_reason[r]);
+        }
+    }
     if (s.undecodable) out += " undecodable=" + std::to_string(s.undecodable);
     out += " duration=" + duration_text(s.duration_ns);
     return out;

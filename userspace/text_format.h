@@ -21,7 +21,7 @@ std::string duration_text(uint64_t ns);
 
 std::string text_header();
 std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons);
-std::string text_lost_line(uint64_t count, uint64_t total);
+std::string text_lost_line(uint64_t count, uint64_t total, LossReason reason);
 std::string text_summary(const TraceSummary& summary);
 
 }  // namespace tcpscope

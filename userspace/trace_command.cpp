@@ -114,9 +114,17 @@ int run_trace_command(const TraceOptions& o) {
         return kExitOk;
     }
     TraceSummary summary = loop.finish(*tracer);
-    (void)summary;
     if (end == LoopEnd::OutputFailed || out.status() == LineWriter::Status::Failed) {
-        std::fprintf(stderr, "tcpscope trace: output: %s\n", out.error().c_str());
+        // The summary went to the failed output: say the losses here.
+        std::fprintf(stderr,
+                     "tcpscope trace: output: %s; %llu events not written (write_failed), "
+                     "%llu lost in the kernel\n",
+                     out.error().c_str(),
+                     static_cast<unsigned long long>(
+                         summary.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)]),
+                     static_cast<unsigned long long>(
+                         summary.lost -
+                         summary.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)]));
         return kExitFailure;
     }
     if (end == LoopEnd::PollFailed) {

@@ -33,11 +33,20 @@ void TraceLoop::on_record(const void* data, size_t size) {
 }
 
 void TraceLoop::check_lost(Tracer& tracer) {
-    uint64_t total = tracer.lost_total();
-    if (total > summary_.lost) {
-        sink_.lost(monotonic_ns(), total - summary_.lost, total);
-        summary_.lost = total;
-    }
+    KernelLosses k = tracer.losses();
+    note_lost(LossReason::RingbufFull, k.ringbuf_full_total());
+    note_lost(LossReason::ProgramSkipped, k.program_skipped_total());
+    if (output_) note_lost(LossReason::WriteFailed, output_->events_dropped());
+}
+
+void TraceLoop::note_lost(LossReason reason, uint64_t so_far) {
+    uint64_t& known = summary_.lost_by_reason[static_cast<size_t>(reason)];
+    if (so_far <= known) return;
+    uint64_t count = so_far - known;
+    known = so_far;
+    summary_.lost += count;
+    // A report of a failed write cannot reach the failed output.
+    if (reason != LossReason::WriteFailed) sink_.lost(monotonic_ns(), count, summary_.lost, reason);
 }
 
 LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {

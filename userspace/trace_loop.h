@@ -43,6 +43,7 @@ public:
 private:
     void on_record(const void* data, size_t size);
     void check_lost(Tracer& tracer);
+    void note_lost(LossReason reason, uint64_t so_far);
 
     EventSink& sink_;
     LineWriter* output_;

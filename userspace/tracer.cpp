@@ -24,18 +24,28 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
     return vfprintf(stderr, format, args);
 }
 
-// One program per tracepoint, the event kind it serves (-1: always needed)
-// and the tracepoint name whose BTF type must exist on this kernel.
+constexpr int kAlways = -1;
+
+// One program per tracepoint, the event kind it serves (kAlways: needed
+// whatever the kinds asked for) and the tracepoint whose BTF type must
+// exist on this kernel.
 struct ProgramSpec {
     struct bpf_program* prog;
     int kind;
     const char* tracepoint;
 };
 
+// The kind of event a program emits, or -1 when it emits none
+// (tcp_destroy_sock only forgets the socket).
+int emitted_kind(const ProgramSpec& spec, const struct tcpscope_bpf* skel) {
+    if (spec.prog == skel->progs.handle_set_state) return TS_KIND_STATE;
+    return spec.kind;
+}
+
 std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
     return {
-        {skel->progs.handle_set_state, -1, "inet_sock_set_state"},
-        {skel->progs.handle_destroy_sock, -1, "tcp_destroy_sock"},
+        {skel->progs.handle_set_state, kAlways, "inet_sock_set_state"},
+        {skel->progs.handle_destroy_sock, kAlways, "tcp_destroy_sock"},
         {skel->progs.handle_send_reset, TS_KIND_RESET_SENT, "tcp_send_reset"},
         {skel->progs.handle_receive_reset, TS_KIND_RESET_RECEIVED, "tcp_receive_reset"},
         {skel->progs.handle_retransmit, TS_KIND_RETRANSMIT, "tcp_retransmit_skb"},
@@ -107,10 +117,10 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
 
     struct btf* vmlinux = btf__load_vmlinux_btf();
     for (const auto& spec : program_specs(skel)) {
-        bool wanted = spec.kind < 0 || (config.filter.kind_mask & (1u << spec.kind));
+        bool wanted = spec.kind == kAlways || (config.filter.kind_mask & (1u << spec.kind));
         bool present = vmlinux == nullptr || kernel_has_tracepoint(vmlinux, spec.tracepoint);
         if (wanted && !present) {
-            if (spec.kind < 0) {
+            if (spec.kind == kAlways) {
                 btf__free(vmlinux);
                 *error = {"open", ENOENT,
                           std::string("this kernel has no tracepoint ") + spec.tracepoint +
@@ -133,6 +143,12 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     if (err) {
         *error = {"attach", -err, "cannot attach to the tracepoints"};
         return nullptr;
+    }
+    for (const auto& spec : program_specs(skel)) {
+        int kind = emitted_kind(spec, skel);
+        if (kind >= 0 && bpf_program__autoload(spec.prog)) {
+            t->event_programs_.emplace_back(bpf_program__fd(spec.prog), kind);
+        }
     }
     t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),
                                    nullptr);
@@ -158,16 +174,38 @@ int Tracer::poll(int timeout_ms) {
 
 int Tracer::drain() { return ring_buffer__consume(ringbuf_); }
 
-uint64_t Tracer::lost_total() const {
-    std::vector<uint64_t> values(static_cast<size_t>(ncpus_), 0);
-    uint32_t key = TS_LOST_RINGBUF_FULL;
-    if (bpf_map__lookup_elem(skel_->maps.lost, &key, sizeof(key), values.data(),
-                             values.size() * sizeof(uint64_t), 0) != 0) {
-        return 0;
-    }
+uint64_t KernelLosses::ringbuf_full_total() const {
     uint64_t total = 0;
-    for (uint64_t v : values) total += v;
+    for (uint64_t n : ringbuf_full) total += n;
     return total;
+}
+
+uint64_t KernelLosses::program_skipped_total() const {
+    uint64_t total = 0;
+    for (uint64_t n : program_skipped) total += n;
+    return total;
+}
+
+KernelLosses Tracer::losses() const {
+    KernelLosses out;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus_), 0);
+    for (uint32_t kind = 0; kind < TS_KIND_COUNT; ++kind) {
+        if (bpf_map__lookup_elem(skel_->maps.lost, &kind, sizeof(kind), per_cpu.data(),
+                                 per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+            continue;
+        }
+        for (uint64_t v : per_cpu) out.ringbuf_full[kind] += v;
+    }
+    // The kernel counts, per program, the runs it skipped because the
+    // program was already active on that CPU (recursion_misses).
+    for (const auto& [fd, kind] : event_programs_) {
+        struct bpf_prog_info info {};
+        uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+            out.program_skipped[kind] += info.recursion_misses;
+        }
+    }
+    return out;
 }
 
 }  // namespace tcpscope

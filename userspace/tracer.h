@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <linux/types.h>
@@ -26,6 +27,21 @@ struct TracerConfig {
     // waiting (0: on every record). The reader polls on its own timer, so
     // a batch waits at most that long.
     uint32_t wakeup_divisor = 8;
+};
+
+// Events the kernel side could not deliver, by reason and by event kind.
+struct KernelLosses {
+    // No room in the ring buffer (the reader fell behind).
+    uint64_t ringbuf_full[TS_KIND_COUNT] = {};
+    // The kernel skipped our program because it was already running on
+    // that CPU (an interrupt arrived while it ran): the event was never
+    // seen. Counted before filtering, so an upper bound on what the
+    // filters would have let through.
+    uint64_t program_skipped[TS_KIND_COUNT] = {};
+
+    uint64_t ringbuf_full_total() const;
+    uint64_t program_skipped_total() const;
+    uint64_t total() const { return ringbuf_full_total() + program_skipped_total(); }
 };
 
 // Which stage failed, and why, in words that say what to do.
@@ -56,8 +72,9 @@ public:
     // Drains whatever is ready without waiting.
     int drain();
 
-    // Sum over CPUs of the records the kernel side could not reserve.
-    uint64_t lost_total() const;
+    // What the kernel side could not deliver so far (a few syscalls).
+    KernelLosses losses() const;
+    uint64_t lost_total() const { return losses().total(); }
 
     // Event kinds left out because this kernel lacks their tracepoint.
     const std::vector<std::string>& warnings() const { return warnings_; }
@@ -71,6 +88,8 @@ private:
     RecordHandler handler_;
     std::vector<std::string> warnings_;
     int ncpus_ = 1;
+    // Loaded programs that emit events, with the kind they emit.
+    std::vector<std::pair<int, int>> event_programs_;  // (prog fd, kind)
 };
 
 }  // namespace tcpscope

@@ -157,7 +157,53 @@ TEST(KernelBinary, ClosedStdoutExitsQuietly) {
     h->join();
 }
 
-// 8c. Bad command lines exit 2 before touching the kernel.
+// 8c. `tcpscope trace --output /dev/full`: the first flush fails; the tool
+// ends with exit 1 and says how many events it read but could not write.
+// A tracer of our own, attached to the same namespace, sees the same
+// events: every one of them must be in that count.
+TEST(KernelBinary, FailedWriteCountsEventsNotWritten) {
+    KTEST_REQUIRE_ROOT();
+    if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "/dev/full is not available here";
+    auto h = Helper::in_new_netns(one_conn_body);
+    Capture witness;
+    tcpscope::FilterOptions options;
+    options.netns = h->netns();
+    std::string error;
+    ASSERT_TRUE(witness.start(options, &error)) << error;
+
+    const std::string err_path = temp_path("stderr3");
+    Background tool({TCPSCOPE_BINARY, "trace", "--output", "/dev/full", "--netns",
+                     std::to_string(h->netns())},
+                    err_path);
+    // Text mode says on stderr when it is attached.
+    uint64_t deadline = tcpscope::monotonic_ns() + 5000000000ull;
+    while (slurp(err_path).find("Tracing TCP") == std::string::npos &&
+           tcpscope::monotonic_ns() < deadline) {
+        usleep(20000);
+    }
+    ASSERT_NE(slurp(err_path).find("Tracing TCP"), std::string::npos) << slurp(err_path);
+
+    h->send({{"type", "conn"}, {"port", unique_port()}});
+    h->expect("done");
+    int status = tool.wait_exit(5000);
+    std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    ASSERT_NE(status, -1) << "still running 5 s after its output failed\n" << err;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << "\n" << err;
+    EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+
+    witness.settle(200);
+    const size_t made = witness.events().size();
+    ASSERT_GE(made, 5u) << "the connection's state changes at least";
+    EXPECT_EQ(witness.tracer().lost_total(), 0u);
+    const std::string expect = std::to_string(made) + " events not written (write_failed)";
+    EXPECT_NE(err.find(expect), std::string::npos) << "expected \"" << expect << "\" in:\n"
+                                                   << err;
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// 8d. Bad command lines exit 2 before touching the kernel.
 TEST(KernelBinary, UsageErrorsExitTwo) {
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"trace", "--port", "0"},

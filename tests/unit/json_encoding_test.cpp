@@ -253,7 +253,7 @@ TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {
         Event e = socket_event(EventKind::State);
         e.comm = "bad\xff\xfe";
         sink.event(e);
-        sink.lost(5, 3, 10);
+        sink.lost(5, 3, 10, LossReason::ProgramSkipped);
         TraceSummary s;
         s.counts["state"] = 1;
         sink.summary(s);
@@ -276,6 +276,7 @@ TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0].at("type"), "state");
     EXPECT_EQ(lines[1].at("type"), "lost");
+    EXPECT_EQ(lines[1].at("reason"), "program_skipped");
     EXPECT_EQ(lines[2].at("type"), "summary");
     for (const auto& j : lines) EXPECT_EQ(j.at("v"), 1);
 }
@@ -295,9 +296,13 @@ TEST(Json, Summary) {
     s.counts["state"] = 10;
     s.counts["reset_sent"] = 3;
     s.lost = 2;
+    s.lost_by_reason[static_cast<size_t>(LossReason::RingbufFull)] = 1;
+    s.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)] = 1;
     s.undecodable = 1;
     s.duration_ns = 5000000000ull;
     Json j = reparse(summary_to_json(s));
+    EXPECT_EQ(j.at("lost_by_reason"),
+              Json::parse(R"({"ringbuf_full":1,"program_skipped":0,"write_failed":1})"));
     EXPECT_EQ(j.at("v"), 1);
     EXPECT_EQ(j.at("type"), "summary");
     EXPECT_EQ(j.at("counts").at("state"), 10u);

@@ -101,6 +101,36 @@ TEST(LineWriter, DevFullIsFailed) {
     EXPECT_EQ(w.write_line("more"), LineWriter::Status::Failed);
 }
 
+// Event lines that never reach the output are counted, whichever way
+// they were kept from it: in the buffer that failed, or offered after.
+TEST(LineWriter, CountsEventLinesItCouldNotWrite) {
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) GTEST_SKIP() << "/dev/full is not available here";
+    LineWriter w(fd, true, 1024);
+    w.write_line("header");              // not an event
+    w.write_line("event 1", true);
+    w.write_line("event 2", true);
+    EXPECT_EQ(w.events_dropped(), 0u) << "nothing failed yet";
+    EXPECT_EQ(w.flush(), LineWriter::Status::Failed);
+    EXPECT_EQ(w.events_dropped(), 2u);
+    w.write_line("event 3", true);
+    w.write_line("summary");
+    EXPECT_EQ(w.events_dropped(), 3u);
+}
+
+TEST(LineWriter, WrittenEventsAreNotCountedDropped) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+    {
+        LineWriter w(fds[1], true, 8);
+        for (int i = 0; i < 5; ++i) w.write_line("event " + std::to_string(i), true);
+        EXPECT_EQ(w.flush(), LineWriter::Status::Ok);
+        EXPECT_EQ(w.events_dropped(), 0u);
+    }
+    EXPECT_EQ(read_all(fds[0]), "event 0\nevent 1\nevent 2\nevent 3\nevent 4\n");
+    close(fds[0]);
+}
+
 TEST(LineWriter, OpenFile) {
     char dir_template[] = "/tmp/tcpscope-lw-XXXXXX";
     ASSERT_NE(mkdtemp(dir_template), nullptr);

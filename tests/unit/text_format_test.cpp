@@ -147,7 +147,11 @@ TEST(Text, LongCommDoesNotTruncateDetail) {
 }
 
 TEST(Text, LostAndSummary) {
-    EXPECT_EQ(text_lost_line(3, 10), "*** 3 events lost (ring buffer full), 10 in all");
+    EXPECT_EQ(text_lost_line(3, 10, LossReason::RingbufFull),
+              "*** 3 events lost (ring buffer full), 10 in all");
+    EXPECT_EQ(text_lost_line(1, 11, LossReason::ProgramSkipped),
+              "*** 1 events lost (kernel skipped the probe: it was already running on that CPU), "
+              "11 in all");
     TraceSummary s;
     s.counts["state"] = 4;
     s.counts["reset_sent"] = 1;
@@ -157,6 +161,11 @@ TEST(Text, LostAndSummary) {
     s.undecodable = 1;
     EXPECT_EQ(text_summary(s),
               "summary: reset_sent=1 state=4 events=5 lost=2 undecodable=1 duration=1.50 s");
+    s.lost_by_reason[static_cast<size_t>(LossReason::RingbufFull)] = 1;
+    s.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)] = 1;
+    EXPECT_EQ(text_summary(s),
+              "summary: reset_sent=1 state=4 events=5 lost=2 ringbuf_full=1 write_failed=1 "
+              "undecodable=1 duration=1.50 s");
 }
 
 }  // namespace

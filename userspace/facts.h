@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "names.h"
+#include "scenario_sandbox.h"
 #include "timeline.h"
 
 namespace tcpscope {
@@ -33,6 +34,8 @@ struct ScenarioSpec {
     std::string explanation;  // plain words, printed after the verdicts
     std::vector<Fact> facts;
     int timeout_s = 60;       // the runner kills the scenario after this
+    // What the program may do (scenario_sandbox.h): most need loopback only.
+    ScenarioPrivilege privilege = ScenarioPrivilege::Loopback;
 };
 
 struct Verdict {

@@ -48,6 +48,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     ScenarioRunConfig config;
     config.program = scenario_program_path(spec.name);
     config.timeout_s = scenario_timeout_s(spec.timeout_s);
+    config.privilege = spec.privilege;
     config.verbose = o.verbose;
     TracerError terr;
     ScenarioOutcome outcome = run_scenario(config, &terr);

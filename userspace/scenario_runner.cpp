@@ -14,6 +14,7 @@
 #include <cstring>
 #include <set>
 
+#include "scenario_sandbox.h"
 #include "signals.h"
 #include "timeline.h"
 #include "sinks.h"
@@ -68,19 +69,33 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
     }
 }
 
-[[noreturn]] void exec_scenario(const std::string& program, int step_fd) {
+[[noreturn]] void exec_scenario(const std::string& program, ScenarioPrivilege privilege,
+                               int step_fd) {
     // Our own process group: a Ctrl-C at the terminal reaches the runner,
     // which then ends the whole group itself, cleanup included.
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGPIPE, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     std::string fd_text = std::to_string(step_fd);
     setenv("TCPSCOPE_STEP_FD", fd_text.c_str(), 1);
-    execl(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
-    std::fprintf(stderr, "tcpscope: cannot run %s: %s\n", program.c_str(), std::strerror(errno));
+    // Opened while still root: `nobody` may not be able to walk the path
+    // to the build tree. Not close-on-exec, so that a script's
+    // interpreter can open it as /dev/fd/N.
+    int program_fd = open(program.c_str(), O_PATH);
+    std::string error;
+    if (program_fd < 0) {
+        error = std::string("cannot open: ") + std::strerror(errno);
+    } else if (confine_scenario(privilege, &error)) {
+        // After the credential change, which clears the death signal.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+        fexecve(program_fd, argv, environ);
+        error = std::strerror(errno);
+    }
+    std::fprintf(stderr, "tcpscope: cannot run %s (%s): %s\n", program.c_str(),
+                 privilege_name(privilege), error.c_str());
     _exit(127);
 }
 
@@ -159,7 +174,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     if (child == 0) {
         close(pipe_fds[0]);
         int fd = dup(pipe_fds[1]);  // without O_CLOEXEC: the program inherits it
-        exec_scenario(config.program, fd);
+        exec_scenario(config.program, config.privilege, fd);
     }
     setpgid(child, child);  // also here, against the race with the child
     close(pipe_fds[1]);

@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "step.h"
+#include "scenario_sandbox.h"
 #include "tracer.h"
 
 namespace tcpscope {
@@ -31,6 +32,7 @@ struct ScenarioOutcome {
 
 struct ScenarioRunConfig {
     std::string program;     // path of the scenario executable
+    ScenarioPrivilege privilege = ScenarioPrivilege::Loopback;
     int timeout_s = 60;
     uint32_t ringbuf_bytes = 16u << 20;
     bool verbose = false;

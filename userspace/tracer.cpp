@@ -118,7 +118,9 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     struct btf* vmlinux = btf__load_vmlinux_btf();
     for (const auto& spec : program_specs(skel)) {
         bool wanted = spec.kind == kAlways || (config.filter.kind_mask & (1u << spec.kind));
-        bool present = vmlinux == nullptr || kernel_has_tracepoint(vmlinux, spec.tracepoint);
+        bool present = config.has_tracepoint ? config.has_tracepoint(spec.tracepoint)
+                                             : vmlinux == nullptr ||
+                                                   kernel_has_tracepoint(vmlinux, spec.tracepoint);
         if (wanted && !present) {
             if (spec.kind == kAlways) {
                 btf__free(vmlinux);

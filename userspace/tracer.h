@@ -27,6 +27,10 @@ struct TracerConfig {
     // waiting (0: on every record). The reader polls on its own timer, so
     // a batch waits at most that long.
     uint32_t wakeup_divisor = 8;
+    // Whether this kernel has a tracepoint (by name, e.g. "tcp_send_reset").
+    // Unset: looked up in the kernel's BTF. Tests set it to play a kernel
+    // that lacks some.
+    std::function<bool(const std::string&)> has_tracepoint;
 };
 
 // Events the kernel side could not deliver, by reason and by event kind.

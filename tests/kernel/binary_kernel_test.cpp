@@ -203,7 +203,20 @@ TEST(KernelBinary, FailedWriteCountsEventsNotWritten) {
     h->join();
 }
 
-// 8d. Bad command lines exit 2 before touching the kernel.
+// 8d. RLIMIT_MEMLOCK of zero (soft and hard) does not stop it: this kernel
+// charges BPF memory to the memory cgroup, and libbpf raises the limit
+// itself where a kernel still counts it.
+TEST(KernelBinary, RunsUnderZeroMemlockLimit) {
+    KTEST_REQUIRE_ROOT();
+    if (access("/usr/bin/prlimit", X_OK) != 0) GTEST_SKIP() << "prlimit (util-linux) not installed";
+    CommandResult r = run_command({"/usr/bin/prlimit", "--memlock=0:0", TCPSCOPE_BINARY, "trace",
+                                   "--json", "--duration", "1", "--port", "9"},
+                                  10000);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("\"type\":\"summary\""), std::string::npos) << r.output;
+}
+
+// 8e. Bad command lines exit 2 before touching the kernel.
 TEST(KernelBinary, UsageErrorsExitTwo) {
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"trace", "--port", "0"},

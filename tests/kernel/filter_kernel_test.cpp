@@ -2,7 +2,8 @@
 // less filtered tracer attached at the same time (the control): the
 // filtered tracer must see exactly the control's events that match, and
 // the control proves the other traffic happened and was traceable.
-// Also: losses when the ring buffer overflows are counted.
+// Also: losses when the ring buffer overflows are counted, and a kernel
+// that lacks some tracepoints degrades to the kinds it can serve.
 #include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -340,6 +341,62 @@ TEST(KernelLost, TinyRingBufferCountsLosses) {
     EXPECT_EQ(cap.lost_reported(), lost);
     EXPECT_EQ(summary.lost, lost);
     EXPECT_EQ(summary.counts["state"], delivered);
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// 7. A kernel without some tracepoints (played by the has_tracepoint hook:
+// our kernel has them all): the kinds they serve are left out with a
+// warning naming the tracepoint, the rest are traced as on a full kernel;
+// a tracepoint the core needs is a clear error instead.
+TEST(KernelDegrade, MissingTracepointLeavesOutItsKindOnly) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(conn_body);
+    const uint16_t port = unique_port();
+    const std::set<std::string> missing = {"tcp_send_reset", "tcp_receive_reset"};
+    Pair pair;
+    FilterOptions f, c;
+    f.netns = c.netns = h->netns();
+    f.events = c.events = "state,reset,error";
+    tcpscope::TracerConfig degraded;
+    std::string error;
+    ASSERT_TRUE(tcpscope::build_filter(f, &degraded.filter, &error)) << error;
+    degraded.has_tracepoint = [&](const std::string& name) { return missing.count(name) == 0; };
+    ASSERT_TRUE(pair.filtered.start(degraded, &error)) << error;
+    ASSERT_TRUE(pair.control.start(c, &error)) << error;
+
+    const auto& warnings = pair.filtered.tracer().warnings();
+    ASSERT_EQ(warnings.size(), 2u);
+    for (const auto& name : missing) {
+        EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(), [&](const std::string& w) {
+            return w.find("no tracepoint " + name) != std::string::npos;
+        })) << name;
+    }
+    EXPECT_TRUE(pair.control.tracer().warnings().empty());
+
+    h->send({{"type", "conn"}, {"port", port}, {"abort", true}, {"count", 2}});
+    h->expect("done");
+    auto done = [&](const std::vector<Event>& ev) { return has_listen_close(ev, port); };
+    ASSERT_TRUE(pair.control.wait_for(done, 10));
+    ASSERT_TRUE(pair.filtered.wait_for(done, 10));
+    pair.filtered.settle(200);
+
+    auto is_reset = [](const Event& e) {
+        return e.kind == EventKind::ResetSent || e.kind == EventKind::ResetReceived;
+    };
+    const auto& control = pair.control.events();
+    EXPECT_EQ(select(control, is_reset).size(), 4u) << "the aborts sent and received resets";
+    EXPECT_TRUE(select(pair.filtered.events(), is_reset).empty());
+    auto not_reset = [&](const Event& e) { return !is_reset(e); };
+    EXPECT_EQ(signatures(pair.filtered.events()), signatures(select(control, not_reset)))
+        << describe(pair.filtered.events());
+    EXPECT_EQ(pair.filtered.tracer().lost_total(), 0u);
+
+    tcpscope::TracerConfig no_core = degraded;
+    no_core.has_tracepoint = [](const std::string& name) { return name != "inet_sock_set_state"; };
+    Capture refused;
+    EXPECT_FALSE(refused.start(no_core, &error));
+    EXPECT_NE(error.find("no tracepoint inet_sock_set_state"), std::string::npos) << error;
     h->send({{"type", "exit"}});
     h->join();
 }

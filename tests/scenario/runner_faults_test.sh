@@ -3,6 +3,9 @@
 # (SIGSEGV), one killed with SIGKILL after making a namespace, and one that
 # hangs past its timeout. Each must be reported as what happened, make
 # `tcpscope run` exit 1, and leave no namespace, process or BPF link.
+# Each program also prints who it runs as: a loopback scenario as nobody
+# with no capabilities in a namespace of its own, a scenario that builds
+# hosts as root with CAP_NET_ADMIN and CAP_SYS_ADMIN only.
 # Usage: runner_faults_test.sh TCPSCOPE_BINARY
 set -u
 bin=$1
@@ -16,24 +19,31 @@ fail=0
 links_before=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
 
 # Scenario names must exist in the catalogue; the programs are ours.
-cat > "$dir/zero-byte-send" <<'PROG'
+# The directory stays root's alone (mktemp: 0700): the runner opens the
+# program before it gives up root.
+ident='echo "ident: uid=$(id -u) $(grep CapEff /proc/self/status | tr -d "[:space:]") netns=$(readlink /proc/self/ns/net) ready=${TCPSCOPE_NETNS_READY:-}"'
+cat > "$dir/zero-byte-send" <<PROG
 #!/bin/sh
-kill -SEGV $$
+$ident
+kill -SEGV \$\$
 PROG
-cat > "$dir/time-wait" <<'PROG'
+cat > "$dir/peer-vanished" <<PROG
 #!/bin/sh
-ip netns add "tsc-$$-fault"
+$ident
+ip netns add "tsc-\$\$-fault" || exit 3
 sleep 300 &
-kill -KILL $$
+kill -KILL \$\$
 PROG
-cat > "$dir/linger-zero" <<'PROG'
+cat > "$dir/peer-rebooted" <<PROG
 #!/bin/sh
-ip netns add "tsc-$$-hang"
+$ident
+ip netns add "tsc-\$\$-hang" || exit 3
 sleep 300
 PROG
 chmod +x "$dir"/*
 
-expect() {  # scenario, text the report must contain
+host_netns=$(readlink /proc/self/ns/net)
+expect() {  # scenario, text the report must contain, identity it must print
   out=$(TCPSCOPE_SCENARIO_DIR="$dir" TCPSCOPE_SCENARIO_TIMEOUT=2 "$bin" run "$1" 2>&1)
   status=$?
   if [ "$status" -ne 1 ]; then
@@ -43,10 +53,22 @@ expect() {  # scenario, text the report must contain
     *"$2"*) echo "ok: $1 reported: $2" ;;
     *) echo "FAIL: $1: report lacks '$2':"; echo "$out" | tail -3; fail=1 ;;
   esac
+  case "$out" in
+    *"$3"*) echo "ok: $1 ran as: $3" ;;
+    *) echo "FAIL: $1: expected to run as '$3', saw: $(echo "$out" | grep '^ident:')"; fail=1 ;;
+  esac
 }
-expect zero-byte-send "killed by SIGSEGV"
-expect time-wait "killed by SIGKILL"
-expect linger-zero "timed out and was killed"
+# CapEff bits: CAP_NET_ADMIN is 12, CAP_SYS_ADMIN 21.
+expect zero-byte-send "killed by SIGSEGV" "uid=65534 CapEff:0000000000000000"
+expect peer-vanished "killed by SIGKILL" "uid=0 CapEff:0000000000201000 netns=$host_netns ready="
+expect peer-rebooted "timed out and was killed" "uid=0 CapEff:0000000000201000"
+# The loopback scenario played in a namespace the runner made for it.
+out=$(TCPSCOPE_SCENARIO_DIR="$dir" TCPSCOPE_SCENARIO_TIMEOUT=2 "$bin" run zero-byte-send 2>&1)
+case "$out" in
+  *"netns=$host_netns"*) echo "FAIL: the loopback scenario ran in the host's namespace"; fail=1 ;;
+  *"ready=1"*) echo "ok: loopback scenario in a namespace of its own" ;;
+  *) echo "FAIL: no namespace-ready mark: $(echo "$out" | grep '^ident:')"; fail=1 ;;
+esac
 
 if ip netns list | grep -q '^tsc-'; then
   echo "FAIL: namespaces left: $(ip netns list | grep '^tsc-')"; fail=1

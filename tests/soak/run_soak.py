@@ -16,6 +16,7 @@ Checks, and prints with the numbers:
 Exit status 0 when every check holds.
 """
 import argparse
+import collections
 import json
 import os
 import signal
@@ -82,7 +83,10 @@ def main():
         time.sleep(1.0)
         map_id = socks_map_id(tracer.pid)
         samples = []  # (seconds, rss KiB, map entries)
-        netns, connections, runs, errors = set(), 0, 0, 0
+        # Transitions each namespace should show (an inode can be reused
+        # by a later run: its expectations add up).
+        expected_by_netns = collections.Counter()
+        connections, runs, errors = 0, 0, 0
         start = time.monotonic()
         next_sample = start
         while time.monotonic() - start < args.minutes * 60:
@@ -91,7 +95,7 @@ def main():
             if out.returncode != 0:
                 sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
-            netns.add(result["netns_inode"])
+            expected_by_netns[result["netns_inode"]] += 10 * result["connections"] + 2
             connections += result["connections"]
             errors += result["errors"]
             runs += 1
@@ -109,17 +113,22 @@ def main():
 
     # Ten minutes of churn write tens of millions of lines: read the two
     # keys needed without parsing each line as a whole.
-    state_events, summary = 0, None
+    seen_by_netns, summary = collections.Counter(), None
     state_prefix = '{"v":1,"type":"state",'
     with open(output) as f:
         for line in f:
             if line.startswith(state_prefix):
                 at = line.index('"netns":') + 8
-                if int(line[at:line.index(",", at)]) in netns:
-                    state_events += 1
+                inode = int(line[at:line.index(",", at)])
+                if inode in expected_by_netns:
+                    seen_by_netns[inode] += 1
             elif '"type":"summary"' in line:
                 summary = json.loads(line)
-    expected = 10 * connections + 2 * runs
+    expected = sum(expected_by_netns.values())
+    state_events = sum(seen_by_netns.values())
+    # Where the count differs, which runs: the first place to look.
+    mismatched = {str(inode): {"expected": n, "seen": seen_by_netns[inode]}
+                  for inode, n in expected_by_netns.items() if seen_by_netns[inode] != n}
     third = max(1, len(samples) // 3)
     rss_first, rss_last = max(s[1] for s in samples[:third]), max(s[1] for s in samples[-third:])
     map_first, map_last = max(s[2] for s in samples[:third]), max(s[2] for s in samples[-third:])
@@ -131,7 +140,9 @@ def main():
     }
     print(json.dumps({"minutes": args.minutes, "churn_runs": runs, "connections": connections,
                       "churn_errors": errors, "state_events": state_events,
-                      "expected_transitions": expected, "lost": summary and summary["lost"],
+                      "expected_transitions": expected, "mismatched_netns": mismatched,
+                      "lost": summary and summary["lost"],
+                      "lost_by_reason": summary and summary.get("lost_by_reason"),
                       "events": summary and summary["events"],
                       "rss_kib_first_third_max": rss_first, "rss_kib_last_third_max": rss_last,
                       "socks_map_first_third_max": map_first, "socks_map_last_third_max": map_last,

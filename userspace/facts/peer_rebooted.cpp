@@ -185,6 +185,7 @@ ScenarioSpec peer_rebooted_scenario() {
     spec.name = "peer-rebooted";
     spec.summary = "the peer comes back without the connection: RST (NO_SOCKET), ECONNRESET, then EPIPE";
     spec.timeout_s = 40;
+    spec.privilege = ScenarioPrivilege::Namespaces;  // veth pairs, hosts that go away
     spec.facts = {
         {"the old server's connection is aborted (ESTABLISHED -> CLOSE, RST reason TCP_STATE), "
          "but its link is down: nothing reaches the client, which stays ESTABLISHED",

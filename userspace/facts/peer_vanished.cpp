@@ -150,6 +150,7 @@ ScenarioSpec peer_vanished_scenario() {
     spec.name = "peer-vanished";
     spec.summary = "the peer's link goes down: retransmissions with backoff, then ETIMEDOUT";
     spec.timeout_s = 40;
+    spec.privilege = ScenarioPrivilege::Namespaces;  // veth pairs, hosts that go away
     spec.facts = {
         {"with the server's link down, send(1) still returns 1: the byte is only queued",
          send_is_queued},

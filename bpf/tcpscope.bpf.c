@@ -55,10 +55,13 @@ struct sock_info {
 	char comm[TS_COMM_LEN];
 };
 
+/* Socket-local storage: the kernel keeps it in the socket itself and frees
+ * it with the socket, so it needs no bound, no eviction and no program on
+ * socket destruction, and a lookup is a pointer walk instead of a hash. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct sock_info);
 } socks SEC(".maps");
 
@@ -286,18 +289,16 @@ static __always_inline void set_owner_from(struct ts_event *e, __u32 tgid, __u32
 
 /* Remember the owner when we run in process context on its behalf; when
  * we do not, attribute the event to the remembered owner. Returns the
- * socket's entry (created if missing). */
-static __always_inline struct sock_info *attribute(struct ts_event *e, bool owner_context)
+ * socket's storage (created, zeroed, if missing; NULL only if the kernel
+ * could not allocate it, and then the event keeps the current task). */
+static __always_inline struct sock_info *attribute(struct ts_event *e, const struct sock *sk,
+						   bool owner_context)
 {
-	struct sock_info *si, fresh = {};
+	struct sock_info *si;
 
-	si = bpf_map_lookup_elem(&socks, &e->cookie);
-	if (!si) {
-		bpf_map_update_elem(&socks, &e->cookie, &fresh, BPF_NOEXIST);
-		si = bpf_map_lookup_elem(&socks, &e->cookie);
-		if (!si)
-			return NULL;
-	}
+	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!si)
+		return NULL;
 	if (owner_context && !(e->flags & TS_F_IRQ)) {
 		si->tgid = e->pid;
 		si->tid = e->tid;
@@ -377,7 +378,7 @@ static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock
 	if (!always_process && !sock_owned_by_user(sk))
 		e->flags |= TS_F_IRQ;
 	e->cookie = bpf_get_socket_cookie((struct sock *)sk);
-	si = attribute(e, owner_context);
+	si = attribute(e, sk, owner_context);
 	if (sip)
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->cgroup_id))
@@ -408,6 +409,14 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 
 		__builtin_memcpy(o.comm, e->comm, TS_COMM_LEN);
 		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+	} else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
+		/* The listener closes: forget it, unless the entry now belongs
+		 * to another process listening on the same port (SO_REUSEPORT). */
+		struct listen_key lk = { .netns = e->netns, .port = e->sport };
+		struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
+
+		if (lo && lo->tgid == e->pid)
+			bpf_map_delete_elem(&listeners, &lk);
 	}
 	e->a = oldstate;
 	e->b = newstate;
@@ -420,20 +429,6 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 	}
 	if (kind_enabled(TS_KIND_STATE))
 		submit(e);
-	return 0;
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(handle_destroy_sock, const struct sock *sk)
-{
-	__u64 cookie = bpf_get_socket_cookie((struct sock *)sk);
-
-	if (sk->__sk_common.skc_state == TCP_LISTEN) {
-		struct listen_key lk = { .netns = sk_netns(sk),
-					 .port = sk->__sk_common.skc_num };
-		bpf_map_delete_elem(&listeners, &lk);
-	}
-	bpf_map_delete_elem(&socks, &cookie);
 	return 0;
 }
 

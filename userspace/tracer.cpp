@@ -35,8 +35,7 @@ struct ProgramSpec {
     const char* tracepoint;
 };
 
-// The kind of event a program emits, or -1 when it emits none
-// (tcp_destroy_sock only forgets the socket).
+// The kind of event a program emits.
 int emitted_kind(const ProgramSpec& spec, const struct tcpscope_bpf* skel) {
     if (spec.prog == skel->progs.handle_set_state) return TS_KIND_STATE;
     return spec.kind;
@@ -45,7 +44,6 @@ int emitted_kind(const ProgramSpec& spec, const struct tcpscope_bpf* skel) {
 std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
     return {
         {skel->progs.handle_set_state, kAlways, "inet_sock_set_state"},
-        {skel->progs.handle_destroy_sock, kAlways, "tcp_destroy_sock"},
         {skel->progs.handle_send_reset, TS_KIND_RESET_SENT, "tcp_send_reset"},
         {skel->progs.handle_receive_reset, TS_KIND_RESET_RECEIVED, "tcp_receive_reset"},
         {skel->progs.handle_retransmit, TS_KIND_RETRANSMIT, "tcp_retransmit_skb"},

@@ -122,13 +122,14 @@ static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock 
 					 bool full_sock)
 {
 	e->family = sk->__sk_common.skc_family;
-	/* A full socket's skc_num is cleared when it is unhashed, before the
-	 * move to CLOSE is reported; inet_sport survives (tcpstates reads it
-	 * too). Mini-sockets have no inet_sock part, but keep skc_num. */
-	if (full_sock)
+	/* skc_num is the local port while the socket is bound, and a plain
+	 * load. A full socket's skc_num is cleared when it is unhashed,
+	 * before the move to CLOSE is reported; inet_sport survives (tcpstates
+	 * reads it too), but only a probe read reaches it. Mini-sockets have
+	 * no inet_sock part, but keep skc_num. */
+	e->sport = sk->__sk_common.skc_num;
+	if (full_sock && !e->sport)
 		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	else
-		e->sport = sk->__sk_common.skc_num;
 	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	e->netns = sk_netns(sk);
 	if (e->family == AF_INET) {
@@ -262,16 +263,20 @@ static __always_inline bool ownerless_passes(void)
 	return !filter.pid && !filter.cgroup_id && !filter.has_comm;
 }
 
+/* Who is running. One helper call for the task, then plain loads: on this
+ * hardware every call and return costs tens of nanoseconds (return-stack
+ * mitigations), and the pid, cgroup and comm helpers would be three more. */
 static __always_inline void fill_current(struct ts_event *e)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
 
 	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
+	e->pid = t->tgid;
+	e->tid = t->pid;
 	e->cur_pid = e->pid;
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->cur_comm, sizeof(e->cur_comm));
+	/* What bpf_get_current_cgroup_id() returns: the cgroup v2 id. */
+	e->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	__builtin_memcpy(e->cur_comm, t->comm, sizeof(e->cur_comm));
 	__builtin_memcpy(e->comm, e->cur_comm, sizeof(e->comm));
 }
 
@@ -359,6 +364,15 @@ static __always_inline struct ts_event *new_event(__u32 kind)
 	return e;
 }
 
+/* The socket's cookie: read when the kernel has made it already (a plain
+ * load), made by the helper the first time. */
+static __always_inline __u64 sock_cookie(const struct sock *sk)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+
+	return cookie ? cookie : bpf_get_socket_cookie((struct sock *)sk);
+}
+
 /* Common path for events about a full socket. */
 static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock *sk,
 						   bool owner_context, bool always_process,
@@ -377,7 +391,7 @@ static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock
 	 * caller's context: always_process says so. */
 	if (!always_process && !sock_owned_by_user(sk))
 		e->flags |= TS_F_IRQ;
-	e->cookie = bpf_get_socket_cookie((struct sock *)sk);
+	e->cookie = sock_cookie(sk);
 	si = attribute(e, sk, owner_context);
 	if (sip)
 		*sip = si;

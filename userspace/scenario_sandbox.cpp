@@ -58,7 +58,8 @@ int last_capability() {
 // root will have. Needs CAP_SETPCAP, so it comes before the other drops.
 bool limit_bounding_set(uint64_t keep, std::string* error) {
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    for (int cap = 0; cap <= last_capability(); ++cap) {
+    const int last = last_capability();
+    for (int cap = 0; cap <= last; ++cap) {
         if (keep & (1ull << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
             *error = errno_text("PR_CAPBSET_DROP " + std::to_string(cap));

@@ -105,6 +105,15 @@ int run_trace_command(const TraceOptions& o) {
         std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
         return kExitEnvironment;
     }
+    // Kernels before 6.5 refuse every bpf() command to an unprivileged
+    // process (kernel.unprivileged_bpf_disabled), reading counters
+    // included: better no trace than one whose losses go unreported.
+    if (!tracer->losses().complete) {
+        std::fprintf(stderr,
+                     "tcpscope trace: the loss counters cannot be read%s; use --no-drop\n",
+                     o.no_drop ? "" : " after dropping root on this kernel");
+        return kExitEnvironment;
+    }
     if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
 
     LoopEnd end = loop.run(*tracer);

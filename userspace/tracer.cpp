@@ -192,6 +192,7 @@ KernelLosses Tracer::losses() const {
     for (uint32_t kind = 0; kind < TS_KIND_COUNT; ++kind) {
         if (bpf_map__lookup_elem(skel_->maps.lost, &kind, sizeof(kind), per_cpu.data(),
                                  per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+            out.complete = false;
             continue;
         }
         for (uint64_t v : per_cpu) out.ringbuf_full[kind] += v;
@@ -203,6 +204,8 @@ KernelLosses Tracer::losses() const {
         uint32_t len = sizeof(info);
         if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
             out.program_skipped[kind] += info.recursion_misses;
+        } else {
+            out.complete = false;
         }
     }
     return out;

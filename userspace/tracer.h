@@ -43,6 +43,9 @@ struct KernelLosses {
     // filters would have let through.
     uint64_t program_skipped[TS_KIND_COUNT] = {};
 
+    // False when a counter could not be read (then the sums fall short).
+    bool complete = true;
+
     uint64_t ringbuf_full_total() const;
     uint64_t program_skipped_total() const;
     uint64_t total() const { return ringbuf_full_total() + program_skipped_total(); }

@@ -37,6 +37,27 @@ def rss_kib(pid):
     return 0
 
 
+def json_value(line, key):
+    """The text of a top-level value in one JSON line, without parsing it all."""
+    at = line.index(f'"{key}":') + len(key) + 3
+    if line[at] == '"':
+        return line[at + 1:line.index('"', at + 1)]
+    end = at
+    while line[end] not in ",}":
+        end += 1
+    return line[at:end]
+
+
+# The two paths a churn connection takes: client, then server side.
+USUAL_PATHS = {
+    ("CLOSE>SYN_SENT", "SYN_SENT>ESTABLISHED", "ESTABLISHED>CLOSE_WAIT", "CLOSE_WAIT>LAST_ACK",
+     "LAST_ACK>CLOSE"),
+    ("LISTEN>SYN_RECV", "SYN_RECV>ESTABLISHED", "ESTABLISHED>FIN_WAIT1", "FIN_WAIT1>FIN_WAIT2",
+     "FIN_WAIT2>CLOSE"),
+    ("CLOSE>LISTEN", "LISTEN>CLOSE"),
+}
+
+
 def map_id_by_name(pid, name):
     """The id of the tracer's map called `name`, from its file descriptors."""
     for fd in os.listdir(f"/proc/{pid}/fdinfo"):
@@ -116,9 +137,13 @@ def main():
         tracer.send_signal(signal.SIGINT)
         tracer.wait(timeout=30)
 
-    # Ten minutes of churn write tens of millions of lines: read the two
-    # keys needed without parsing each line as a whole.
+    # Ten minutes of churn write tens of millions of lines: read the keys
+    # needed without parsing each line as a whole. Each socket's path (its
+    # transitions by cookie) is followed, so that a count that differs
+    # points at the sockets that took another path.
     seen_by_netns, summary = collections.Counter(), None
+    paths, other_paths = {}, collections.Counter()
+    other_examples = {}
     attributed = 0  # of those, how many name the load as their process
     state_prefix = '{"v":1,"type":"state",'
     name = os.path.basename(churn)[:15]
@@ -134,6 +159,14 @@ def main():
                 if owner or as_current in line:
                     seen_by_netns[inode] += 1
                     attributed += owner
+                    cookie = json_value(line, "cookie")
+                    new = json_value(line, "new_state")
+                    paths.setdefault(cookie, []).append(json_value(line, "old_state") + ">" + new)
+                    if new == "CLOSE":
+                        path = tuple(paths.pop(cookie))
+                        if path not in USUAL_PATHS:
+                            other_paths[" ".join(path)] += 1
+                            other_examples.setdefault(" ".join(path), line.strip())
             elif '"type":"summary"' in line:
                 summary = json.loads(line)
     expected = sum(expected_by_netns.values())
@@ -155,6 +188,9 @@ def main():
                       "churn_errors": errors, "state_events": state_events,
                       "expected_transitions": expected, "mismatched_netns": mismatched,
                       "attributed_to_the_load": attributed,
+                      "other_paths": {p: {"sockets": n, "last_event": other_examples[p]}
+                                      for p, n in other_paths.items()},
+                      "unfinished_paths": [" ".join(p) for p in list(paths.values())[:20]],
                       "lost": summary and summary["lost"],
                       "lost_by_reason": summary and summary.get("lost_by_reason"),
                       "events": summary and summary["events"],

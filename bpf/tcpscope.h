@@ -112,5 +112,4 @@ struct ts_filter {
 	__u8 pad[6];
 };
 
-
 #endif /* TCPSCOPE_H */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The scenario runner when a scenario misbehaves: a program that crashes
 # (SIGSEGV), one killed with SIGKILL after making a namespace, and one that
-# hangs past its timeout. Each must be reported as what happened, make
-# `tcpscope run` exit 1, and leave no namespace, process or BPF link.
+# hangs past its timeout, and a real scenario interrupted by Ctrl-C. Each
+# must be reported as what happened, make `tcpscope run` exit 1, and leave
+# no namespace, process or BPF link.
 # Each program also prints who it runs as: a loopback scenario as nobody
 # with no capabilities in a namespace of its own, a scenario that builds
 # hosts as root with CAP_NET_ADMIN and CAP_SYS_ADMIN only.
@@ -70,17 +71,43 @@ case "$loopback_out" in
   *) echo "FAIL: no namespace-ready mark: $(echo "$loopback_out" | grep '^ident:')"; fail=1 ;;
 esac
 
+# Ctrl-C in the middle of a real scenario that has built its hosts
+# (peer-vanished: two namespaces and a veth pair, then seconds of
+# retransmissions): reported as interrupted, exit 1, and cleaned up like
+# the rest (checked below).
+"$bin" run peer-vanished > "$dir/interrupted.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 50); do
+  ip netns list | grep -q '^tsc-' && break
+  sleep 0.1
+done
+sleep 0.5
+kill -INT "$run_pid"
+wait "$run_pid"
+status=$?
+if [ "$status" -ne 1 ]; then
+  echo "FAIL: peer-vanished interrupted: exit status $status, expected 1"; fail=1
+elif grep -q "interrupted" "$dir/interrupted.out"; then
+  echo "ok: peer-vanished interrupted mid-run: reported, exit 1"
+else
+  echo "FAIL: peer-vanished interrupted: no report:"; tail -3 "$dir/interrupted.out"; fail=1
+fi
+
 if ip netns list | grep -q '^tsc-'; then
   echo "FAIL: namespaces left: $(ip netns list | grep '^tsc-')"; fail=1
 fi
 # SIGKILL is delivered at once but a busy machine may take a moment to
 # run the dying process's exit: give it up to 2 s before calling it left.
+# The same for the interrupted scenario's processes, which init reaps.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-  pgrep -f "^sleep 300" >/dev/null || break
+  pgrep -f "^sleep 300" >/dev/null || pgrep -x peer-vanished >/dev/null || break
   sleep 0.2
 done
 if pgrep -f "^sleep 300" >/dev/null; then
   echo "FAIL: processes left: $(pgrep -a -f '^sleep 300')"; pkill -f '^sleep 300'; fail=1
+fi
+if pgrep -x peer-vanished >/dev/null; then
+  echo "FAIL: scenario processes left: $(pgrep -a -x peer-vanished)"; pkill -KILL -x peer-vanished; fail=1
 fi
 links_after=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
 if [ "$links_after" -gt "$links_before" ]; then

@@ -75,6 +75,7 @@ bool wait_until_dropped(pid_t pid, int timeout_ms) {
 // root cannot be had back. --no-drop keeps root, for those who ask.
 TEST(KernelLifecycle, DropsRootOnceAttached) {
     KTEST_REQUIRE_ROOT();
+    const int links_before = bpf_link_count();
     Background tool({TCPSCOPE_BINARY, "trace", "--json", "--port", kQuietPort});
     ASSERT_TRUE(wait_until_dropped(tool.pid(), 5000)) << proc_status(tool.pid(), "Uid");
     EXPECT_EQ(proc_status(tool.pid(), "Uid"), "65534\t65534\t65534\t65534");
@@ -82,6 +83,7 @@ TEST(KernelLifecycle, DropsRootOnceAttached) {
     EXPECT_EQ(proc_status(tool.pid(), "CapEff"), "0000000000000000");
     EXPECT_EQ(proc_status(tool.pid(), "CapPrm"), "0000000000000000");
     // Still tracing: its programs stay attached through the fds it holds.
+    EXPECT_GT(bpf_link_count(), links_before);
     int status = tool.stop();
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     ASSERT_FALSE(tool.lines().empty());

@@ -5,9 +5,11 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test build deps clean fuzz
+.PHONY: demo test configure build deps clean fuzz
 
-demo: build
+# The demo needs only the tool and the scenario programs, not the tests.
+demo: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tcpscope scenario_programs
 	./$(BUILD_DIR)/tcpscope run zero-byte-send
 
 # Unit, kernel and scenario tiers, then a short run of every fuzz target.
@@ -23,8 +25,10 @@ fuzz: deps
 		fuzz_step_json fuzz_cli
 	ctest --test-dir $(FUZZ_DIR) -L fuzz --output-on-failure
 
-build: deps
+configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 deps:

@@ -6,8 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "scenario_commands.h"
-#include "trace_command.h"
+#include "scenario_options.h"
+#include "trace_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::string> args;

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "json_decoding.h"
+#include "recording.h"
 #include "step.h"
 #include "timeline.h"
 

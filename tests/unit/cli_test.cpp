@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "trace_command.h"
+#include "trace_options.h"
 
 namespace tcpscope {
 namespace {

@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "facts.h"
-#include "json_decoding.h"
-#include "scenario_catalog.h"
+#include "recording.h"
+#include "catalog.h"
 #include "timeline.h"
 
 namespace tcpscope {
@@ -27,7 +27,7 @@ Recording load(const std::string& scenario) {
 
 std::vector<Verdict> verdicts_of(const Recording& r, const std::string& scenario) {
     Timeline timeline(r.steps, r.events);
-    return evaluate(*find_scenario(scenario), FactContext{timeline, r.reasons});
+    return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons});
 }
 
 // The verdict whose fact text contains `words`; fails the test when none does.

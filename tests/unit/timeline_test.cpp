@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "facts.h"
-#include "json_decoding.h"
-#include "scenario_catalog.h"
+#include "recording.h"
+#include "catalog.h"
 #include "timeline.h"
 
 namespace tcpscope {
@@ -24,7 +24,7 @@ Recording load_fixture(const std::string& name) {
 std::vector<Verdict> verdicts_of(const Recording& r, const std::string& scenario) {
     Timeline timeline(r.steps, r.events);
     FactContext context{timeline, r.reasons};
-    return evaluate(*find_scenario(scenario), context);
+    return evaluate(find_scenario(scenario)->facts, context);
 }
 
 size_t position_of_kind(const Timeline& t, EventKind kind) {

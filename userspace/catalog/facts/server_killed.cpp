@@ -1,0 +1,212 @@
+// server-killed: the server process is SIGKILLed while the client is blocked
+// in recv(); then the client (SIGPIPE ignored) sends three times.
+#include "scenario_facts.h"
+
+#include <cstdint>
+
+namespace tcpscope {
+
+namespace {
+
+const char kKill[] = "kill(server";
+const char kRecv[] = "recv(";
+const char kSendOne[] = "send(fd, \"x\", 1)";
+const char kDiag[] = "sock_diag(";
+const char kSoError[] = "getsockopt(SO_ERROR)";
+
+// The server's accepted connection's local endpoint ("127.0.0.1:5000").
+std::string server_endpoint(const FactContext& c) {
+    const Step* accept = c.timeline.find_step("server", "accept(");
+    if (accept == nullptr || !accept->info.contains("accepted")) return {};
+    const auto& acc = accept->info["accepted"];
+    return acc.contains("local") && acc["local"].is_string() ? acc["local"].get<std::string>() : "";
+}
+
+FactResult kernel_closes_server(const FactContext& c) {
+    const Step* kill = c.timeline.find_step("server", kKill);
+    if (kill == nullptr) return fails("the server was never killed");
+    uint64_t cookie = c.timeline.cookie_of("server");
+    if (cookie == 0) return fails("no server connection was reported");
+    // Every transition of the server's connection after the kill.
+    std::vector<std::string> path;
+    for (const Event* e : c.timeline.of_cookie(cookie)) {
+        if (e->kind == EventKind::State && e->ts_ns >= kill->start_ns) {
+            path.push_back(tcp_state_name(e->old_state) + "->" + tcp_state_name(e->new_state));
+        }
+    }
+    // Its FIN on the wire, between the kill and the client's first send.
+    std::string from = server_endpoint(c);
+    const Step* send = c.timeline.find_step("client", kSendOne, 0);
+    std::vector<const Event*> fins;
+    for (const Event* e : c.timeline.between(kill->start_ns, send ? send->start_ns : UINT64_MAX)) {
+        if (e->kind == EventKind::Packet && e->dir == TS_DIR_TX && (e->tcp_flags & TS_TCP_FIN) &&
+            endpoint_key(e->local, e->family) == from) {
+            fins.push_back(e);
+        }
+    }
+    bool path_ok = path == std::vector<std::string>{"ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                                    "FIN_WAIT2->CLOSE"};
+    return {path_ok && fins.size() == 1,
+            describe(*kill) + "; server after it: " +
+                (path.empty() ? std::string("no state change") : join(path)) + "; FIN from " +
+                from + ": " + describe(fins, c.reasons)};
+}
+
+FactResult blocked_recv_returns_eof(const FactContext& c) {
+    const Step* recv = c.timeline.find_step("client", kRecv);
+    const Step* kill = c.timeline.find_step("server", kKill);
+    if (recv == nullptr || kill == nullptr) return fails("no client recv() or no kill");
+    uint64_t cookie = c.timeline.cookie_of("client");
+    // The client's CLOSE_WAIT (the server's FIN arrived) and the kernel's
+    // recv result for the client's socket.
+    const Event* close_wait = nullptr;
+    std::vector<const Event*> recvs;
+    for (const Event* e : c.timeline.of_cookie(cookie)) {
+        if (e->kind == EventKind::State && tcp_state_name(e->old_state) == "ESTABLISHED" &&
+            tcp_state_name(e->new_state) == "CLOSE_WAIT" && close_wait == nullptr) {
+            close_wait = e;
+        }
+        if (e->kind == EventKind::Recv && e->ts_ns >= recv->start_ns && e->ts_ns <= recv->ts_ns) {
+            recvs.push_back(e);
+        }
+    }
+    bool blocked = recv->start_ns < kill->start_ns;  // it was waiting when the kill came
+    // "At once": returned within 100 ms of the FIN's arrival.
+    bool prompt = close_wait && recv->ts_ns >= close_wait->ts_ns &&
+                  recv->ts_ns - close_wait->ts_ns < 100'000'000;
+    bool eof = recvs.size() == 1 && recvs.front()->ret == 0;
+    std::string seen = describe(*recv) + (blocked ? ", called before the kill" : ", called after the kill");
+    if (close_wait) {
+        seen += "; client ESTABLISHED -> CLOSE_WAIT, recv returned " +
+                std::to_string((static_cast<int64_t>(recv->ts_ns) -
+                                static_cast<int64_t>(close_wait->ts_ns)) / 1000) +
+                " us later";
+    } else {
+        seen += "; the client never went to CLOSE_WAIT";
+    }
+    seen += "; kernel: " + describe(recvs, c.reasons);
+    return {recv->ret == 0 && !recv->failed() && blocked && prompt && eof, seen};
+}
+
+FactResult fin_wait2_minisocket(const FactContext& c) {
+    const Step* diag = c.timeline.find_step("client", kDiag);
+    if (diag == nullptr) return fails("no sock_diag step");
+    uint64_t cookie = c.timeline.cookie_of("server");
+    // The full socket's last event was FIN_WAIT2 -> CLOSE, before the query.
+    auto path = state_path(c.timeline, cookie);
+    bool handed_over = !path.empty() && path.back() == "FIN_WAIT2->CLOSE";
+    bool minisock = diag->ret == 0 && diag_state(*diag) == "FIN_WAIT2" &&
+                    diag->info.value("timer", std::string()) == "timewait" &&
+                    diag->local == server_endpoint(c);
+    return {handed_over && minisock,
+            "server's last event: " + (path.empty() ? std::string("none") : path.back()) +
+                "; " + describe_diag(*diag) + " (no tracepoint shows this socket; sock_diag does)"};
+}
+
+FactResult first_send_goes_out(const FactContext& c) {
+    return sent_one_segment(c, c.timeline.find_step("client", kSendOne, 0), "client", 1);
+}
+
+// From the first send to the SO_ERROR read: where the RST and its effects land.
+std::vector<const Event*> after_first_send(const FactContext& c, const Step& send) {
+    const Step* so = c.timeline.next_step(&send, "client", kSoError);
+    return c.timeline.between(send.start_ns, so ? so->start_ns : send.ts_ns);
+}
+
+FactResult minisocket_answers_rst(const FactContext& c) {
+    const Step* s = c.timeline.find_step("client", kSendOne, 0);
+    if (s == nullptr) return fails("the client made no one-byte send");
+    auto window = after_first_send(c, *s);
+    FactResult rst = sent_reset(c, window, "server", "TCP_TIMEWAIT_SOCKET");
+    // Sent by the timewait mini-socket, not by a full socket or no socket.
+    bool from_minisock = false;
+    for (const Event* e : select(c.timeline, window, EventKind::ResetSent, "server")) {
+        from_minisock |= e->minisock && !e->no_socket && tcp_state_name(e->state) == "TIME_WAIT";
+    }
+    return {rst.ok && from_minisock, rst.detail};
+}
+
+FactResult client_error_is_epipe(const FactContext& c) {
+    const Step* s = c.timeline.find_step("client", kSendOne, 0);
+    const Step* so = c.timeline.find_step("client", kSoError);
+    if (s == nullptr || so == nullptr) return fails("no one-byte send or no getsockopt(SO_ERROR)");
+    auto window = after_first_send(c, *s);
+    FactResult closed = closed_by_reset(c, window, "client", "CLOSE_WAIT", "EPIPE");
+    // No ECONNRESET anywhere for the client's socket.
+    std::vector<const Event*> resets;
+    for (const Event* e : c.timeline.of_cookie(c.timeline.cookie_of("client"))) {
+        if (e->kind == EventKind::SockError && errno_name(e->error) == "ECONNRESET") resets.push_back(e);
+    }
+    std::string so_error = so->info.contains("so_error") && so->info["so_error"].is_string()
+                               ? so->info["so_error"].get<std::string>()
+                               : "0";
+    return {closed.ok && resets.empty() && so->ret == 0 && so_error == "EPIPE",
+            closed.detail + "; " + describe(*so) + ", SO_ERROR " + so_error +
+                "; ECONNRESET errors: " + describe(resets, c.reasons)};
+}
+
+FactResult later_sends_sigpipe(const FactContext& c) {
+    uint64_t cookie = c.timeline.cookie_of("client");
+    std::string seen;
+    bool ok = true;
+    for (int nth = 1; nth <= 2; ++nth) {
+        const Step* s = c.timeline.find_step("client", kSendOne, nth);
+        if (s == nullptr) return fails("the client made fewer than three one-byte sends");
+        std::vector<const Event*> signals, sends;
+        for (const Event* e : c.timeline.during(*s)) {
+            if (e->kind == EventKind::Signal && e->signal == 13 && e->target_pid == s->pid) {
+                signals.push_back(e);
+            }
+            if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);
+        }
+        bool kernel_epipe = sends.size() == 1 && sends.front()->ret == -32;
+        ok &= s->ret == -1 && s->errno_name == "EPIPE" && signals.size() == 1 && kernel_epipe;
+        seen += (seen.empty() ? "" : "; ") + describe(*s) + ": " + describe(signals, c.reasons) +
+                ", " + describe(sends, c.reasons);
+    }
+    return {ok, seen};
+}
+
+}  // namespace
+
+ScenarioFacts server_killed_facts() {
+    ScenarioFacts spec;
+    spec.facts = {
+        {"after SIGKILL the kernel closes the server's socket: one FIN, server ESTABLISHED -> "
+         "FIN_WAIT1 -> FIN_WAIT2 -> CLOSE",
+         kernel_closes_server},
+        {"the client's blocked recv() returns 0 (EOF) at once, as the FIN moves it to "
+         "CLOSE_WAIT",
+         blocked_recv_returns_eof},
+        {"the server's connection lives on as a FIN_WAIT2 timewait mini-socket (seen through "
+         "sock_diag: no tracepoint shows it)",
+         fin_wait2_minisocket},
+        {"the first send returns 1 and one 1-byte segment leaves the client",
+         first_send_goes_out},
+        {"the mini-socket answers with a RST, reason TCP_TIMEWAIT_SOCKET", minisocket_answers_rst},
+        {"the RST hits the client in CLOSE_WAIT: CLOSE_WAIT -> CLOSE with error EPIPE, not "
+         "ECONNRESET (SO_ERROR reads EPIPE)",
+         client_error_is_epipe},
+        {"the later sends return -1 EPIPE and each generates SIGPIPE", later_sends_sigpipe},
+    };
+    spec.explanation =
+        "A process killed by SIGKILL gets no chance to clean up, but the kernel does it for "
+        "it: exiting closes every descriptor, and closing the last reference to a TCP socket "
+        "is an ordinary close(). So the server sends a FIN exactly as if it had called "
+        "close() (books sometimes suggest a crashed process leaves its peer hanging: that is "
+        "a crashed host, see peer-rebooted). The socket, now an orphan, goes FIN_WAIT1 -> "
+        "FIN_WAIT2 when the client acknowledges the FIN, then hands over to a FIN_WAIT2 "
+        "timewait mini-socket, which no tracepoint reports but sock_diag shows. The FIN "
+        "wakes the client's blocked recv(), which returns 0: end of file, nothing more will "
+        "come. The client's socket is in CLOSE_WAIT and may still send: the one-byte send is "
+        "queued and returns 1, and the mini-socket, which has no process behind it to read "
+        "anything, answers with a RST (reason TCP_TIMEWAIT_SOCKET). The RST finds the client "
+        "in CLOSE_WAIT, and tcp_reset() sets EPIPE for that state, not ECONNRESET (books "
+        "say the RST gives ECONNRESET; Linux reserves that for a RST in ESTABLISHED or the "
+        "FIN_WAIT states), which getsockopt(SO_ERROR) reads and clears. The socket is closed "
+        "for writing, so each further send fails with EPIPE and raises SIGPIPE (ignored "
+        "here, otherwise it would kill the client).";
+    return spec;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,77 @@
+// sigpipe-default: zero-byte-send with SIGPIPE at its default action. The
+// server accepted and closed; the client sends 0 bytes, 1 byte, then 1 byte
+// again, which kills it.
+#include "scenario_facts.h"
+
+#include <cstdint>
+
+namespace tcpscope {
+
+namespace {
+
+const char kSendOne[] = "send(fd, \"x\", 1)";
+
+FactResult first_send_draws_rst(const FactContext& c) {
+    const Step* s = c.timeline.find_step("client", kSendOne, 0);
+    if (s == nullptr) return fails("the client made no one-byte send");
+    auto during = c.timeline.during(*s);
+    FactResult rst = sent_reset(c, during, "server", "TCP_TIMEWAIT_SOCKET");
+    FactResult closed = closed_by_reset(c, during, "client", "CLOSE_WAIT", "EPIPE");
+    return {s->ret == 1 && !s->failed() && rst.ok && closed.ok,
+            describe(*s) + "; " + rst.detail + "; " + closed.detail};
+}
+
+FactResult second_send_raises_sigpipe(const FactContext& c) {
+    const Step* first = c.timeline.find_step("client", kSendOne, 0);
+    if (first == nullptr) return fails("the client made no one-byte send");
+    // The second send never reports itself: look at what the kernel saw of
+    // the client after the first one.
+    uint64_t cookie = c.timeline.cookie_of("client");
+    auto after = c.timeline.between(first->ts_ns + 1, UINT64_MAX);
+    std::vector<const Event*> signals, sends;
+    for (const Event* e : after) {
+        if (e->kind == EventKind::Signal && signal_name(e->signal) == "SIGPIPE" &&
+            e->target_pid == first->pid) {
+            signals.push_back(e);
+        }
+        if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);
+    }
+    bool epipe = sends.size() == 1 && sends.front()->ret == -32;
+    bool ordered = !signals.empty() && epipe && signals.front()->ts_ns <= sends.front()->ts_ns;
+    return {ordered, "client pid " + std::to_string(first->pid) + ": " +
+                         describe(signals, c.reasons) + "; " + describe(sends, c.reasons)};
+}
+
+FactResult sigpipe_kills_the_client(const FactContext& c) {
+    return killed_by_sigpipe(c, kSendOne, c.timeline.find_step("client", "wait(client)"));
+}
+
+}  // namespace
+
+ScenarioFacts sigpipe_default_facts() {
+    ScenarioFacts spec;
+    spec.facts = {
+        {"the first one-byte send returns 1; the server's timewait socket answers RST "
+         "(TCP_TIMEWAIT_SOCKET), closing the client from CLOSE_WAIT with EPIPE",
+         first_send_draws_rst},
+        {"the second one-byte send generates SIGPIPE for the client, and the kernel's send "
+         "returns -EPIPE",
+         second_send_raises_sigpipe},
+        {"SIGPIPE's default action kills the client before send() returns: wait() reports "
+         "signal 13, exit status 141",
+         sigpipe_kills_the_client},
+    };
+    spec.explanation =
+        "Up to the first one-byte send this is zero-byte-send: the server's close() left an "
+        "orphan that became a FIN_WAIT2 timewait mini-socket; the byte reaches it, it answers "
+        "with a RST, and the RST finds the client in CLOSE_WAIT, which sets EPIPE. The second "
+        "send finds the socket closed for writing: tcp_sendmsg fails with EPIPE and, because "
+        "MSG_NOSIGNAL was not given, raises SIGPIPE on the sender (the kernel's send still "
+        "returns -EPIPE, as the send event shows). SIGPIPE's default action is to terminate, "
+        "so the process dies on its way back to user space: send() never returns to it, and "
+        "its parent's wait() sees death by signal 13, which a shell reports as exit status "
+        "141 (128 + 13). Servers ignore SIGPIPE or pass MSG_NOSIGNAL for this reason.";
+    return spec;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,22 @@
+// What each scenario's facts file provides: its facts and the explanation
+// printed under "Why:". One function per line of scenarios/catalog.txt,
+// named after the scenario (zero-byte-send: zero_byte_send_facts()).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "facts.h"
+
+namespace tcpscope {
+
+struct ScenarioFacts {
+    std::vector<Fact> facts;
+    std::string explanation;
+};
+
+#define TCPSCOPE_SCENARIO(id, name, privilege, timeout_s, summary) ScenarioFacts id##_facts();
+#include "scenario_list.inc"
+#undef TCPSCOPE_SCENARIO
+
+}  // namespace tcpscope

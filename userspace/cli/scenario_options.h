@@ -1,0 +1,27 @@
+// `tcpscope list` and `tcpscope run` on the command line. Pure (the
+// scenario names come from the catalogue); scenario/scenario_commands.h
+// runs what was parsed.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace tcpscope {
+
+struct ListOptions {
+    bool json = false;
+};
+
+struct RunOptions {
+    std::string name;
+    bool all = false;
+    bool json = false;
+    std::string output;
+    bool verbose = false;
+};
+
+CLI::App* add_list_command(CLI::App& app, ListOptions& options);
+CLI::App* add_run_command(CLI::App& app, RunOptions& options);
+
+}  // namespace tcpscope

@@ -1,0 +1,31 @@
+// `tcpscope trace` on the command line: its options and how CLI11 reads
+// them. Pure, so that the unit tests parse command lines without root;
+// trace/trace_command.h runs what was parsed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "filter_options.h"
+
+namespace tcpscope {
+
+struct TraceOptions {
+    FilterOptions filter;
+    bool json = false;
+    double duration_s = 0;
+    int64_t count = 0;
+    std::string output;
+    bool verbose = false;
+    uint32_t ringbuf_kib = 4096;
+    int flush_ms = 100;  // longest a batch of events waits in the kernel or our buffer
+    std::string user = "nobody";  // to drop to once attached
+    bool no_drop = false;
+};
+
+// Registers the subcommand's options into `options`.
+CLI::App* add_trace_command(CLI::App& app, TraceOptions& options);
+
+}  // namespace tcpscope

@@ -1,0 +1,215 @@
+#include "facts.h"
+
+#include <exception>
+
+#include "event_text.h"
+
+namespace tcpscope {
+
+std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext& context) {
+    std::vector<Verdict> verdicts;
+    // A scenario that checks nothing must not pass.
+    if (facts.empty()) {
+        verdicts.push_back({"the scenario declares its facts", false, "no facts declared"});
+    }
+    for (const auto& fact : facts) {
+        // A step whose info has an unexpected shape must fail its fact,
+        // not end the run.
+        FactResult r;
+        try {
+            r = fact.check(context);
+        } catch (const std::exception& e) {
+            r = fails(std::string("the check could not read what was reported: ") + e.what());
+        }
+        verdicts.push_back({fact.text, r.ok, r.detail});
+    }
+    return verdicts;
+}
+
+FactResult holds(std::string detail) { return {true, std::move(detail)}; }
+FactResult fails(std::string detail) { return {false, std::move(detail)}; }
+
+FactResult both(const FactResult& a, const FactResult& b) {
+    return {a.ok && b.ok, a.detail + "; " + b.detail};
+}
+
+std::string describe(const Step& s) {
+    std::string out = s.call + " = " + std::to_string(s.ret);
+    if (!s.errno_name.empty()) out += " " + s.errno_name;
+    return out;
+}
+
+std::string describe(const Event& e, const ResetReasons& reasons) {
+    // The detail already names what happened ("RST sent", "send returned");
+    // a state change and a segment say what they are.
+    if (e.kind == EventKind::State) return "state " + event_detail(e, reasons);
+    if (e.kind == EventKind::Packet) return "segment " + event_detail(e, reasons);
+    return event_detail(e, reasons);
+}
+
+std::string describe(const std::vector<const Event*>& events, const ResetReasons& reasons) {
+    if (events.empty()) return "nothing";
+    std::vector<std::string> parts;
+    for (const Event* e : events) parts.push_back(describe(*e, reasons));
+    return join(parts, "; ");
+}
+
+std::vector<std::string> state_path(const Timeline& timeline, uint64_t cookie) {
+    std::vector<std::string> path;
+    if (cookie == 0) return path;
+    for (const Event* e : timeline.of_cookie(cookie)) {
+        if (e->kind == EventKind::State) {
+            path.push_back(tcp_state_name(e->old_state) + "->" + tcp_state_name(e->new_state));
+        }
+    }
+    return path;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+bool contains_in_order(const std::vector<std::string>& path,
+                       const std::vector<std::string>& expected) {
+    size_t next = 0;
+    for (const auto& p : path) {
+        if (next < expected.size() && p == expected[next]) ++next;
+    }
+    return next == expected.size();
+}
+
+FactResult went_through(const FactContext& c, const std::string& side,
+                        const std::vector<std::string>& expected) {
+    uint64_t cookie = c.timeline.cookie_of(side);
+    if (cookie == 0) return fails("no " + side + " connection was reported");
+    auto path = state_path(c.timeline, cookie);
+    std::string seen = side + ": " + (path.empty() ? "no state change" : join(path));
+    return {contains_in_order(path, expected), seen};
+}
+
+FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+                    int nth, int64_t ret, const std::string& errno_name) {
+    const Step* s = c.timeline.find_step(side, prefix, nth);
+    if (s == nullptr) return fails("no step " + prefix + "... by the " + side);
+    return {s->ret == ret && s->errno_name == errno_name, describe(*s)};
+}
+
+std::vector<const Event*> select(const Timeline& timeline, const std::vector<const Event*>& events,
+                                 EventKind kind, const std::string& side) {
+    std::vector<const Event*> out;
+    for (const Event* e : events) {
+        if (e->kind == kind && (side.empty() || timeline.side_of(*e) == side)) out.push_back(e);
+    }
+    return out;
+}
+
+std::vector<const Event*> packets_from(const Timeline& timeline,
+                                       const std::vector<const Event*>& events,
+                                       const std::string& side) {
+    std::vector<const Event*> out;
+    for (const Event* e : events) {
+        if (e->kind != EventKind::Packet) continue;
+        if (timeline.side_of_endpoint(endpoint_key(e->local, e->family)) == side) out.push_back(e);
+    }
+    return out;
+}
+
+FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
+                      const std::string& side, const std::string& reason) {
+    auto resets = select(c.timeline, events, EventKind::ResetSent, side);
+    auto packets = packets_from(c.timeline, events, side);
+    bool reason_ok = false;
+    for (const Event* r : resets) {
+        reason_ok |= reason.empty() || (r->reason && c.reasons.name(*r->reason) == reason);
+    }
+    bool rst_on_wire = false;
+    for (const Event* p : packets) rst_on_wire |= (p->tcp_flags & TS_TCP_RST) != 0;
+    return {reason_ok && rst_on_wire, side + ": " + describe(resets, c.reasons) + "; " + side +
+                                          " segments: " + describe(packets, c.reasons)};
+}
+
+FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,
+                           const std::string& side, const std::string& state,
+                           const std::string& error) {
+    auto received = select(c.timeline, events, EventKind::ResetReceived, side);
+    auto states = select(c.timeline, events, EventKind::State, side);
+    auto errors = select(c.timeline, events, EventKind::SockError, side);
+    bool got_rst = false;
+    for (const Event* e : received) got_rst |= tcp_state_name(e->state) == state;
+    bool closed = false;
+    for (const Event* e : states) {
+        closed |= tcp_state_name(e->old_state) == state && tcp_state_name(e->new_state) == "CLOSE";
+    }
+    bool error_ok = false;
+    for (const Event* e : errors) error_ok |= errno_name(e->error) == error;
+    return {got_rst && closed && error_ok,
+            side + ": " + describe(received, c.reasons) + "; " + describe(states, c.reasons) +
+                "; " + describe(errors, c.reasons)};
+}
+
+FactResult closed_leaving_nothing(const FactContext& c, const std::string& side,
+                                  const Step* diag) {
+    FactResult path = went_through(c, side, {"ESTABLISHED->CLOSE"});
+    bool lingered = false;
+    for (const auto& s : state_path(c.timeline, c.timeline.cookie_of(side))) {
+        lingered |= s.find("FIN_WAIT") != std::string::npos;
+    }
+    if (diag == nullptr) return fails(path.detail + "; no sock_diag after the close");
+    return {path.ok && !lingered && diag_state(*diag).empty(),
+            path.detail + "; " + describe_diag(*diag)};
+}
+
+std::string diag_state(const Step& step) {
+    auto it = step.info.find("tcp_state");
+    return it != step.info.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string describe_diag(const Step& step) {
+    std::string state = diag_state(step);
+    if (state.empty()) return step.call + " = no socket";
+    const auto& i = step.info;
+    return step.call + " = " + state + ", timer " + i.value("timer", std::string("?")) + " " +
+           std::to_string(i.value("timer_ms", 0u)) + " ms, Send-Q " +
+           std::to_string(i.value("send_q", 0u)) + ", Recv-Q " +
+           std::to_string(i.value("recv_q", 0u));
+}
+
+FactResult sent_one_segment(const FactContext& c, const Step* step, const std::string& side,
+                            int payload) {
+    if (step == nullptr) return fails("the " + side + " made no such send");
+    auto packets = packets_from(c.timeline, c.timeline.during(*step), side);
+    int carrying = 0;
+    for (const Event* p : packets) carrying += p->payload_len == payload;
+    return {step->ret == payload && !step->failed() && packets.size() == 1 && carrying == 1,
+            describe(*step) + "; " + side + " segments: " + describe(packets, c.reasons)};
+}
+
+FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
+                             const Step* wait) {
+    const Step* first = c.timeline.find_step("client", send_prefix, 0);
+    if (first == nullptr || wait == nullptr) return fails("no one-byte send or no wait(client)");
+    int signal = static_cast<int>(info_number(*wait, "term_signal"));
+    int status = static_cast<int>(info_number(*wait, "exit_status"));
+    bool never_returned = c.timeline.find_step("client", send_prefix, 1) == nullptr;
+    std::string seen = describe(*wait) + " (client pid " + std::to_string(first->pid) + "): " +
+                       (signal > 0 ? "killed by " + signal_name(signal) + " (" +
+                                         std::to_string(signal) + ")"
+                                   : "exited") +
+                       ", exit status " + std::to_string(status) + "; the second send " +
+                       (never_returned ? "never returned to it" : "returned");
+    return {wait->ret == first->pid && signal == 13 && status == 141 && never_returned, seen};
+}
+
+int64_t info_number(const Step& s, const char* key) {
+    auto it = s.info.find(key);
+    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
+}
+
+std::string info_string(const Step& s, const char* key) {
+    auto it = s.info.find(key);
+    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,112 @@
+// Facts: what a scenario expects, in plain words and as a check over the
+// timeline. A check says what it saw whether it holds or not, so that a
+// failed verdict explains itself.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "names.h"
+#include "timeline.h"
+
+namespace tcpscope {
+
+struct FactResult {
+    bool ok = false;
+    std::string detail;  // what was seen
+};
+
+struct FactContext {
+    const Timeline& timeline;
+    const ResetReasons& reasons;
+};
+
+struct Fact {
+    std::string text;  // "send(0) returned 0 and no segment left"
+    std::function<FactResult(const FactContext&)> check;
+};
+
+struct Verdict {
+    std::string fact;
+    bool ok = false;
+    std::string detail;
+};
+
+// Checks every fact; a list with no facts yields one failed verdict, since
+// a scenario that checks nothing must not pass.
+std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext& context);
+
+// ---- Building blocks for checks ----
+
+FactResult holds(std::string detail);
+FactResult fails(std::string detail);
+// Both must hold; details joined.
+FactResult both(const FactResult& a, const FactResult& b);
+
+// `send(fd, "", 0) = -1 EPIPE`
+std::string describe(const Step& step);
+// `state ESTABLISHED -> CLOSE`, `reset_sent reason NO_SOCKET`, `packet tx RST len 0`
+std::string describe(const Event& event, const ResetReasons& reasons);
+std::string describe(const std::vector<const Event*>& events, const ResetReasons& reasons);
+
+// The state changes of one socket in order: {"ESTABLISHED->FIN_WAIT1", ...}.
+std::vector<std::string> state_path(const Timeline& timeline, uint64_t cookie);
+std::string join(const std::vector<std::string>& parts, const std::string& sep = ", ");
+// Whether `expected` occurs in `path` in order (not necessarily adjacent).
+bool contains_in_order(const std::vector<std::string>& path,
+                       const std::vector<std::string>& expected);
+// The side's socket went through `expected` transitions in order.
+FactResult went_through(const FactContext& c, const std::string& side,
+                        const std::vector<std::string>& expected);
+
+// The nth step of `side` with `prefix` returned `ret` (and `errno_name`,
+// "" meaning success). Missing step fails.
+FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+                    int nth, int64_t ret, const std::string& errno_name = "");
+
+// Events of `kind` among `events` (optionally only those of `side`).
+std::vector<const Event*> select(const Timeline& timeline, const std::vector<const Event*>& events,
+                                 EventKind kind, const std::string& side = "");
+// Packets among `events` sent by `side` (its endpoint is the source).
+std::vector<const Event*> packets_from(const Timeline& timeline,
+                                       const std::vector<const Event*>& events,
+                                       const std::string& side);
+
+// `side` sent a RST among `events`: tcp_send_reset (with `reason`, unless
+// empty) and a RST segment from its endpoint on the wire.
+FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
+                      const std::string& side, const std::string& reason = "");
+// A RST closed `side`'s socket among `events`: tcp_receive_reset in `state`,
+// `state` -> CLOSE, and socket error `error` ("ECONNRESET", "EPIPE").
+FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,
+                           const std::string& side, const std::string& state,
+                           const std::string& error);
+// `side`'s socket went from ESTABLISHED straight to CLOSE (no FIN_WAIT), and
+// `diag`, a sock_diag step taken after that, found nothing left of it (no
+// FIN_WAIT2 or TIME_WAIT mini-socket).
+FactResult closed_leaving_nothing(const FactContext& c, const std::string& side,
+                                  const Step* diag);
+
+// `step` (a send of `payload` bytes by `side`) returned `payload`, and
+// exactly one segment, carrying `payload` bytes, left `side` during it.
+FactResult sent_one_segment(const FactContext& c, const Step* step, const std::string& side,
+                            int payload);
+
+// The client process was killed by SIGPIPE at its second one-byte send
+// (`send_prefix`, nth 1, never reported because it never returned), as
+// `wait` reports: signal 13, shell exit status 141.
+FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
+                             const Step* wait);
+
+// A number or a string from a step's info object; -1 / "" when absent.
+int64_t info_number(const Step& step, const char* key);
+std::string info_string(const Step& step, const char* key);
+
+// What a sock_diag step found: its TCP state, "" when no socket matched.
+std::string diag_state(const Step& step);
+// `sock_diag(...) = TIME_WAIT, timer timewait 59900 ms, Send-Q 0, Recv-Q 5`
+// or `sock_diag(...) = no socket`.
+std::string describe_diag(const Step& step);
+
+}  // namespace tcpscope

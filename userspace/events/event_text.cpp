@@ -1,0 +1,73 @@
+#include "event_text.h"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+
+namespace tcpscope {
+
+std::string duration_text(uint64_t ns) {
+    char buf[32];
+    if (ns < 1000) {
+        std::snprintf(buf, sizeof(buf), "%llu ns", static_cast<unsigned long long>(ns));
+    } else if (ns < 1000000) {
+        std::snprintf(buf, sizeof(buf), "%.1f us", ns / 1e3);
+    } else if (ns < 1000000000) {
+        std::snprintf(buf, sizeof(buf), "%.1f ms", ns / 1e6);
+    } else {
+        std::snprintf(buf, sizeof(buf), "%.2f s", ns / 1e9);
+    }
+    return buf;
+}
+
+std::string endpoint_text(const Endpoint& endpoint, int family) {
+    if (family == AF_INET6) return "[" + endpoint.addr + "]:" + std::to_string(endpoint.port);
+    return endpoint.addr + ":" + std::to_string(endpoint.port);
+}
+
+std::string event_detail(const Event& e, const ResetReasons& reasons) {
+    auto reason_text = [&]() -> std::string {
+        return e.reason ? ", reason " + reasons.name(*e.reason) : ", reason unknown";
+    };
+    switch (e.kind) {
+    case EventKind::State: {
+        std::string s = tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
+        if (e.prev_state_ns) s += " (" + duration_text(*e.prev_state_ns) + ")";
+        return s;
+    }
+    case EventKind::ResetSent: {
+        std::string s = "RST sent" + reason_text();
+        if (e.no_socket) {
+            s += " (no socket)";
+        } else {
+            s += " in " + tcp_state_name(e.state);
+        }
+        return s;
+    }
+    case EventKind::ResetReceived:
+        return "RST received in " + tcp_state_name(e.state);
+    case EventKind::Retransmit: {
+        std::string s = "retransmit in " + tcp_state_name(e.state);
+        if (e.err && *e.err != 0) s += ", err " + errno_name(*e.err);
+        return s;
+    }
+    case EventKind::SockError:
+        return "socket error " + errno_name(e.error);
+    case EventKind::Signal:
+        return signal_name(e.signal) + " generated for pid " + std::to_string(e.target_pid) +
+               " (" + signal_result_name(e.signal_result) + ")";
+    case EventKind::Send:
+    case EventKind::Recv: {
+        std::string s = std::string(e.kind == EventKind::Send ? "send" : "recv") + " returned " +
+                        std::to_string(e.ret);
+        if (e.ret < 0) s += " (" + errno_name(static_cast<int>(-e.ret)) + ")";
+        return s;
+    }
+    case EventKind::Packet:
+        return std::string(e.dir == TS_DIR_RX ? "rx " : "tx ") + tcp_flags_name(e.tcp_flags) +
+               " len " + std::to_string(e.payload_len);
+    }
+    return {};
+}
+
+}  // namespace tcpscope

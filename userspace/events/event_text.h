@@ -1,0 +1,22 @@
+// Events in words: the pieces that the text output, the ladder and the
+// facts' "seen:" details all use, so that they describe an event alike.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "event.h"
+#include "names.h"
+
+namespace tcpscope {
+
+// "ESTABLISHED -> FIN_WAIT1 (12.3 ms)", "RST sent, reason TCP_ABORT_ON_CLOSE", ...
+std::string event_detail(const Event& event, const ResetReasons& reasons);
+
+// "127.0.0.1:5000" or "[::1]:5000".
+std::string endpoint_text(const Endpoint& endpoint, int family);
+
+// A duration with a unit that fits: "850 ns", "12.3 us", "12.3 ms", "1.50 s".
+std::string duration_text(uint64_t ns);
+
+}  // namespace tcpscope

@@ -1,0 +1,182 @@
+#include "scenario_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "btf_reasons.h"
+#include "exit_codes.h"
+#include "ladder.h"
+#include "line_writer.h"
+#include "catalog.h"
+#include "scenario_json.h"
+#include "scenario_runner.h"
+#include "signals.h"
+#include "text_format.h"
+#include "timeline.h"
+
+namespace tcpscope {
+
+namespace {
+
+struct ScenarioResult {
+    std::string name;
+    size_t facts = 0;
+    size_t held = 0;
+    bool ok = false;
+    std::string note;  // why it did not run to the end
+    double seconds = 0;
+};
+
+std::string outcome_note(const ScenarioOutcome& o) {
+    if (!o.error.empty()) return o.error;
+    if (o.interrupted) return "interrupted";
+    if (o.timed_out) return "timed out and was killed";
+    if (o.term_signal) return "scenario program killed by " + signal_name(o.term_signal);
+    if (o.exit_code != 0) return "scenario program exited with status " + std::to_string(o.exit_code);
+    return "";
+}
+
+ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter& out,
+                       const ResetReasons& reasons, int* exit_code) {
+    ScenarioRunConfig config;
+    config.program = scenario_program_path(spec.name);
+    config.timeout_s = scenario_timeout_s(spec.timeout_s);
+    config.privilege = spec.privilege;
+    config.verbose = o.verbose;
+    TracerError terr;
+    ScenarioOutcome outcome = run_scenario(config, &terr);
+    ScenarioResult result{spec.name, spec.facts.size(), 0, false, outcome_note(outcome),
+                          outcome.duration_ns / 1e9};
+    if (!outcome.error.empty() && outcome.steps.empty()) {
+        *exit_code = terr.stage.empty() ? kExitFailure : kExitEnvironment;
+        if (o.json) {
+            out.write_line(run_summary_to_json(spec.name, outcome, {}).dump());
+        } else {
+            out.write_line("tcpscope run " + spec.name + ": " + outcome.error);
+        }
+        return result;
+    }
+
+    Timeline timeline(outcome.steps, outcome.events);
+    FactContext context{timeline, reasons};
+    std::vector<Verdict> verdicts = evaluate(spec.facts, context);
+    result.facts = verdicts.size();
+    for (const auto& v : verdicts) result.held += v.ok;
+    result.ok = outcome.ran_to_end() && outcome.exit_code == 0 && result.held == result.facts;
+
+    if (o.json) {
+        for (const auto& entry : timeline.entries()) {
+            if (entry.is_step) {
+                out.write_line(step_to_json(timeline.steps()[entry.index], spec.name).dump());
+            } else {
+                Json j = event_to_json(timeline.events()[entry.index], reasons);
+                j["scenario"] = spec.name;
+                j["side"] = entry.side.empty() ? Json(nullptr) : Json(entry.side);
+                out.write_line(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+            }
+        }
+        for (const auto& v : verdicts) out.write_line(verdict_to_json(v, spec.name).dump());
+        out.write_line(run_summary_to_json(spec.name, outcome, verdicts).dump());
+    } else {
+        out.write_line("Scenario " + spec.name + ": " + spec.summary + "\n");
+        out.write_line(render_ladder(timeline, reasons));
+        out.write_line(render_verdicts(spec.name, spec.explanation, verdicts));
+        std::string tail = std::to_string(result.held) + "/" + std::to_string(result.facts) +
+                           " facts hold; " + std::to_string(outcome.events.size()) +
+                           " kernel events, " + std::to_string(outcome.lost) + " lost";
+        if (!result.note.empty()) tail += "; " + result.note;
+        out.write_line(tail);
+    }
+    out.flush();
+    if (!result.ok) *exit_code = kExitFailure;
+    return result;
+}
+
+}  // namespace
+
+int run_list_command(const ListOptions& o) {
+    LineWriter out(STDOUT_FILENO, false);
+    for (const auto& s : scenario_catalog()) {
+        if (o.json) {
+            Json j;
+            j["v"] = kJsonSchemaVersion;
+            j["type"] = "scenario";
+            j["name"] = s.name;
+            j["summary"] = s.summary;
+            j["facts"] = s.facts.size();
+            out.write_line(j.dump());
+        } else {
+            char line[256];
+            std::snprintf(line, sizeof(line), "%-24s %s", s.name.c_str(), s.summary.c_str());
+            out.write_line(line);
+        }
+    }
+    out.flush();
+    return out.status() == LineWriter::Status::Failed ? kExitFailure : kExitOk;
+}
+
+int run_run_command(const RunOptions& o) {
+    if (geteuid() != 0) {
+        std::fprintf(stderr,
+                     "tcpscope run: needs root (CAP_BPF and CAP_PERFMON to trace, CAP_NET_ADMIN "
+                     "and CAP_SYS_ADMIN for the scenarios' network namespaces)\n");
+        return kExitEnvironment;
+    }
+    int out_fd = STDOUT_FILENO;
+    std::string error;
+    if (!o.output.empty()) {
+        out_fd = LineWriter::open_file(o.output, &error);
+        if (out_fd < 0) {
+            std::fprintf(stderr, "tcpscope run: %s\n", error.c_str());
+            return kExitUsage;
+        }
+    }
+    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
+    install_stop_handlers();
+    ResetReasons reasons = load_kernel_reset_reasons(&error);
+
+    std::vector<const ScenarioSpec*> selected;
+    if (o.all) {
+        for (const auto& s : scenario_catalog()) selected.push_back(&s);
+    } else {
+        selected.push_back(find_scenario(o.name));
+    }
+    int exit_code = kExitOk;
+    std::vector<ScenarioResult> results;
+    for (size_t i = 0; i < selected.size() && !stop_requested(); ++i) {
+        const ScenarioSpec& spec = *selected[i];
+        if (o.all) {
+            std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, selected.size(), spec.name.c_str());
+        }
+        results.push_back(run_one(spec, o, out, reasons, &exit_code));
+        const auto& r = results.back();
+        if (o.all) {
+            std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %.1f s)%s%s\n", i + 1,
+                         selected.size(), spec.name.c_str(), r.ok ? "ok" : "FAILED", r.held,
+                         r.facts, r.seconds, r.note.empty() ? "" : ", ", r.note.c_str());
+        }
+        if (out.status() == LineWriter::Status::PipeClosed) return kExitOk;
+    }
+    if (o.all && !o.json) {
+        out.write_line("\nSCENARIO                  FACTS  HELD  VERDICT");
+        for (const auto& r : results) {
+            char line[160];
+            std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %s", r.name.c_str(), r.facts,
+                          r.held, r.ok ? "pass" : ("FAIL" + (r.note.empty() ? "" : " (" + r.note + ")")).c_str());
+            out.write_line(line);
+        }
+    }
+    out.flush();
+    if (stop_requested()) {
+        std::fprintf(stderr, "tcpscope run: interrupted\n");
+        return kExitFailure;
+    }
+    if (out.status() == LineWriter::Status::Failed) {
+        std::fprintf(stderr, "tcpscope run: output: %s\n", out.error().c_str());
+        return kExitFailure;
+    }
+    return exit_code;
+}
+
+}  // namespace tcpscope

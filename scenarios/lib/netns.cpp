@@ -77,6 +77,25 @@ int run_ip(const std::vector<std::string>& args, bool quiet) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// What an ip command does, without the names it does it to: "netns add",
+// "addr add", and for links the direction they go, "link down" / "link up"
+// (-n NAMESPACE is skipped). The facts match on this.
+std::string object_and_verb(const std::vector<std::string>& args) {
+    std::vector<std::string> words;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "-n") {
+            ++i;
+            continue;
+        }
+        words.push_back(args[i]);
+    }
+    if (words.empty()) return "";
+    if (words[0] == "link" && (words.back() == "down" || words.back() == "up")) {
+        return "link " + words.back();
+    }
+    return words.size() == 1 ? words[0] : words[0] + " " + words[1];
+}
+
 std::string join(const std::vector<std::string>& args) {
     std::string s = "ip";
     for (const auto& a : args) s += " " + a;
@@ -89,7 +108,7 @@ void ip(const std::vector<std::string>& args, Reporter* r) {
     uint64_t start = mono_ns();
     int status = run_ip(args, false);
     uint64_t end = mono_ns();
-    if (r) r->note(join(args), status, 0, start, end);
+    if (r) r->note({StepOp::Command, join(args), object_and_verb(args)}, status, 0, start, end);
     if (status != 0) fail(join(args) + " failed (exit " + std::to_string(status) + ")");
 }
 

@@ -78,14 +78,14 @@ int wait_child(pid_t pid, const std::string& who) {
     } else if (WIFEXITED(status)) {
         info["exit_status"] = WEXITSTATUS(status);
     }
-    Reporter(who).note("wait(" + who + ")", ret, err, start, end, std::move(info));
+    Reporter(who).note({StepOp::Wait, "wait(" + who + ")", who}, ret, err, start, end, std::move(info));
     if (WIFEXITED(status) && WEXITSTATUS(status) == kChildSetupFailed)
         fail(who + " failed its setup");
     return status;
 }
 
 void kill_child(pid_t pid, const std::string& who) {
-    Reporter(who).call(-1, "kill(" + who + ", SIGKILL)", [&] { return ::kill(pid, SIGKILL); });
+    Reporter(who).call(-1, {StepOp::Kill, "kill(" + who + ", SIGKILL)", who}, [&] { return ::kill(pid, SIGKILL); });
 }
 
 Channel::Channel(std::string name) : name_(std::move(name)) {

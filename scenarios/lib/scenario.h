@@ -11,7 +11,6 @@
 #pragma once
 
 #include "clock.h"
-#include "errno_name.h"
 #include "errors.h"
 #include "netns.h"
 #include "tcp_setup.h"

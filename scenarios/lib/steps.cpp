@@ -1,7 +1,7 @@
 #include "steps.h"
 
-#include "errno_name.h"
 #include "errors.h"
+#include "names.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -54,14 +54,14 @@ void write_all(int fd, const std::string& s) {
     }
 }
 
-std::string readable(const Step& s, pid_t pid) {
-    std::string line = "[" + s.side + " " + std::to_string(pid) + "] " + s.call + " = " +
+std::string readable(const Step& s) {
+    std::string line = "[" + s.side + " " + std::to_string(s.pid) + "] " + s.call + " = " +
                        std::to_string(s.ret);
-    if (s.err) line += " " + errno_name(s.err);
-    if (s.sock.cookie) line += "  cookie=" + std::to_string(s.sock.cookie);
-    if (!s.sock.local.empty() || !s.sock.remote.empty())
-        line += "  " + (s.sock.local.empty() ? "?" : s.sock.local) + " -> " +
-                (s.sock.remote.empty() ? "?" : s.sock.remote);
+    if (s.failed()) line += " " + s.errno_name;
+    if (s.cookie) line += "  cookie=" + std::to_string(s.cookie);
+    if (!s.local.empty() || !s.remote.empty())
+        line += "  " + (s.local.empty() ? "?" : s.local) + " -> " +
+                (s.remote.empty() ? "?" : s.remote);
     if (!s.info.empty()) line += "  " + s.info.dump();
     return line + "\n";
 }
@@ -101,74 +101,69 @@ std::string events_text(short events) {
 
 void steps_init() { step_fd(); }
 
-void emit(const Step& s) {
-    pid_t pid = getpid();
+void emit(Step s) {
+    s.pid = static_cast<uint32_t>(getpid());
+    s.netns = netns_inode();
     int fd = step_fd();
-    if (fd < 0) {
-        write_all(STDERR_FILENO, readable(s, pid));
-        return;
-    }
-    Info j = Info::object();
-    j["call"] = s.call;
-    j["ret"] = s.ret;
-    j["errno"] = s.err ? Info(errno_name(s.err)) : Info(nullptr);
-    j["cookie"] = s.sock.cookie;
-    j["side"] = s.side;
-    j["start_ns"] = s.start_ns;
-    j["ts_ns"] = s.ts_ns;
-    j["pid"] = pid;
-    j["netns"] = netns_inode();
-    if (!s.sock.local.empty()) j["local"] = s.sock.local;
-    if (!s.sock.remote.empty()) j["remote"] = s.sock.remote;
-    if (!s.info.empty()) j["info"] = s.info;
-    // Invalid UTF-8 is replaced rather than thrown on: a step must never abort a run.
-    write_all(fd, j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    write_all(fd < 0 ? STDERR_FILENO : fd, fd < 0 ? readable(s) : tcpscope::step_json_line(s));
 }
 
-void Reporter::finish(int fd, const std::string& what, long long ret, int err, uint64_t start,
-                      uint64_t end, const SocketInfo& before, Info info) {
+namespace {
+
+Step started(const std::string& side, const Call& what, long long ret, int err, uint64_t start,
+             uint64_t end, Info info) {
     Step s;
-    s.side = side_;
-    s.call = what;
+    s.op = what.op;
+    s.arg = what.arg;
+    s.size = what.size;
+    s.call = what.text;
+    s.side = side;
     s.ret = ret;
-    s.err = err;
+    if (err) s.errno_name = tcpscope::errno_name(err);
     s.start_ns = start;
     s.ts_ns = end;
     s.info = std::move(info);
+    return s;
+}
+
+}  // namespace
+
+void Reporter::finish(int fd, const Call& what, long long ret, int err, uint64_t start,
+                      uint64_t end, const SocketInfo& before, Info info) {
+    Step s = started(side_, what, ret, err, start, end, std::move(info));
     // Prefer what the socket says now (connect and bind assign addresses),
     // fall back on what it said before (close, or a RST that unhashed it).
     bool open = fd >= 0 && fcntl(fd, F_GETFD) >= 0;
     SocketInfo after = open ? socket_info(fd) : SocketInfo{};
-    s.sock.cookie = before.cookie ? before.cookie : after.cookie;
+    SocketInfo sock;
+    sock.cookie = before.cookie ? before.cookie : after.cookie;
     // A failed connect leaves getsockname() at 0.0.0.0:<port>; an address
     // seen earlier names the socket better.
     bool wildcard = after.local.rfind("0.0.0.0:", 0) == 0;
-    s.sock.local = !after.local.empty() && !(wildcard && !before.local.empty()) ? after.local : before.local;
-    s.sock.remote = !after.remote.empty() ? after.remote : before.remote;
-    if (fd >= 0 && s.sock.cookie) {
+    sock.local = !after.local.empty() && !(wildcard && !before.local.empty()) ? after.local : before.local;
+    sock.remote = !after.remote.empty() ? after.remote : before.remote;
+    if (fd >= 0 && sock.cookie) {
         SocketInfo& known = known_[fd];
-        if (known.cookie != s.sock.cookie) known = SocketInfo{s.sock.cookie, "", ""};
-        if (s.sock.local.empty() || (s.sock.local.rfind("0.0.0.0:", 0) == 0 && !known.local.empty()))
-            s.sock.local = known.local;
-        if (s.sock.remote.empty()) s.sock.remote = known.remote;
-        known = s.sock;
+        if (known.cookie != sock.cookie) known = SocketInfo{sock.cookie, "", ""};
+        if (sock.local.empty() || (sock.local.rfind("0.0.0.0:", 0) == 0 && !known.local.empty()))
+            sock.local = known.local;
+        if (sock.remote.empty()) sock.remote = known.remote;
+        known = sock;
         if (!open) known_.erase(fd);
     }
-    emit(s);
+    s.cookie = sock.cookie;
+    s.local = sock.local;
+    s.remote = sock.remote;
+    emit(std::move(s));
 }
 
-void Reporter::note(const std::string& what, long long ret, int err, uint64_t start_ns,
+void Reporter::note(const Call& what, long long ret, int err, uint64_t start_ns,
                     uint64_t ts_ns, Info info, SocketInfo sock) {
-    Step s;
-    s.side = side_;
-    s.call = what;
-    s.ret = ret;
-    s.err = err;
-    s.start_ns = start_ns;
-    s.ts_ns = ts_ns;
-    s.sock = std::move(sock);
-    s.info = std::move(info);
-    emit(s);
+    Step s = started(side_, what, ret, err, start_ns, ts_ns, std::move(info));
+    s.cookie = sock.cookie;
+    s.local = std::move(sock.local);
+    s.remote = std::move(sock.remote);
+    emit(std::move(s));
 }
 
 int Reporter::socket_tcp() {
@@ -186,19 +181,19 @@ int Reporter::connect(int fd, const sockaddr_in& to) {
     // getpeername() answers ENOTCONN while SYN_SENT or after a refusal, but
     // the peer the call aimed at is known: name it.
     if (before.remote.empty()) before.remote = to_string(to);
-    finish(fd, "connect(" + to_string(to) + ")", ret, err, start, end, before, Info::object());
+    finish(fd, {StepOp::Connect, "connect(" + to_string(to) + ")", to_string(to)}, ret, err, start, end, before, Info::object());
     errno = err;
     return ret;
 }
 
 int Reporter::bind(int fd, const sockaddr_in& addr) {
-    return static_cast<int>(call(fd, "bind(" + to_string(addr) + ")", [&] {
+    return static_cast<int>(call(fd, {StepOp::Bind, "bind(" + to_string(addr) + ")", to_string(addr)}, [&] {
         return ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
     }));
 }
 
 int Reporter::listen(int fd, int backlog) {
-    return static_cast<int>(call(fd, "listen(fd, " + std::to_string(backlog) + ")",
+    return static_cast<int>(call(fd, {StepOp::Listen, "listen(fd, " + std::to_string(backlog) + ")", "", backlog},
                                  [&] { return ::listen(fd, backlog); }));
 }
 
@@ -219,30 +214,31 @@ int Reporter::accept(int lfd) {
         if (!acc.remote.empty()) accepted["remote"] = acc.remote;  // gone if a RST came first
         info["accepted"] = std::move(accepted);
     }
-    finish(lfd, "accept(lfd)", fd, err, start, end, before, std::move(info));
+    finish(lfd, {StepOp::Accept, "accept(lfd)"}, fd, err, start, end, before, std::move(info));
     errno = err;
     return fd;
 }
 
 int Reporter::close(int fd) {
     // finish() sees the descriptor gone and keeps the identity read before.
-    return static_cast<int>(call(fd, "close(fd)", [&] { return ::close(fd); }));
+    return static_cast<int>(call(fd, {StepOp::Close, "close(fd)"}, [&] { return ::close(fd); }));
 }
 
 int Reporter::shutdown(int fd, int how) {
     const char* name = how == SHUT_WR ? "SHUT_WR" : how == SHUT_RD ? "SHUT_RD" : "SHUT_RDWR";
-    return static_cast<int>(call(fd, std::string("shutdown(fd, ") + name + ")",
+    return static_cast<int>(call(fd, {StepOp::Shutdown, std::string("shutdown(fd, ") + name + ")", name},
                                  [&] { return ::shutdown(fd, how); }));
 }
 
 long long Reporter::send(int fd, const std::string& data) {
     std::string shown = printable(data) ? "\"" + data + "\"" : "buf";
-    return call(fd, "send(fd, " + shown + ", " + std::to_string(data.size()) + ")",
+    return call(fd, {StepOp::Send, "send(fd, " + shown + ", " + std::to_string(data.size()) + ")", "",
+                 static_cast<int64_t>(data.size())},
                 [&] { return ::send(fd, data.data(), data.size(), 0); });
 }
 
 long long Reporter::send_buf(int fd, const void* buf, size_t len) {
-    return call(fd, "send(fd, buf, " + std::to_string(len) + ")",
+    return call(fd, {StepOp::Send, "send(fd, buf, " + std::to_string(len) + ")", "", static_cast<int64_t>(len)},
                 [&] { return ::send(fd, buf, len, 0); }, Info{{"bytes", len}});
 }
 
@@ -257,7 +253,7 @@ long long Reporter::recv(int fd, void* buf, size_t len) {
         std::string got(static_cast<const char*>(buf), static_cast<size_t>(n));
         if (printable(got)) info["data"] = got;
     }
-    finish(fd, "recv(fd, buf, " + std::to_string(len) + ")", n, err, start, end, before,
+    finish(fd, {StepOp::Recv, "recv(fd, buf, " + std::to_string(len) + ")", "", static_cast<int64_t>(len)}, n, err, start, end, before,
            std::move(info));
     errno = err;
     return n;
@@ -272,7 +268,7 @@ int Reporter::poll(int fd, short events, int timeout_ms) {
     uint64_t end = mono_ns();
     Info info = Info::object();
     if (ret >= 0) info["revents"] = revents_names(p.revents);
-    finish(fd, "poll(fd, " + events_text(events) + ")", ret, err, start, end, before,
+    finish(fd, {StepOp::Poll, "poll(fd, " + events_text(events) + ")", events_text(events)}, ret, err, start, end, before,
            std::move(info));
     errno = err;
     return ret;
@@ -287,15 +283,15 @@ int Reporter::so_error(int fd) {
     int err = ret < 0 ? errno : 0;
     uint64_t end = mono_ns();
     Info info = Info::object();
-    if (ret == 0) info["so_error"] = value ? Info(errno_name(value)) : Info(0);
-    finish(fd, "getsockopt(SO_ERROR)", ret, err, start, end, before, std::move(info));
+    if (ret == 0) info["so_error"] = value ? Info(tcpscope::errno_name(value)) : Info(0);
+    finish(fd, {StepOp::GetSockOpt, "getsockopt(SO_ERROR)", "SO_ERROR"}, ret, err, start, end, before, std::move(info));
     errno = err;
     return value;
 }
 
 int Reporter::setsockopt_int(int fd, int level, int opt, const char* name, int value) {
     return static_cast<int>(
-        call(fd, std::string("setsockopt(") + name + " " + std::to_string(value) + ")",
+        call(fd, {StepOp::SetSockOpt, std::string("setsockopt(") + name + " " + std::to_string(value) + ")", name, value},
              [&] { return ::setsockopt(fd, level, opt, &value, sizeof(value)); }));
 }
 
@@ -309,7 +305,7 @@ int Reporter::getsockopt_int(int fd, int level, int opt, const char* name) {
     uint64_t end = mono_ns();
     Info info = Info::object();
     if (ret == 0) info["value"] = value;
-    finish(fd, std::string("getsockopt(") + name + ")", ret, err, start, end, before, std::move(info));
+    finish(fd, {StepOp::GetSockOpt, std::string("getsockopt(") + name + ")", name}, ret, err, start, end, before, std::move(info));
     errno = err;
     return ret == 0 ? value : -1;
 }
@@ -317,19 +313,19 @@ int Reporter::getsockopt_int(int fd, int level, int opt, const char* name) {
 int Reporter::set_linger(int fd, bool on, int seconds) {
     linger l{on ? 1 : 0, seconds};
     return static_cast<int>(call(
-        fd, "setsockopt(SO_LINGER {" + std::to_string(l.l_onoff) + "," + std::to_string(seconds) + "})",
+        fd, {StepOp::SetSockOpt, "setsockopt(SO_LINGER {" + std::to_string(l.l_onoff) + "," + std::to_string(seconds) + "})", "SO_LINGER"},
         [&] { return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)); }));
 }
 
 int Reporter::set_nonblocking(int fd) {
-    return static_cast<int>(call(fd, "fcntl(fd, F_SETFL, O_NONBLOCK)", [&] {
+    return static_cast<int>(call(fd, {StepOp::SetNonblocking, "fcntl(fd, F_SETFL, O_NONBLOCK)"}, [&] {
         int flags = fcntl(fd, F_GETFL);
         return flags < 0 ? flags : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     }));
 }
 
 int Reporter::ignore_sigpipe() {
-    return static_cast<int>(call(-1, "signal(SIGPIPE, SIG_IGN)", [] {
+    return static_cast<int>(call(-1, {StepOp::IgnoreSigpipe, "signal(SIGPIPE, SIG_IGN)"}, [] {
         return std::signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0;
     }));
 }
@@ -352,7 +348,7 @@ DiagResult Reporter::sock_diag(const sockaddr_in& local, const sockaddr_in& remo
         info["tcp_state"] = nullptr;
     }
     SocketInfo sock{r.cookie, to_string(local), to_string(remote)};
-    note("sock_diag(" + sock.local + " " + sock.remote + ")", ret, err, start, end, std::move(info),
+    note({StepOp::SockDiag, "sock_diag(" + sock.local + " " + sock.remote + ")", sock.local}, ret, err, start, end, std::move(info),
          sock);
     errno = err;
     return r;

@@ -1,13 +1,6 @@
-// The step protocol: how a scenario tells the tcpscope runner what it did.
-//
-// A step is one call a scenario made. The runner passes the write end of a
-// pipe in TCPSCOPE_STEP_FD; each step is one JSON object on one line, written
-// with a single write() so that lines from the client and server processes
-// never interleave (pipe writes under PIPE_BUF, 4096 bytes, are atomic).
-// Keys: call, ret, errno (name or null), cookie (SO_COOKIE, 0 if none), side,
-// start_ns / ts_ns (CLOCK_MONOTONIC right before / right after the call),
-// pid, netns (inode of the caller's network namespace), local / remote
-// ("addr:port", when known), info (extra observations, when any).
+// Reporting steps: how a scenario tells the tcpscope runner what it did.
+// The protocol itself (keys, one JSON line per step, TCPSCOPE_STEP_FD) is
+// defined once, in userspace/events/step.h, which the runner reads with.
 // Without TCPSCOPE_STEP_FD, steps are printed readably on stderr instead, so
 // the programs can be run by hand.
 //
@@ -18,6 +11,7 @@
 #include "clock.h"
 #include "sock_diag.h"
 #include "socket_info.h"
+#include "step.h"
 
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -31,17 +25,20 @@
 
 namespace scen {
 
-using Info = nlohmann::ordered_json;
+using tcpscope::Step;
+using tcpscope::StepOp;
+using Info = tcpscope::StepInfo;
 
-struct Step {
-    std::string side;  // "client" or "server"
-    std::string call;  // the call and its arguments as C: send(fd, "x", 1)
-    long long ret = 0;
-    int err = 0;  // errno when the call failed, 0 otherwise (reported as null)
-    uint64_t start_ns = 0;
-    uint64_t ts_ns = 0;
-    SocketInfo sock;  // the socket acted on
-    Info info = Info::object();
+// A call before it is made: what the facts match (operation, arg, size;
+// userspace/events/step.h) and the same as C for people.
+struct Call {
+    Call(StepOp op, std::string text, std::string arg = "", int64_t size = -1)
+        : op(op), text(std::move(text)), arg(std::move(arg)), size(size) {}
+
+    StepOp op;
+    std::string text;  // send(fd, "x", 1)
+    std::string arg;
+    int64_t size;
 };
 
 // Looks up TCPSCOPE_STEP_FD once and marks it close-on-exec (so the ip
@@ -49,7 +46,7 @@ struct Step {
 void steps_init();
 
 // Writes one step to TCPSCOPE_STEP_FD, or a readable line to stderr.
-void emit(const Step& step);
+void emit(Step step);
 
 // Reports the calls one role (client or server) makes. Every method performs
 // the real call, reports it, and returns its result with errno as the call
@@ -63,7 +60,7 @@ public:
     // on failure. The socket's identity is read before the call (a close or a
     // RST may erase it) and again after (connect/bind assign it).
     template <class Fn>
-    long long call(int fd, const std::string& what, Fn&& fn, Info info = Info::object()) {
+    long long call(int fd, const Call& what, Fn&& fn, Info info = Info::object()) {
         SocketInfo before = socket_info(fd);
         uint64_t start = mono_ns();
         long long ret = static_cast<long long>(fn());
@@ -75,7 +72,7 @@ public:
     }
 
     // A step whose call was made and timed elsewhere (wait(), ip commands).
-    void note(const std::string& what, long long ret, int err, uint64_t start_ns, uint64_t ts_ns,
+    void note(const Call& what, long long ret, int err, uint64_t start_ns, uint64_t ts_ns,
               Info info = Info::object(), SocketInfo sock = {});
 
     int socket_tcp();  // socket(AF_INET, SOCK_STREAM, 0); throws on failure
@@ -113,7 +110,7 @@ public:
     DiagResult sock_diag(const sockaddr_in& local, const sockaddr_in& remote);
 
 private:
-    void finish(int fd, const std::string& what, long long ret, int err, uint64_t start,
+    void finish(int fd, const Call& what, long long ret, int err, uint64_t start,
                 uint64_t end, const SocketInfo& before, Info info);
     // Last known identity of each descriptor this role used: after a RST,
     // getpeername() fails, but the step should still name the peer.

@@ -39,11 +39,11 @@ Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& words) 
     return {};
 }
 
-Step* step(Recording& r, const std::string& side, const std::string& prefix, int nth = 0) {
+Step* step(Recording& r, const std::string& side, const StepMatch& match, int nth = 0) {
     for (auto& s : r.steps) {
-        if (s.side == side && s.is(prefix) && nth-- == 0) return &s;
+        if (s.side == side && match.matches(s) && nth-- == 0) return &s;
     }
-    ADD_FAILURE() << "no step " << prefix << " by the " << side;
+    ADD_FAILURE() << "no step " << step_op_name(match.op) << " " << match.arg << " by the " << side;
     return nullptr;
 }
 
@@ -67,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(CloseFacts, AllHold,
 
 TEST(SigpipeDefault, AClientThatSurvivesFailsTheDeathFact) {
     Recording r = load("sigpipe-default");
-    Step* wait = step(r, "client", "wait(client)");
+    Step* wait = step(r, "client", StepMatch{StepOp::Wait, "client"});
     ASSERT_NE(wait, nullptr);
     wait->info = {{"exit_status", 0}};
     auto verdicts = verdicts_of(r, "sigpipe-default");
@@ -102,7 +102,7 @@ TEST(CloseUnreadData, AnotherResetReasonFailsTheRstFact) {
 
 TEST(CloseUnreadData, ACloserLeftInTimeWaitFailsTheNothingLeftFact) {
     Recording r = load("close-unread-data");
-    Step* after = step(r, "server", "sock_diag(", 1);
+    Step* after = step(r, "server", kSockDiag, 1);
     ASSERT_NE(after, nullptr);
     after->info = {{"tcp_state", "TIME_WAIT"}, {"timer", "timewait"}};
     EXPECT_FALSE(verdict(verdicts_of(r, "close-unread-data"), "no FIN_WAIT").ok);
@@ -112,7 +112,7 @@ TEST(LingerZero, DataLeavingAfterCloseFailsTheRstFact) {
     // The queued data flushed after close(), as a lingering close would.
     Recording r = load("linger-zero");
     Timeline before(r.steps, r.events);
-    const Step* close = before.find_step("client", "close(fd)");
+    const Step* close = before.find_step("client", kClose);
     ASSERT_NE(close, nullptr);
     auto data = std::find_if(r.events.begin(), r.events.end(), [](const Event& e) {
         return e.kind == EventKind::Packet && e.payload_len > 0;
@@ -126,7 +126,7 @@ TEST(LingerZero, DataLeavingAfterCloseFailsTheRstFact) {
 
 TEST(LingerZero, TheServerReadingTheQueuedDataFailsTheDiscardFact) {
     Recording r = load("linger-zero");
-    Step* first = step(r, "server", "recv(");
+    Step* first = step(r, "server", kRecv);
     ASSERT_NE(first, nullptr);
     first->ret += 1;
     EXPECT_FALSE(verdict(verdicts_of(r, "linger-zero"), "discarded").ok);
@@ -147,7 +147,7 @@ TEST(TimeWait, ReuseOnTheNewSocketAloneBindingFailsTheFact) {
     // Round 1 (listener without SO_REUSEADDR): the rebind with SO_REUSEADDR
     // succeeds, as the books' reading of SO_REUSEADDR would have it.
     Recording r = load("time-wait");
-    Step* reuse_bind = step(r, "server", "bind(127.0.0.1:5000)", 2);
+    Step* reuse_bind = step(r, "server", StepMatch{StepOp::Bind, "127.0.0.1:5000"}, 2);
     ASSERT_NE(reuse_bind, nullptr);
     reuse_bind->ret = 0;
     reuse_bind->errno_name.clear();
@@ -158,7 +158,7 @@ TEST(TimeWait, ReuseOnTheNewSocketAloneBindingFailsTheFact) {
 
 TEST(TimeWait, ReuseOnBothStillRefusedFailsTheFact) {
     Recording r = load("time-wait");
-    Step* reuse_bind = step(r, "server", "bind(127.0.0.1:5001)", 2);
+    Step* reuse_bind = step(r, "server", StepMatch{StepOp::Bind, "127.0.0.1:5001"}, 2);
     ASSERT_NE(reuse_bind, nullptr);
     reuse_bind->ret = -1;
     reuse_bind->errno_name = "EADDRINUSE";
@@ -167,7 +167,7 @@ TEST(TimeWait, ReuseOnBothStillRefusedFailsTheFact) {
 
 TEST(RstBeforeAccept, TheTextbookEconnabortedFailsTheAcceptFact) {
     Recording r = load("rst-before-accept");
-    Step* accept = step(r, "server", "accept(");
+    Step* accept = step(r, "server", kAccept);
     ASSERT_NE(accept, nullptr);
     accept->ret = -1;
     accept->errno_name = "ECONNABORTED";

@@ -80,7 +80,7 @@ TEST(Timeline, JoinsCookielessEventsByAddress) {
 TEST(Timeline, EventsBelongToTheCallDuringWhichTheyFired) {
     Recording r = load_fixture("zero-byte-send.jsonl");
     Timeline t(r.steps, r.events);
-    const Step* send_one = t.find_step("client", "send(fd, \"x\", 1)");
+    const Step* send_one = t.find_step("client", kSendOne);
     ASSERT_NE(send_one, nullptr);
     int index = t.index_of(send_one);
     bool saw_rst = false;
@@ -149,7 +149,7 @@ TEST(Facts, ASegmentDuringTheZeroByteSendFailsTheFirstFact) {
     // Copy the client's one-byte segment into the zero-byte send's window.
     Recording r = load_fixture("zero-byte-send.jsonl");
     Timeline before(r.steps, r.events);
-    const Step* zero = before.find_step("client", "send(fd, \"\", 0)");
+    const Step* zero = before.find_step("client", StepMatch{StepOp::Send, "", 0});
     ASSERT_NE(zero, nullptr);
     auto data = std::find_if(r.events.begin(), r.events.end(), [](const Event& e) {
         return e.kind == EventKind::Packet && e.payload_len == 1;

@@ -89,10 +89,13 @@ FactResult went_through(const FactContext& c, const std::string& side,
     return {contains_in_order(path, expected), seen};
 }
 
-FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+FactResult returned(const FactContext& c, const std::string& side, const StepMatch& match,
                     int nth, int64_t ret, const std::string& errno_name) {
-    const Step* s = c.timeline.find_step(side, prefix, nth);
-    if (s == nullptr) return fails("no step " + prefix + "... by the " + side);
+    const Step* s = c.timeline.find_step(side, match, nth);
+    if (s == nullptr) {
+        return fails("no " + std::string(step_op_name(match.op)) + " step #" +
+                     std::to_string(nth + 1) + " by the " + side);
+    }
     return {s->ret == ret && s->errno_name == errno_name, describe(*s)};
 }
 
@@ -186,13 +189,12 @@ FactResult sent_one_segment(const FactContext& c, const Step* step, const std::s
             describe(*step) + "; " + side + " segments: " + describe(packets, c.reasons)};
 }
 
-FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
-                             const Step* wait) {
-    const Step* first = c.timeline.find_step("client", send_prefix, 0);
+FactResult killed_by_sigpipe(const FactContext& c, const Step* wait) {
+    const Step* first = c.timeline.find_step("client", kSendOne, 0);
     if (first == nullptr || wait == nullptr) return fails("no one-byte send or no wait(client)");
     int signal = static_cast<int>(info_number(*wait, "term_signal"));
     int status = static_cast<int>(info_number(*wait, "exit_status"));
-    bool never_returned = c.timeline.find_step("client", send_prefix, 1) == nullptr;
+    bool never_returned = c.timeline.find_step("client", kSendOne, 1) == nullptr;
     std::string seen = describe(*wait) + " (client pid " + std::to_string(first->pid) + "): " +
                        (signal > 0 ? "killed by " + signal_name(signal) + " (" +
                                          std::to_string(signal) + ")"
@@ -200,6 +202,37 @@ FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefi
                        ", exit status " + std::to_string(status) + "; the second send " +
                        (never_returned ? "never returned to it" : "returned");
     return {wait->ret == first->pid && signal == 13 && status == 141 && never_returned, seen};
+}
+
+std::vector<const Step*> own_diags(const FactContext& c, const std::string& side) {
+    std::vector<const Step*> out;
+    const Step* conn = c.timeline.find_step(side, kConnect);
+    if (conn == nullptr || conn->local.empty()) return out;
+    StepMatch own{StepOp::SockDiag, conn->local};
+    for (int i = 0;; ++i) {
+        const Step* s = c.timeline.find_step(side, own, i);
+        if (s == nullptr) return out;
+        out.push_back(s);
+    }
+}
+
+bool gaps_double(const std::vector<const Event*>& events, std::vector<uint64_t>* gaps_ns) {
+    bool doubling = events.size() >= 3;
+    for (size_t i = 1; i < events.size(); ++i) {
+        uint64_t gap = events[i]->ts_ns - events[i - 1]->ts_ns;
+        gaps_ns->push_back(gap);
+        if (i >= 2) {
+            double ratio = static_cast<double>(gap) / static_cast<double>((*gaps_ns)[i - 2]);
+            doubling &= ratio >= 1.5 && ratio <= 2.5;
+        }
+    }
+    return doubling;
+}
+
+std::string gaps_text(const std::vector<uint64_t>& gaps_ns) {
+    std::vector<std::string> parts;
+    for (uint64_t gap : gaps_ns) parts.push_back(std::to_string(gap / 1'000'000) + " ms");
+    return parts.empty() ? "none" : join(parts);
 }
 
 int64_t info_number(const Step& s, const char* key) {

@@ -39,6 +39,17 @@ std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext&
 
 // ---- Building blocks for checks ----
 
+// The steps most facts look for.
+inline const StepMatch kConnect{StepOp::Connect};
+inline const StepMatch kAccept{StepOp::Accept};
+inline const StepMatch kListen{StepOp::Listen};
+inline const StepMatch kClose{StepOp::Close};
+inline const StepMatch kRecv{StepOp::Recv};
+inline const StepMatch kSockDiag{StepOp::SockDiag};
+inline const StepMatch kSoError{StepOp::GetSockOpt, "SO_ERROR"};
+inline const StepMatch kSendOne{StepOp::Send, "", 1};  // send(fd, "x", 1)
+
+
 FactResult holds(std::string detail);
 FactResult fails(std::string detail);
 // Both must hold; details joined.
@@ -60,9 +71,9 @@ bool contains_in_order(const std::vector<std::string>& path,
 FactResult went_through(const FactContext& c, const std::string& side,
                         const std::vector<std::string>& expected);
 
-// The nth step of `side` with `prefix` returned `ret` (and `errno_name`,
-// "" meaning success). Missing step fails.
-FactResult returned(const FactContext& c, const std::string& side, const std::string& prefix,
+// The nth step of `side` that `match` matches returned `ret` (and
+// `errno_name`, "" meaning success). Missing step fails.
+FactResult returned(const FactContext& c, const std::string& side, const StepMatch& match,
                     int nth, int64_t ret, const std::string& errno_name = "");
 
 // Events of `kind` among `events` (optionally only those of `side`).
@@ -94,14 +105,23 @@ FactResult sent_one_segment(const FactContext& c, const Step* step, const std::s
                             int payload);
 
 // The client process was killed by SIGPIPE at its second one-byte send
-// (`send_prefix`, nth 1, never reported because it never returned), as
-// `wait` reports: signal 13, shell exit status 141.
-FactResult killed_by_sigpipe(const FactContext& c, const std::string& send_prefix,
-                             const Step* wait);
+// (nth 1, never reported because it never returned), as `wait` reports:
+// signal 13, shell exit status 141.
+FactResult killed_by_sigpipe(const FactContext& c, const Step* wait);
 
 // A number or a string from a step's info object; -1 / "" when absent.
 int64_t info_number(const Step& step, const char* key);
 std::string info_string(const Step& step, const char* key);
+
+// The sock_diag looks `side` took at its own connection (the 4-tuple whose
+// local end is the address its connect() got), in order.
+std::vector<const Step*> own_diags(const FactContext& c, const std::string& side);
+
+// Exponential backoff: at least three events, each gap 1.5 to 2.5 times
+// the one before. `gaps_ns` receives the gaps.
+bool gaps_double(const std::vector<const Event*>& events, std::vector<uint64_t>* gaps_ns);
+// "200 ms, 400 ms, 800 ms", or "none".
+std::string gaps_text(const std::vector<uint64_t>& gaps_ns);
 
 // What a sock_diag step found: its TCP state, "" when no socket matched.
 std::string diag_state(const Step& step);

@@ -182,19 +182,19 @@ void Timeline::order() {
     }
 }
 
-const Step* Timeline::find_step(const std::string& side, const std::string& prefix,
-                                int nth) const {
+const Step* Timeline::find_step(const std::string& side, const StepMatch& match, int nth) const {
     for (const auto& s : steps_) {
-        if ((side.empty() || s.side == side) && s.is(prefix) && nth-- == 0) return &s;
+        if ((side.empty() || s.side == side) && match.matches(s) && nth-- == 0) return &s;
     }
     return nullptr;
 }
 
 const Step* Timeline::next_step(const Step* after, const std::string& side,
-                                const std::string& prefix) const {
+                                const std::optional<StepMatch>& match) const {
     int start = after ? index_of(after) + 1 : 0;
     for (size_t i = static_cast<size_t>(std::max(start, 0)); i < steps_.size(); ++i) {
-        if ((side.empty() || steps_[i].side == side) && steps_[i].is(prefix)) return &steps_[i];
+        const Step& s = steps_[i];
+        if ((side.empty() || s.side == side) && (!match || match->matches(s))) return &s;
     }
     return nullptr;
 }
@@ -245,7 +245,7 @@ uint64_t Timeline::cookie_of(const std::string& side) const {
             s.info["accepted"].contains("cookie") &&
             s.info["accepted"]["cookie"].is_number_unsigned()) {
             cookie = s.info["accepted"]["cookie"].get<uint64_t>();
-        } else if (s.is("connect(") && s.cookie) {
+        } else if (s.op == StepOp::Connect && s.cookie) {
             cookie = s.cookie;
         }
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,12 @@ public:
     // The side that owns an endpoint "addr:port", "" when unknown.
     std::string side_of_endpoint(const std::string& endpoint) const;
 
-    // The nth (0-based) step of `side` whose call starts with `prefix`.
-    const Step* find_step(const std::string& side, const std::string& prefix, int nth = 0) const;
-    // The first step after `after` (exclusive) of `side` with that prefix.
+    // The nth (0-based) step of `side` ("" for any) that `match` matches.
+    const Step* find_step(const std::string& side, const StepMatch& match, int nth = 0) const;
+    // The first step after `after` (exclusive) of `side` that `match`
+    // matches; without `match`, whatever it is.
     const Step* next_step(const Step* after, const std::string& side,
-                          const std::string& prefix) const;
+                          const std::optional<StepMatch>& match = std::nullopt) const;
     int index_of(const Step* step) const;
 
     // Events that fired while the step's call ran.

@@ -16,34 +16,8 @@ const char* const kStateNames[] = {
     "LISTEN",     "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE",
 };
 
-struct NamedValue {
-    int value;
-    const char* name;
-};
-
-#define NAMED(x) {x, #x}
-const NamedValue kErrnos[] = {
-    NAMED(EPERM),      NAMED(ENOENT),       NAMED(EINTR),        NAMED(EIO),
-    NAMED(EBADF),      NAMED(EAGAIN),       NAMED(ENOMEM),       NAMED(EACCES),
-    NAMED(EFAULT),     NAMED(EBUSY),        NAMED(EEXIST),       NAMED(EINVAL),
-    NAMED(ENFILE),     NAMED(EMFILE),       NAMED(ENOSPC),       NAMED(EPIPE),
-    NAMED(ENOTSOCK),   NAMED(EDESTADDRREQ), NAMED(EMSGSIZE),     NAMED(EPROTOTYPE),
-    NAMED(ENOPROTOOPT), NAMED(EPROTONOSUPPORT), NAMED(EOPNOTSUPP), NAMED(EAFNOSUPPORT),
-    NAMED(EADDRINUSE), NAMED(EADDRNOTAVAIL), NAMED(ENETDOWN),    NAMED(ENETUNREACH),
-    NAMED(ENETRESET),  NAMED(ECONNABORTED), NAMED(ECONNRESET),   NAMED(ENOBUFS),
-    NAMED(EISCONN),    NAMED(ENOTCONN),     NAMED(ESHUTDOWN),    NAMED(ETIMEDOUT),
-    NAMED(ECONNREFUSED), NAMED(EHOSTDOWN),  NAMED(EHOSTUNREACH), NAMED(EALREADY),
-    NAMED(EINPROGRESS), NAMED(ESRCH),       NAMED(ECHILD),       NAMED(E2BIG),
-    NAMED(ENODEV),     NAMED(ENOTDIR),      NAMED(EISDIR),       NAMED(EROFS),
-    NAMED(ERANGE),     NAMED(ENOSYS),       NAMED(ETIME),        NAMED(EPROTO),
-};
-const NamedValue kSignals[] = {
-    NAMED(SIGHUP),  NAMED(SIGINT),  NAMED(SIGQUIT), NAMED(SIGILL),  NAMED(SIGTRAP),
-    NAMED(SIGABRT), NAMED(SIGBUS),  NAMED(SIGFPE),  NAMED(SIGKILL), NAMED(SIGUSR1),
-    NAMED(SIGSEGV), NAMED(SIGUSR2), NAMED(SIGPIPE), NAMED(SIGALRM), NAMED(SIGTERM),
-    NAMED(SIGCHLD), NAMED(SIGCONT), NAMED(SIGSTOP), NAMED(SIGTSTP), NAMED(SIGURG),
-};
-#undef NAMED
+// The largest errno value to look names up for (Linux's are below 134).
+constexpr int kMaxErrno = 4095;
 
 }  // namespace
 
@@ -61,26 +35,26 @@ std::optional<int> tcp_state_from_name(const std::string& name) {
     return std::nullopt;
 }
 
+// glibc's own tables (strerrorname_np, sigabbrev_np; 2.32+): the same names
+// on every architecture, and no table of ours to fall behind.
 std::string errno_name(int err) {
     long long value = err < 0 ? -static_cast<long long>(err) : err;  // INT_MIN has no int negation
-    for (const auto& e : kErrnos) {
-        if (e.value == value) return e.name;
-    }
-    return "E" + std::to_string(value);
+    const char* name =
+        value > 0 && value <= kMaxErrno ? strerrorname_np(static_cast<int>(value)) : nullptr;
+    return name ? name : "E" + std::to_string(value);
 }
 
 std::optional<int> errno_from_name(const std::string& name) {
-    for (const auto& e : kErrnos) {
-        if (name == e.name) return e.value;
+    for (int value = 1; value <= kMaxErrno; ++value) {
+        const char* known = strerrorname_np(value);
+        if (known && name == known) return value;
     }
     return std::nullopt;
 }
 
 std::string signal_name(int sig) {
-    for (const auto& s : kSignals) {
-        if (s.value == sig) return s.name;
-    }
-    return "SIG" + std::to_string(sig);
+    const char* name = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : nullptr;
+    return name ? std::string("SIG") + name : "SIG" + std::to_string(sig);
 }
 
 namespace {

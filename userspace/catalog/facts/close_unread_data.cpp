@@ -6,10 +6,9 @@ namespace tcpscope {
 
 namespace {
 
-const char kClose[] = "close(fd)";
 
 FactResult bytes_unread_at_close(const FactContext& c) {
-    const Step* diag = c.timeline.find_step("server", "sock_diag(", 0);
+    const Step* diag = c.timeline.find_step("server", kSockDiag, 0);
     const Step* close = c.timeline.find_step("server", kClose);
     if (diag == nullptr || close == nullptr) return fails("no sock_diag or close() by the server");
     uint32_t recv_q = diag->info.value("recv_q", 0u);
@@ -32,7 +31,7 @@ FactResult rst_instead_of_fin(const FactContext& c) {
 }
 
 FactResult nothing_left_of_the_closer(const FactContext& c) {
-    return closed_leaving_nothing(c, "server", c.timeline.find_step("server", "sock_diag(", 1));
+    return closed_leaving_nothing(c, "server", c.timeline.find_step("server", kSockDiag, 1));
 }
 
 FactResult peer_gets_econnreset(const FactContext& c) {
@@ -40,7 +39,7 @@ FactResult peer_gets_econnreset(const FactContext& c) {
     if (close == nullptr) return fails("the server made no close()");
     FactResult reset = closed_by_reset(c, c.timeline.during(*close), "client", "ESTABLISHED",
                                        "ECONNRESET");
-    return both(reset, returned(c, "client", "recv(", 0, -1, "ECONNRESET"));
+    return both(reset, returned(c, "client", kRecv, 0, -1, "ECONNRESET"));
 }
 
 }  // namespace

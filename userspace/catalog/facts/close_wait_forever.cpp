@@ -4,41 +4,20 @@
 // any event, while the client sits in CLOSE_WAIT reading EOF after EOF.
 #include "scenario_facts.h"
 
-#include <cstdlib>
-
 namespace tcpscope {
 
 namespace {
 
-const char kClose[] = "close(fd)";
-const char kRecv[] = "recv(";
-const char kLinger2[] = "setsockopt(TCP_LINGER2 ";
+const StepMatch kLinger2{StepOp::SetSockOpt, "TCP_LINGER2"};
 // sock_diag steps name the queried 4-tuple local first: the server's
 // connection is the one whose local end is the listening address.
-const char kDiagServer[] = "sock_diag(127.0.0.1:5000 ";
-
-std::string diag_string(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int64_t diag_number(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
-}
-
-// The client's own 4-tuple queries: "sock_diag(<client local> ".
-std::string client_diag_prefix(const FactContext& c) {
-    const Step* conn = c.timeline.find_step("client", "connect(");
-    if (conn == nullptr || conn->local.empty()) return "";
-    return "sock_diag(" + conn->local + " ";
-}
+const StepMatch kDiagServer{StepOp::SockDiag, "127.0.0.1:5000"};
 
 // TCP_LINGER2 in ms, as the server set it (0 when not reported).
 int64_t linger2_ms(const FactContext& c) {
     const Step* s = c.timeline.find_step("server", kLinger2);
     if (s == nullptr || s->ret != 0) return 0;
-    return std::atoll(s->call.c_str() + sizeof(kLinger2) - 1) * 1000;
+    return s->size * 1000;
 }
 
 FactResult server_closes_at_once(const FactContext& c) {
@@ -102,12 +81,12 @@ FactResult fin_wait2_minisocket_seen(const FactContext& c) {
     if (first == nullptr || second == nullptr) return fails("fewer than two sock_diag looks at the server's socket");
     bool ok = true;
     for (const Step* s : {first, second}) {
-        int64_t left = diag_number(*s, "timer_ms");
-        ok &= s->ret == 0 && diag_state(*s) == "FIN_WAIT2" && diag_string(*s, "timer") == "timewait" &&
+        int64_t left = info_number(*s, "timer_ms");
+        ok &= s->ret == 0 && diag_state(*s) == "FIN_WAIT2" && info_string(*s, "timer") == "timewait" &&
               left > 0 && left <= linger && s->cookie == cookie;
     }
     // Counting down, not re-armed.
-    ok &= diag_number(*second, "timer_ms") < diag_number(*first, "timer_ms");
+    ok &= info_number(*second, "timer_ms") < info_number(*first, "timer_ms");
     // The tracepoints saw the full socket end at FIN_WAIT2 -> CLOSE, and
     // nothing of the mini-socket after that.
     auto path = state_path(c.timeline, cookie);
@@ -145,15 +124,10 @@ FactResult minisocket_expires_silently(const FactContext& c) {
 
 FactResult client_stays_in_close_wait(const FactContext& c) {
     uint64_t cookie = c.timeline.cookie_of("client");
-    std::string prefix = client_diag_prefix(c);
-    if (cookie == 0 || prefix.empty()) return fails("no client connection was reported");
+    auto diags = own_diags(c, "client");
+    if (cookie == 0) return fails("no client connection was reported");
     // The client's last look at its own socket, after the mini-socket expired.
-    const Step* last = nullptr;
-    for (int i = 0;; ++i) {
-        const Step* s = c.timeline.find_step("client", prefix, i);
-        if (s == nullptr) break;
-        last = s;
-    }
+    const Step* last = diags.empty() ? nullptr : diags.back();
     if (last == nullptr) return fails("the client never looked at its own socket");
     const Step* expired = c.timeline.find_step("client", kDiagServer, 2);
     bool after_expiry = expired != nullptr && last->start_ns > expired->ts_ns;

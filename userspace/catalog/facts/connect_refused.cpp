@@ -6,8 +6,6 @@ namespace tcpscope {
 
 namespace {
 
-const char kConnect[] = "connect(";
-const char kSoError[] = "getsockopt(SO_ERROR)";
 
 // The client's own address as the kernel saw it. The failed connect()
 // reports its local address as 0.0.0.0:<port> (the RST unhashed the socket

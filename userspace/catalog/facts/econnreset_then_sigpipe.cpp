@@ -9,14 +9,11 @@ namespace tcpscope {
 
 namespace {
 
-const char kSendHello[] = "send(fd, \"hello\", 5)";
-const char kSendOne[] = "send(fd, \"x\", 1)";
-const char kClose[] = "close(fd)";
-const char kDiag[] = "sock_diag(";
-const char kWait[] = "wait(client)";
+const StepMatch kSendHello{StepOp::Send, "", 5};  // send(fd, "hello", 5)
+const StepMatch kWait{StepOp::Wait, "client"};
 
 FactResult close_sends_rst(const FactContext& c) {
-    const Step* diag = c.timeline.find_step("server", kDiag);
+    const Step* diag = c.timeline.find_step("server", kSockDiag);
     const Step* close = c.timeline.find_step("server", kClose);
     if (diag == nullptr || close == nullptr) return fails("no server sock_diag or close()");
     auto during = c.timeline.during(*close);
@@ -48,7 +45,7 @@ FactResult rst_hits_established(const FactContext& c) {
 }
 
 FactResult first_send_econnreset(const FactContext& c) {
-    const Step* connect = c.timeline.find_step("client", "connect(");
+    const Step* connect = c.timeline.find_step("client", kConnect);
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (connect == nullptr || s == nullptr) return fails("no connect() or no one-byte send");
     uint64_t cookie = c.timeline.cookie_of("client");
@@ -87,7 +84,7 @@ FactResult second_send_sigpipe(const FactContext& c) {
 }
 
 FactResult sigpipe_kills(const FactContext& c) {
-    return killed_by_sigpipe(c, kSendOne, c.timeline.find_step("client", kWait));
+    return killed_by_sigpipe(c, c.timeline.find_step("client", kWait));
 }
 
 }  // namespace

@@ -8,32 +8,7 @@ namespace tcpscope {
 
 namespace {
 
-const char kSend[] = "send(fd, buf, ";
-const char kClose[] = "close(fd)";
-
-int64_t diag_number(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_number() ? it->get<int64_t>() : -1;
-}
-
-std::string diag_string(const Step& s, const char* key) {
-    auto it = s.info.find(key);
-    return it != s.info.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// The sender's looks at its own 4-tuple: "sock_diag(<client local> ...".
-std::vector<const Step*> sender_diags(const FactContext& c) {
-    std::vector<const Step*> out;
-    const Step* conn = c.timeline.find_step("client", "connect(");
-    if (conn == nullptr || conn->local.empty()) return out;
-    std::string prefix = "sock_diag(" + conn->local + " ";
-    for (int i = 0;; ++i) {
-        const Step* s = c.timeline.find_step("client", prefix, i);
-        if (s == nullptr) break;
-        out.push_back(s);
-    }
-    return out;
-}
+const StepMatch kSend{StepOp::Send};  // send(fd, buf, N)
 
 const Step* last_send(const FactContext& c) {
     const Step* last = nullptr;
@@ -90,7 +65,7 @@ FactResult sender_fills_both_buffers(const FactContext& c) {
     for (const Event* e : results) kernel_eagain |= e->ret == -11;
     // The receiver's queue: its Recv-Q equals what the sender's segments
     // carried and the receiver acknowledged.
-    const Step* recv_diag = c.timeline.find_step("client", "sock_diag(127.0.0.1:5000 ");
+    const Step* recv_diag = c.timeline.find_step("client", StepMatch{StepOp::SockDiag, "127.0.0.1:5000"});
     uint32_t isn = 0;
     uint32_t acked = 0;
     bool have_isn = false;
@@ -105,7 +80,7 @@ FactResult sender_fills_both_buffers(const FactContext& c) {
             acked = e->ack_seq - isn - 1;
         }
     }
-    int64_t recv_q = recv_diag ? diag_number(*recv_diag, "recv_q") : -1;
+    int64_t recv_q = recv_diag ? info_number(*recv_diag, "recv_q") : -1;
     bool ok = first != last && accepted_before && last->ret == -1 && last->errno_name == "EAGAIN" &&
               kernel_eagain && recv_diag != nullptr && have_isn && recv_q > 0 &&
               recv_q == static_cast<int64_t>(acked);
@@ -133,7 +108,7 @@ FactResult close_leaves_it_in_fin_wait1(const FactContext& c) {
     std::vector<std::string> looks;
     int fw1 = 0;
     uint64_t last_look = 0;
-    for (const Step* s : sender_diags(c)) {
+    for (const Step* s : own_diags(c, "client")) {
         if (s->start_ns < close->ts_ns || s->ts_ns > end) continue;
         looks.push_back(diag_state(*s));
         fw1 += diag_state(*s) == "FIN_WAIT1";
@@ -154,17 +129,17 @@ FactResult fin_queued_behind_data(const FactContext& c) {
     const Step* before = nullptr;
     std::vector<const Step*> after;
     uint64_t end = observation_end(c);
-    for (const Step* s : sender_diags(c)) {
+    for (const Step* s : own_diags(c, "client")) {
         if (s->ts_ns < close->start_ns) before = s;
         else if (s->ts_ns <= end) after.push_back(s);
     }
     if (before == nullptr || after.empty()) return fails("no sock_diag look before and after close()");
-    int64_t unsent = diag_number(*before, "send_q");
+    int64_t unsent = info_number(*before, "send_q");
     bool ok = diag_state(*before) == "ESTABLISHED" && unsent > 0;
     std::vector<std::string> qs;
     for (const Step* s : after) {
-        ok &= diag_state(*s) == "FIN_WAIT1" && diag_number(*s, "send_q") == unsent + 1;
-        qs.push_back(std::to_string(diag_number(*s, "send_q")));
+        ok &= diag_state(*s) == "FIN_WAIT1" && info_number(*s, "send_q") == unsent + 1;
+        qs.push_back(std::to_string(info_number(*s, "send_q")));
     }
     return {ok, "before close: " + describe_diag(*before) + "; Send-Q after close: " + join(qs)};
 }
@@ -174,29 +149,20 @@ FactResult probes_with_doubling_gaps(const FactContext& c) {
     if (eagain == nullptr) return fails("the sender made no send");
     uint64_t end = observation_end(c);
     auto found = probes(c, eagain->ts_ns, end);
-    std::vector<std::string> gaps;
-    bool doubling = found.size() >= 3;
-    for (size_t i = 1; i < found.size(); ++i) {
-        uint64_t gap = found[i]->ts_ns - found[i - 1]->ts_ns;
-        gaps.push_back(std::to_string(gap / 1'000'000) + " ms");
-        if (i >= 2) {
-            double ratio = static_cast<double>(gap) /
-                           static_cast<double>(found[i - 1]->ts_ns - found[i - 2]->ts_ns);
-            doubling &= ratio >= 1.5 && ratio <= 2.5;
-        }
-    }
+    std::vector<uint64_t> gaps;
+    bool doubling = gaps_double(found, &gaps);
     // The kernel's own timer for it: "persist", not "retransmit".
     std::vector<std::string> timers;
     bool persist = true;
-    for (const Step* s : sender_diags(c)) {
+    for (const Step* s : own_diags(c, "client")) {
         if (s->start_ns < eagain->ts_ns || s->ts_ns > end) continue;
-        std::string t = diag_string(*s, "timer");
-        timers.push_back(t + " " + std::to_string(diag_number(*s, "timer_ms")) + " ms");
+        std::string t = info_string(*s, "timer");
+        timers.push_back(t + " " + std::to_string(info_number(*s, "timer_ms")) + " ms");
         persist &= t == "persist";
     }
     return {doubling && persist && !timers.empty(),
             std::to_string(found.size()) + " zero-length probes (seq = acknowledged - 1), gaps: " +
-                (gaps.empty() ? "none" : join(gaps)) + "; sender timer: " +
+                gaps_text(gaps) + "; sender timer: " +
                 (timers.empty() ? "not looked at" : join(timers))};
 }
 

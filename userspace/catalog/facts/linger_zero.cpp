@@ -8,19 +8,17 @@ namespace tcpscope {
 
 namespace {
 
-const char kClose[] = "close(fd)";
-
-int64_t bytes_returned(const Timeline& t, const std::string& side, const std::string& prefix) {
+int64_t bytes_returned(const Timeline& t, const std::string& side, StepOp op) {
     int64_t total = 0;
     for (const auto& s : t.steps()) {
-        if (s.side == side && s.is(prefix) && s.ret > 0) total += s.ret;
+        if (s.side == side && s.op == op && s.ret > 0) total += s.ret;
     }
     return total;
 }
 
 FactResult data_queued_at_close(const FactContext& c) {
-    const Step* diag = c.timeline.find_step("client", "sock_diag(", 0);
-    const Step* linger = c.timeline.find_step("client", "setsockopt(SO_LINGER {1,0})");
+    const Step* diag = c.timeline.find_step("client", kSockDiag, 0);
+    const Step* linger = c.timeline.find_step("client", StepMatch{StepOp::SetSockOpt, "SO_LINGER"});
     if (diag == nullptr || linger == nullptr) return fails("no sock_diag or SO_LINGER by the client");
     uint32_t send_q = diag->info.value("send_q", 0u);
     return {diag_state(*diag) == "ESTABLISHED" && send_q > 0 && linger->ret == 0,
@@ -42,14 +40,14 @@ FactResult rst_at_once(const FactContext& c) {
 }
 
 FactResult queued_data_discarded(const FactContext& c) {
-    const Step* diag = c.timeline.find_step("client", "sock_diag(", 0);
+    const Step* diag = c.timeline.find_step("client", kSockDiag, 0);
     if (diag == nullptr) return fails("no sock_diag by the client");
-    int64_t sent = bytes_returned(c.timeline, "client", "send(");
+    int64_t sent = bytes_returned(c.timeline, "client", StepOp::Send);
     int64_t queued = diag->info.value("send_q", 0u);
-    int64_t read = bytes_returned(c.timeline, "server", "recv(");
+    int64_t read = bytes_returned(c.timeline, "server", StepOp::Recv);
     const Step* last = nullptr;
     for (const auto& s : c.timeline.steps()) {
-        if (s.side == "server" && s.is("recv(")) last = &s;
+        if (s.side == "server" && s.op == StepOp::Recv) last = &s;
     }
     if (last == nullptr) return fails("the server made no recv()");
     std::string seen = "client send() accepted " + std::to_string(sent) + " bytes, Send-Q " +
@@ -61,7 +59,7 @@ FactResult queued_data_discarded(const FactContext& c) {
 }
 
 FactResult no_time_wait(const FactContext& c) {
-    return closed_leaving_nothing(c, "client", c.timeline.find_step("client", "sock_diag(", 1));
+    return closed_leaving_nothing(c, "client", c.timeline.find_step("client", kSockDiag, 1));
 }
 
 FactResult peer_gets_econnreset(const FactContext& c) {

@@ -9,10 +9,9 @@ namespace tcpscope {
 
 namespace {
 
-const char kConnectOk[] = "connect(127.0.0.1:5000)";
-const char kConnectRefused[] = "connect(127.0.0.1:5001)";
-const char kPoll[] = "poll(fd, POLLOUT)";
-const char kSoError[] = "getsockopt(SO_ERROR)";
+const StepMatch kConnectOk{StepOp::Connect, "127.0.0.1:5000"};
+const StepMatch kConnectRefused{StepOp::Connect, "127.0.0.1:5001"};
+const StepMatch kPoll{StepOp::Poll, "POLLOUT"};
 
 // The socket's own address as the kernel saw it (its state events carry
 // the source address once the port is chosen).
@@ -100,7 +99,7 @@ FactResult poll_writable(const FactContext& c) {
 FactResult listener_so_error_zero(const FactContext& c) {
     const Step* connect = c.timeline.find_step("client", kConnectOk);
     const Step* so = c.timeline.find_step("client", kSoError, 0);
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* accept = c.timeline.find_step("server", kAccept);
     if (connect == nullptr || so == nullptr) return fails("missing connect() or getsockopt(SO_ERROR)");
     auto path = state_path(c.timeline, connect->cookie);
     bool established = contains_in_order(path, {"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED"});

@@ -10,17 +10,14 @@ namespace tcpscope {
 
 namespace {
 
-const char kSendOne[] = "send(fd, \"x\", 1)";
-const char kRecv[] = "recv(";
-const char kPoll[] = "poll(";
-const char kDiag[] = "sock_diag(";
-const char kKill[] = "kill(server";
-const char kNetnsDel[] = "ip netns del";
-const char kNetnsAdd[] = "ip netns add";
+const StepMatch kPoll{StepOp::Poll};
+const StepMatch kKill{StepOp::Kill, "server"};
+const StepMatch kNetnsDel{StepOp::Command, "netns del"};
+const StepMatch kNetnsAdd{StepOp::Command, "netns add"};
 
 // The old server's network namespace: the one its accept() ran in.
 uint32_t old_server_netns(const FactContext& c) {
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* accept = c.timeline.find_step("server", kAccept);
     return accept ? accept->netns : 0;
 }
 
@@ -28,7 +25,7 @@ std::string endpoints_of(const Step& s) { return s.local + " -> " + s.remote; }
 
 FactResult client_told_nothing(const FactContext& c) {
     const Step* kill = c.timeline.find_step("server", kKill);
-    const Step* diag = c.timeline.find_step("client", kDiag, 0);
+    const Step* diag = c.timeline.find_step("client", kSockDiag, 0);
     const Step* send = c.timeline.find_step("client", kSendOne, 0);
     if (kill == nullptr || diag == nullptr || send == nullptr) {
         return fails("no kill(server), no client sock_diag or no one-byte send");
@@ -80,7 +77,7 @@ FactResult new_host_answers_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     const Step* deleted = c.timeline.find_step("server", kNetnsDel);
     const Step* added = c.timeline.find_step("server", kNetnsAdd);
-    const Step* listen = c.timeline.find_step("server", "listen(");
+    const Step* listen = c.timeline.find_step("server", kListen);
     if (s == nullptr || deleted == nullptr || added == nullptr || listen == nullptr) {
         return fails("no one-byte send, no `ip netns del`/`ip netns add` or no server listen()");
     }
@@ -134,7 +131,7 @@ FactResult new_host_answers_rst(const FactContext& c) {
 
 FactResult client_reset(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
-    const Step* diag = c.timeline.find_step("client", kDiag, 1);
+    const Step* diag = c.timeline.find_step("client", kSockDiag, 1);
     if (s == nullptr || diag == nullptr) return fails("no one-byte send or no second sock_diag");
     FactResult closed = closed_by_reset(c, answer_window(c, *s), "client", "ESTABLISHED", "ECONNRESET");
     bool gone = diag->ret == 0 && diag_state(*diag).empty();

@@ -11,30 +11,11 @@ namespace tcpscope {
 
 namespace {
 
-const char kLinkDown[] = "ip -n ";
-const char kSend[] = "send(fd, \"x\", 1)";
-const char kRecv[] = "recv(";
-const char kUserTimeout[] = "setsockopt(TCP_USER_TIMEOUT ";
+const StepMatch kLinkDown{StepOp::Command, "link down"};
+const StepMatch kSend = kSendOne;
+const StepMatch kUserTimeout{StepOp::SetSockOpt, "TCP_USER_TIMEOUT"};
 
-const Step* link_down(const FactContext& c) {
-    for (int i = 0;; ++i) {
-        const Step* s = c.timeline.find_step("server", kLinkDown, i);
-        if (s == nullptr) return nullptr;
-        if (s->call.find(" down") != std::string::npos) return s;
-    }
-}
-
-std::vector<const Step*> client_diags(const FactContext& c) {
-    std::vector<const Step*> out;
-    const Step* conn = c.timeline.find_step("client", "connect(");
-    if (conn == nullptr || conn->local.empty()) return out;
-    for (int i = 0;; ++i) {
-        const Step* s = c.timeline.find_step("client", "sock_diag(" + conn->local + " ", i);
-        if (s == nullptr) break;
-        out.push_back(s);
-    }
-    return out;
-}
+const Step* link_down(const FactContext& c) { return c.timeline.find_step("server", kLinkDown); }
 
 std::string ms(uint64_t ns) { return std::to_string(ns / 1'000'000) + " ms"; }
 
@@ -61,20 +42,11 @@ FactResult retransmits_with_growing_gaps(const FactContext& c) {
                                  EventKind::Retransmit, "client")) {
         if (e->cookie == cookie) rt.push_back(e);
     }
-    std::vector<std::string> gaps;
-    bool growing = rt.size() >= 3;
-    for (size_t i = 1; i < rt.size(); ++i) {
-        uint64_t gap = rt[i]->ts_ns - rt[i - 1]->ts_ns;
-        gaps.push_back(ms(gap));
-        if (i >= 2) {
-            double ratio = static_cast<double>(gap) /
-                           static_cast<double>(rt[i - 1]->ts_ns - rt[i - 2]->ts_ns);
-            growing &= ratio >= 1.5 && ratio <= 2.5;
-        }
-    }
+    std::vector<uint64_t> gaps;
+    bool growing = gaps_double(rt, &gaps);
     // The kernel's own view mid-way: retransmit timer, the byte unacknowledged.
     const Step* mid = nullptr;
-    for (const Step* d : client_diags(c)) {
+    for (const Step* d : own_diags(c, "client")) {
         if (d->start_ns > s->ts_ns && d->ts_ns < r->start_ns) mid = d;
     }
     bool timer_ok = mid != nullptr && diag_state(*mid) == "ESTABLISHED" &&
@@ -87,7 +59,7 @@ FactResult retransmits_with_growing_gaps(const FactContext& c) {
     }
     return {growing && timer_ok,
             std::to_string(rt.size()) + " retransmissions (tcp_retransmit_skb), gaps: " +
-                (gaps.empty() ? "none" : join(gaps)) + "; " +
+                gaps_text(gaps) + "; " +
                 (mid ? describe_diag(*mid) + ", retrans " + std::to_string(info_number(*mid, "retrans"))
                      : std::string("no sock_diag look in between")) +
                 "; 1-byte segments at the client's device after send(): " +
@@ -131,7 +103,7 @@ FactResult nothing_came_back(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSend);
     const Step* r = s ? c.timeline.next_step(s, "client", kRecv) : nullptr;
     if (down == nullptr || r == nullptr) return fails("no link-down step or no recv");
-    auto diags = client_diags(c);
+    auto diags = own_diags(c, "client");
     const Step* last = diags.empty() ? nullptr : diags.back();
     bool gone = last != nullptr && last->start_ns > r->ts_ns && last->ret == 0 &&
                 diag_state(*last).empty();

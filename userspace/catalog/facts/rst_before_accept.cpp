@@ -7,8 +7,8 @@ namespace tcpscope {
 namespace {
 
 FactResult client_aborts_first(const FactContext& c) {
-    const Step* close = c.timeline.find_step("client", "close(fd)");
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* close = c.timeline.find_step("client", kClose);
+    const Step* accept = c.timeline.find_step("server", kAccept);
     if (close == nullptr || accept == nullptr) return fails("no close() by the client or no accept()");
     FactResult rst = sent_reset(c, c.timeline.during(*close), "client");
     return {rst.ok && close->ts_ns < accept->start_ns,
@@ -17,7 +17,7 @@ FactResult client_aborts_first(const FactContext& c) {
 }
 
 FactResult queued_connection_reset(const FactContext& c) {
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* accept = c.timeline.find_step("server", kAccept);
     uint64_t cookie = c.timeline.cookie_of("server");
     if (accept == nullptr || cookie == 0) return fails("the server accepted no connection");
     // Only what happened to the accepted socket before accept() was called.
@@ -29,14 +29,14 @@ FactResult queued_connection_reset(const FactContext& c) {
 }
 
 FactResult accept_returns_it(const FactContext& c) {
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* accept = c.timeline.find_step("server", kAccept);
     if (accept == nullptr) return fails("the server made no accept()");
     return {accept->ret >= 0 && !accept->failed() && c.timeline.cookie_of("server") != 0,
             describe(*accept)};
 }
 
 FactResult first_recv_econnreset(const FactContext& c) {
-    const Step* recv = c.timeline.find_step("server", "recv(");
+    const Step* recv = c.timeline.find_step("server", kRecv);
     if (recv == nullptr) return fails("the server made no recv()");
     bool same_socket = recv->cookie == c.timeline.cookie_of("server");
     return {recv->ret == -1 && recv->errno_name == "ECONNRESET" && same_socket,

@@ -8,9 +8,9 @@ namespace tcpscope {
 
 namespace {
 
-const char kSend[] = "send(fd, buf, ";
-const char kSndbuf[] = "getsockopt(SO_SNDBUF)";
-const char kDiagReceiver[] = "sock_diag(127.0.0.1:5000 ";
+const StepMatch kSend{StepOp::Send};  // send(fd, buf, N)
+const StepMatch kSndbuf{StepOp::GetSockOpt, "SO_SNDBUF"};
+const StepMatch kDiagReceiver{StepOp::SockDiag, "127.0.0.1:5000"};
 
 // The sends up to and including the first that failed.
 std::vector<const Step*> burst(const FactContext& c) {
@@ -31,9 +31,8 @@ int64_t accepted_bytes(const std::vector<const Step*>& sends) {
 }
 
 const Step* sender_diag(const FactContext& c) {
-    const Step* conn = c.timeline.find_step("client", "connect(");
-    if (conn == nullptr || conn->local.empty()) return nullptr;
-    return c.timeline.find_step("client", "sock_diag(" + conn->local + " ");
+    auto diags = own_diags(c, "client");
+    return diags.empty() ? nullptr : diags.front();
 }
 
 FactResult full_short_then_eagain(const FactContext& c) {

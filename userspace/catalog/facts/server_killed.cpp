@@ -8,15 +8,11 @@ namespace tcpscope {
 
 namespace {
 
-const char kKill[] = "kill(server";
-const char kRecv[] = "recv(";
-const char kSendOne[] = "send(fd, \"x\", 1)";
-const char kDiag[] = "sock_diag(";
-const char kSoError[] = "getsockopt(SO_ERROR)";
+const StepMatch kKill{StepOp::Kill, "server"};
 
 // The server's accepted connection's local endpoint ("127.0.0.1:5000").
 std::string server_endpoint(const FactContext& c) {
-    const Step* accept = c.timeline.find_step("server", "accept(");
+    const Step* accept = c.timeline.find_step("server", kAccept);
     if (accept == nullptr || !accept->info.contains("accepted")) return {};
     const auto& acc = accept->info["accepted"];
     return acc.contains("local") && acc["local"].is_string() ? acc["local"].get<std::string>() : "";
@@ -89,7 +85,7 @@ FactResult blocked_recv_returns_eof(const FactContext& c) {
 }
 
 FactResult fin_wait2_minisocket(const FactContext& c) {
-    const Step* diag = c.timeline.find_step("client", kDiag);
+    const Step* diag = c.timeline.find_step("client", kSockDiag);
     if (diag == nullptr) return fails("no sock_diag step");
     uint64_t cookie = c.timeline.cookie_of("server");
     // The full socket's last event was FIN_WAIT2 -> CLOSE, before the query.

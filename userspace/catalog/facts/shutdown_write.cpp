@@ -8,16 +8,8 @@ namespace tcpscope {
 
 namespace {
 
-const char kShutdown[] = "shutdown(fd, SHUT_WR)";
-const char kRecv[] = "recv(";
-const char kClose[] = "close(fd)";
-const char kReply[] = "send(fd, \"reply\"";
-
-std::string client_diag_prefix(const FactContext& c) {
-    const Step* conn = c.timeline.find_step("client", "connect(");
-    if (conn == nullptr || conn->local.empty()) return "";
-    return "sock_diag(" + conn->local + " ";
-}
+const StepMatch kShutdown{StepOp::Shutdown, "SHUT_WR"};
+const StepMatch kReply{StepOp::Send, "", 5};  // send(fd, "reply", 5)
 
 std::string path_text(const std::vector<std::string>& path) {
     return path.empty() ? "no state change" : join(path);
@@ -143,14 +135,12 @@ FactResult closed_before_close(const FactContext& c) {
 
 FactResult time_wait_via_sock_diag(const FactContext& c) {
     const Step* close = c.timeline.find_step("client", kClose);
-    std::string prefix = client_diag_prefix(c);
-    if (close == nullptr || prefix.empty()) return fails("no client close() or connection");
+    auto diags = own_diags(c, "client");
+    if (close == nullptr || diags.empty()) return fails("no client close() or connection");
     uint64_t cookie = c.timeline.cookie_of("client");
     const Step* before = nullptr;
     const Step* after = nullptr;
-    for (int i = 0;; ++i) {
-        const Step* s = c.timeline.find_step("client", prefix, i);
-        if (s == nullptr) break;
+    for (const Step* s : diags) {
         if (s->ts_ns < close->start_ns) before = s;
         else if (after == nullptr) after = s;
     }

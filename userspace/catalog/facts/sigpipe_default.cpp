@@ -9,7 +9,6 @@ namespace tcpscope {
 
 namespace {
 
-const char kSendOne[] = "send(fd, \"x\", 1)";
 
 FactResult first_send_draws_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
@@ -43,7 +42,7 @@ FactResult second_send_raises_sigpipe(const FactContext& c) {
 }
 
 FactResult sigpipe_kills_the_client(const FactContext& c) {
-    return killed_by_sigpipe(c, kSendOne, c.timeline.find_step("client", "wait(client)"));
+    return killed_by_sigpipe(c, c.timeline.find_step("client", StepMatch{StepOp::Wait, "client"}));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace tcpscope {
 
 namespace {
 
-const char kReuse[] = "setsockopt(SO_REUSEADDR 1)";
+const StepMatch kReuse{StepOp::SetSockOpt, "SO_REUSEADDR", 1};
 
 // A new bind() while the port's TIME_WAIT socket lasts.
 struct Rebind {
@@ -27,7 +27,7 @@ struct Round {
 
 bool has_reuse(const Timeline& t, uint64_t cookie) {
     for (const auto& s : t.steps()) {
-        if (s.side == "server" && s.is(kReuse) && s.cookie == cookie && s.ret == 0) return true;
+        if (s.side == "server" && kReuse.matches(s) && s.cookie == cookie && s.ret == 0) return true;
     }
     return false;
 }
@@ -37,17 +37,17 @@ bool has_reuse(const Timeline& t, uint64_t cookie) {
 std::vector<Round> rounds(const Timeline& t) {
     std::vector<Round> out;
     for (const auto& a : t.steps()) {
-        if (a.side != "server" || !a.is("accept(") || !a.info.contains("accepted")) continue;
+        if (a.side != "server" || a.op != StepOp::Accept || !a.info.contains("accepted")) continue;
         Round r;
         r.port = a.local;
         r.listener_reuse = has_reuse(t, a.cookie);
         r.server_cookie = a.info["accepted"].value("cookie", uint64_t{0});
         for (const auto& s : t.steps()) {
-            if (s.side == "client" && s.is("connect(") && s.remote == r.port) r.client_cookie = s.cookie;
-            if (s.side == "server" && s.is("sock_diag(" + r.port + " ")) r.diag = &s;
+            if (s.side == "client" && s.op == StepOp::Connect && s.remote == r.port) r.client_cookie = s.cookie;
+            if (s.side == "server" && s.op == StepOp::SockDiag && s.arg == r.port) r.diag = &s;
         }
         for (const auto& s : t.steps()) {
-            if (r.diag == nullptr || s.side != "server" || !s.is("bind(" + r.port + ")")) continue;
+            if (r.diag == nullptr || s.side != "server" || !(s.op == StepOp::Bind && s.arg == r.port)) continue;
             if (s.start_ns > r.diag->ts_ns) r.rebinds.push_back({&s, has_reuse(t, s.cookie)});
         }
         out.push_back(r);
@@ -86,7 +86,7 @@ FactResult client_closes_second(const FactContext& c) {
     return each_round(c, [&](const Round& r) {
         const Step* eof = nullptr;
         for (const auto& s : c.timeline.steps()) {
-            if (s.side == "client" && s.is("recv(") && s.cookie == r.client_cookie) eof = &s;
+            if (s.side == "client" && s.op == StepOp::Recv && s.cookie == r.client_cookie) eof = &s;
         }
         FactResult path = path_of(c, r.client_cookie, {"ESTABLISHED->CLOSE_WAIT",
                                                        "CLOSE_WAIT->LAST_ACK", "LAST_ACK->CLOSE"});

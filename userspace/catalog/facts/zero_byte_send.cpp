@@ -6,14 +6,13 @@ namespace tcpscope {
 
 namespace {
 
-const char kSendZero[] = "send(fd, \"\", 0)";
-const char kSendOne[] = "send(fd, \"x\", 1)";
+const StepMatch kSendZero{StepOp::Send, "", 0};  // send(fd, "", 0)
 
 FactResult zero_send_is_silent(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendZero);
     if (s == nullptr) return fails("the client made no zero-byte send");
     // Up to the next client call: anything the zero-byte send caused.
-    const Step* next = c.timeline.next_step(s, "client", "");
+    const Step* next = c.timeline.next_step(s, "client");
     auto window = c.timeline.between(s->start_ns, next ? next->start_ns - 1 : s->ts_ns);
     auto packets = packets_from(c.timeline, window, "client");
     auto states = select(c.timeline, window, EventKind::State, "client");

@@ -1,6 +1,7 @@
 // libFuzzer target: raw ring buffer records of any size and content, as a
 // buggy or newer kernel side could hand them over. Decoding must never read
-// past the record, and both JSON encoders must agree and stay valid.
+// past the record, and both JSON encoders must agree and stay valid. The
+// same bytes as one string: the fast writer escapes it as nlohmann does.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -13,6 +14,12 @@
 #include "text_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    std::string raw(reinterpret_cast<const char*>(data), size);
+    std::string escaped;
+    tcpscope::append_json_string(escaped, raw);
+    if (escaped != tcpscope::Json(raw).dump(-1, ' ', false, tcpscope::Json::error_handler_t::replace)) {
+        abort();
+    }
     auto event = tcpscope::decode_event(data, size);
     if (!event) return 0;
     static const tcpscope::ResetReasons reasons({{1, "NO_SOCKET"}});

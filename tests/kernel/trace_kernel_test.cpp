@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,25 +21,48 @@ namespace {
 
 using tcpscope::FilterOptions;
 
+// The helpers' own clock, read around the calls they make: CLOCK_MONOTONIC
+// is the clock of the kernel's timestamps (bpf_ktime_get_ns), so what the
+// kernel reports can be checked against it.
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 // A server helper: listens, accepts one connection, reports EOF, closes
-// when told to.
+// when told to. Each report says when (its own clock) the call began (t0)
+// and returned (t1).
 void server_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-server");
     json m = io.expect("listen");
+    uint64_t listen_t0 = now_ns();
     int lfd = tcp_listen("127.0.0.1", m.at("port").get<uint16_t>());
-    io.report({{"type", "listening"}, {"cookie", socket_cookie(lfd)}});
+    uint64_t listen_t1 = now_ns();
+    io.report({{"type", "listening"}, {"cookie", socket_cookie(lfd)}, {"t0", listen_t0},
+               {"t1", listen_t1}});
     int afd = accept_timeout(lfd, 10000);
-    io.report({{"type", "accepted"}, {"cookie", socket_cookie(afd)}, {"port", local_port(afd)}});
+    uint64_t accept_t1 = now_ns();
+    io.report({{"type", "accepted"}, {"cookie", socket_cookie(afd)}, {"port", local_port(afd)},
+               {"t1", accept_t1}});
     json cmd = io.next();
     if (cmd.value("type", "") == "wait_eof") {
         char c;
         ssize_t n = recv(afd, &c, 1, 0);
+        uint64_t eof_t1 = now_ns();
         if (n != 0) fail("server: expected EOF, recv returned " + std::to_string(n));
-        io.report({{"type", "eof"}});
+        io.report({{"type", "eof"}, {"t1", eof_t1}});
         io.expect("close");
+        uint64_t close_t0 = now_ns();
         close(afd);
+        uint64_t close_t1 = now_ns();
         close(lfd);
-        io.report({{"type", "closed"}});
+        uint64_t listener_close_t1 = now_ns();
+        io.report({{"type", "closed"},
+                   {"t0", close_t0},
+                   {"t1", close_t1},
+                   {"listener_t0", close_t1},
+                   {"listener_t1", listener_close_t1}});
     } else if (cmd.value("type", "") == "wait_reset") {
         char c;
         ssize_t n = recv(afd, &c, 1, 0);
@@ -56,16 +80,21 @@ void server_body(HelperIO& io) {
 void client_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-client");
     json m = io.expect("connect");
+    uint64_t connect_t0 = now_ns();
     int fd = tcp_connect("127.0.0.1", m.at("port").get<uint16_t>());
+    uint64_t connect_t1 = now_ns();
     if (fd < 0) {
         errno = -fd;
         fail("client: connect");
     }
-    io.report({{"type", "connected"}, {"cookie", socket_cookie(fd)}, {"port", local_port(fd)}});
+    io.report({{"type", "connected"}, {"cookie", socket_cookie(fd)}, {"port", local_port(fd)},
+               {"t0", connect_t0}, {"t1", connect_t1}});
     json cmd = io.next();
     if (cmd.value("type", "") == "abort") set_linger_zero(fd);
+    uint64_t close_t0 = now_ns();
     close(fd);
-    io.report({{"type", "closed"}});
+    uint64_t close_t1 = now_ns();
+    io.report({{"type", "closed"}, {"t0", close_t0}, {"t1", close_t1}});
     io.expect("exit");
 }
 
@@ -110,8 +139,10 @@ std::vector<std::string> tcpstates_transitions(const std::vector<std::string>& l
 }
 
 // 1. One loopback connection, client closes first: every transition of
-// both sides, in order, with cookies, durations and attribution; and the
-// same transitions as libbpf-tools' tcpstates saw.
+// both sides, in order, with cookies and owners; timestamps and durations
+// within the bounds of the helpers' own clocks; the transitions each
+// process made by its own call attributed to it as the running task; and
+// the same transitions as libbpf-tools' tcpstates saw.
 TEST(KernelTrace, LoopbackConnectionStateSequence) {
     KTEST_REQUIRE_ROOT();
     auto server = Helper::in_new_netns(server_body);
@@ -144,9 +175,12 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
                }();
     }
 
+    // The cookies come from getsockopt(SO_COOKIE) in the process that owns
+    // each socket, the times from that process's own clock around its calls.
     const uint16_t port = unique_port();
     server->send({{"type", "listen"}, {"port", port}});
-    uint64_t listen_cookie = server->expect("listening").at("cookie");
+    json listening = server->expect("listening");
+    uint64_t listen_cookie = listening.at("cookie");
     client->send({{"type", "connect"}, {"port", port}});
     json connected = client->expect("connected");
     uint64_t client_cookie = connected.at("cookie");
@@ -155,11 +189,16 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
     uint64_t server_cookie = accepted.at("cookie");
     ASSERT_EQ(accepted.at("port").get<uint16_t>(), port);
     server->send({{"type", "wait_eof"}});
+    // Hold each state long enough that a duration computed from the wrong
+    // moment, or in the wrong unit, falls outside the bounds below.
+    const useconds_t kHoldUs = 20000;
+    usleep(kHoldUs);  // the client stays ESTABLISHED
     client->send({{"type", "close"}});
-    client->expect("closed");
-    server->expect("eof");
+    json client_closed = client->expect("closed");
+    json eof = server->expect("eof");
+    usleep(kHoldUs);  // the server stays in CLOSE_WAIT
     server->send({{"type", "close"}});
-    server->expect("closed");
+    json server_closed = server->expect("closed");
 
     ASSERT_TRUE(cap.wait_for(
         [&](const std::vector<Event>& ev) {
@@ -221,12 +260,6 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
             EXPECT_EQ(e.pid, static_cast<uint32_t>(server->pid()));
             EXPECT_EQ(e.comm, "tst-server");
         }
-        // Attribution is consistent with who was running.
-        if (e.cur_pid == e.pid) {
-            EXPECT_EQ(e.attribution, "current");
-        } else {
-            EXPECT_NE(e.attribution, "current");
-        }
         // The first transition of a socket has no previous state time; every
         // later one has one, and it is positive.
         bool first = (e.old_state == 7 /*CLOSE*/ && e.cookie != server_cookie) ||
@@ -247,12 +280,96 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
     EXPECT_EQ(syn_recv.pid, static_cast<uint32_t>(server->pid())) << describe(syn_recv);
     EXPECT_EQ(syn_recv.attribution, "listener") << describe(syn_recv);
     EXPECT_TRUE(syn_recv.irq) << describe(syn_recv);
-    // Durations add up: the client's whole life is no longer than the wall
-    // time between its first and last event.
-    auto client_events = of_cookie(events, client_cookie);
-    uint64_t sum = 0;
-    for (const auto& e : client_events) sum += e.prev_state_ns.value_or(0);
-    EXPECT_EQ(sum, client_events.back().ts_ns - client_events.front().ts_ns);
+
+    // Against the helpers' own clocks. A call's t0/t1 bracket what the
+    // kernel did inside it; a state entered within [in0, in1] and left
+    // within [out0, out1] lasted between out0 - in1 and out1 - in0.
+    auto t = [](const json& m, const char* key) { return m.at(key).get<uint64_t>(); };
+    const uint64_t connect_t0 = t(connected, "t0"), connect_t1 = t(connected, "t1");
+    const uint64_t cclose_t0 = t(client_closed, "t0"), cclose_t1 = t(client_closed, "t1");
+    const uint64_t listen_t0 = t(listening, "t0"), listen_t1 = t(listening, "t1");
+    const uint64_t accept_t1 = t(accepted, "t1"), eof_t1 = t(eof, "t1");
+    const uint64_t sclose_t0 = t(server_closed, "t0"), sclose_t1 = t(server_closed, "t1");
+    const uint64_t lclose_t0 = t(server_closed, "listener_t0");
+    const uint64_t lclose_t1 = t(server_closed, "listener_t1");
+    ASSERT_GE(cclose_t0 - connect_t1, kHoldUs * 1000ull);
+    ASSERT_GE(sclose_t0 - eof_t1, kHoldUs * 1000ull);
+    // The two sides read CLOCK_MONOTONIC by different paths (the vDSO,
+    // ktime_get_mono_fast_ns), which may disagree by a few ns around a
+    // timekeeping update.
+    const uint64_t kSlack = 1000;
+    auto find = [&](uint64_t cookie, const char* from, const char* to) -> const Event* {
+        for (const auto& e : events) {
+            if (e.cookie == cookie && tcpscope::tcp_state_name(e.old_state) == from &&
+                tcpscope::tcp_state_name(e.new_state) == to) {
+                return &e;
+            }
+        }
+        ADD_FAILURE() << "no " << from << "->" << to << " for cookie " << cookie;
+        return nullptr;
+    };
+    auto expect_between = [&](uint64_t value, uint64_t lo, uint64_t hi, const std::string& what) {
+        EXPECT_GE(value + kSlack, lo) << what << ": " << value << " ns, expected at least " << lo;
+        EXPECT_LE(value, hi + kSlack) << what << ": " << value << " ns, expected at most " << hi;
+    };
+    auto expect_duration = [&](const Event* e, uint64_t lo, uint64_t hi) {
+        if (!e) return;
+        ASSERT_TRUE(e->prev_state_ns.has_value()) << describe(*e);
+        expect_between(*e->prev_state_ns, lo, hi, "time in the old state of " + describe(*e));
+    };
+    auto expect_at = [&](const Event* e, uint64_t lo, uint64_t hi) {
+        if (e) expect_between(e->ts_ns, lo, hi, "timestamp of " + describe(*e));
+    };
+
+    const Event* syn_sent = find(client_cookie, "CLOSE", "SYN_SENT");
+    const Event* established = find(client_cookie, "SYN_SENT", "ESTABLISHED");
+    const Event* fin_wait1 = find(client_cookie, "ESTABLISHED", "FIN_WAIT1");
+    const Event* server_established = find(server_cookie, "SYN_RECV", "ESTABLISHED");
+    const Event* close_wait = find(server_cookie, "ESTABLISHED", "CLOSE_WAIT");
+    const Event* last_ack = find(server_cookie, "CLOSE_WAIT", "LAST_ACK");
+    const Event* listen = find(listen_cookie, "CLOSE", "LISTEN");
+    const Event* listen_close = find(listen_cookie, "LISTEN", "CLOSE");
+    // When: each inside the call that made it, or between the calls that
+    // must come before and after it.
+    expect_at(syn_sent, connect_t0, connect_t1);
+    expect_at(established, connect_t0, connect_t1);
+    // The server's child exists once the client's last handshake ACK is
+    // in, which may be after connect() returned, and before accept() did.
+    expect_at(&syn_recv, connect_t0, accept_t1);
+    expect_at(server_established, connect_t0, accept_t1);
+    expect_at(fin_wait1, cclose_t0, cclose_t1);
+    expect_at(close_wait, cclose_t0, eof_t1);
+    expect_at(last_ack, sclose_t0, sclose_t1);
+    expect_at(listen, listen_t0, listen_t1);
+    expect_at(listen_close, lclose_t0, lclose_t1);
+    // How long: SYN_SENT within connect(); the client's ESTABLISHED from
+    // connect() to close(); the server's ESTABLISHED from the handshake
+    // (inside the client's connect(), before accept() returned) to the
+    // FIN (after the client's close() began, before recv() saw EOF);
+    // CLOSE_WAIT from the FIN to the server's close(); LISTEN from
+    // listen() to close().
+    expect_duration(established, 0, connect_t1 - connect_t0);
+    expect_duration(fin_wait1, cclose_t0 - connect_t1, cclose_t1 - connect_t0);
+    expect_duration(close_wait, cclose_t0 - accept_t1, eof_t1 - connect_t0);
+    expect_duration(last_ack, sclose_t0 - eof_t1, sclose_t1 - cclose_t0);
+    expect_duration(listen_close, lclose_t0 - listen_t1, lclose_t1 - listen_t0);
+
+    // Who: the transitions a process made by its own call ran in that
+    // process's task, in process context, so they name it as "current".
+    auto expect_own_call = [&](const Event* e, const Helper& owner, const char* comm) {
+        if (!e) return;
+        SCOPED_TRACE(describe(*e));
+        EXPECT_EQ(e->cur_pid, static_cast<uint32_t>(owner.pid()));
+        EXPECT_EQ(e->tid, static_cast<uint32_t>(owner.pid())) << "the helper has one thread";
+        EXPECT_EQ(e->cur_comm, comm);
+        EXPECT_FALSE(e->irq);
+        EXPECT_EQ(e->attribution, "current");
+    };
+    expect_own_call(syn_sent, *client, "tst-client");
+    expect_own_call(fin_wait1, *client, "tst-client");
+    expect_own_call(last_ack, *server, "tst-server");
+    expect_own_call(listen, *server, "tst-server");
+    expect_own_call(listen_close, *server, "tst-server");
 
     if (peer) {
         peer->stop();

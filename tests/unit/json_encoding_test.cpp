@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "json_encoding.h"
+#include "json_writer.h"
 #include "sinks.h"
 
 namespace tcpscope {
@@ -230,18 +231,18 @@ TEST(Json, InvalidUtf8CommFromDecoderStillValidJson) {
     EXPECT_EQ(back.at("comm"), e->comm);
 }
 
-TEST(Json, InvalidUtf8CommSetDirectlyDumpsAsSinkDoes) {
-    // An Event built by someone else with raw bytes: the JSON sink's dump
-    // must not throw and must produce parseable JSON.
+TEST(Json, InvalidUtf8CommSetDirectlyEncodesAsSinkDoes) {
+    // An Event built by someone else with raw bytes: the JSON sink's
+    // encoder (append_event_json) must produce parseable JSON, each invalid
+    // sequence replaced and the rest kept.
     Event e = socket_event(EventKind::State);
     e.comm = std::string("\xff\xfe\xc3(ok\"\\", 8);
     std::string dumped;
-    ASSERT_NO_THROW(dumped = event_to_json(e, kReasons)
-                                 .dump(-1, ' ', false, Json::error_handler_t::replace));
+    append_event_json(dumped, e, kReasons);
     Json back;
     ASSERT_NO_THROW(back = Json::parse(dumped)) << dumped;
     EXPECT_EQ(back.at("type"), "state");
-    EXPECT_NE(back.at("comm").get<std::string>().find("ok\"\\"), std::string::npos);
+    EXPECT_EQ(back.at("comm"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(ok\"\\");
 }
 
 TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {

@@ -80,6 +80,45 @@ TEST(JsonWriter, EscapesLikeTheReference) {
     EXPECT_EQ(parsed.at("comm").get<std::string>(), e.comm);
 }
 
+// append_json_string writes what nlohmann writes with its replace handler,
+// for any bytes: every string of one and two bytes, and every string of
+// three and four over the bytes where UTF-8 decoding changes its mind
+// (the edges of each lead and continuation range, controls, quotes).
+TEST(JsonWriter, StringsOfAnyBytesEscapeLikeTheReference) {
+    auto check = [](const std::string& s) {
+        std::string fast;
+        append_json_string(fast, s);
+        std::string reference = Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+        if (fast != reference) {
+            std::string hex;
+            for (unsigned char c : s) hex += " " + std::to_string(c);
+            ADD_FAILURE() << "bytes" << hex << ": " << fast << " != " << reference;
+            return false;
+        }
+        return true;
+    };
+    for (int a = 0; a < 256; ++a) {
+        if (!check(std::string(1, static_cast<char>(a)))) return;
+        for (int b = 0; b < 256; ++b) {
+            if (!check(std::string{static_cast<char>(a), static_cast<char>(b)})) return;
+        }
+    }
+    const unsigned char edges[] = {0x00, 0x1f, '"',  '\\', 'a',  0x7f, 0x80, 0x8f, 0x90,
+                                   0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1,
+                                   0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
+    for (unsigned char a : edges) {
+        for (unsigned char b : edges) {
+            for (unsigned char c : edges) {
+                std::string s{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)};
+                if (!check(s)) return;
+                for (unsigned char d : edges) {
+                    if (!check(s + static_cast<char>(d))) return;
+                }
+            }
+        }
+    }
+}
+
 TEST(JsonWriter, AppendsToWhatIsThere) {
     std::string out = "x";
     append_event_json(out, base(EventKind::State), kReasons);

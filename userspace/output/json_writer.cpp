@@ -71,6 +71,45 @@ void quoted(LineBuffer& b, const std::string& text) {
     b.str(escaped);
 }
 
+// The UTF-8 sequence that starts at text[i]: its length, and whether it is
+// valid. An invalid one is its longest prefix that could still have begun a
+// valid sequence (at least one byte): a stray continuation byte, an overlong
+// form, a surrogate, a code point past U+10FFFF, or a sequence cut short.
+// Each becomes one U+FFFD, as nlohmann's replace handler does (Unicode's
+// "maximal subpart" practice).
+size_t utf8_sequence(const std::string& text, size_t i, bool* valid) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t continuation;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the next byte
+    if (c >= 0xc2 && c <= 0xdf) {
+        continuation = 1;
+    } else if (c == 0xe0) {
+        continuation = 2, lo = 0xa0;
+    } else if (c == 0xed) {
+        continuation = 2, hi = 0x9f;
+    } else if (c >= 0xe1 && c <= 0xef) {
+        continuation = 2;
+    } else if (c == 0xf0) {
+        continuation = 3, lo = 0x90;
+    } else if (c == 0xf4) {
+        continuation = 3, hi = 0x8f;
+    } else if (c >= 0xf1 && c <= 0xf3) {
+        continuation = 3;
+    } else {
+        *valid = false;
+        return 1;
+    }
+    size_t n = 1;
+    for (; n <= continuation; ++n) {
+        if (i + n >= text.size()) break;
+        auto b = static_cast<unsigned char>(text[i + n]);
+        if (b < lo || b > hi) break;
+        lo = 0x80, hi = 0xbf;
+    }
+    *valid = n == continuation + 1;
+    return n;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, const std::string& text) {
@@ -85,8 +124,22 @@ void append_json_string(std::string& out, const std::string& text) {
         out += '"';
         return;
     }
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
+    for (size_t i = 0; i < text.size();) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x80) {
+            // Valid UTF-8 is copied as it is; anything else becomes U+FFFD,
+            // so that every line stays valid UTF-8.
+            bool valid = false;
+            size_t n = utf8_sequence(text, i, &valid);
+            if (valid) {
+                out.append(text, i, n);
+            } else {
+                out += "\xef\xbf\xbd";
+            }
+            i += n;
+            continue;
+        }
+        ++i;
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -100,10 +153,6 @@ void append_json_string(std::string& out, const std::string& text) {
                 out += "\\u00";
                 out += hex[c >> 4];
                 out += hex[c & 0xf];
-            } else if (c >= 0x80) {
-                // Names are sanitised to ASCII before they get here; a
-                // stray byte becomes U+FFFD as nlohmann's replace handler does.
-                out += "\xef\xbf\xbd";
             } else {
                 out += static_cast<char>(c);
             }
@@ -116,8 +165,10 @@ void append_json_string(std::string& out, const std::string& text) {
 // at compile time.
 #define TS_KEY(name) b.lit(",\"" name "\":")
 
-void append_event_json(std::string& out, const Event& e, const ResetReasons& reasons) {
-    LineBuffer b(out);
+namespace {
+
+// Every key of the event's line, without the closing brace.
+void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons) {
     b.lit("{\"v\":");
     b.num(kJsonSchemaVersion);
     TS_KEY("type");
@@ -250,7 +301,19 @@ void append_event_json(std::string& out, const Event& e, const ResetReasons& rea
         b.num(e.ifindex);
         break;
     }
+}
+
+}  // namespace
+
+void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons) {
+    LineBuffer b(out);
+    write_event(b, event, reasons);
     b.put('}');
+}
+
+void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons) {
+    LineBuffer b(out);
+    write_event(b, event, reasons);
 }
 
 #undef TS_KEY

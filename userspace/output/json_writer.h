@@ -13,7 +13,13 @@ namespace tcpscope {
 
 void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons);
 
+// The same line without its closing brace, for a caller that adds keys of
+// its own after the event's (`run --json` adds "scenario" and "side").
+void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons);
+
 // Appends `text` as a JSON string (quotes included), escaping as JSON needs.
+// Valid UTF-8 is kept; each invalid sequence becomes U+FFFD, as nlohmann's
+// replace handler does, so the output is always valid UTF-8.
 void append_json_string(std::string& out, const std::string& text);
 
 }  // namespace tcpscope

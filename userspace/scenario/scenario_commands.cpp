@@ -9,6 +9,7 @@
 #include "ladder.h"
 #include "line_writer.h"
 #include "catalog.h"
+#include "run_json.h"
 #include "scenario_json.h"
 #include "scenario_runner.h"
 #include "signals.h"
@@ -51,7 +52,9 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     if (!outcome.error.empty() && outcome.steps.empty()) {
         *exit_code = terr.stage.empty() ? kExitFailure : kExitEnvironment;
         if (o.json) {
-            out.write_line(run_summary_to_json(spec.name, outcome, {}).dump());
+            std::string line;
+            append_run_summary_json(line, outcome.summary(spec.name, {}));
+            out.write_line(line);
         } else {
             out.write_line("tcpscope run " + spec.name + ": " + outcome.error);
         }
@@ -66,18 +69,25 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     result.ok = outcome.ran_to_end() && outcome.exit_code == 0 && result.held == result.facts;
 
     if (o.json) {
+        std::string line;
         for (const auto& entry : timeline.entries()) {
+            line.clear();
             if (entry.is_step) {
-                out.write_line(step_to_json(timeline.steps()[entry.index], spec.name).dump());
+                line = step_to_json(timeline.steps()[entry.index], spec.name).dump();
             } else {
-                Json j = event_to_json(timeline.events()[entry.index], reasons);
-                j["scenario"] = spec.name;
-                j["side"] = entry.side.empty() ? Json(nullptr) : Json(entry.side);
-                out.write_line(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+                append_run_event_json(line, timeline.events()[entry.index], reasons, spec.name,
+                                      entry.side);
             }
+            out.write_line(line);
         }
-        for (const auto& v : verdicts) out.write_line(verdict_to_json(v, spec.name).dump());
-        out.write_line(run_summary_to_json(spec.name, outcome, verdicts).dump());
+        for (const auto& v : verdicts) {
+            line.clear();
+            append_verdict_json(line, v, spec.name);
+            out.write_line(line);
+        }
+        line.clear();
+        append_run_summary_json(line, outcome.summary(spec.name, verdicts));
+        out.write_line(line);
     } else {
         out.write_line("Scenario " + spec.name + ": " + spec.summary + "\n");
         out.write_line(render_ladder(timeline, reasons));

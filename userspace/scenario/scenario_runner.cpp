@@ -101,6 +101,24 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
 
 }  // namespace
 
+RunSummary ScenarioOutcome::summary(const std::string& scenario,
+                                    const std::vector<Verdict>& verdicts) const {
+    RunSummary s;
+    s.scenario = scenario;
+    s.facts = verdicts.size();
+    for (const auto& v : verdicts) s.held += v.ok;
+    s.ok = ran_to_end() && s.held == s.facts;
+    for (const auto& e : events) s.count(kind_name(e.kind));
+    s.steps = steps.size();
+    s.lost = lost;
+    s.exit_code = exit_code;
+    s.term_signal = term_signal;
+    s.timed_out = timed_out;
+    s.duration_ns = duration_ns;
+    s.error = error;
+    return s;
+}
+
 std::string scenario_program_path(const std::string& name) {
     // TCPSCOPE_SCENARIO_DIR points the runner at other programs: the tests
     // use it to run scenarios that crash, hang or get killed.

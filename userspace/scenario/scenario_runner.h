@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "event.h"
+#include "facts.h"
+#include "run_json.h"
 #include "step.h"
 #include "scenario_sandbox.h"
 #include "tracer.h"
@@ -28,6 +30,9 @@ struct ScenarioOutcome {
     uint64_t duration_ns = 0;
 
     bool ran_to_end() const { return error.empty() && !timed_out && !interrupted; }
+    // The scenario's summary line, given the verdicts of its facts (none
+    // when it could not run).
+    RunSummary summary(const std::string& scenario, const std::vector<Verdict>& verdicts) const;
 };
 
 struct ScenarioRunConfig {

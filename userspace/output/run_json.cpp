@@ -1,0 +1,103 @@
+#include "run_json.h"
+
+#include <charconv>
+
+#include "json_encoding.h"
+#include "json_writer.h"
+
+namespace tcpscope {
+
+namespace {
+
+template <class Int>
+void number(std::string& out, Int value) {
+    char tmp[24];
+    auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
+    out.append(tmp, static_cast<size_t>(result.ptr - tmp));
+}
+
+void boolean(std::string& out, bool value) { out += value ? "true" : "false"; }
+
+// `{"v":1,"type":"<type>","scenario":"<scenario>"`, the start of every line
+// but the events'.
+void open_line(std::string& out, const char* type, const std::string& scenario) {
+    out += "{\"v\":";
+    number(out, kJsonSchemaVersion);
+    out += ",\"type\":\"";
+    out += type;
+    out += "\",\"scenario\":";
+    append_json_string(out, scenario);
+}
+
+}  // namespace
+
+void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
+                           const std::string& scenario, const std::string& side) {
+    append_event_json_fields(out, event, reasons);
+    out += ",\"scenario\":";
+    append_json_string(out, scenario);
+    out += ",\"side\":";
+    if (side.empty()) {
+        out += "null";
+    } else {
+        append_json_string(out, side);
+    }
+    out += '}';
+}
+
+void append_verdict_json(std::string& out, const Verdict& verdict, const std::string& scenario) {
+    open_line(out, "verdict", scenario);
+    out += ",\"fact\":";
+    append_json_string(out, verdict.fact);
+    out += ",\"ok\":";
+    boolean(out, verdict.ok);
+    out += ",\"detail\":";
+    append_json_string(out, verdict.detail);
+    out += '}';
+}
+
+void RunSummary::count(const std::string& type) {
+    for (auto& [name, n] : counts) {
+        if (name == type) {
+            ++n;
+            return;
+        }
+    }
+    counts.emplace_back(type, 1);
+}
+
+void append_run_summary_json(std::string& out, const RunSummary& s) {
+    open_line(out, "summary", s.scenario);
+    out += ",\"facts\":";
+    number(out, s.facts);
+    out += ",\"held\":";
+    number(out, s.held);
+    out += ",\"ok\":";
+    boolean(out, s.ok);
+    out += ",\"counts\":{";
+    for (size_t i = 0; i < s.counts.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, s.counts[i].first);
+        out += ':';
+        number(out, s.counts[i].second);
+    }
+    out += "},\"steps\":";
+    number(out, s.steps);
+    out += ",\"lost\":";
+    number(out, s.lost);
+    out += ",\"exit_code\":";
+    number(out, s.exit_code);
+    out += ",\"term_signal\":";
+    number(out, s.term_signal);
+    out += ",\"timed_out\":";
+    boolean(out, s.timed_out);
+    out += ",\"duration_ns\":";
+    number(out, s.duration_ns);
+    if (!s.error.empty()) {
+        out += ",\"error\":";
+        append_json_string(out, s.error);
+    }
+    out += '}';
+}
+
+}  // namespace tcpscope

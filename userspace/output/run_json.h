@@ -1,0 +1,47 @@
+// The JSON lines of `tcpscope run --json` beyond the steps: each event with
+// its scenario and side, a "verdict" per fact, and a per-scenario "summary"
+// (schema v1, README.md). Written with the primitives of `trace --json`
+// (json_writer.h), so both commands encode events and strings one way.
+// Each function appends one line, without its newline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "event.h"
+#include "facts.h"
+#include "names.h"
+
+namespace tcpscope {
+
+// The event's line plus "scenario" and "side" (null when `side` is empty).
+void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
+                           const std::string& scenario, const std::string& side);
+
+void append_verdict_json(std::string& out, const Verdict& verdict, const std::string& scenario);
+
+// What the summary line of one scenario says, as plain data.
+struct RunSummary {
+    std::string scenario;
+    uint64_t facts = 0;
+    uint64_t held = 0;
+    bool ok = false;
+    // Events per JSON type, in the order each type first occurred.
+    std::vector<std::pair<std::string, uint64_t>> counts;
+    uint64_t steps = 0;
+    uint64_t lost = 0;
+    int exit_code = -1;
+    int term_signal = 0;
+    bool timed_out = false;
+    uint64_t duration_ns = 0;
+    std::string error;  // why it could not run; the key is left out when empty
+
+    // Adds one event of `type` to counts.
+    void count(const std::string& type);
+};
+
+void append_run_summary_json(std::string& out, const RunSummary& summary);
+
+}  // namespace tcpscope

@@ -236,6 +236,41 @@ TEST(RunJson, EventLineEscapesNamesAndScenario) {
 const Schema kVerdict = {{"v", T::Uint},   {"type", T::Str}, {"scenario", T::Str},
                          {"fact", T::Str}, {"ok", T::Bool},  {"detail", T::Str}};
 
+TEST(RunJson, StepLineCarriesTheProtocolKeys) {
+    Step s;
+    s.op = StepOp::Send;
+    s.size = 1;
+    s.call = "send(fd, \"x\", 1)";
+    s.ret = -1;
+    s.errno_name = "EPIPE";
+    s.cookie = 42;
+    s.side = "client";
+    s.start_ns = 10;
+    s.ts_ns = 20;
+    s.pid = 7;
+    s.netns = 4026531840u;
+    s.local = "127.0.0.1:40000";
+    s.remote = "127.0.0.1:5000";
+    s.info = {{"so_error", "EPIPE"}, {"odd", std::string("\xff\x01")}};
+    std::string line;
+    append_run_step_json(line, s, "zero-byte-send");
+    Json j = parse_against(line, {{"v", T::Uint}, {"type", T::Str}, {"scenario", T::Str},
+                                  {"op", T::Str}, {"size", T::Int}, {"call", T::Str},
+                                  {"ret", T::Int}, {"errno", T::StrOrNull}, {"cookie", T::Uint},
+                                  {"side", T::Str}, {"start_ns", T::Uint}, {"ts_ns", T::Uint},
+                                  {"pid", T::Uint}, {"netns", T::Uint}, {"local", T::Str},
+                                  {"remote", T::Str}, {"info", T::Object}});
+    EXPECT_EQ(j.at("type"), "step");
+    EXPECT_EQ(j.at("op"), "send");
+    EXPECT_EQ(j.at("errno"), "EPIPE");
+    // What the runner reads back is what was written.
+    std::optional<Step> back = parse_step(line);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_TRUE(StepMatch(StepOp::Send, "", 1).matches(*back));
+    EXPECT_EQ(back->call, s.call);
+    EXPECT_EQ(back->remote, s.remote);
+}
+
 TEST(RunJson, VerdictLine) {
     Verdict v{"send(0) returns 0", true, "send(fd, \"\", 0) = 0; client segments: nothing"};
     std::string line;

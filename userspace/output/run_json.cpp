@@ -45,6 +45,15 @@ void append_run_event_json(std::string& out, const Event& event, const ResetReas
     out += '}';
 }
 
+void append_run_step_json(std::string& out, const Step& step, const std::string& scenario) {
+    StepInfo keys = StepInfo::object();
+    step_to_json(step, keys);
+    open_line(out, "step", scenario);
+    std::string body = keys.dump(-1, ' ', false, StepInfo::error_handler_t::replace);
+    out += ',';
+    out.append(body, 1, std::string::npos);  // the step's keys, its closing brace
+}
+
 void append_verdict_json(std::string& out, const Verdict& verdict, const std::string& scenario) {
     open_line(out, "verdict", scenario);
     out += ",\"fact\":";

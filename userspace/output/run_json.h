@@ -1,7 +1,9 @@
-// The JSON lines of `tcpscope run --json` beyond the steps: each event with
-// its scenario and side, a "verdict" per fact, and a per-scenario "summary"
-// (schema v1, README.md). Written with the primitives of `trace --json`
-// (json_writer.h), so both commands encode events and strings one way.
+// The JSON lines of `tcpscope run --json`: each step, each event with its
+// scenario and side, a "verdict" per fact, and a per-scenario "summary"
+// (schema v1, README.md). Events, verdicts and summaries are written with
+// the primitives of `trace --json` (json_writer.h), so both commands encode
+// events and strings one way; a step's own keys come from the step
+// protocol's encoder (events/step.h), the one the scenario programs use.
 // Each function appends one line, without its newline.
 #pragma once
 
@@ -13,12 +15,16 @@
 #include "event.h"
 #include "facts.h"
 #include "names.h"
+#include "step.h"
 
 namespace tcpscope {
 
 // The event's line plus "scenario" and "side" (null when `side` is empty).
 void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
                            const std::string& scenario, const std::string& side);
+
+// The step's protocol keys after "v", "type" and "scenario".
+void append_run_step_json(std::string& out, const Step& step, const std::string& scenario);
 
 void append_verdict_json(std::string& out, const Verdict& verdict, const std::string& scenario);
 

@@ -10,7 +10,6 @@
 #include "line_writer.h"
 #include "catalog.h"
 #include "run_json.h"
-#include "scenario_json.h"
 #include "scenario_runner.h"
 #include "signals.h"
 #include "text_format.h"
@@ -73,7 +72,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         for (const auto& entry : timeline.entries()) {
             line.clear();
             if (entry.is_step) {
-                line = step_to_json(timeline.steps()[entry.index], spec.name).dump();
+                append_run_step_json(line, timeline.steps()[entry.index], spec.name);
             } else {
                 append_run_event_json(line, timeline.events()[entry.index], reasons, spec.name,
                                       entry.side);

@@ -65,7 +65,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     std::vector<Verdict> verdicts = evaluate(spec.facts, context);
     result.facts = verdicts.size();
     for (const auto& v : verdicts) result.held += v.ok;
-    result.ok = outcome.ran_to_end() && outcome.exit_code == 0 && result.held == result.facts;
+    result.ok = outcome.passed(result.held, result.facts);
 
     if (o.json) {
         std::string line;

@@ -107,7 +107,7 @@ RunSummary ScenarioOutcome::summary(const std::string& scenario,
     s.scenario = scenario;
     s.facts = verdicts.size();
     for (const auto& v : verdicts) s.held += v.ok;
-    s.ok = ran_to_end() && s.held == s.facts;
+    s.ok = passed(s.held, s.facts);
     for (const auto& e : events) s.count(kind_name(e.kind));
     s.steps = steps.size();
     s.lost = lost;

@@ -30,6 +30,11 @@ struct ScenarioOutcome {
     uint64_t duration_ns = 0;
 
     bool ran_to_end() const { return error.empty() && !timed_out && !interrupted; }
+    // The scenario passes: it ran to the end, its program exited 0, and
+    // every fact held. The summary line and the exit code both use this.
+    bool passed(size_t held, size_t facts) const {
+        return ran_to_end() && exit_code == 0 && held == facts;
+    }
     // The scenario's summary line, given the verdicts of its facts (none
     // when it could not run).
     RunSummary summary(const std::string& scenario, const std::vector<Verdict>& verdicts) const;

@@ -67,11 +67,7 @@ TEST(ConnectRefused, ATimeoutFailsTheRefusedFact) {
     // The SYN was dropped (a firewall): connect() times out.
     Recording r = load("connect-refused");
     make_fail(step(r, "client", kConnect), "ETIMEDOUT");
-    Event* error = event_where(r, [](const Event& e, const std::string&) {
-        return e.kind == EventKind::SockError;
-    });
-    ASSERT_NE(error, nullptr);
-    error->error = errno_value("ETIMEDOUT");
+    set_sock_error(r, "client", "ETIMEDOUT");
     auto verdicts = verdicts_of(r, "connect-refused");
     EXPECT_FALSE(verdict(verdicts, "connect() returns -1 ECONNREFUSED").ok);
     EXPECT_TRUE(verdict(verdicts, "never reaches ESTABLISHED").ok);
@@ -165,11 +161,7 @@ TEST(NonblockingConnect, AResetFromASocketFailsTheClosedPortRstFact) {
 TEST(NonblockingConnect, AResetErrorFailsTheRefusedFact) {
     // The RST taken as the reset of a connection, not a refusal.
     Recording r = load("nonblocking-connect");
-    Event* error = event_where(r, [](const Event& e, const std::string&) {
-        return e.kind == EventKind::SockError;
-    });
-    ASSERT_NE(error, nullptr);
-    error->error = errno_value("ECONNRESET");
+    set_sock_error(r, "client", "ECONNRESET");
     auto verdicts = verdicts_of(r, "nonblocking-connect");
     EXPECT_FALSE(verdict(verdicts, "SYN_SENT -> CLOSE with socket error ECONNREFUSED").ok);
     EXPECT_TRUE(verdict(verdicts, "to the closed port").ok);

@@ -14,23 +14,6 @@ using namespace testing_support;
 
 const StepMatch kSend{StepOp::Send};
 
-// The last step of `side` that `match` matches.
-Step* last_step(Recording& r, const std::string& side, const StepMatch& match) {
-    Step* last = nullptr;
-    for (auto& s : r.steps) {
-        if (s.side == side && match.matches(s)) last = &s;
-    }
-    EXPECT_NE(last, nullptr) << "no " << step_op_name(match.op) << " step by the " << side;
-    return last;
-}
-
-// The kernel's send/recv result during `s`.
-Event* kernel_result(Recording& r, const Step* s, EventKind kind) {
-    return event_where(r, [&](const Event& e, const std::string& side) {
-        return e.kind == kind && side == s->side && e.ts_ns >= s->start_ns && e.ts_ns <= s->ts_ns;
-    });
-}
-
 // ---- fin-wait1-zero-window ----
 
 // The sender's zero-window probes after its last send: empty segments,

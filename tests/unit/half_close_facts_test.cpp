@@ -37,14 +37,7 @@ TEST(CloseWaitForever, AnAbortiveCloseFailsTheServerFinFact) {
 TEST(CloseWaitForever, EofReportedOnlyOnceFailsTheEofFact) {
     // End of file as a one-off event: the second recv() would block.
     Recording r = load("close-wait-forever");
-    Step* second = step(r, "client", kRecv, 1);
-    ASSERT_NE(second, nullptr);
-    make_fail(second, "EAGAIN");
-    Event* kernel = event_where(r, [&](const Event& e, const std::string&) {
-        return e.kind == EventKind::Recv && e.ts_ns >= second->start_ns && e.ts_ns <= second->ts_ns;
-    });
-    ASSERT_NE(kernel, nullptr);
-    kernel->ret = -11;
+    fail_with_kernel(r, step(r, "client", kRecv, 1), EventKind::Recv, "EAGAIN");
     auto verdicts = verdicts_of(r, "close-wait-forever");
     EXPECT_FALSE(verdict(verdicts, "three recv() calls").ok);
     EXPECT_TRUE(verdict(verdicts, "FIN_WAIT2 mini-socket").ok);
@@ -175,9 +168,7 @@ TEST(ShutdownWrite, AHalfClosedClientThatCannotReadFailsTheReplyFact) {
     ASSERT_NE(reply, nullptr);
     reply->ret = 0;
     reply->info = StepInfo::object();
-    Event* kernel = event_where(r, [&](const Event& e, const std::string&) {
-        return e.kind == EventKind::Recv && e.ts_ns >= reply->start_ns && e.ts_ns <= reply->ts_ns;
-    });
+    Event* kernel = kernel_result(r, reply, EventKind::Recv);
     ASSERT_NE(kernel, nullptr);
     kernel->ret = 0;
     auto verdicts = verdicts_of(r, "shutdown-write");

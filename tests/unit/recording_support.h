@@ -111,5 +111,44 @@ inline void make_fail(Step* s, const std::string& errno_name) {
     s->errno_name = errno_name;
 }
 
+// The last step of `side` that `match` matches; fails the test when none does.
+inline Step* last_step(Recording& r, const std::string& side, const StepMatch& match) {
+    Step* last = nullptr;
+    for (auto& s : r.steps) {
+        if (s.side == side && match.matches(s)) last = &s;
+    }
+    if (last == nullptr) {
+        ADD_FAILURE() << "no step " << step_op_name(match.op) << " " << match.arg << " by the " << side;
+    }
+    return last;
+}
+
+// The kernel's result (a send or recv event, `kind`) for the call of step
+// `s`; fails the test when there is none.
+inline Event* kernel_result(Recording& r, const Step* s, EventKind kind) {
+    return event_where(r, [&](const Event& e, const std::string& side) {
+        return e.kind == kind && side == s->side && e.ts_ns >= s->start_ns && e.ts_ns <= s->ts_ns;
+    });
+}
+
+// The step's call failed with `errno_name`, and so did the kernel's send
+// or recv (`kind`) during it: -errno.
+inline void fail_with_kernel(Recording& r, Step* s, EventKind kind, const std::string& errno_name) {
+    ASSERT_NE(s, nullptr);
+    make_fail(s, errno_name);
+    Event* kernel = kernel_result(r, s, kind);
+    ASSERT_NE(kernel, nullptr);
+    kernel->ret = -errno_value(errno_name);
+}
+
+// The socket error the kernel set on `side`'s socket becomes `errno_name`.
+inline void set_sock_error(Recording& r, const std::string& side, const std::string& errno_name) {
+    Event* error = event_where(r, [&](const Event& e, const std::string& s) {
+        return e.kind == EventKind::SockError && s == side;
+    });
+    ASSERT_NE(error, nullptr);
+    error->error = errno_value(errno_name);
+}
+
 }  // namespace testing_support
 }  // namespace tcpscope

@@ -1,69 +1,19 @@
 // The facts of the scenarios about how a connection ends (sigpipe-default,
 // close-unread-data, linger-zero, time-wait, rst-before-accept), on runs
 // recorded on Linux 6.18 (tests/fixtures/<name>.jsonl, `tcpscope run <name>
-// --json`). Each scenario: every fact holds on the recording, and changing
-// the recording the way a different kernel behaviour would makes the fact
-// about that behaviour fail.
+// --json`). Each scenario: changing the recording the way a different kernel
+// behaviour would makes the fact about that behaviour fail (that every fact
+// holds on the recording itself: recorded_runs_test.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 
-#include "facts.h"
-#include "recording.h"
-#include "catalog.h"
-#include "timeline.h"
+#include "recording_support.h"
 
 namespace tcpscope {
 namespace {
 
-Recording load(const std::string& scenario) {
-    std::ifstream in(std::string(TCPSCOPE_FIXTURES) + "/" + scenario + ".jsonl");
-    EXPECT_TRUE(in.good()) << "fixture " << scenario << ".jsonl missing";
-    Recording r = read_recording(in);
-    EXPECT_EQ(r.malformed, 0u);
-    return r;
-}
-
-std::vector<Verdict> verdicts_of(const Recording& r, const std::string& scenario) {
-    Timeline timeline(r.steps, r.events);
-    return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons});
-}
-
-// The verdict whose fact text contains `words`; fails the test when none does.
-Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& words) {
-    for (const auto& v : verdicts) {
-        if (v.fact.find(words) != std::string::npos) return v;
-    }
-    ADD_FAILURE() << "no fact about \"" << words << "\"";
-    return {};
-}
-
-Step* step(Recording& r, const std::string& side, const StepMatch& match, int nth = 0) {
-    for (auto& s : r.steps) {
-        if (s.side == side && match.matches(s) && nth-- == 0) return &s;
-    }
-    ADD_FAILURE() << "no step " << step_op_name(match.op) << " " << match.arg << " by the " << side;
-    return nullptr;
-}
-
-class AllHold : public testing::TestWithParam<std::string> {};
-
-TEST_P(AllHold, OnTheRecordedRun) {
-    Recording r = load(GetParam());
-    auto verdicts = verdicts_of(r, GetParam());
-    EXPECT_EQ(verdicts.size(), find_scenario(GetParam())->facts.size());
-    for (const auto& v : verdicts) EXPECT_TRUE(v.ok) << v.fact << ": " << v.detail;
-}
-
-INSTANTIATE_TEST_SUITE_P(CloseFacts, AllHold,
-                         testing::Values("sigpipe-default", "close-unread-data", "linger-zero",
-                                         "time-wait", "rst-before-accept"),
-                         [](const auto& info) {
-                             std::string name = info.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+using namespace testing_support;
 
 TEST(SigpipeDefault, AClientThatSurvivesFailsTheDeathFact) {
     Recording r = load("sigpipe-default");

@@ -5,8 +5,6 @@
 // connection with ETIMEDOUT.
 #include "scenario_facts.h"
 
-#include <cstdlib>
-
 namespace tcpscope {
 
 namespace {
@@ -71,8 +69,8 @@ FactResult aborted_with_etimedout(const FactContext& c) {
     const Step* r = s ? c.timeline.next_step(s, "client", kRecv) : nullptr;
     const Step* opt = c.timeline.find_step("client", kUserTimeout);
     if (s == nullptr || r == nullptr) return fails("no one-byte send followed by a recv");
-    if (opt == nullptr || opt->ret != 0) return fails("the client set no TCP_USER_TIMEOUT");
-    int64_t user_timeout = std::atoll(opt->call.c_str() + sizeof(kUserTimeout) - 1);
+    if (opt == nullptr || opt->ret != 0 || opt->size <= 0) return fails("the client set no TCP_USER_TIMEOUT");
+    int64_t user_timeout = opt->size;  // ms, the option's value
     uint64_t cookie = c.timeline.cookie_of("client");
     auto during = c.timeline.during(*r);
     const Event* closed = nullptr;

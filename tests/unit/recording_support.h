@@ -1,0 +1,154 @@
+// Helpers for the tests that replay a run recorded on this kernel
+// (tests/fixtures/<scenario>.jsonl, `tcpscope run <scenario> --json`)
+// through the timeline and the facts, and alter it the way a different
+// kernel behaviour would.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "facts.h"
+#include "names.h"
+#include "recording.h"
+#include "timeline.h"
+
+namespace tcpscope {
+namespace testing_support {
+
+inline Recording load(const std::string& scenario) {
+    std::ifstream in(std::string(TCPSCOPE_FIXTURES) + "/" + scenario + ".jsonl");
+    EXPECT_TRUE(in.good()) << "fixture " << scenario << ".jsonl missing";
+    Recording r = read_recording(in);
+    EXPECT_EQ(r.malformed, 0u);
+    return r;
+}
+
+inline std::vector<Verdict> verdicts_of(const Recording& r, const std::string& scenario) {
+    Timeline timeline(r.steps, r.events);
+    return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons});
+}
+
+// The verdict whose fact text contains `words`; fails the test when none does.
+inline Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& words) {
+    for (const auto& v : verdicts) {
+        if (v.fact.find(words) != std::string::npos) return v;
+    }
+    ADD_FAILURE() << "no fact about \"" << words << "\"";
+    return {};
+}
+
+// The nth step of `side` that `match` matches; fails the test when none does.
+inline Step* step(Recording& r, const std::string& side, const StepMatch& match, int nth = 0) {
+    for (auto& s : r.steps) {
+        if (s.side == side && match.matches(s) && nth-- == 0) return &s;
+    }
+    ADD_FAILURE() << "no step " << step_op_name(match.op) << " " << match.arg << " by the " << side;
+    return nullptr;
+}
+
+// The events of `r` that `pred(event, side)` accepts, in recorded order;
+// `side` is the event's side as the timeline sees it ("client", "server"
+// or ""). The pointers last until `r.events` changes size.
+template <class Pred>
+std::vector<Event*> events_where(Recording& r, Pred pred) {
+    Timeline timeline(r.steps, r.events);
+    std::vector<Event*> out;
+    for (auto& e : r.events) {
+        if (pred(static_cast<const Event&>(e), timeline.side_of(e))) out.push_back(&e);
+    }
+    return out;
+}
+
+// The nth event that `pred(event, side)` accepts; fails the test when none does.
+template <class Pred>
+Event* event_where(Recording& r, Pred pred, size_t nth = 0) {
+    auto found = events_where(r, pred);
+    if (nth < found.size()) return found[nth];
+    ADD_FAILURE() << "fewer than " << nth + 1 << " such events in the recording";
+    return nullptr;
+}
+
+// Removes the events that `pred(event, side)` accepts; returns how many.
+template <class Pred>
+size_t erase_events(Recording& r, Pred pred) {
+    Timeline timeline(r.steps, r.events);
+    std::vector<bool> drop;
+    for (const auto& e : r.events) drop.push_back(pred(e, timeline.side_of(e)));
+    size_t i = 0;
+    size_t before = r.events.size();
+    r.events.erase(std::remove_if(r.events.begin(), r.events.end(),
+                                  [&](const Event&) { return drop[i++]; }),
+                   r.events.end());
+    return before - r.events.size();
+}
+
+inline bool is_state(const Event& e, const std::string& from, const std::string& to) {
+    return e.kind == EventKind::State && tcp_state_name(e.old_state) == from &&
+           tcp_state_name(e.new_state) == to;
+}
+
+inline int state_value(const std::string& name) {
+    auto v = tcp_state_from_name(name);
+    EXPECT_TRUE(v.has_value()) << "no TCP state " << name;
+    return v.value_or(0);
+}
+
+inline int errno_value(const std::string& name) {
+    auto v = errno_from_name(name);
+    EXPECT_TRUE(v.has_value()) << "no errno " << name;
+    return v.value_or(0);
+}
+
+// The step returned -1 with `errno_name` (its call failed).
+inline void make_fail(Step* s, const std::string& errno_name) {
+    ASSERT_NE(s, nullptr);
+    s->ret = -1;
+    s->errno_name = errno_name;
+}
+
+// The last step of `side` that `match` matches; fails the test when none does.
+inline Step* last_step(Recording& r, const std::string& side, const StepMatch& match) {
+    Step* last = nullptr;
+    for (auto& s : r.steps) {
+        if (s.side == side && match.matches(s)) last = &s;
+    }
+    if (last == nullptr) {
+        ADD_FAILURE() << "no step " << step_op_name(match.op) << " " << match.arg << " by the " << side;
+    }
+    return last;
+}
+
+// The kernel's result (a send or recv event, `kind`) for the call of step
+// `s`; fails the test when there is none.
+inline Event* kernel_result(Recording& r, const Step* s, EventKind kind) {
+    return event_where(r, [&](const Event& e, const std::string& side) {
+        return e.kind == kind && side == s->side && e.ts_ns >= s->start_ns && e.ts_ns <= s->ts_ns;
+    });
+}
+
+// The step's call failed with `errno_name`, and so did the kernel's send
+// or recv (`kind`) during it: -errno.
+inline void fail_with_kernel(Recording& r, Step* s, EventKind kind, const std::string& errno_name) {
+    ASSERT_NE(s, nullptr);
+    make_fail(s, errno_name);
+    Event* kernel = kernel_result(r, s, kind);
+    ASSERT_NE(kernel, nullptr);
+    kernel->ret = -errno_value(errno_name);
+}
+
+// The socket error the kernel set on `side`'s socket becomes `errno_name`.
+inline void set_sock_error(Recording& r, const std::string& side, const std::string& errno_name) {
+    Event* error = event_where(r, [&](const Event& e, const std::string& s) {
+        return e.kind == EventKind::SockError && s == side;
+    });
+    ASSERT_NE(error, nullptr);
+    error->error = errno_value(errno_name);
+}
+
+}  // namespace testing_support
+}  // namespace tcpscope

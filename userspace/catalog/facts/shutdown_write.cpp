@@ -2,6 +2,7 @@
 // reading; the server reads to EOF, replies and closes. The half-closed
 // client still reads the reply, and its socket reaches TIME_WAIT (a
 // mini-socket only sock_diag shows) before it calls close().
+#include "event_text.h"
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -121,13 +122,10 @@ FactResult closed_before_close(const FactContext& c) {
         server_close ? first_packet(c, "server", TS_TCP_FIN, server_close->start_ns) : nullptr;
     bool ok = done != nullptr && server_fin != nullptr && server_fin->ts_ns <= done->ts_ns &&
               done->ts_ns < close->start_ns;
-    std::string when = done == nullptr
-                           ? std::string("never")
-                           : std::to_string((close->start_ns > done->ts_ns
-                                                 ? close->start_ns - done->ts_ns
-                                                 : 0) /
-                                            1000) +
-                                 " us before close()";
+    std::string when = done == nullptr ? std::string("never")
+                       : done->ts_ns < close->start_ns
+                           ? duration_text(close->start_ns - done->ts_ns) + " before close()"
+                           : duration_text(done->ts_ns - close->start_ns) + " after close()";
     return {ok, "server FIN: " + (server_fin ? describe(*server_fin, c.reasons) : "none") +
                     "; client FIN_WAIT2 -> CLOSE: " + when + "; client path: " +
                     path_text(state_path(c.timeline, cookie))};

@@ -47,7 +47,7 @@ TEST(Catalog, AScenarioWithoutFactsFails) {
     empty.name = "nothing";
     Timeline timeline;
     ResetReasons reasons;
-    auto verdicts = evaluate(empty.facts, FactContext{timeline, reasons});
+    auto verdicts = evaluate(empty.facts, FactContext{timeline, reasons, KernelSupport{}});
     ASSERT_EQ(verdicts.size(), 1u);
     EXPECT_FALSE(verdicts[0].ok);
 }

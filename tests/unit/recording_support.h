@@ -30,7 +30,7 @@ inline Recording load(const std::string& scenario) {
 
 inline std::vector<Verdict> verdicts_of(const Recording& r, const std::string& scenario) {
     Timeline timeline(r.steps, r.events);
-    return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons});
+    return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons, r.kernel});
 }
 
 // The verdict whose fact text contains `words`; fails the test when none does.

@@ -234,7 +234,8 @@ TEST(RunJson, EventLineEscapesNamesAndScenario) {
 }
 
 const Schema kVerdict = {{"v", T::Uint},   {"type", T::Str}, {"scenario", T::Str},
-                         {"fact", T::Str}, {"ok", T::Bool},  {"detail", T::Str}};
+                         {"fact", T::Str}, {"ok", T::Bool},  {"status", T::Str},
+                         {"detail", T::Str}};
 
 TEST(RunJson, StepLineCarriesTheProtocolKeys) {
     Step s;
@@ -286,6 +287,13 @@ TEST(RunJson, VerdictLine) {
     v.ok = false;
     append_verdict_json(line, v, "zero-byte-send");
     EXPECT_EQ(parse_against(line, kVerdict).at("ok"), false);
+    EXPECT_EQ(parse_against(line, kVerdict).at("status"), "fails");
+    // A fact this kernel cannot show is neither held nor failed.
+    line.clear();
+    v.observable = false;
+    append_verdict_json(line, v, "zero-byte-send");
+    EXPECT_EQ(parse_against(line, kVerdict).at("ok"), false);
+    EXPECT_EQ(parse_against(line, kVerdict).at("status"), "not_observable");
 }
 
 TEST(RunJson, VerdictLineEscapesWhatADetailHolds) {
@@ -311,7 +319,8 @@ TEST(RunJson, VerdictLineEscapesWhatADetailHolds) {
 }
 
 const Schema kSummary = {{"v", T::Uint},          {"type", T::Str},        {"scenario", T::Str},
-                         {"facts", T::Uint},      {"held", T::Uint},       {"ok", T::Bool},
+                         {"facts", T::Uint},      {"held", T::Uint},
+                         {"not_observable", T::Uint},                      {"ok", T::Bool},
                          {"counts", T::Object},   {"steps", T::Uint},      {"lost", T::Uint},
                          {"exit_code", T::Int},   {"term_signal", T::Int}, {"timed_out", T::Bool},
                          {"duration_ns", T::Uint}};

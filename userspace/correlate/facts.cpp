@@ -21,7 +21,16 @@ std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext&
         } catch (const std::exception& e) {
             r = fails(std::string("the check could not read what was reported: ") + e.what());
         }
-        verdicts.push_back({fact.text, r.ok, r.detail});
+        if (r.ok && !r.unseen.empty()) {
+            // Nothing seen contradicts the fact, but part of it is out of sight.
+            std::string why;
+            for (const auto& u : r.unseen) {
+                if (why.find(u) == std::string::npos) why += (why.empty() ? "" : "; ") + u;
+            }
+            verdicts.push_back({fact.text, false, r.detail + "; not observable: " + why, false});
+        } else {
+            verdicts.push_back({fact.text, r.ok, r.detail, true});
+        }
     }
     return verdicts;
 }
@@ -30,7 +39,36 @@ FactResult holds(std::string detail) { return {true, std::move(detail)}; }
 FactResult fails(std::string detail) { return {false, std::move(detail)}; }
 
 FactResult both(const FactResult& a, const FactResult& b) {
-    return {a.ok && b.ok, a.detail + "; " + b.detail};
+    FactResult r{a.ok && b.ok, a.detail + "; " + b.detail, a.unseen};
+    r.unseen.insert(r.unseen.end(), b.unseen.begin(), b.unseen.end());
+    return r;
+}
+
+bool shows(const FactContext& c, KernelFeature feature, std::vector<std::string>* unseen) {
+    if (c.kernel.shows(feature)) return true;
+    unseen->push_back(c.kernel.why_not(feature));
+    return false;
+}
+
+std::vector<const Event*> kernel_results(const FactContext& c,
+                                         const std::vector<const Event*>& events, EventKind kind,
+                                         const std::string& side) {
+    return select(c.timeline, events, kind, side);
+}
+
+bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
+                   std::vector<std::string>* unseen) {
+    if (!shows(c, KernelFeature::SendRecvResults, unseen)) return true;
+    int64_t expected = step.ret;
+    if (step.ret < 0) {
+        auto err = errno_from_name(step.errno_name);
+        expected = err ? -static_cast<int64_t>(*err) : step.ret;
+    }
+    bool agrees = false;
+    for (const Event* e : kernel_results(c, c.timeline.during(step), kind, step.side)) {
+        agrees |= e->ret == expected && (step.cookie == 0 || e->cookie == step.cookie);
+    }
+    return agrees;
 }
 
 std::string describe(const Step& s) {
@@ -129,8 +167,33 @@ FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& eve
     }
     bool rst_on_wire = false;
     for (const Event* p : packets) rst_on_wire |= (p->tcp_flags & TS_TCP_RST) != 0;
-    return {reason_ok && rst_on_wire, side + ": " + describe(resets, c.reasons) + "; " + side +
-                                          " segments: " + describe(packets, c.reasons)};
+    std::string seen = side + ": " + describe(resets, c.reasons) + "; " + side +
+                       " segments: " + describe(packets, c.reasons);
+    std::vector<std::string> unseen;
+    if (resets.empty() && rst_on_wire) {
+        // Before 6.10 tcp_send_reset is silent for a RST sent with no socket
+        // or by a mini-socket: the wire stands in for it, but not for its reason.
+        std::vector<std::string> why;
+        if (!shows(c, KernelFeature::ResetWithoutSocket, &why)) {
+            if (!reason.empty()) unseen = why;
+            return {true, seen + " (tcp_send_reset is silent for it here: seen on the wire)", unseen};
+        }
+    }
+    if (!reason.empty() && !resets.empty() && !shows(c, KernelFeature::ResetReason, &unseen)) {
+        reason_ok = true;
+    }
+    return {reason_ok && rst_on_wire, seen, unseen};
+}
+
+bool sent_without_socket(const FactContext& c, const std::vector<const Event*>& resets,
+                         std::vector<std::string>* unseen) {
+    if (!shows(c, KernelFeature::ResetWithoutSocket, unseen)) return true;
+    bool found = false;
+    for (const Event* r : resets) {
+        found |= r->no_socket && r->cookie == 0 && r->reason &&
+                 c.reasons.name(*r->reason) == "NO_SOCKET";
+    }
+    return found;
 }
 
 FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,

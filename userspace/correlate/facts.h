@@ -7,19 +7,28 @@
 #include <string>
 #include <vector>
 
+#include "kernel_support.h"
 #include "names.h"
 #include "timeline.h"
 
 namespace tcpscope {
 
 struct FactResult {
+    FactResult() = default;
+    FactResult(bool ok, std::string detail, std::vector<std::string> unseen = {})
+        : ok(ok), detail(std::move(detail)), unseen(std::move(unseen)) {}
+
     bool ok = false;
     std::string detail;  // what was seen
+    // What the check needed and this kernel cannot show (KernelSupport's
+    // why_not): a result that is ok but unseen is "not observable".
+    std::vector<std::string> unseen;
 };
 
 struct FactContext {
     const Timeline& timeline;
     const ResetReasons& reasons;
+    const KernelSupport& kernel;  // what the run's kernel could show
 };
 
 struct Fact {
@@ -27,10 +36,16 @@ struct Fact {
     std::function<FactResult(const FactContext&)> check;
 };
 
+// A fact holds (ok), does not hold, or could not be observed: it depends on
+// what the kernel cannot show, and nothing it could see contradicts it.
 struct Verdict {
     std::string fact;
     bool ok = false;
     std::string detail;
+    bool observable = true;
+
+    bool failed() const { return !ok && observable; }
+    const char* status() const { return ok ? "holds" : observable ? "fails" : "not_observable"; }
 };
 
 // Checks every fact; a list with no facts yields one failed verdict, since
@@ -52,8 +67,23 @@ inline const StepMatch kSendOne{StepOp::Send, "", 1};  // send(fd, "x", 1)
 
 FactResult holds(std::string detail);
 FactResult fails(std::string detail);
-// Both must hold; details joined.
+// Both must hold; details joined, and what neither could see.
 FactResult both(const FactResult& a, const FactResult& b);
+
+// Whether the run's kernel shows `feature`; when it does not, why goes
+// into `unseen`, and the caller skips the part of its check that needs it.
+bool shows(const FactContext& c, KernelFeature feature, std::vector<std::string>* unseen);
+
+// The kernel's own results of a send or recv (sock_send_length /
+// sock_recv_length, `kind` Send or Recv) of `side` among `events`.
+std::vector<const Event*> kernel_results(const FactContext& c,
+                                         const std::vector<const Event*>& events, EventKind kind,
+                                         const std::string& side);
+// The step's call returned what the kernel's own result says (a result of
+// its socket during it, -errno for a failed call); on a kernel without them
+// (before 6.3) the comparison goes into `unseen` and counts as agreeing.
+bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
+                   std::vector<std::string>* unseen);
 
 // `send(fd, "", 0) = -1 EPIPE`
 std::string describe(const Step& step);
@@ -88,6 +118,12 @@ std::vector<const Event*> packets_from(const Timeline& timeline,
 // empty) and a RST segment from its endpoint on the wire.
 FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
                       const std::string& side, const std::string& reason = "");
+// Among `resets` (tcp_send_reset events), one sent with no socket at all,
+// reason NO_SOCKET. Before 6.10 the tracepoint is silent for such a RST:
+// the caller's check of the RST on the wire then stands in for it, and its
+// reason goes into `unseen`.
+bool sent_without_socket(const FactContext& c, const std::vector<const Event*>& resets,
+                         std::vector<std::string>* unseen);
 // A RST closed `side`'s socket among `events`: tcp_receive_reset in `state`,
 // `state` -> CLOSE, and socket error `error` ("ECONNRESET", "EPIPE").
 FactResult closed_by_reset(const FactContext& c, const std::vector<const Event*>& events,

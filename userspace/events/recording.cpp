@@ -106,6 +106,12 @@ Recording read_recording(std::istream& in) {
             } else {
                 ++r.malformed;
             }
+        } else if (type == "kernel") {
+            if (auto k = kernel_support_from_json(nlohmann::ordered_json::parse(line))) {
+                r.kernel = std::move(*k);
+            } else {
+                ++r.malformed;
+            }
         } else if (auto e = event_from_json(j, r.reasons)) {
             r.events.push_back(std::move(*e));
         }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "event.h"
+#include "kernel_support.h"
 #include "names.h"
 #include "step.h"
 
@@ -25,6 +26,8 @@ struct Recording {
     std::vector<Step> steps;
     std::vector<Event> events;
     ResetReasons reasons;
+    // From the "kernel" line; unknown (everything taken as shown) without one.
+    KernelSupport kernel;
     size_t malformed = 0;
 };
 

@@ -133,8 +133,11 @@ std::string render_verdicts(const std::string& scenario, const std::string& expl
                             const std::vector<Verdict>& verdicts) {
     std::string out = "\nFacts (" + scenario + "):\n";
     for (const auto& v : verdicts) {
-        out += std::string(v.ok ? "  [holds]         " : "  [DOES NOT HOLD] ") + v.fact + "\n";
-        out += "                  seen: " + v.detail + "\n";
+        out += std::string(v.ok           ? "  [holds]          "
+                           : v.observable ? "  [DOES NOT HOLD]  "
+                                          : "  [not observable] ") +
+               v.fact + "\n";
+        out += "                   seen: " + v.detail + "\n";
     }
     out += "\nWhy:\n";
     // Wrap the explanation at ~90 columns, indented.

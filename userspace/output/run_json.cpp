@@ -60,7 +60,9 @@ void append_verdict_json(std::string& out, const Verdict& verdict, const std::st
     append_json_string(out, verdict.fact);
     out += ",\"ok\":";
     boolean(out, verdict.ok);
-    out += ",\"detail\":";
+    out += ",\"status\":\"";
+    out += verdict.status();
+    out += "\",\"detail\":";
     append_json_string(out, verdict.detail);
     out += '}';
 }
@@ -81,6 +83,8 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
     number(out, s.facts);
     out += ",\"held\":";
     number(out, s.held);
+    out += ",\"not_observable\":";
+    number(out, s.not_observable);
     out += ",\"ok\":";
     boolean(out, s.ok);
     out += ",\"counts\":{";

@@ -33,6 +33,7 @@ struct RunSummary {
     std::string scenario;
     uint64_t facts = 0;
     uint64_t held = 0;
+    uint64_t not_observable = 0;  // facts this kernel cannot show
     bool ok = false;
     // Events per JSON type, in the order each type first occurred.
     std::vector<std::pair<std::string, uint64_t>> counts;

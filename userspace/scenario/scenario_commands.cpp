@@ -26,6 +26,7 @@ struct ScenarioResult {
     bool ok = false;
     std::string note;  // why it did not run to the end
     double seconds = 0;
+    size_t not_observable = 0;  // facts this kernel cannot show
 };
 
 std::string outcome_note(const ScenarioOutcome& o) {
@@ -61,14 +62,20 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     }
 
     Timeline timeline(outcome.steps, outcome.events);
-    FactContext context{timeline, reasons};
+    FactContext context{timeline, reasons, outcome.kernel};
     std::vector<Verdict> verdicts = evaluate(spec.facts, context);
     result.facts = verdicts.size();
-    for (const auto& v : verdicts) result.held += v.ok;
-    result.ok = outcome.passed(result.held, result.facts);
+    for (const auto& v : verdicts) {
+        result.held += v.ok;
+        result.not_observable += !v.observable;
+    }
+    result.ok = outcome.passed(verdicts);
 
     if (o.json) {
-        std::string line;
+        // What the kernel can show comes first, so that a recording of the
+        // run is judged as this kernel could see it.
+        std::string line = kernel_support_to_json(outcome.kernel).dump();
+        out.write_line(line);
         for (const auto& entry : timeline.entries()) {
             line.clear();
             if (entry.is_step) {
@@ -92,7 +99,11 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         out.write_line(render_ladder(timeline, reasons));
         out.write_line(render_verdicts(spec.name, spec.explanation, verdicts));
         std::string tail = std::to_string(result.held) + "/" + std::to_string(result.facts) +
-                           " facts hold; " + std::to_string(outcome.events.size()) +
+                           " facts hold; ";
+        if (result.not_observable) {
+            tail += std::to_string(result.not_observable) + " not observable on this kernel; ";
+        }
+        tail += std::to_string(outcome.events.size()) +
                            " kernel events, " + std::to_string(outcome.lost) + " lost";
         if (!result.note.empty()) tail += "; " + result.note;
         out.write_line(tail);
@@ -161,18 +172,19 @@ int run_run_command(const RunOptions& o) {
         results.push_back(run_one(spec, o, out, reasons, &exit_code));
         const auto& r = results.back();
         if (o.all) {
-            std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %.1f s)%s%s\n", i + 1,
-                         selected.size(), spec.name.c_str(), r.ok ? "ok" : "FAILED", r.held,
-                         r.facts, r.seconds, r.note.empty() ? "" : ", ", r.note.c_str());
+            std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %zu not observable, %.1f s)%s%s\n",
+                         i + 1, selected.size(), spec.name.c_str(), r.ok ? "ok" : "FAILED", r.held,
+                         r.facts, r.not_observable, r.seconds, r.note.empty() ? "" : ", ",
+                         r.note.c_str());
         }
         if (out.status() == LineWriter::Status::PipeClosed) return kExitOk;
     }
     if (o.all && !o.json) {
-        out.write_line("\nSCENARIO                  FACTS  HELD  VERDICT");
+        out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");
         for (const auto& r : results) {
             char line[160];
-            std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %s", r.name.c_str(), r.facts,
-                          r.held, r.ok ? "pass" : ("FAIL" + (r.note.empty() ? "" : " (" + r.note + ")")).c_str());
+            std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %6zu  %s", r.name.c_str(), r.facts,
+                          r.held, r.not_observable, r.ok ? "pass" : ("FAIL" + (r.note.empty() ? "" : " (" + r.note + ")")).c_str());
             out.write_line(line);
         }
     }

@@ -101,13 +101,22 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
 
 }  // namespace
 
+bool ScenarioOutcome::passed(const std::vector<Verdict>& verdicts) const {
+    bool none_failed = true;
+    for (const auto& v : verdicts) none_failed &= !v.failed();
+    return ran_to_end() && exit_code == 0 && none_failed;
+}
+
 RunSummary ScenarioOutcome::summary(const std::string& scenario,
                                     const std::vector<Verdict>& verdicts) const {
     RunSummary s;
     s.scenario = scenario;
     s.facts = verdicts.size();
-    for (const auto& v : verdicts) s.held += v.ok;
-    s.ok = passed(s.held, s.facts);
+    for (const auto& v : verdicts) {
+        s.held += v.ok;
+        s.not_observable += !v.observable;
+    }
+    s.ok = passed(verdicts);
     for (const auto& e : events) s.count(kind_name(e.kind));
     s.steps = steps.size();
     s.lost = lost;

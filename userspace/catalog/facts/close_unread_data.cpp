@@ -26,8 +26,10 @@ FactResult rst_instead_of_fin(const FactContext& c) {
     for (const Event* p : packets_from(c.timeline, c.timeline.of_kind(EventKind::Packet), "server")) {
         fin |= (p->tcp_flags & TS_TCP_FIN) != 0;
     }
-    return {rst.ok && !fin, describe(*close) + "; " + rst.detail +
-                                (fin ? "; a FIN left the server" : "; no FIN from the server")};
+    return {rst.ok && !fin,
+            describe(*close) + "; " + rst.detail +
+                (fin ? "; a FIN left the server" : "; no FIN from the server"),
+            rst.unseen};
 }
 
 FactResult nothing_left_of_the_closer(const FactContext& c) {

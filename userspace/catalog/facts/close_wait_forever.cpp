@@ -53,6 +53,7 @@ FactResult client_reads_eof_again_and_again(const FactContext& c) {
                       tcp_state_name(e->new_state) == "CLOSE_WAIT";
     }
     std::vector<std::string> seen;
+    std::vector<std::string> unseen;
     int eofs = 0;
     for (int i = 0; i < 3; ++i) {
         const Step* s = c.timeline.find_step("client", kRecv, i);
@@ -62,14 +63,14 @@ FactResult client_reads_eof_again_and_again(const FactContext& c) {
         }
         // The kernel's own result for that call (sock_recv_length).
         auto results = select(c.timeline, c.timeline.during(*s), EventKind::Recv, "client");
-        bool kernel_zero = false;
-        for (const Event* e : results) kernel_zero |= e->cookie == cookie && e->ret == 0;
+        bool kernel_zero = kernel_agrees(c, *s, EventKind::Recv, &unseen);
         eofs += s->ret == 0 && !s->failed() && kernel_zero;
         seen.push_back(describe(*s) + " (kernel: " + describe(results, c.reasons) + ")");
     }
     return {cookie != 0 && close_wait && eofs == 3,
             std::string("client ESTABLISHED->CLOSE_WAIT ") + (close_wait ? "seen" : "not seen") +
-                "; " + join(seen, "; ")};
+                "; " + join(seen, "; "),
+            unseen};
 }
 
 FactResult fin_wait2_minisocket_seen(const FactContext& c) {

@@ -52,11 +52,8 @@ FactResult rst_answers_syn(const FactContext& c) {
         if (e->kind == EventKind::ResetSent) resets.push_back(e);
         if (e->kind == EventKind::Packet && e->dir == TS_DIR_TX) rst_packets.push_back(e);
     }
-    bool reason_ok = false;
-    for (const Event* r : resets) {
-        reason_ok |= r->no_socket && r->cookie == 0 && r->reason &&
-                     c.reasons.name(*r->reason) == "NO_SOCKET";
-    }
+    std::vector<std::string> unseen;
+    bool reason_ok = sent_without_socket(c, resets, &unseen);
     // The RST acknowledges the SYN (a SYN counts as one sequence number).
     bool rst_acks_syn = false;
     for (const Event* p : rst_packets) {
@@ -67,7 +64,8 @@ FactResult rst_answers_syn(const FactContext& c) {
             "client " + from + ": " + describe(*syn, c.reasons) + " seq " +
                 std::to_string(syn->seq) + "; from " + s->remote + ": " +
                 describe(resets, c.reasons) + "; segments: " + describe(rst_packets, c.reasons) +
-                (rst_packets.empty() ? "" : " ack " + std::to_string(rst_packets.front()->ack_seq))};
+                (rst_packets.empty() ? "" : " ack " + std::to_string(rst_packets.front()->ack_seq)),
+            unseen};
 }
 
 FactResult syn_sent_to_close(const FactContext& c) {

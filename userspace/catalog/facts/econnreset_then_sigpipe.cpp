@@ -28,7 +28,8 @@ FactResult close_sends_rst(const FactContext& c) {
     bool abort = !path.empty() && path.back() == "ESTABLISHED->CLOSE";
     return {unread && rst.ok && fins.empty() && abort && close->ret == 0,
             describe_diag(*diag) + "; " + describe(*close) + "; " + rst.detail + "; FINs: " +
-                describe(fins, c.reasons) + "; server: " + join(path)};
+                describe(fins, c.reasons) + "; server: " + join(path),
+            rst.unseen};
 }
 
 // From the server's close() to the client's first one-byte send: where the
@@ -57,10 +58,12 @@ FactResult first_send_econnreset(const FactContext& c) {
     for (const Event* e : c.timeline.during(*s)) {
         if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);
     }
-    bool kernel_reset = sends.size() == 1 && sends.front()->ret == -104;
+    std::vector<std::string> unseen;
+    bool kernel_reset = kernel_agrees(c, *s, EventKind::Send, &unseen);
     return {s->ret == -1 && s->errno_name == "ECONNRESET" && kernel_reset && signals.empty(),
             describe(*s) + "; kernel: " + describe(sends, c.reasons) + "; signals to pid " +
-                std::to_string(s->pid) + ": " + describe(signals, c.reasons)};
+                std::to_string(s->pid) + ": " + describe(signals, c.reasons),
+            unseen};
 }
 
 FactResult second_send_sigpipe(const FactContext& c) {
@@ -77,10 +80,16 @@ FactResult second_send_sigpipe(const FactContext& c) {
     }
     bool sigpipe = signals.size() == 1 && signals.front()->signal == 13 &&
                    signal_result_name(signals.front()->signal_result) == "delivered";
-    bool epipe = sends.size() == 1 && sends.front()->ret == -32;
-    bool ordered = sigpipe && epipe && signals.front()->ts_ns <= sends.front()->ts_ns;
-    return {ordered, "client pid " + std::to_string(first->pid) + ": " +
-                         describe(signals, c.reasons) + "; kernel: " + describe(sends, c.reasons)};
+    // Before 6.3 the kernel's send result is out of sight: the SIGPIPE
+    // alone then shows that the second send failed.
+    std::vector<std::string> unseen;
+    bool epipe = !shows(c, KernelFeature::SendRecvResults, &unseen) ||
+                 (sends.size() == 1 && sends.front()->ret == -32 && sigpipe &&
+                  signals.front()->ts_ns <= sends.front()->ts_ns);
+    return {sigpipe && epipe,
+            "client pid " + std::to_string(first->pid) + ": " + describe(signals, c.reasons) +
+                "; kernel: " + describe(sends, c.reasons),
+            unseen};
 }
 
 FactResult sigpipe_kills(const FactContext& c) {

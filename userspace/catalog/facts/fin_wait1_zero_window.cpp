@@ -61,8 +61,8 @@ FactResult sender_fills_both_buffers(const FactContext& c) {
         accepted += s->ret > 0 ? s->ret : 0;
     }
     auto results = select(c.timeline, c.timeline.during(*last), EventKind::Send, "client");
-    bool kernel_eagain = false;
-    for (const Event* e : results) kernel_eagain |= e->ret == -11;
+    std::vector<std::string> unseen;
+    bool kernel_eagain = kernel_agrees(c, *last, EventKind::Send, &unseen);
     // The receiver's queue: its Recv-Q equals what the sender's segments
     // carried and the receiver acknowledged.
     const Step* recv_diag = c.timeline.find_step("client", StepMatch{StepOp::SockDiag, "127.0.0.1:5000"});
@@ -87,7 +87,8 @@ FactResult sender_fills_both_buffers(const FactContext& c) {
     return {ok, std::to_string(accepted) + " bytes accepted by the sends before; " +
                     describe(*last) + " (kernel: " + describe(results, c.reasons) + "); " +
                     (recv_diag ? describe_diag(*recv_diag) : std::string("no look at the receiver")) +
-                    "; bytes acknowledged on the wire: " + std::to_string(acked)};
+                    "; bytes acknowledged on the wire: " + std::to_string(acked),
+            unseen};
 }
 
 FactResult close_leaves_it_in_fin_wait1(const FactContext& c) {

@@ -34,9 +34,10 @@ FactResult rst_at_once(const FactContext& c) {
     bool only_rst = !packets.empty();
     for (const Event* p : packets) only_rst &= (p->tcp_flags & TS_TCP_RST) && p->payload_len == 0;
     FactResult rst = sent_reset(c, c.timeline.during(*close), "client");
-    return {rst.ok && only_rst, describe(*close) + "; " + rst.detail +
-                                    "; client segments from close() on: " +
-                                    describe(packets, c.reasons)};
+    return {rst.ok && only_rst,
+            describe(*close) + "; " + rst.detail + "; client segments from close() on: " +
+                describe(packets, c.reasons),
+            rst.unseen};
 }
 
 FactResult queued_data_discarded(const FactContext& c) {

@@ -146,11 +146,8 @@ FactResult closed_port_rst(const FactContext& c) {
         if (e->kind == EventKind::ResetSent) resets.push_back(e);
         if (e->kind == EventKind::Packet && e->dir == TS_DIR_TX) answers.push_back(e);
     }
-    bool no_socket = false;
-    for (const Event* r : resets) {
-        no_socket |= r->no_socket && r->cookie == 0 && r->reason &&
-                     c.reasons.name(*r->reason) == "NO_SOCKET";
-    }
+    std::vector<std::string> unseen;
+    bool no_socket = sent_without_socket(c, resets, &unseen);
     bool acks_syn = false;
     for (const Event* p : answers) {
         acks_syn |= syn && (p->tcp_flags & TS_TCP_RST) && (p->tcp_flags & TS_TCP_ACK) &&
@@ -159,7 +156,8 @@ FactResult closed_port_rst(const FactContext& c) {
     return {syn && no_socket && acks_syn,
             "client " + from + ": " + (syn ? describe(*syn, c.reasons) : std::string("no SYN")) +
                 "; from " + s->remote + ": " + describe(resets, c.reasons) + "; segments: " +
-                describe(answers, c.reasons)};
+                describe(answers, c.reasons),
+            unseen};
 }
 
 FactResult closed_port_refused(const FactContext& c) {

@@ -45,8 +45,11 @@ FactResult client_told_nothing(const FactContext& c) {
         }
         if (e->kind == EventKind::ResetSent) server_resets.push_back(e);
     }
-    bool tcp_state_reason = server_resets.size() == 1 && server_resets.front()->reason &&
-                            c.reasons.name(*server_resets.front()->reason) == "TCP_STATE";
+    std::vector<std::string> unseen;
+    bool tcp_state_reason = server_resets.size() == 1 &&
+                            (!shows(c, KernelFeature::ResetReason, &unseen) ||
+                             (server_resets.front()->reason &&
+                              c.reasons.name(*server_resets.front()->reason) == "TCP_STATE"));
     // ...which never left the downed link: no segment from the server and
     // nothing received by the client until it sends.
     auto server_packets = packets_from(c.timeline, window, "server");
@@ -60,7 +63,8 @@ FactResult client_told_nothing(const FactContext& c) {
             std::string("server: ") + (aborted ? "ESTABLISHED -> CLOSE, " : "no abort, ") +
                 describe(server_resets, c.reasons) + "; server segments: " +
                 describe(server_packets, c.reasons) + "; client events: " +
-                describe(client_heard, c.reasons) + "; " + describe_diag(*diag)};
+                describe(client_heard, c.reasons) + "; " + describe_diag(*diag),
+            unseen};
 }
 
 FactResult send_goes_out(const FactContext& c) {
@@ -113,6 +117,20 @@ FactResult new_host_answers_rst(const FactContext& c) {
     }
     bool on_wire = false;
     for (const Event* p : rst_packets) on_wire |= rst && p->netns == rst->netns;
+    std::vector<std::string> unseen;
+    if (!shows(c, KernelFeature::ResetWithoutSocket, &unseen)) {
+        // tcp_send_reset is silent for it before 6.10: the RST on the wire,
+        // from the recreated namespace, stands in (its reason cannot).
+        std::string seen = "old server: " +
+                           (closed_before.empty() ? std::string("nothing") : join(closed_before)) +
+                           " before `ip netns del`; RST segments: " + describe(rst_packets, c.reasons);
+        bool from_new_host = false;
+        for (const Event* p : rst_packets) {
+            from_new_host |= p->netns != s->netns && p->ts_ns > added->ts_ns;
+        }
+        return {from_new_host && closed_before.size() == 2,
+                seen + " (tcp_send_reset is silent for it here: seen on the wire)", unseen};
+    }
     uint32_t old_ns = old_server_netns(c);
     std::string seen = "old server: " + (closed_before.empty() ? std::string("nothing") : join(closed_before)) +
                        " before `ip netns del`; to " + s->local + ": " + describe(resets, c.reasons);
@@ -151,11 +169,15 @@ FactResult recv_reset_then_eof(const FactContext& c) {
         return out;
     };
     auto k1 = kernel(*first), k2 = kernel(*second);
-    bool ok = first->ret == -1 && first->errno_name == "ECONNRESET" && k1.size() == 1 &&
-              k1.front()->ret == -104 && second->ret == 0 && !second->failed() &&
-              k2.size() == 1 && k2.front()->ret == 0;
-    return {ok, describe(*first) + " (kernel: " + describe(k1, c.reasons) + "); " +
-                    describe(*second) + " (kernel: " + describe(k2, c.reasons) + ")"};
+    std::vector<std::string> unseen;
+    bool kernel_ok = kernel_agrees(c, *first, EventKind::Recv, &unseen) &&
+                     kernel_agrees(c, *second, EventKind::Recv, &unseen);
+    bool ok = first->ret == -1 && first->errno_name == "ECONNRESET" && second->ret == 0 &&
+              !second->failed() && kernel_ok;
+    return {ok,
+            describe(*first) + " (kernel: " + describe(k1, c.reasons) + "); " + describe(*second) +
+                " (kernel: " + describe(k2, c.reasons) + ")",
+            unseen};
 }
 
 FactResult later_send_sigpipe(const FactContext& c) {
@@ -169,10 +191,12 @@ FactResult later_send_sigpipe(const FactContext& c) {
         }
         if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);
     }
-    bool epipe = sends.size() == 1 && sends.front()->ret == -32;
+    std::vector<std::string> unseen;
+    bool epipe = kernel_agrees(c, *s, EventKind::Send, &unseen);
     return {s->ret == -1 && s->errno_name == "EPIPE" && signals.size() == 1 && epipe,
             describe(*s) + " (" + endpoints_of(*s) + "): " + describe(signals, c.reasons) +
-                "; kernel: " + describe(sends, c.reasons)};
+                "; kernel: " + describe(sends, c.reasons),
+            unseen};
 }
 
 }  // namespace

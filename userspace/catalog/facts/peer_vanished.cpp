@@ -23,11 +23,12 @@ FactResult send_is_queued(const FactContext& c) {
     if (down == nullptr) return fails("the server's link was never taken down");
     if (s == nullptr) return fails("the client made no one-byte send");
     auto results = select(c.timeline, c.timeline.during(*s), EventKind::Send, "client");
-    bool kernel_one = false;
-    for (const Event* e : results) kernel_one |= e->ret == 1;
+    std::vector<std::string> unseen;
+    bool kernel_one = kernel_agrees(c, *s, EventKind::Send, &unseen);
     return {down->ret == 0 && down->ts_ns <= s->start_ns && s->ret == 1 && !s->failed() && kernel_one,
             describe(*down) + "; then " + describe(*s) + " (kernel: " +
-                describe(results, c.reasons) + ")"};
+                describe(results, c.reasons) + ")",
+            unseen};
 }
 
 FactResult retransmits_with_growing_gaps(const FactContext& c) {

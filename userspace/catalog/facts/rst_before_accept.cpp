@@ -13,7 +13,8 @@ FactResult client_aborts_first(const FactContext& c) {
     FactResult rst = sent_reset(c, c.timeline.during(*close), "client");
     return {rst.ok && close->ts_ns < accept->start_ns,
             describe(*close) + "; " + rst.detail +
-                (close->ts_ns < accept->start_ns ? "; before accept()" : "; not before accept()")};
+                (close->ts_ns < accept->start_ns ? "; before accept()" : "; not before accept()"),
+            rst.unseen};
 }
 
 FactResult queued_connection_reset(const FactContext& c) {

@@ -46,16 +46,17 @@ FactResult full_short_then_eagain(const FactContext& c) {
     // The kernel's own results of the last two calls.
     auto kernel_short = select(c.timeline, c.timeline.during(*shortcount), EventKind::Send, "client");
     auto kernel_fail = select(c.timeline, c.timeline.during(*failed), EventKind::Send, "client");
-    bool short_ok = false, eagain_ok = false;
-    for (const Event* e : kernel_short) short_ok |= e->ret == shortcount->ret;
-    for (const Event* e : kernel_fail) eagain_ok |= e->ret == -11;
+    std::vector<std::string> unseen;
+    bool short_ok = kernel_agrees(c, *shortcount, EventKind::Send, &unseen);
+    bool eagain_ok = kernel_agrees(c, *failed, EventKind::Send, &unseen);
     bool ok = chunk > 0 && full == sends.size() - 2 && shortcount->ret > 0 &&
               shortcount->ret < chunk && failed->ret == -1 && failed->errno_name == "EAGAIN" &&
               short_ok && eagain_ok;
     return {ok, std::to_string(full) + " x " + std::to_string(chunk) + " bytes, then " +
                     describe(*shortcount) + " (kernel: " + describe(kernel_short, c.reasons) +
                     "), then " + describe(*failed) + " (kernel: " + describe(kernel_fail, c.reasons) +
-                    ")"};
+                    ")",
+            unseen};
 }
 
 FactResult receiver_full_window_shut(const FactContext& c) {

@@ -92,7 +92,6 @@ FactResult client_reads_reply_after_its_fin(const FactContext& c) {
     if (shut == nullptr || reply == nullptr || eof == nullptr) {
         return fails("missing the client's shutdown() or its two recv() calls");
     }
-    uint64_t cookie = c.timeline.cookie_of("client");
     std::string data;
     if (reply->info.contains("data") && reply->info["data"].is_string()) {
         data = reply->info["data"].get<std::string>();
@@ -101,15 +100,14 @@ FactResult client_reads_reply_after_its_fin(const FactContext& c) {
     const Event* fin = first_packet(c, "client", TS_TCP_FIN, shut->start_ns);
     const Event* seg = first_packet(c, "server", 0, shut->start_ns, 1);
     bool order = fin != nullptr && seg != nullptr && fin->ts_ns < seg->ts_ns && seg->payload_len == 5;
-    bool kernel_five = false;
-    for (const Event* e : select(c.timeline, c.timeline.during(*reply), EventKind::Recv, "client")) {
-        kernel_five |= e->cookie == cookie && e->ret == 5;
-    }
+    std::vector<std::string> unseen;
+    bool kernel_five = kernel_agrees(c, *reply, EventKind::Recv, &unseen);
     return {reply->start_ns > shut->ts_ns && reply->ret == 5 && data == "reply" && kernel_five &&
                 order && eof->ret == 0 && !eof->failed(),
             describe(*reply) + " \"" + data + "\"; " + describe(*eof) + "; client FIN: " +
                 (fin ? describe(*fin, c.reasons) : "none") + ", then server data: " +
-                (seg ? describe(*seg, c.reasons) : "none")};
+                (seg ? describe(*seg, c.reasons) : "none"),
+            unseen};
 }
 
 FactResult closed_before_close(const FactContext& c) {

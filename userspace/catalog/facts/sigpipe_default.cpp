@@ -17,7 +17,7 @@ FactResult first_send_draws_rst(const FactContext& c) {
     FactResult rst = sent_reset(c, during, "server", "TCP_TIMEWAIT_SOCKET");
     FactResult closed = closed_by_reset(c, during, "client", "CLOSE_WAIT", "EPIPE");
     return {s->ret == 1 && !s->failed() && rst.ok && closed.ok,
-            describe(*s) + "; " + rst.detail + "; " + closed.detail};
+            describe(*s) + "; " + rst.detail + "; " + closed.detail, rst.unseen};
 }
 
 FactResult second_send_raises_sigpipe(const FactContext& c) {
@@ -35,10 +35,16 @@ FactResult second_send_raises_sigpipe(const FactContext& c) {
         }
         if (e->kind == EventKind::Send && e->cookie == cookie) sends.push_back(e);
     }
-    bool epipe = sends.size() == 1 && sends.front()->ret == -32;
-    bool ordered = !signals.empty() && epipe && signals.front()->ts_ns <= sends.front()->ts_ns;
-    return {ordered, "client pid " + std::to_string(first->pid) + ": " +
-                         describe(signals, c.reasons) + "; " + describe(sends, c.reasons)};
+    std::vector<std::string> unseen;
+    // Before 6.3 the kernel's send result is out of sight: the SIGPIPE
+    // alone is then what shows the send failed.
+    bool epipe = !shows(c, KernelFeature::SendRecvResults, &unseen) ||
+                 (sends.size() == 1 && sends.front()->ret == -32 &&
+                  !signals.empty() && signals.front()->ts_ns <= sends.front()->ts_ns);
+    return {!signals.empty() && epipe,
+            "client pid " + std::to_string(first->pid) + ": " + describe(signals, c.reasons) +
+                "; " + describe(sends, c.reasons),
+            unseen};
 }
 
 FactResult sigpipe_kills_the_client(const FactContext& c) {

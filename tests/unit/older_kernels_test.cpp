@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_info.h"
 #include "recording_support.h"
 
 namespace tcpscope {
@@ -130,6 +131,33 @@ TEST(OnOlderKernels, TheKernelLineRoundTrips) {
     ASSERT_TRUE(back.has_value());
     EXPECT_FALSE(back->known);
     EXPECT_TRUE(back->shows(KernelFeature::SendRecvResults));
+}
+
+// `tcpscope info` on each: what is missing, and since when it exists.
+TEST(OnOlderKernels, InfoNamesWhatEachKernelLacks) {
+    auto row = [](const KernelSupport& k, const std::string& what) {
+        for (const auto& r : kernel_info_rows(k)) {
+            if (r.what == what) return r;
+        }
+        ADD_FAILURE() << "no row " << what;
+        return KernelInfoRow{};
+    };
+    KernelSupport old = debian_6_1();
+    EXPECT_FALSE(row(old, "send").present);
+    EXPECT_NE(row(old, "send").note.find("6.3"), std::string::npos);
+    EXPECT_FALSE(row(old, "reset_sent.reason").present);
+    EXPECT_TRUE(row(old, "reset (sent)").present);
+    EXPECT_TRUE(row(old, "state").present);
+    KernelSupport newer = debian_6_12();
+    EXPECT_TRUE(row(newer, "send").present);
+    EXPECT_TRUE(row(newer, "reset_sent.reason").present);
+    EXPECT_FALSE(row(newer, "retransmit.err, failed attempts").present);
+    EXPECT_NE(row(newer, "retransmit.err, failed attempts").note.find("6.17"), std::string::npos);
+    std::string text = render_kernel_info(old);
+    EXPECT_NE(text.find("6.1.0-56-cloud-amd64"), std::string::npos);
+    auto j = nlohmann::json::parse(kernel_info_json(old));
+    EXPECT_EQ(j.at("type"), "kernel_info");
+    EXPECT_EQ(j.at("support").size(), kernel_info_rows(old).size());
 }
 
 }  // namespace

@@ -6,6 +6,13 @@
  * pointers: their fields are read directly (a load the verifier guards, at a
  * CO-RE relocated offset). BPF_CORE_READ remains where a pointer is not
  * typed for what we read (inet_sport of a struct sock, skb data).
+ *
+ * Where a tracepoint's arguments changed between kernel versions there is
+ * one program per prototype (a program that reads an argument the kernel's
+ * prototype lacks is refused at load); the loader picks the one that
+ * matches the running kernel's BTF and turns the others' autoload off:
+ *   tcp_send_reset      (sk, skb) before 6.10, (sk, skb, reason) from 6.10
+ *   tcp_retransmit_skb  (sk, skb) before 6.17, (sk, skb, err) from 6.17
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,6 +27,7 @@
 #define SIGPIPE 13
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
@@ -53,6 +61,16 @@ struct sock_info {
 	__u32 tgid;       /* 0 = owner not known yet */
 	__u32 tid;
 	char comm[TS_COMM_LEN];
+	/* A LISTEN -> SYN_RECV transition held back until the child socket
+	 * has its peer and cookie (see handle_set_state); 0 = none. What the
+	 * event needs of the moment it happened: */
+	__u64 pending_ts;
+	__u64 pending_cgroup_id;
+	__u32 pending_pid;
+	__u32 pending_tid;
+	__u32 pending_flags;
+	__u32 pending_pad;
+	char pending_comm[TS_COMM_LEN];
 };
 
 /* Socket-local storage: the kernel keeps it in the socket itself and frees
@@ -400,6 +418,35 @@ static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock
 	return e;
 }
 
+/* Emits a LISTEN -> SYN_RECV transition held back in si, now that the
+ * child socket has its peer's address and port and its own cookie. It keeps
+ * the time and running task of the moment it happened. */
+static __always_inline void flush_pending_syn_recv(const struct sock *sk, struct sock_info *si)
+{
+	struct ts_event *e = new_event(TS_KIND_STATE);
+
+	if (!e)
+		return;
+	fill_tuple_sk(e, sk, true);
+	e->ts_ns = si->pending_ts;
+	e->pid = e->cur_pid = si->pending_pid;
+	e->tid = si->pending_tid;
+	e->cgroup_id = si->pending_cgroup_id;
+	__builtin_memcpy(e->cur_comm, si->pending_comm, TS_COMM_LEN);
+	__builtin_memcpy(e->comm, si->pending_comm, TS_COMM_LEN);
+	e->flags = si->pending_flags;
+	si->pending_ts = 0;
+	if (!tuple_passes(e))
+		return;
+	e->cookie = sock_cookie(sk);
+	attribute(e, sk, false);
+	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+		return;
+	e->a = TCP_LISTEN;
+	e->b = TCP_SYN_RECV;
+	submit(e);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -409,6 +456,12 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/* A child held back at LISTEN -> SYN_RECV (below) leaves SYN_RECV next. */
+	if (oldstate == TCP_SYN_RECV && kind_enabled(TS_KIND_STATE)) {
+		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, 0);
+		if (si && si->pending_ts)
+			flush_pending_syn_recv(sk, si);
+	}
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
 	 * owning task itself (connect, listen, close, shutdown) tells us who
@@ -441,24 +494,41 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 		}
 		si->state_ts = now;
 	}
-	if (kind_enabled(TS_KIND_STATE))
-		submit(e);
+	if (!kind_enabled(TS_KIND_STATE))
+		return 0;
+	/* Before 6.13 or so (6.1 and 6.12 at least) the kernel reports a
+	 * child's LISTEN -> SYN_RECV while cloning it from the listener: it
+	 * has no peer address or port yet and still carries the listener's
+	 * cookie, which the kernel replaces right after. Such an event would
+	 * name the listener. Keep it until the child's next transition, when
+	 * its tuple and cookie are its own. */
+	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV && si &&
+	    sk->__sk_common.skc_dport == 0) {
+		/* e's pid, tid and cgroup may already name the listener's
+		 * owner; keep the running task's. */
+		si->pending_ts = now;
+		si->pending_pid = e->cur_pid;
+		si->pending_tid = (__u32)bpf_get_current_pid_tgid();
+		si->pending_cgroup_id = bpf_get_current_cgroup_id();
+		si->pending_flags = e->flags & TS_F_IRQ;
+		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
+		return 0;
+	}
+	submit(e);
 	return 0;
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+/* A RST this host sends. sk: the socket that sends it (a full socket, or
+ * from 6.10 a timewait or request mini-socket, or NULL when no socket
+ * exists); skb: the segment it answers (NULL for an active reset). Both may
+ * be NULL, and 6.12's verifier insists on the checks. */
+static __always_inline int send_reset(const struct sock *sk, const struct sk_buff *skb,
+				      bool has_reason, int reason)
 {
 	struct ts_event *e;
-	int reason = 0;
-	bool has_reason = bpf_core_field_exists(struct trace_event_raw_tcp_send_reset, reason);
 
 	if (!kind_enabled(TS_KIND_RESET_SENT))
 		return 0;
-	if (has_reason) {
-		/* 6.10+: tcp_send_reset(sk, skb, reason). */
-		reason = (int)ctx[2];
-	}
 	if (sk) {
 		__u8 st = sk->__sk_common.skc_state;
 
@@ -479,21 +549,21 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 		}
 		e->a = st;
 	} else {
+		/* No socket: the RST answers skb, so skb's destination is us. */
+		if (!skb)
+			return 0;
 		e = new_event(TS_KIND_RESET_SENT);
 		if (!e)
 			return 0;
-		/* No socket: the RST answers skb, so skb's destination is us. */
-		if (!skb || fill_tuple_skb(e, skb, true, NULL))
+		if (fill_tuple_skb(e, skb, true, NULL))
 			return 0;
 		e->c = 0;
 		e->flags |= TS_F_NO_SOCKET | TS_F_IRQ;
 		e->a = TCP_CLOSE;
-		if (skb) {
-			struct net_device *dev = BPF_CORE_READ(skb, dev);
+		struct net_device *dev = BPF_CORE_READ(skb, dev);
 
-			if (dev)
-				e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-		}
+		if (dev)
+			e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 	}
@@ -503,6 +573,23 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 	}
 	submit(e);
 	return 0;
+}
+
+/* Before 6.10: tcp_send_reset(sk, skb), only for RSTs sent by a full
+ * socket; no reason. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	return send_reset(sk, skb, false, 0);
+}
+
+/* 6.10+: tcp_send_reset(sk, skb, reason), also for RSTs sent with no socket
+ * or by a mini-socket. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset_reason, const struct sock *sk, const struct sk_buff *skb,
+	     int reason)
+{
+	return send_reset(sk, skb, true, reason);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -520,8 +607,7 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int retransmit(const struct sock *sk, bool has_err, int err)
 {
 	struct ts_event *e;
 
@@ -531,12 +617,26 @@ int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
-	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err)) {
-		e->b = (int)ctx[2];
+	if (has_err) {
+		e->b = err;
 		e->flags |= TS_F_RETRANS_ERR;
 	}
 	submit(e);
 	return 0;
+}
+
+/* Before 6.17: tcp_retransmit_skb(sk, skb), for retransmits that were sent. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	return retransmit(sk, false, 0);
+}
+
+/* 6.17+: tcp_retransmit_skb(sk, skb, err), for every attempt. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	return retransmit(sk, true, err);
 }
 
 SEC("tp_btf/inet_sk_error_report")

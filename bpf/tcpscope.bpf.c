@@ -360,22 +360,49 @@ static __always_inline void submit(const struct ts_event *tmpl)
 		bpf_ringbuf_submit(e, 0);
 }
 
-/* Per-CPU scratch record: struct ts_event is too large for comfort on
- * the 512-byte BPF stack next to the headers we parse. */
+/* Per-CPU scratch records: struct ts_event is too large for comfort on
+ * the 512-byte BPF stack next to the headers we parse. One record per
+ * nesting level: a program running in process context (a close, a recv)
+ * can be interrupted, and the softirq run at the interrupt's exit can run
+ * another of our programs on the same CPU (a packet, a state change). With
+ * a single record the inner event overwrote the outer one, which then
+ * went out as a copy of the inner: one event lost, uncounted, and one
+ * doubled. Process, softirq, hardirq and NMI make four levels at most. */
+#define TS_NEST 4
+
+struct scratch_area {
+	__u32 depth;  /* programs of ours running on this CPU right now */
+	__u32 pad;
+	struct ts_event ev[TS_NEST];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ts_event);
+	__type(value, struct scratch_area);
 } scratch SEC(".maps");
 
-static __always_inline struct ts_event *new_event(__u32 kind)
-{
-	__u32 zero = 0;
-	struct ts_event *e = bpf_map_lookup_elem(&scratch, &zero);
+/* Runs `call` with `slot`, this CPU's scratch record for the current
+ * nesting level. The depth is restored on the way out: whatever ran nested
+ * in between has restored it too. */
+#define WITH_SLOT(call)                                                         \
+	do {                                                                    \
+		__u32 zero_ = 0;                                                \
+		struct scratch_area *area_ = bpf_map_lookup_elem(&scratch, &zero_); \
+		if (area_) {                                                    \
+			__u32 depth_ = area_->depth;                            \
+			if (depth_ < TS_NEST) {                                 \
+				struct ts_event *slot = &area_->ev[depth_];     \
+				area_->depth = depth_ + 1;                      \
+				call;                                           \
+				area_->depth = depth_;                          \
+			}                                                       \
+		}                                                               \
+	} while (0)
 
-	if (!e)
-		return NULL;
+static __always_inline struct ts_event *new_event(struct ts_event *e, __u32 kind)
+{
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	fill_current(e);
@@ -392,16 +419,15 @@ static __always_inline __u64 sock_cookie(const struct sock *sk)
 }
 
 /* Common path for events about a full socket. */
-static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock *sk,
+static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 kind,
+						   const struct sock *sk,
 						   bool owner_context, bool always_process,
 						   struct sock_info **sip)
 {
 	struct ts_event *e;
 	struct sock_info *si;
 
-	e = new_event(kind);
-	if (!e)
-		return NULL;
+	e = new_event(slot, kind);
 	fill_tuple_sk(e, sk, true);
 	if (!tuple_passes(e))
 		return NULL;
@@ -421,12 +447,11 @@ static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock
 /* Emits a LISTEN -> SYN_RECV transition held back in si, now that the
  * child socket has its peer's address and port and its own cookie. It keeps
  * the time and running task of the moment it happened. */
-static __always_inline void flush_pending_syn_recv(const struct sock *sk, struct sock_info *si)
+static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const struct sock *sk,
+						   struct sock_info *si)
 {
-	struct ts_event *e = new_event(TS_KIND_STATE);
+	struct ts_event *e = new_event(slot, TS_KIND_STATE);
 
-	if (!e)
-		return;
 	fill_tuple_sk(e, sk, true);
 	e->ts_ns = si->pending_ts;
 	e->pid = e->cur_pid = si->pending_pid;
@@ -447,8 +472,8 @@ static __always_inline void flush_pending_syn_recv(const struct sock *sk, struct
 	submit(e);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
+static __always_inline int set_state(struct ts_event *slot, const struct sock *sk, int oldstate,
+				     int newstate)
 {
 	struct sock_info *si = NULL;
 	struct ts_event *e;
@@ -460,13 +485,13 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 	if (oldstate == TCP_SYN_RECV && kind_enabled(TS_KIND_STATE)) {
 		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, 0);
 		if (si && si->pending_ts)
-			flush_pending_syn_recv(sk, si);
+			flush_pending_syn_recv(slot, sk, si);
 	}
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
 	 * owning task itself (connect, listen, close, shutdown) tells us who
 	 * owns the socket. */
-	e = sock_event(TS_KIND_STATE, sk, true, false, &si);
+	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
 	if (!e)
 		return 0;
 	now = e->ts_ns;
@@ -518,12 +543,19 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 	return 0;
 }
 
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	WITH_SLOT(set_state(slot, sk, oldstate, newstate));
+	return 0;
+}
+
 /* A RST this host sends. sk: the socket that sends it (a full socket, or
  * from 6.10 a timewait or request mini-socket, or NULL when no socket
  * exists); skb: the segment it answers (NULL for an active reset). Both may
  * be NULL, and 6.12's verifier insists on the checks. */
-static __always_inline int send_reset(const struct sock *sk, const struct sk_buff *skb,
-				      bool has_reason, int reason)
+static __always_inline int send_reset(struct ts_event *slot, const struct sock *sk,
+				      const struct sk_buff *skb, bool has_reason, int reason)
 {
 	struct ts_event *e;
 
@@ -535,15 +567,13 @@ static __always_inline int send_reset(const struct sock *sk, const struct sk_buf
 		if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV) {
 			/* A mini-socket: only its common part may be read, and
 			 * its cookie is not the full socket's. */
-			e = new_event(TS_KIND_RESET_SENT);
-			if (!e)
-				return 0;
+			e = new_event(slot, TS_KIND_RESET_SENT);
 			fill_tuple_sk(e, sk, false);
 			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
 			if (!tuple_passes(e) || !ownerless_passes())
 				return 0;
 		} else {
-			e = sock_event(TS_KIND_RESET_SENT, sk, false, false, NULL);
+			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL);
 			if (!e)
 				return 0;
 		}
@@ -552,9 +582,7 @@ static __always_inline int send_reset(const struct sock *sk, const struct sk_buf
 		/* No socket: the RST answers skb, so skb's destination is us. */
 		if (!skb)
 			return 0;
-		e = new_event(TS_KIND_RESET_SENT);
-		if (!e)
-			return 0;
+		e = new_event(slot, TS_KIND_RESET_SENT);
 		if (fill_tuple_skb(e, skb, true, NULL))
 			return 0;
 		e->c = 0;
@@ -580,7 +608,8 @@ static __always_inline int send_reset(const struct sock *sk, const struct sk_buf
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
-	return send_reset(sk, skb, false, 0);
+	WITH_SLOT(send_reset(slot, sk, skb, false, 0));
+	return 0;
 }
 
 /* 6.10+: tcp_send_reset(sk, skb, reason), also for RSTs sent with no socket
@@ -589,17 +618,17 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset_reason, const struct sock *sk, const struct sk_buff *skb,
 	     int reason)
 {
-	return send_reset(sk, skb, true, reason);
+	WITH_SLOT(send_reset(slot, sk, skb, true, reason));
+	return 0;
 }
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(handle_receive_reset, struct sock *sk)
+static __always_inline int receive_reset(struct ts_event *slot, const struct sock *sk)
 {
 	struct ts_event *e;
 
 	if (!kind_enabled(TS_KIND_RESET_RECEIVED))
 		return 0;
-	e = sock_event(TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -607,13 +636,21 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 	return 0;
 }
 
-static __always_inline int retransmit(const struct sock *sk, bool has_err, int err)
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	WITH_SLOT(receive_reset(slot, sk));
+	return 0;
+}
+
+static __always_inline int retransmit(struct ts_event *slot, const struct sock *sk, bool has_err,
+				      int err)
 {
 	struct ts_event *e;
 
 	if (!kind_enabled(TS_KIND_RETRANSMIT))
 		return 0;
-	e = sock_event(TS_KIND_RETRANSMIT, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -629,18 +666,19 @@ static __always_inline int retransmit(const struct sock *sk, bool has_err, int e
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
 {
-	return retransmit(sk, false, 0);
+	WITH_SLOT(retransmit(slot, sk, false, 0));
+	return 0;
 }
 
 /* 6.17+: tcp_retransmit_skb(sk, skb, err), for every attempt. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(handle_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	return retransmit(sk, true, err);
+	WITH_SLOT(retransmit(slot, sk, true, err));
+	return 0;
 }
 
-SEC("tp_btf/inet_sk_error_report")
-int BPF_PROG(handle_error_report, const struct sock *sk)
+static __always_inline int error_report(struct ts_event *slot, const struct sock *sk)
 {
 	struct ts_event *e;
 
@@ -659,7 +697,7 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 	 * never reads that error; the peer's ECONNRESET is the one it sees. */
 	if (sk->__sk_common.skc_state == TCP_CLOSE && sk->__sk_common.skc_dport == 0)
 		return 0;
-	e = sock_event(TS_KIND_SOCK_ERROR, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = err;
@@ -667,17 +705,21 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
-	     int group, int result)
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(handle_error_report, const struct sock *sk)
+{
+	WITH_SLOT(error_report(slot, sk));
+	return 0;
+}
+
+static __always_inline int signal_event(struct ts_event *slot, int sig,
+					const struct task_struct *task, int result)
 {
 	struct ts_event *e;
 
 	if (sig != SIGPIPE || !kind_enabled(TS_KIND_SIGNAL))
 		return 0;
-	e = new_event(TS_KIND_SIGNAL);
-	if (!e)
-		return 0;
+	e = new_event(slot, TS_KIND_SIGNAL);
 	e->a = sig;
 	e->b = task->tgid;
 	e->c = result;
@@ -698,14 +740,25 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	return 0;
 }
 
-static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, int flags)
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	if (sig != SIGPIPE)
+		return 0;
+	WITH_SLOT(signal_event(slot, sig, task, result));
+	return 0;
+}
+
+static __always_inline int length_event(struct ts_event *slot, __u32 kind, const struct sock *sk,
+					int ret, int flags)
 {
 	struct ts_event *e;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
-	e = sock_event(kind, sk, true, true, NULL);
+	e = sock_event(slot, kind, sk, true, true, NULL);
 	if (!e)
 		return 0;
 	e->a = ret;
@@ -717,24 +770,24 @@ static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, in
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(handle_send_length, struct sock *sk, int ret, int flags)
 {
-	return length_event(TS_KIND_SEND, sk, ret, flags);
+	WITH_SLOT(length_event(slot, TS_KIND_SEND, sk, ret, flags));
+	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
 {
-	return length_event(TS_KIND_RECV, sk, ret, flags);
+	WITH_SLOT(length_event(slot, TS_KIND_RECV, sk, ret, flags));
+	return 0;
 }
 
-static __always_inline int packet_event(const struct sk_buff *skb, const struct net_device *dev,
-					__u32 dir)
+static __always_inline int packet_event(struct ts_event *slot, const struct sk_buff *skb,
+					const struct net_device *dev, __u32 dir)
 {
 	struct ts_event *e;
 	struct tcphdr th;
 
-	e = new_event(TS_KIND_PACKET);
-	if (!e)
-		return 0;
+	e = new_event(slot, TS_KIND_PACKET);
 	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
@@ -752,5 +805,6 @@ static __always_inline int packet_event(const struct sk_buff *skb, const struct 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
-	return packet_event(skb, dev, TS_DIR_TX);
+	WITH_SLOT(packet_event(slot, skb, dev, TS_DIR_TX));
+	return 0;
 }

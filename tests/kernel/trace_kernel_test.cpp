@@ -246,11 +246,15 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
         }
     }
     // The server's child is first seen in softirq, while the client process
-    // runs its connect(): tcpscope must still name the server.
+    // runs its connect() (or, on a slow or busy machine, in ksoftirqd, to
+    // which the kernel hands softirq work that takes too long): tcpscope
+    // must still name the server.
     auto server_events = of_cookie(events, server_cookie);
     ASSERT_FALSE(server_events.empty());
     const Event& syn_recv = server_events.front();
-    EXPECT_EQ(syn_recv.cur_pid, static_cast<uint32_t>(client->pid())) << describe(syn_recv);
+    EXPECT_TRUE(syn_recv.cur_pid == static_cast<uint32_t>(client->pid()) ||
+                syn_recv.cur_comm.rfind("ksoftirqd/", 0) == 0)
+        << describe(syn_recv);
     EXPECT_EQ(syn_recv.pid, static_cast<uint32_t>(server->pid())) << describe(syn_recv);
     EXPECT_EQ(syn_recv.attribution, "listener") << describe(syn_recv);
     EXPECT_TRUE(syn_recv.irq) << describe(syn_recv);

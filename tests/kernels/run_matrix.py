@@ -65,6 +65,7 @@ TOOLS = [
 BUSYBOX = "/bin/busybox"
 LABELS = ("kernel", "scenario")
 MARK = "@@TSK "
+CUSTOM_SCRIPT = "/etc/tcpscope-matrix/custom.sh"
 
 
 def log(msg):
@@ -216,7 +217,7 @@ def module_closure(moddir, wanted):
 
 # -------------------------------------------------------------------- suite
 
-def ctest_plan(build, tests_regex):
+def ctest_plan(build, tests_regex, allow_empty=False):
     """The kernel- and scenario-tier tests as ctest would run them."""
     out = run(["ctest", "--test-dir", build, "--show-only=json-v1"])
     plan = []
@@ -240,7 +241,7 @@ def ctest_plan(build, tests_regex):
             "skip_rc": props.get("SKIP_RETURN_CODE"),
             "skip_regex": props.get("SKIP_REGULAR_EXPRESSION", []),
         })
-    if not plan:
+    if not plan and not allow_empty:
         die("ctest lists no kernel or scenario test" + (f" matching {tests_regex}" if tests_regex else ""))
     return plan
 
@@ -339,9 +340,11 @@ def stripped(path, tmpdir):
         return f.read()
 
 
-def build_common_image(path, build, plan, tmpdir):
+def build_common_image(path, build, plan, tmpdir, custom=None):
     """Everything but the kernel's modules."""
     cpio = Cpio(path)
+    if custom is not None:
+        cpio.file(CUSTOM_SCRIPT, custom.encode(), 0o755)
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = "/" + top
         if os.path.islink(host):
@@ -597,6 +600,9 @@ def main():
     ap.add_argument("--kernels", default=",".join(KERNELS),
                     help="matrix columns to run (default: %(default)s)")
     ap.add_argument("--tests", default="", help="only the tests whose ctest name matches")
+    ap.add_argument("--repeat", type=int, default=1, help="run each test this many times")
+    ap.add_argument("--run", metavar="SHELL_COMMAND",
+                    help="run this command in the machine instead of the tests (debugging)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per kernel")
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per test")
     args = ap.parse_args()
@@ -615,14 +621,20 @@ def main():
     kernels_dir = os.path.join(build, "kernels")
     os.makedirs(kernels_dir, exist_ok=True)
     kernels = [fetch_kernel(c, kernels_dir) for c in columns]
-    plan = ctest_plan(build, args.tests)
+    plan = ctest_plan(build, args.tests or ("^$" if args.run else ""), allow_empty=bool(args.run))
+    if args.run:
+        plan.append({"name": "custom", "tier": "custom", "command": ["sh", CUSTOM_SCRIPT],
+                     "env": [], "dir": "/", "timeout": args.timeout, "skip_rc": None,
+                     "skip_regex": []})
+    plan = [dict(t, name=t["name"] + (f"#{i + 1}" if args.repeat > 1 else ""))
+            for t in plan for i in range(args.repeat)]
 
     tmpdir = tempfile.mkdtemp(prefix="image-", dir=kernels_dir)
     results = []
     try:
         t0 = time.monotonic()
         common = os.path.join(tmpdir, "common.cpio.gz")
-        build_common_image(common, build, plan, tmpdir)
+        build_common_image(common, build, plan, tmpdir, args.run)
         log(f"run_matrix: initramfs with {len(plan)} tests, "
             f"{os.path.getsize(common) / 1e6:.0f} MB, in {time.monotonic() - t0:.1f} s")
         for k in kernels:

@@ -21,7 +21,8 @@ through ctest (`make test`), not here.
 Exit status: 0 when no test failed on any kernel, 1 otherwise, 2 on a usage
 or environment error.
 
-Usage: run_matrix.py [BUILD_DIR] [--kernels 6.1,6.12] [--tests REGEX] [-v]
+Usage: run_matrix.py [BUILD_DIR] [--kernels 6.1,6.12] [--tests REGEX] [--repeat N] [-v]
+       run_matrix.py [BUILD_DIR] --kernels 6.1 --run 'SHELL COMMAND'   (debugging)
 """
 
 import argparse
@@ -49,7 +50,8 @@ KERNELS = {
 }
 # Modules the tests need that Debian's cloud kernels build as modules:
 # veth (peer-vanished, peer-rebooted, the retransmit tests) and tcp_diag
-# (sock_diag queries of the scenarios, ss). Dependencies come from modules.dep.
+# (sock_diag queries of the scenarios, ss), with the modules they depend on
+# (their .modinfo depends=).
 MODULES = ["veth", "tcp_diag"]
 # Host programs the tests and scenarios run, copied with their libraries.
 TOOLS = [

@@ -5,7 +5,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test configure build deps clean fuzz
+.PHONY: demo test test-kernels configure build deps clean fuzz
 
 # The demo needs only the tool and the scenario programs, not the tests.
 demo: configure
@@ -16,6 +16,12 @@ demo: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
 	$(MAKE) fuzz
+
+# The kernel and scenario tiers on Debian's own 6.1 and 6.12 kernels, each
+# booted under qemu (tests/kernels/run_matrix.py; the packages are cached in
+# $(BUILD_DIR)/kernels). The host's kernel is covered by `test`.
+test-kernels: build
+	python3 tests/kernels/run_matrix.py $(BUILD_DIR)
 
 # The libFuzzer targets need their own clang-instrumented build.
 fuzz: deps

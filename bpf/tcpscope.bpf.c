@@ -6,6 +6,13 @@
  * pointers: their fields are read directly (a load the verifier guards, at a
  * CO-RE relocated offset). BPF_CORE_READ remains where a pointer is not
  * typed for what we read (inet_sport of a struct sock, skb data).
+ *
+ * Where a tracepoint's arguments changed between kernel versions there is
+ * one program per prototype (a program that reads an argument the kernel's
+ * prototype lacks is refused at load); the loader picks the one that
+ * matches the running kernel's BTF and turns the others' autoload off:
+ *   tcp_send_reset      (sk, skb) before 6.10, (sk, skb, reason) from 6.10
+ *   tcp_retransmit_skb  (sk, skb) before 6.17, (sk, skb, err) from 6.17
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,6 +27,7 @@
 #define SIGPIPE 13
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
@@ -53,6 +61,16 @@ struct sock_info {
 	__u32 tgid;       /* 0 = owner not known yet */
 	__u32 tid;
 	char comm[TS_COMM_LEN];
+	/* A LISTEN -> SYN_RECV transition held back until the child socket
+	 * has its peer and cookie (see handle_set_state); 0 = none. What the
+	 * event needs of the moment it happened: */
+	__u64 pending_ts;
+	__u64 pending_cgroup_id;
+	__u32 pending_pid;
+	__u32 pending_tid;
+	__u32 pending_flags;
+	__u32 pending_pad;
+	char pending_comm[TS_COMM_LEN];
 };
 
 /* Socket-local storage: the kernel keeps it in the socket itself and frees
@@ -342,22 +360,49 @@ static __always_inline void submit(const struct ts_event *tmpl)
 		bpf_ringbuf_submit(e, 0);
 }
 
-/* Per-CPU scratch record: struct ts_event is too large for comfort on
- * the 512-byte BPF stack next to the headers we parse. */
+/* Per-CPU scratch records: struct ts_event is too large for comfort on
+ * the 512-byte BPF stack next to the headers we parse. One record per
+ * nesting level: a program running in process context (a close, a recv)
+ * can be interrupted, and the softirq run at the interrupt's exit can run
+ * another of our programs on the same CPU (a packet, a state change). With
+ * a single record the inner event overwrote the outer one, which then
+ * went out as a copy of the inner: one event lost, uncounted, and one
+ * doubled. Process, softirq, hardirq and NMI make four levels at most. */
+#define TS_NEST 4
+
+struct scratch_area {
+	__u32 depth;  /* programs of ours running on this CPU right now */
+	__u32 pad;
+	struct ts_event ev[TS_NEST];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ts_event);
+	__type(value, struct scratch_area);
 } scratch SEC(".maps");
 
-static __always_inline struct ts_event *new_event(__u32 kind)
-{
-	__u32 zero = 0;
-	struct ts_event *e = bpf_map_lookup_elem(&scratch, &zero);
+/* Runs `call` with `slot`, this CPU's scratch record for the current
+ * nesting level. The depth is restored on the way out: whatever ran nested
+ * in between has restored it too. */
+#define WITH_SLOT(call)                                                         \
+	do {                                                                    \
+		__u32 zero_ = 0;                                                \
+		struct scratch_area *area_ = bpf_map_lookup_elem(&scratch, &zero_); \
+		if (area_) {                                                    \
+			__u32 depth_ = area_->depth;                            \
+			if (depth_ < TS_NEST) {                                 \
+				struct ts_event *slot = &area_->ev[depth_];     \
+				area_->depth = depth_ + 1;                      \
+				call;                                           \
+				area_->depth = depth_;                          \
+			}                                                       \
+		}                                                               \
+	} while (0)
 
-	if (!e)
-		return NULL;
+static __always_inline struct ts_event *new_event(struct ts_event *e, __u32 kind)
+{
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	fill_current(e);
@@ -374,16 +419,15 @@ static __always_inline __u64 sock_cookie(const struct sock *sk)
 }
 
 /* Common path for events about a full socket. */
-static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock *sk,
+static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 kind,
+						   const struct sock *sk,
 						   bool owner_context, bool always_process,
 						   struct sock_info **sip)
 {
 	struct ts_event *e;
 	struct sock_info *si;
 
-	e = new_event(kind);
-	if (!e)
-		return NULL;
+	e = new_event(slot, kind);
 	fill_tuple_sk(e, sk, true);
 	if (!tuple_passes(e))
 		return NULL;
@@ -400,8 +444,36 @@ static __always_inline struct ts_event *sock_event(__u32 kind, const struct sock
 	return e;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
+/* Emits a LISTEN -> SYN_RECV transition held back in si, now that the
+ * child socket has its peer's address and port and its own cookie. It keeps
+ * the time and running task of the moment it happened. */
+static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const struct sock *sk,
+						   struct sock_info *si)
+{
+	struct ts_event *e = new_event(slot, TS_KIND_STATE);
+
+	fill_tuple_sk(e, sk, true);
+	e->ts_ns = si->pending_ts;
+	e->pid = e->cur_pid = si->pending_pid;
+	e->tid = si->pending_tid;
+	e->cgroup_id = si->pending_cgroup_id;
+	__builtin_memcpy(e->cur_comm, si->pending_comm, TS_COMM_LEN);
+	__builtin_memcpy(e->comm, si->pending_comm, TS_COMM_LEN);
+	e->flags = si->pending_flags;
+	si->pending_ts = 0;
+	if (!tuple_passes(e))
+		return;
+	e->cookie = sock_cookie(sk);
+	attribute(e, sk, false);
+	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+		return;
+	e->a = TCP_LISTEN;
+	e->b = TCP_SYN_RECV;
+	submit(e);
+}
+
+static __always_inline int set_state(struct ts_event *slot, const struct sock *sk, int oldstate,
+				     int newstate)
 {
 	struct sock_info *si = NULL;
 	struct ts_event *e;
@@ -409,11 +481,17 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/* A child held back at LISTEN -> SYN_RECV (below) leaves SYN_RECV next. */
+	if (oldstate == TCP_SYN_RECV && kind_enabled(TS_KIND_STATE)) {
+		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, 0);
+		if (si && si->pending_ts)
+			flush_pending_syn_recv(slot, sk, si);
+	}
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
 	 * owning task itself (connect, listen, close, shutdown) tells us who
 	 * owns the socket. */
-	e = sock_event(TS_KIND_STATE, sk, true, false, &si);
+	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
 	if (!e)
 		return 0;
 	now = e->ts_ns;
@@ -441,59 +519,79 @@ int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate
 		}
 		si->state_ts = now;
 	}
-	if (kind_enabled(TS_KIND_STATE))
-		submit(e);
+	if (!kind_enabled(TS_KIND_STATE))
+		return 0;
+	/* Before 6.13 or so (6.1 and 6.12 at least) the kernel reports a
+	 * child's LISTEN -> SYN_RECV while cloning it from the listener: it
+	 * has no peer address or port yet and still carries the listener's
+	 * cookie, which the kernel replaces right after. Such an event would
+	 * name the listener. Keep it until the child's next transition, when
+	 * its tuple and cookie are its own. */
+	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV && si &&
+	    sk->__sk_common.skc_dport == 0) {
+		/* e's pid, tid and cgroup may already name the listener's
+		 * owner; keep the running task's. */
+		si->pending_ts = now;
+		si->pending_pid = e->cur_pid;
+		si->pending_tid = (__u32)bpf_get_current_pid_tgid();
+		si->pending_cgroup_id = bpf_get_current_cgroup_id();
+		si->pending_flags = e->flags & TS_F_IRQ;
+		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
+		return 0;
+	}
+	submit(e);
 	return 0;
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	WITH_SLOT(set_state(slot, sk, oldstate, newstate));
+	return 0;
+}
+
+/* A RST this host sends. sk: the socket that sends it (a full socket, or
+ * from 6.10 a timewait or request mini-socket, or NULL when no socket
+ * exists); skb: the segment it answers (NULL for an active reset). Both may
+ * be NULL, and 6.12's verifier insists on the checks. */
+static __always_inline int send_reset(struct ts_event *slot, const struct sock *sk,
+				      const struct sk_buff *skb, bool has_reason, int reason)
 {
 	struct ts_event *e;
-	int reason = 0;
-	bool has_reason = bpf_core_field_exists(struct trace_event_raw_tcp_send_reset, reason);
 
 	if (!kind_enabled(TS_KIND_RESET_SENT))
 		return 0;
-	if (has_reason) {
-		/* 6.10+: tcp_send_reset(sk, skb, reason). */
-		reason = (int)ctx[2];
-	}
 	if (sk) {
 		__u8 st = sk->__sk_common.skc_state;
 
 		if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV) {
 			/* A mini-socket: only its common part may be read, and
 			 * its cookie is not the full socket's. */
-			e = new_event(TS_KIND_RESET_SENT);
-			if (!e)
-				return 0;
+			e = new_event(slot, TS_KIND_RESET_SENT);
 			fill_tuple_sk(e, sk, false);
 			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
 			if (!tuple_passes(e) || !ownerless_passes())
 				return 0;
 		} else {
-			e = sock_event(TS_KIND_RESET_SENT, sk, false, false, NULL);
+			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL);
 			if (!e)
 				return 0;
 		}
 		e->a = st;
 	} else {
-		e = new_event(TS_KIND_RESET_SENT);
-		if (!e)
-			return 0;
 		/* No socket: the RST answers skb, so skb's destination is us. */
-		if (!skb || fill_tuple_skb(e, skb, true, NULL))
+		if (!skb)
+			return 0;
+		e = new_event(slot, TS_KIND_RESET_SENT);
+		if (fill_tuple_skb(e, skb, true, NULL))
 			return 0;
 		e->c = 0;
 		e->flags |= TS_F_NO_SOCKET | TS_F_IRQ;
 		e->a = TCP_CLOSE;
-		if (skb) {
-			struct net_device *dev = BPF_CORE_READ(skb, dev);
+		struct net_device *dev = BPF_CORE_READ(skb, dev);
 
-			if (dev)
-				e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-		}
+		if (dev)
+			e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 	}
@@ -505,14 +603,32 @@ int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb
 	return 0;
 }
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(handle_receive_reset, struct sock *sk)
+/* Before 6.10: tcp_send_reset(sk, skb), only for RSTs sent by a full
+ * socket; no reason. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	WITH_SLOT(send_reset(slot, sk, skb, false, 0));
+	return 0;
+}
+
+/* 6.10+: tcp_send_reset(sk, skb, reason), also for RSTs sent with no socket
+ * or by a mini-socket. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset_reason, const struct sock *sk, const struct sk_buff *skb,
+	     int reason)
+{
+	WITH_SLOT(send_reset(slot, sk, skb, true, reason));
+	return 0;
+}
+
+static __always_inline int receive_reset(struct ts_event *slot, const struct sock *sk)
 {
 	struct ts_event *e;
 
 	if (!kind_enabled(TS_KIND_RESET_RECEIVED))
 		return 0;
-	e = sock_event(TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -520,27 +636,49 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	WITH_SLOT(receive_reset(slot, sk));
+	return 0;
+}
+
+static __always_inline int retransmit(struct ts_event *slot, const struct sock *sk, bool has_err,
+				      int err)
 {
 	struct ts_event *e;
 
 	if (!kind_enabled(TS_KIND_RETRANSMIT))
 		return 0;
-	e = sock_event(TS_KIND_RETRANSMIT, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
-	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb, err)) {
-		e->b = (int)ctx[2];
+	if (has_err) {
+		e->b = err;
 		e->flags |= TS_F_RETRANS_ERR;
 	}
 	submit(e);
 	return 0;
 }
 
-SEC("tp_btf/inet_sk_error_report")
-int BPF_PROG(handle_error_report, const struct sock *sk)
+/* Before 6.17: tcp_retransmit_skb(sk, skb), for retransmits that were sent. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	WITH_SLOT(retransmit(slot, sk, false, 0));
+	return 0;
+}
+
+/* 6.17+: tcp_retransmit_skb(sk, skb, err), for every attempt. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(handle_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	WITH_SLOT(retransmit(slot, sk, true, err));
+	return 0;
+}
+
+static __always_inline int error_report(struct ts_event *slot, const struct sock *sk)
 {
 	struct ts_event *e;
 
@@ -559,7 +697,7 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 	 * never reads that error; the peer's ECONNRESET is the one it sees. */
 	if (sk->__sk_common.skc_state == TCP_CLOSE && sk->__sk_common.skc_dport == 0)
 		return 0;
-	e = sock_event(TS_KIND_SOCK_ERROR, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = err;
@@ -567,17 +705,21 @@ int BPF_PROG(handle_error_report, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
-	     int group, int result)
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(handle_error_report, const struct sock *sk)
+{
+	WITH_SLOT(error_report(slot, sk));
+	return 0;
+}
+
+static __always_inline int signal_event(struct ts_event *slot, int sig,
+					const struct task_struct *task, int result)
 {
 	struct ts_event *e;
 
 	if (sig != SIGPIPE || !kind_enabled(TS_KIND_SIGNAL))
 		return 0;
-	e = new_event(TS_KIND_SIGNAL);
-	if (!e)
-		return 0;
+	e = new_event(slot, TS_KIND_SIGNAL);
 	e->a = sig;
 	e->b = task->tgid;
 	e->c = result;
@@ -598,14 +740,25 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	return 0;
 }
 
-static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, int flags)
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	if (sig != SIGPIPE)
+		return 0;
+	WITH_SLOT(signal_event(slot, sig, task, result));
+	return 0;
+}
+
+static __always_inline int length_event(struct ts_event *slot, __u32 kind, const struct sock *sk,
+					int ret, int flags)
 {
 	struct ts_event *e;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
-	e = sock_event(kind, sk, true, true, NULL);
+	e = sock_event(slot, kind, sk, true, true, NULL);
 	if (!e)
 		return 0;
 	e->a = ret;
@@ -617,24 +770,24 @@ static __always_inline int length_event(__u32 kind, struct sock *sk, int ret, in
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(handle_send_length, struct sock *sk, int ret, int flags)
 {
-	return length_event(TS_KIND_SEND, sk, ret, flags);
+	WITH_SLOT(length_event(slot, TS_KIND_SEND, sk, ret, flags));
+	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
 {
-	return length_event(TS_KIND_RECV, sk, ret, flags);
+	WITH_SLOT(length_event(slot, TS_KIND_RECV, sk, ret, flags));
+	return 0;
 }
 
-static __always_inline int packet_event(const struct sk_buff *skb, const struct net_device *dev,
-					__u32 dir)
+static __always_inline int packet_event(struct ts_event *slot, const struct sk_buff *skb,
+					const struct net_device *dev, __u32 dir)
 {
 	struct ts_event *e;
 	struct tcphdr th;
 
-	e = new_event(TS_KIND_PACKET);
-	if (!e)
-		return 0;
+	e = new_event(slot, TS_KIND_PACKET);
 	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
@@ -652,5 +805,6 @@ static __always_inline int packet_event(const struct sk_buff *skb, const struct 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
-	return packet_event(skb, dev, TS_DIR_TX);
+	WITH_SLOT(packet_event(slot, skb, dev, TS_DIR_TX));
+	return 0;
 }

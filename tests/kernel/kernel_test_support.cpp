@@ -613,6 +613,16 @@ const tcpscope::ResetReasons& kernel_reasons() {
     return reasons;
 }
 
+const tcpscope::KernelSupport& kernel_support() {
+    static const tcpscope::KernelSupport support = [] {
+        std::string error;
+        return tcpscope::probe_kernel_support(&error);
+    }();
+    return support;
+}
+
+std::string this_kernel() { return "this kernel (" + kernel_support().release + ")"; }
+
 uint16_t unique_port() {
     static std::atomic<int> counter{0};
     // 20000-29999: below the default ephemeral range (32768-60999).

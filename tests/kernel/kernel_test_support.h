@@ -197,6 +197,13 @@ std::string describe(const std::vector<Event>& events);
 // Kernel's own reset reason names (from BTF).
 const tcpscope::ResetReasons& kernel_reasons();
 
+// What the running kernel's tracepoints offer (from its BTF), for the tests
+// that need more than every supported kernel has: they check what this
+// kernel can show, then skip naming what it cannot.
+const tcpscope::KernelSupport& kernel_support();
+// "this kernel (6.1.0-56-cloud-amd64)", for skip messages.
+std::string this_kernel();
+
 // A port per test process and call, away from the ephemeral range.
 uint16_t unique_port();
 

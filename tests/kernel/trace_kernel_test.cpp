@@ -118,6 +118,11 @@ std::vector<Event> of_cookie(const std::vector<Event>& events, uint64_t cookie) 
 // OLDSTATE -> NEWSTATE MS") for one local/remote port pair.
 // lport_zero_ok: also take lines with local port 0 (a connecting socket
 // before its port is chosen).
+// A LISTEN -> SYN_RECV line with remote port 0 is taken too: kernels up to
+// 6.12 at least report an accepted child's first transition while cloning
+// it from the listener, before it has its peer, and tcpstates prints what
+// the kernel gave it (tcpscope holds that event back until the child has
+// its tuple and cookie).
 std::vector<std::string> tcpstates_transitions(const std::vector<std::string>& lines,
                                                uint16_t lport, uint16_t rport,
                                                bool lport_zero_ok) {
@@ -130,7 +135,9 @@ std::vector<std::string> tcpstates_transitions(const std::vector<std::string>& l
             continue;
         }
         bool lport_ok = lp == std::to_string(lport) || (lport_zero_ok && lp == "0");
-        if (arrow != "->" || laddr != "127.0.0.1" || !lport_ok || rp != std::to_string(rport)) {
+        bool rport_ok = rp == std::to_string(rport) ||
+                        (rp == "0" && old_state == "LISTEN" && new_state == "SYN_RECV");
+        if (arrow != "->" || laddr != "127.0.0.1" || !lport_ok || !rport_ok) {
             continue;
         }
         out.push_back(old_state + "->" + new_state);
@@ -272,11 +279,15 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
         }
     }
     // The server's child is first seen in softirq, while the client process
-    // runs its connect(): tcpscope must still name the server.
+    // runs its connect() (or, on a slow or busy machine, in ksoftirqd, to
+    // which the kernel hands softirq work that takes too long): tcpscope
+    // must still name the server.
     auto server_events = of_cookie(events, server_cookie);
     ASSERT_FALSE(server_events.empty());
     const Event& syn_recv = server_events.front();
-    EXPECT_EQ(syn_recv.cur_pid, static_cast<uint32_t>(client->pid())) << describe(syn_recv);
+    EXPECT_TRUE(syn_recv.cur_pid == static_cast<uint32_t>(client->pid()) ||
+                syn_recv.cur_comm.rfind("ksoftirqd/", 0) == 0)
+        << describe(syn_recv);
     EXPECT_EQ(syn_recv.pid, static_cast<uint32_t>(server->pid())) << describe(syn_recv);
     EXPECT_EQ(syn_recv.attribution, "listener") << describe(syn_recv);
     EXPECT_TRUE(syn_recv.irq) << describe(syn_recv);
@@ -391,11 +402,17 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
 // 2. SO_LINGER {1,0} then close: the closer sends an RST (reason TCP_STATE
 // on 6.18), the peer receives it in ESTABLISHED and gets ECONNRESET.
 // Collects the sock_error events tcpscope reported for the aborting socket.
-void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_port) {
+// Before 6.10 the kernel gives no reason: the RST's reason must be null,
+// and *reason_checked says that the reason itself could not be checked.
+void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_port,
+                       bool* reason_checked) {
     auto server = Helper::in_new_netns(server_body);
     auto client = Helper::in_netns_of(*server, client_body);
     const auto& reasons = kernel_reasons();
-    ASSERT_FALSE(reasons.empty()) << "no enum sk_rst_reason in kernel BTF";
+    *reason_checked = kernel_support().reset_reason();
+    if (*reason_checked) {
+        ASSERT_FALSE(reasons.empty()) << "no enum sk_rst_reason in kernel BTF";
+    }
 
     Capture cap;
     FilterOptions options;
@@ -438,8 +455,13 @@ void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_por
 
     auto sent = select(events, kind_for(EventKind::ResetSent, client_cookie));
     ASSERT_EQ(sent.size(), 1u) << describe(events);
-    ASSERT_TRUE(sent[0].reason.has_value()) << describe(sent[0]);
-    EXPECT_EQ(reasons.name(*sent[0].reason), "TCP_STATE") << describe(sent[0]);
+    if (*reason_checked) {
+        ASSERT_TRUE(sent[0].reason.has_value()) << describe(sent[0]);
+        EXPECT_EQ(reasons.name(*sent[0].reason), "TCP_STATE") << describe(sent[0]);
+    } else {
+        EXPECT_FALSE(sent[0].reason.has_value()) << "a reason this kernel does not give\n"
+                                                 << describe(sent[0]);
+    }
     EXPECT_FALSE(sent[0].no_socket);
     EXPECT_EQ(sent[0].local, (tcpscope::Endpoint{"127.0.0.1", client_port}));
     EXPECT_EQ(sent[0].remote, (tcpscope::Endpoint{"127.0.0.1", port}));
@@ -486,7 +508,13 @@ TEST(KernelTrace, LingerZeroCloseResets) {
     KTEST_REQUIRE_ROOT();
     std::vector<Event> aborter_errors;
     uint16_t port = 0;
-    linger_zero_close(aborter_errors, &port);
+    bool reason_checked = false;
+    linger_zero_close(aborter_errors, &port, &reason_checked);
+    if (!reason_checked && !HasFailure()) {
+        GTEST_SKIP() << "needs the RST's reason, which tcp_send_reset gives from Linux 6.10; "
+                     << this_kernel() << " gives none (checked: the RST, its null reason, "
+                     << "the peer's RST, ECONNRESET and both sides' transitions)";
+    }
 }
 
 // The process that aborted closed its descriptor: no call of its can ever
@@ -498,7 +526,8 @@ TEST(KernelTrace, LingerZeroCloserReportsNoError) {
     KTEST_REQUIRE_ROOT();
     std::vector<Event> aborter_errors;
     uint16_t port = 0;
-    linger_zero_close(aborter_errors, &port);
+    bool reason_checked = false;
+    linger_zero_close(aborter_errors, &port, &reason_checked);
     EXPECT_TRUE(aborter_errors.empty())
         << "sock_error reported on the socket whose owner closed it:\n"
         << describe(aborter_errors);
@@ -531,9 +560,13 @@ void refused_client_body(HelperIO& io) {
 }
 
 // 3. Connect to a port nobody listens on: the RST comes from no socket, for
-// the SYN's addresses, and the client sees ECONNREFUSED.
+// the SYN's addresses, and the client sees ECONNREFUSED. Before 6.10,
+// tcp_send_reset does not fire for a RST sent with no socket: then no
+// reset_sent may appear (tcpscope makes none up), the rest is checked, and
+// the test skips naming what it could not see.
 TEST(KernelTrace, ConnectToClosedPort) {
     KTEST_REQUIRE_ROOT();
+    const bool rst_visible = kernel_support().reset_without_socket();
     auto client = Helper::in_new_netns(refused_client_body);
     Capture cap;
     FilterOptions options;
@@ -552,8 +585,9 @@ TEST(KernelTrace, ConnectToClosedPort) {
     ASSERT_TRUE(cap.wait_for(
         [&](const std::vector<Event>& ev) {
             return has_transition(ev, cookie, "SYN_SENT", "CLOSE") &&
-                   std::any_of(ev.begin(), ev.end(),
-                               [](const Event& e) { return e.kind == EventKind::ResetSent; }) &&
+                   (!rst_visible ||
+                    std::any_of(ev.begin(), ev.end(),
+                                [](const Event& e) { return e.kind == EventKind::ResetSent; })) &&
                    std::any_of(ev.begin(), ev.end(), [](const Event& e) {
                        return e.kind == EventKind::SockError;
                    });
@@ -564,16 +598,20 @@ TEST(KernelTrace, ConnectToClosedPort) {
     const auto& events = cap.events();
 
     auto sent = select(events, [](const Event& e) { return e.kind == EventKind::ResetSent; });
-    ASSERT_EQ(sent.size(), 1u) << describe(events);
-    const Event& rst = sent[0];
-    EXPECT_TRUE(rst.no_socket) << describe(rst);
-    EXPECT_EQ(rst.cookie, 0u);
-    ASSERT_TRUE(rst.reason.has_value()) << describe(rst);
-    EXPECT_EQ(kernel_reasons().name(*rst.reason), "NO_SOCKET") << describe(rst);
-    // Local is where the SYN went (the closed port), remote where it came from.
-    EXPECT_EQ(rst.local, (tcpscope::Endpoint{"127.0.0.1", closed_port})) << describe(rst);
-    EXPECT_EQ(rst.remote, (tcpscope::Endpoint{"127.0.0.1", from_port})) << describe(rst);
-    EXPECT_EQ(rst.netns, client->netns());
+    if (rst_visible) {
+        ASSERT_EQ(sent.size(), 1u) << describe(events);
+        const Event& rst = sent[0];
+        EXPECT_TRUE(rst.no_socket) << describe(rst);
+        EXPECT_EQ(rst.cookie, 0u);
+        ASSERT_TRUE(rst.reason.has_value()) << describe(rst);
+        EXPECT_EQ(kernel_reasons().name(*rst.reason), "NO_SOCKET") << describe(rst);
+        // Local is where the SYN went (the closed port), remote where it came from.
+        EXPECT_EQ(rst.local, (tcpscope::Endpoint{"127.0.0.1", closed_port})) << describe(rst);
+        EXPECT_EQ(rst.remote, (tcpscope::Endpoint{"127.0.0.1", from_port})) << describe(rst);
+        EXPECT_EQ(rst.netns, client->netns());
+    } else {
+        EXPECT_TRUE(sent.empty()) << "a RST this kernel does not report\n" << describe(events);
+    }
 
     EXPECT_EQ(transitions(of_cookie(events, cookie)),
               (std::vector<std::string>{"CLOSE->SYN_SENT", "SYN_SENT->CLOSE"}))
@@ -597,6 +635,11 @@ TEST(KernelTrace, ConnectToClosedPort) {
     client->send({{"type", "exit"}});
     client->join();
     cap.finish();
+    if (!rst_visible && !HasFailure()) {
+        GTEST_SKIP() << "needs the RST sent with no socket, which tcp_send_reset reports from "
+                     << "Linux 6.10; " << this_kernel() << " does not (checked: no reset_sent "
+                     << "made up, the client's transitions, RST received, ECONNREFUSED)";
+    }
 }
 
 }  // namespace

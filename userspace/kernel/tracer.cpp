@@ -3,8 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -26,13 +28,15 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
 
 constexpr int kAlways = -1;
 
-// One program per tracepoint, the event kind it serves (kAlways: needed
-// whatever the kinds asked for) and the tracepoint whose BTF type must
-// exist on this kernel.
+// One program per tracepoint prototype: the event kind it serves (kAlways:
+// needed whatever the kinds asked for), the tracepoint, and how many of its
+// arguments the program reads. The kernel refuses to load a program that
+// reads more arguments than its prototype has.
 struct ProgramSpec {
     struct bpf_program* prog;
     int kind;
     const char* tracepoint;
+    int args;
 };
 
 // The kind of event a program emits.
@@ -43,21 +47,70 @@ int emitted_kind(const ProgramSpec& spec, const struct tcpscope_bpf* skel) {
 
 std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
     return {
-        {skel->progs.handle_set_state, kAlways, "inet_sock_set_state"},
-        {skel->progs.handle_send_reset, TS_KIND_RESET_SENT, "tcp_send_reset"},
-        {skel->progs.handle_receive_reset, TS_KIND_RESET_RECEIVED, "tcp_receive_reset"},
-        {skel->progs.handle_retransmit, TS_KIND_RETRANSMIT, "tcp_retransmit_skb"},
-        {skel->progs.handle_error_report, TS_KIND_SOCK_ERROR, "inet_sk_error_report"},
-        {skel->progs.handle_signal, TS_KIND_SIGNAL, "signal_generate"},
-        {skel->progs.handle_send_length, TS_KIND_SEND, "sock_send_length"},
-        {skel->progs.handle_recv_length, TS_KIND_RECV, "sock_recv_length"},
-        {skel->progs.handle_dev_xmit, TS_KIND_PACKET, "net_dev_start_xmit"},
+        {skel->progs.handle_set_state, kAlways, "inet_sock_set_state", 3},
+        // (sk, skb) before 6.10, (sk, skb, reason) from 6.10
+        {skel->progs.handle_send_reset, TS_KIND_RESET_SENT, "tcp_send_reset", 2},
+        {skel->progs.handle_send_reset_reason, TS_KIND_RESET_SENT, "tcp_send_reset", 3},
+        {skel->progs.handle_receive_reset, TS_KIND_RESET_RECEIVED, "tcp_receive_reset", 1},
+        // (sk, skb) before 6.17, (sk, skb, err) from 6.17
+        {skel->progs.handle_retransmit, TS_KIND_RETRANSMIT, "tcp_retransmit_skb", 2},
+        {skel->progs.handle_retransmit_err, TS_KIND_RETRANSMIT, "tcp_retransmit_skb", 3},
+        {skel->progs.handle_error_report, TS_KIND_SOCK_ERROR, "inet_sk_error_report", 1},
+        {skel->progs.handle_signal, TS_KIND_SIGNAL, "signal_generate", 5},
+        {skel->progs.handle_send_length, TS_KIND_SEND, "sock_send_length", 3},
+        {skel->progs.handle_recv_length, TS_KIND_RECV, "sock_recv_length", 3},
+        {skel->progs.handle_dev_xmit, TS_KIND_PACKET, "net_dev_start_xmit", 2},
     };
 }
 
-bool kernel_has_tracepoint(const struct btf* vmlinux, const char* name) {
+// The tracepoints tcpscope uses and the Linux version that added each.
+struct TracepointInfo {
+    const char* name;
+    const char* since;
+};
+constexpr TracepointInfo kTracepoints[] = {
+    {"inet_sock_set_state", "4.16"},  {"tcp_send_reset", "4.15"},
+    {"tcp_receive_reset", "4.15"},    {"tcp_retransmit_skb", "4.15"},
+    {"inet_sk_error_report", "5.14"}, {"signal_generate", "2.6.32"},
+    {"sock_send_length", "6.3"},      {"sock_recv_length", "6.3"},
+    {"net_dev_start_xmit", "3.18"},
+};
+
+// The --events name of a kind, for the warnings.
+const char* kind_option(int kind) {
+    switch (kind) {
+        case TS_KIND_STATE: return "state";
+        case TS_KIND_RESET_SENT:
+        case TS_KIND_RESET_RECEIVED: return "reset";
+        case TS_KIND_RETRANSMIT: return "retransmit";
+        case TS_KIND_SOCK_ERROR: return "error";
+        case TS_KIND_SIGNAL: return "signal";
+        case TS_KIND_SEND: return "send";
+        case TS_KIND_RECV: return "recv";
+        case TS_KIND_PACKET: return "packet";
+        default: return "?";
+    }
+}
+
+// Arguments of the tracepoint's btf_trace_<name> prototype (after the
+// context pointer), or -1 when the kernel has no such tracepoint.
+int tracepoint_args(const struct btf* vmlinux, const char* name) {
     std::string type = std::string("btf_trace_") + name;
-    return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
+    int id = btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF);
+    if (id < 0) return -1;
+    const struct btf_type* t = btf__type_by_id(vmlinux, static_cast<__u32>(id));
+    // typedef -> pointer -> function prototype (ctx, args...)
+    for (int hops = 0; t != nullptr && hops < 4 && !btf_is_func_proto(t); ++hops) {
+        if (!btf_is_typedef(t) && !btf_is_ptr(t)) return -1;
+        t = btf__type_by_id(vmlinux, t->type);
+    }
+    if (t == nullptr || !btf_is_func_proto(t) || btf_vlen(t) < 1) return -1;
+    return static_cast<int>(btf_vlen(t)) - 1;
+}
+
+std::string kernel_release() {
+    struct utsname u {};
+    return uname(&u) == 0 ? u.release : "unknown";
 }
 
 std::string privilege_hint(int err) {
@@ -73,6 +126,35 @@ std::string TracerError::text() const {
     std::string s = stage + ": " + message;
     if (err) s += ": " + std::string(std::strerror(err));
     return s + privilege_hint(err);
+}
+
+int KernelSupport::args(const std::string& tracepoint) const {
+    auto it = tracepoint_args.find(tracepoint);
+    return it == tracepoint_args.end() ? -1 : it->second;
+}
+
+KernelSupport probe_kernel_support(std::string* error) {
+    KernelSupport support;
+    support.release = kernel_release();
+    struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (vmlinux == nullptr) {
+        if (error) *error = std::string("cannot read the kernel's BTF: ") + std::strerror(errno);
+        return support;
+    }
+    support.btf = true;
+    for (const auto& tp : kTracepoints) {
+        int n = tracepoint_args(vmlinux, tp.name);
+        if (n >= 0) support.tracepoint_args[tp.name] = n;
+    }
+    btf__free(vmlinux);
+    return support;
+}
+
+std::string tracepoint_since(const std::string& tracepoint) {
+    for (const auto& tp : kTracepoints) {
+        if (tracepoint == tp.name) return tp.since;
+    }
+    return "";
 }
 
 Tracer::~Tracer() {
@@ -113,26 +195,53 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         return nullptr;
     }
 
-    struct btf* vmlinux = btf__load_vmlinux_btf();
-    for (const auto& spec : program_specs(skel)) {
+    std::string btf_error;
+    t->support_ = probe_kernel_support(&btf_error);
+    const KernelSupport& support = t->support_;
+    if (!support.btf) {
+        *error = {"open", ENOENT, btf_error};
+        return nullptr;
+    }
+    // Arguments of each tracepoint as this kernel has it (-1: absent); the
+    // has_tracepoint hook plays a kernel that lacks some.
+    auto kernel_args = [&](const char* tracepoint) {
+        if (config.has_tracepoint && !config.has_tracepoint(tracepoint)) return -1;
+        return support.args(tracepoint);
+    };
+    // Per tracepoint, the program whose prototype fits the kernel's: of
+    // those that read no more arguments than it has, the one reading most.
+    const auto specs = program_specs(skel);
+    std::map<std::string, const ProgramSpec*> chosen;
+    for (const auto& spec : specs) {
+        const ProgramSpec*& best = chosen[spec.tracepoint];
+        if (kernel_args(spec.tracepoint) >= spec.args && (best == nullptr || spec.args > best->args)) {
+            best = &spec;
+        }
+    }
+    std::vector<std::string> reported;
+    for (const auto& spec : specs) {
         bool wanted = spec.kind == kAlways || (config.filter.kind_mask & (1u << spec.kind));
-        bool present = config.has_tracepoint ? config.has_tracepoint(spec.tracepoint)
-                                             : vmlinux == nullptr ||
-                                                   kernel_has_tracepoint(vmlinux, spec.tracepoint);
-        if (wanted && !present) {
+        const ProgramSpec* best = chosen[spec.tracepoint];
+        if (wanted && best == nullptr &&
+            std::find(reported.begin(), reported.end(), spec.tracepoint) == reported.end()) {
+            reported.push_back(spec.tracepoint);
+            int have = kernel_args(spec.tracepoint);
+            std::string since = tracepoint_since(spec.tracepoint);
+            std::string what =
+                have < 0 ? "this kernel (" + support.release + ") has no tracepoint " +
+                               spec.tracepoint +
+                               (since.empty() ? "" : " (Linux " + since + " added it)")
+                         : "this kernel's tracepoint " + std::string(spec.tracepoint) + " has " +
+                               std::to_string(have) + " arguments, fewer than tcpscope reads";
             if (spec.kind == kAlways) {
-                btf__free(vmlinux);
-                *error = {"open", ENOENT,
-                          std::string("this kernel has no tracepoint ") + spec.tracepoint +
-                              ", which tcpscope needs"};
+                *error = {"open", ENOENT, what + ", which tcpscope needs"};
                 return nullptr;
             }
-            t->warnings_.push_back(std::string("this kernel has no tracepoint ") +
-                                   spec.tracepoint + ": its events are left out");
+            t->warnings_.push_back(what + ": its events (" + kind_option(spec.kind) +
+                                   ") are left out");
         }
-        bpf_program__set_autoload(spec.prog, wanted && present);
+        bpf_program__set_autoload(spec.prog, wanted && best == &spec);
     }
-    btf__free(vmlinux);
 
     err = tcpscope_bpf__load(skel);
     if (err) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "exit_codes.h"
+#include "info_command.h"
 #include "scenario_commands.h"
 #include "trace_command.h"
 
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
     CLI::App* run = tcpscope::add_run_command(app, run_options);
     tcpscope::ListOptions list_options;
     CLI::App* list = tcpscope::add_list_command(app, list_options);
+    tcpscope::InfoOptions info_options;
+    CLI::App* info = tcpscope::add_info_command(app, info_options);
 
     try {
         app.parse(argc, argv);
@@ -36,5 +39,6 @@ int main(int argc, char** argv) {
     if (trace->parsed()) return tcpscope::run_trace_command(trace_options);
     if (run->parsed()) return tcpscope::run_run_command(run_options);
     if (list->parsed()) return tcpscope::run_list_command(list_options);
+    if (info->parsed()) return tcpscope::run_info_command(info_options);
     return tcpscope::kExitUsage;
 }

@@ -77,7 +77,7 @@ void reset_storm_body(HelperIO& io) {
 // the aborts' RSTs, and the test skips naming what it could not count.
 TEST(KernelCounters, ResetAndRefusalCountsMatchNstat) {
     KTEST_REQUIRE_ROOT();
-    const bool rst_all = kernel_support().reset_without_socket();
+    const bool rst_all = kernel_support().shows(tcpscope::KernelFeature::ResetWithoutSocket);
     const int kAborts = 20;
     const int kRefused = 15;
     auto storm = Helper::in_new_netns(reset_storm_body);
@@ -282,7 +282,7 @@ enum class Break { LinkDown, AddressGone };
 // retransmits that were sent: then err must be null and every event counts
 // as sent; *err_checked says that failed attempts could not be checked.
 void retransmits_until_user_timeout(Break how, bool* err_checked) {
-    const bool has_err = kernel_support().retransmit_err();
+    const bool has_err = kernel_support().shows(tcpscope::KernelFeature::RetransmitResult);
     *err_checked = has_err;
     auto server = Helper::in_new_netns(retrans_server_body);
     auto client = Helper::in_new_netns(retrans_client_body);

@@ -148,8 +148,7 @@ TEST(KernelFilter, Port) {
 // skips naming them once the rest has been checked.
 TEST(KernelFilter, EventKinds) {
     KTEST_REQUIRE_ROOT();
-    const bool send_recv = kernel_support().has("sock_send_length") &&
-                           kernel_support().has("sock_recv_length");
+    const bool send_recv = kernel_support().shows(tcpscope::KernelFeature::SendRecvResults);
     auto h = Helper::in_new_netns(conn_body);
     const uint16_t port = unique_port();
     Pair pair;

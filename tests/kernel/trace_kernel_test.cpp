@@ -409,7 +409,7 @@ void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_por
     auto server = Helper::in_new_netns(server_body);
     auto client = Helper::in_netns_of(*server, client_body);
     const auto& reasons = kernel_reasons();
-    *reason_checked = kernel_support().reset_reason();
+    *reason_checked = kernel_support().shows(tcpscope::KernelFeature::ResetReason);
     if (*reason_checked) {
         ASSERT_FALSE(reasons.empty()) << "no enum sk_rst_reason in kernel BTF";
     }
@@ -566,7 +566,7 @@ void refused_client_body(HelperIO& io) {
 // the test skips naming what it could not see.
 TEST(KernelTrace, ConnectToClosedPort) {
     KTEST_REQUIRE_ROOT();
-    const bool rst_visible = kernel_support().reset_without_socket();
+    const bool rst_visible = kernel_support().shows(tcpscope::KernelFeature::ResetWithoutSocket);
     auto client = Helper::in_new_netns(refused_client_body);
     Capture cap;
     FilterOptions options;

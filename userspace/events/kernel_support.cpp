@@ -60,6 +60,15 @@ std::string KernelSupport::why_not(KernelFeature feature) const {
     return "";
 }
 
+const std::vector<std::string>& kernel_tracepoints() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& t : kTracepoints) out.push_back(t.name);
+        return out;
+    }();
+    return names;
+}
+
 std::string tracepoint_since(const std::string& tracepoint) {
     for (const auto& t : kTracepoints) {
         if (tracepoint == t.name) return t.since;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,9 @@ struct KernelSupport {
     // 6.1.0-56-cloud-amd64)"; "" when the kernel shows it.
     std::string why_not(KernelFeature feature) const;
 };
+
+// The tracepoints tcpscope uses, by name ("tcp_send_reset").
+const std::vector<std::string>& kernel_tracepoints();
 
 // The Linux version that added a tracepoint tcpscope uses ("6.3" for
 // sock_send_length), or "" when unknown.

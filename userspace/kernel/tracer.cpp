@@ -63,19 +63,6 @@ std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
     };
 }
 
-// The tracepoints tcpscope uses and the Linux version that added each.
-struct TracepointInfo {
-    const char* name;
-    const char* since;
-};
-constexpr TracepointInfo kTracepoints[] = {
-    {"inet_sock_set_state", "4.16"},  {"tcp_send_reset", "4.15"},
-    {"tcp_receive_reset", "4.15"},    {"tcp_retransmit_skb", "4.15"},
-    {"inet_sk_error_report", "5.14"}, {"signal_generate", "2.6.32"},
-    {"sock_send_length", "6.3"},      {"sock_recv_length", "6.3"},
-    {"net_dev_start_xmit", "3.18"},
-};
-
 // The --events name of a kind, for the warnings.
 const char* kind_option(int kind) {
     switch (kind) {
@@ -128,11 +115,6 @@ std::string TracerError::text() const {
     return s + privilege_hint(err);
 }
 
-int KernelSupport::args(const std::string& tracepoint) const {
-    auto it = tracepoint_args.find(tracepoint);
-    return it == tracepoint_args.end() ? -1 : it->second;
-}
-
 KernelSupport probe_kernel_support(std::string* error) {
     KernelSupport support;
     support.release = kernel_release();
@@ -141,20 +123,13 @@ KernelSupport probe_kernel_support(std::string* error) {
         if (error) *error = std::string("cannot read the kernel's BTF: ") + std::strerror(errno);
         return support;
     }
-    support.btf = true;
-    for (const auto& tp : kTracepoints) {
-        int n = tracepoint_args(vmlinux, tp.name);
-        if (n >= 0) support.tracepoint_args[tp.name] = n;
+    support.known = true;
+    for (const std::string& name : kernel_tracepoints()) {
+        int n = tracepoint_args(vmlinux, name.c_str());
+        if (n >= 0) support.tracepoint_args[name] = n;
     }
     btf__free(vmlinux);
     return support;
-}
-
-std::string tracepoint_since(const std::string& tracepoint) {
-    for (const auto& tp : kTracepoints) {
-        if (tracepoint == tp.name) return tp.since;
-    }
-    return "";
 }
 
 Tracer::~Tracer() {
@@ -198,7 +173,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     std::string btf_error;
     t->support_ = probe_kernel_support(&btf_error);
     const KernelSupport& support = t->support_;
-    if (!support.btf) {
+    if (!support.known) {
         *error = {"open", ENOENT, btf_error};
         return nullptr;
     }

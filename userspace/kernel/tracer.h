@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 
+#include "kernel_support.h"
 #include "tcpscope.h"
 
 struct tcpscope_bpf;
@@ -34,34 +35,11 @@ struct TracerConfig {
     std::function<bool(const std::string&)> has_tracepoint;
 };
 
-// What the running kernel's tracepoints offer, read from its BTF (the
-// btf_trace_<name> typedef of each tracepoint: a pointer to a function
-// whose parameters after the context are the tracepoint's arguments).
-struct KernelSupport {
-    std::string release;  // uname -r
-    bool btf = false;     // /sys/kernel/btf/vmlinux could be read
-    // Arguments of each tracepoint tcpscope uses; absent: no such tracepoint.
-    std::map<std::string, int> tracepoint_args;
-
-    bool has(const std::string& tracepoint) const { return args(tracepoint) >= 0; }
-    int args(const std::string& tracepoint) const;  // -1: absent
-    // tcp_send_reset(sk, skb, reason), 6.10+: reset reasons, and RSTs sent
-    // with no socket or by a timewait mini-socket (before 6.10 the
-    // tracepoint fires only for RSTs sent by a full socket).
-    bool reset_reason() const { return args("tcp_send_reset") >= 3; }
-    bool reset_without_socket() const { return reset_reason(); }
-    // tcp_retransmit_skb(sk, skb, err), 6.17+: every attempt with its
-    // result (before, only the retransmits that were sent, without err).
-    bool retransmit_err() const { return args("tcp_retransmit_skb") >= 3; }
-};
-
-// Reads the running kernel's BTF; *error says why when it cannot (then
-// btf is false and no tracepoint is known).
+// Reads what the running kernel's tracepoints offer from its BTF (the
+// btf_trace_<name> typedef of each: a pointer to a function whose
+// parameters after the context are the tracepoint's arguments); *error
+// says why when it cannot (then nothing is known).
 KernelSupport probe_kernel_support(std::string* error = nullptr);
-
-// The kernel version that added a tracepoint tcpscope uses ("6.3" for
-// sock_send_length), or "" when unknown.
-std::string tracepoint_since(const std::string& tracepoint);
 
 // Events the kernel side could not deliver, by reason and by event kind.
 struct KernelLosses {

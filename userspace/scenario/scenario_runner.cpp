@@ -184,6 +184,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         outcome.error = tracer_error->text();
         return outcome;
     }
+    outcome.kernel = tracer->support();  // what the facts can expect to see
 
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) {

@@ -1,0 +1,24 @@
+#include "info_command.h"
+
+#include <cstdio>
+#include <string>
+
+#include "exit_codes.h"
+#include "kernel_info.h"
+#include "tracer.h"
+
+namespace tcpscope {
+
+int run_info_command(const InfoOptions& o) {
+    std::string error;
+    KernelSupport support = probe_kernel_support(&error);
+    std::string out = o.json ? kernel_info_json(support) + "\n" : render_kernel_info(support);
+    std::fputs(out.c_str(), stdout);
+    if (!support.known) {
+        std::fprintf(stderr, "tcpscope info: %s\n", error.c_str());
+        return kExitEnvironment;
+    }
+    return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace tcpscope

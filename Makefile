@@ -12,14 +12,17 @@ demo: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tcpscope scenario_programs
 	./$(BUILD_DIR)/tcpscope run zero-byte-send
 
-# Unit, kernel and scenario tiers, then a short run of every fuzz target.
+# Unit, kernel and scenario tiers on this kernel, the kernel and scenario
+# tiers again on Debian's 6.1 and 6.12 under qemu, then a short run of every
+# fuzz target.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	$(MAKE) test-kernels
 	$(MAKE) fuzz
 
 # The kernel and scenario tiers on Debian's own 6.1 and 6.12 kernels, each
 # booted under qemu (tests/kernels/run_matrix.py; the packages are cached in
-# $(BUILD_DIR)/kernels). The host's kernel is covered by `test`.
+# $(BUILD_DIR)/kernels). The host's kernel is covered by ctest above.
 test-kernels: build
 	python3 tests/kernels/run_matrix.py $(BUILD_DIR)
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "kernel_test_support.h"
 
@@ -233,6 +234,73 @@ TEST(KernelBinary, UsageErrorsExitTwo) {
         EXPECT_EQ(r.status, 2) << cmd << "\n" << r.output;
         EXPECT_FALSE(r.output.empty()) << cmd << ": no message";
     }
+}
+
+// `tcpscope info` against bpftool's own reading of the kernel's BTF: each
+// tracepoint present or not, and with as many arguments, as the
+// btf_trace_<name> typedef -> pointer -> function prototype says.
+TEST(KernelBinary, InfoAgreesWithBpftool) {
+    CommandResult info = run_command({TCPSCOPE_BINARY, "info", "--json"}, 10000);
+    ASSERT_EQ(info.status, 0) << info.output;
+    nlohmann::json j = nlohmann::json::parse(info.output);
+    CommandResult dump = run_command(
+        {"/usr/sbin/bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"},
+        120000);
+    ASSERT_EQ(dump.status, 0) << dump.output.substr(0, 500);
+    // [id] KIND 'name' ... type_id=N ... vlen=N
+    std::map<std::string, std::string> typedef_target;  // btf_trace_x -> id
+    std::map<std::string, std::string> pointee;         // PTR id -> id
+    std::map<std::string, int> vlen;                    // FUNC_PROTO id -> vlen
+    // Plain string handling: the dump has hundreds of thousands of lines,
+    // and this runs under qemu's software emulation too.
+    auto number_after = [](const std::string& text, const std::string& key) {
+        size_t at = text.find(key);
+        if (at == std::string::npos) return std::string();
+        size_t from = at + key.size();
+        size_t to = text.find_first_not_of("0123456789", from);
+        return text.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    };
+    std::istringstream lines(dump.output);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.empty() || line[0] != '[') continue;
+        std::string id = line.substr(1, line.find(']') - 1);
+        if (line.find("] TYPEDEF 'btf_trace_") != std::string::npos) {
+            size_t name_from = line.find("'btf_trace_") + 11;
+            std::string name = line.substr(name_from, line.find('\'', name_from) - name_from);
+            typedef_target[name] = number_after(line, "type_id=");
+        } else if (line.find("] PTR '") != std::string::npos) {
+            pointee[id] = number_after(line, "type_id=");
+        } else if (line.find("] FUNC_PROTO '") != std::string::npos) {
+            std::string n = number_after(line, "vlen=");
+            if (!n.empty()) vlen[id] = std::stoi(n);
+        }
+    }
+    auto bpftool_args = [&](const std::string& tracepoint) {
+        auto td = typedef_target.find(tracepoint);
+        if (td == typedef_target.end()) return -1;
+        auto ptr = pointee.find(td->second);
+        if (ptr == pointee.end() || !vlen.count(ptr->second)) return -2;
+        return vlen[ptr->second] - 1;  // the first parameter is the context
+    };
+    ASSERT_GE(bpftool_args("inet_sock_set_state"), 3) << "bpftool's dump was not understood";
+    std::map<std::string, bool> present;
+    for (const auto& row : j.at("support")) {
+        present[row.at("what").get<std::string>()] = row.at("present").get<bool>();
+    }
+    const std::map<std::string, std::string> kinds = {
+        {"state", "inet_sock_set_state"},     {"reset (sent)", "tcp_send_reset"},
+        {"reset (received)", "tcp_receive_reset"}, {"retransmit", "tcp_retransmit_skb"},
+        {"error", "inet_sk_error_report"},   {"signal", "signal_generate"},
+        {"send", "sock_send_length"},        {"recv", "sock_recv_length"},
+        {"packet", "net_dev_start_xmit"}};
+    for (const auto& [what, tracepoint] : kinds) {
+        ASSERT_TRUE(present.count(what)) << what;
+        EXPECT_EQ(present[what], bpftool_args(tracepoint) >= 0) << what;
+    }
+    EXPECT_EQ(present["reset_sent.reason"], bpftool_args("tcp_send_reset") >= 3);
+    EXPECT_EQ(present["reset_sent without a full socket"], bpftool_args("tcp_send_reset") >= 3);
+    EXPECT_EQ(present["retransmit.err, failed attempts"], bpftool_args("tcp_retransmit_skb") >= 3);
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     config.verbose = o.verbose;
     TracerError terr;
     ScenarioOutcome outcome = run_scenario(config, &terr);
+    for (const auto& w : outcome.warnings) {
+        std::fprintf(stderr, "tcpscope run: warning: %s\n", w.c_str());
+    }
     ScenarioResult result{spec.name, spec.facts.size(), 0, false, outcome_note(outcome),
                           outcome.duration_ns / 1e9};
     if (!outcome.error.empty() && outcome.steps.empty()) {

@@ -185,6 +185,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         return outcome;
     }
     outcome.kernel = tracer->support();  // what the facts can expect to see
+    outcome.warnings = tracer->warnings();
 
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) {

@@ -30,6 +30,7 @@ struct ScenarioOutcome {
     std::string error;              // could not run at all (and why)
     uint64_t duration_ns = 0;
     KernelSupport kernel;           // what the kernel it ran on can show
+    std::vector<std::string> warnings;  // event kinds this kernel left out
 
     bool ran_to_end() const { return error.empty() && !timed_out && !interrupted; }
     // The scenario passes: it ran to the end, its program exited 0, and no

@@ -68,9 +68,9 @@ int run_trace_command(const TraceOptions& o) {
         std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
         return kExitEnvironment;
     }
-    // Kernels before 6.5 refuse every bpf() command to an unprivileged
-    // process (kernel.unprivileged_bpf_disabled), reading counters
-    // included: better no trace than one whose losses go unreported.
+    // A kernel may refuse bpf() to an unprivileged process
+    // (kernel.unprivileged_bpf_disabled), reading counters included:
+    // better no trace than one whose losses go unreported.
     if (!tracer->losses().complete) {
         std::fprintf(stderr,
                      "tcpscope trace: the loss counters cannot be read%s; use --no-drop\n",

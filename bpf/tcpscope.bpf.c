@@ -734,7 +734,17 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 	}
 	if (filter.nports || filter.addr_family)
 		return 0; /* a signal carries no tuple to match */
-	if (!process_passes(e->b, e->comm, e->cgroup_id))
+	/* Every process filter looks at the target: its pid, its name, its
+	 * cgroup. The running task may be another process (kill(2)). Read
+	 * only when a filter needs them. */
+	if (filter.cgroup_id || filter.has_comm) {
+		char comm[TS_COMM_LEN];
+
+		__builtin_memcpy(comm, task->comm, TS_COMM_LEN);
+		if (!process_passes(e->b, comm, task->cgroups->dfl_cgrp->kn->id))
+			return 0;
+	}
+	if (filter.pid && (__u32)e->b != filter.pid)
 		return 0;
 	submit(e);
 	return 0;

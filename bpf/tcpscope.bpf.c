@@ -310,18 +310,35 @@ static __always_inline void set_owner_from(struct ts_event *e, __u32 tgid, __u32
 	e->flags |= flag;
 }
 
+/* An event in softirq on a socket whose owner we never learned (made
+ * before the tracer started, or its storage could not be allocated): the
+ * running task is a bystander, so the event names nobody. Process filters
+ * cannot match it. */
+static __always_inline void set_unknown(struct ts_event *e)
+{
+	e->pid = 0;
+	e->tid = 0;
+	e->cgroup_id = 0;
+	__builtin_memset(e->comm, 0, TS_COMM_LEN);
+	e->flags |= TS_F_UNKNOWN;
+}
+
 /* Remember the owner when we run in process context on its behalf; when
- * we do not, attribute the event to the remembered owner. Returns the
- * socket's storage (created, zeroed, if missing; NULL only if the kernel
- * could not allocate it, and then the event keeps the current task). */
+ * we do not, attribute the event to the remembered owner, or the
+ * listener's, or (in softirq) to nobody. Returns the socket's storage
+ * (created, zeroed, if missing; NULL only if the kernel could not
+ * allocate it). */
 static __always_inline struct sock_info *attribute(struct ts_event *e, const struct sock *sk,
 						   bool owner_context)
 {
 	struct sock_info *si;
 
 	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!si)
+	if (!si) {
+		if (e->flags & TS_F_IRQ)
+			set_unknown(e);
 		return NULL;
+	}
 	if (owner_context && !(e->flags & TS_F_IRQ)) {
 		si->tgid = e->pid;
 		si->tid = e->tid;
@@ -339,6 +356,8 @@ static __always_inline struct sock_info *attribute(struct ts_event *e, const str
 
 	if (lo)
 		set_owner_from(e, lo->tgid, lo->tid, lo->comm, lo->cgroup_id, TS_F_LISTENER);
+	else if (e->flags & TS_F_IRQ)
+		set_unknown(e);
 	return si;
 }
 

@@ -1,5 +1,7 @@
 // Kernel tier: who an event is attributed to, and what the process
 // filters see of it (issue 16).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -84,6 +86,123 @@ TEST(KernelAttribution, SignalFiltersAllLookAtTheTarget) {
     sender->send({{"type", "exit"}});
     target->join();
     sender->join();
+}
+
+// One end of a TCP conversation, driven step by step:
+//  {"type":"listen","addr":A,"port":P}      listening socket
+//  {"type":"connect","addr":A,"port":P,"from":B}  connect, bound to B first
+//  {"type":"accept"}                        accepts one child
+//  {"type":"send"}                          one byte on the connected socket
+//  {"type":"close"}                         closes the connected socket
+//  {"type":"close_child"}                   reads to EOF, closes the child
+//  {"type":"close_listener"}
+void end_body(HelperIO& io) {
+    int lfd = -1, cfd = -1, afd = -1;
+    for (;;) {
+        json m = io.next();
+        std::string type = m.value("type", "");
+        if (type == "exit") return;
+        if (type == "listen") {
+            lfd = tcp_listen(m.at("addr"), m.at("port"));
+        } else if (type == "connect") {
+            cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (cfd < 0) fail("socket");
+            sockaddr_in sa{};
+            sa.sin_family = AF_INET;
+            if (m.contains("from")) {
+                inet_pton(AF_INET, m.at("from").get<std::string>().c_str(), &sa.sin_addr);
+                if (bind(cfd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) fail("bind");
+            }
+            sa.sin_port = htons(m.at("port").get<uint16_t>());
+            inet_pton(AF_INET, m.at("addr").get<std::string>().c_str(), &sa.sin_addr);
+            if (connect(cfd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) fail("connect");
+        } else if (type == "accept") {
+            afd = accept_timeout(lfd, 5000);
+        } else if (type == "send") {
+            if (send(cfd, "x", 1, MSG_NOSIGNAL) != 1) fail("send");
+        } else if (type == "close") {
+            close(cfd);
+        } else if (type == "close_child") {
+            char c[16];
+            while (recv(afd, c, sizeof(c), 0) > 0) {
+            }
+            close(afd);
+        } else if (type == "close_listener") {
+            close(lfd);
+        } else {
+            errno = 0;
+            fail("unknown command " + m.dump());
+        }
+        io.report({{"type", "ok"}});
+    }
+}
+
+void step(Helper& h, const json& m) {
+    h.send(m);
+    h.expect("ok");
+}
+
+bool has_transition(const std::vector<Event>& events, uint16_t local_port, int from, int to) {
+    return std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        return e.kind == EventKind::State && e.local.port == local_port && e.old_state == from &&
+               e.new_state == to;
+    });
+}
+
+constexpr int kEstablished = 1, kSynRecv = 3, kCloseWait = 8, kLastAck = 9, kClose = 7,
+              kListen = 10;
+
+// A server that was listening before the tracer started: nobody told the
+// tracer who owns it. The client's handshake and close run the server
+// socket's transitions in softirq inside the client's syscalls; they name
+// nobody ("unknown", pid 0), never the client.
+TEST(KernelAttribution, UnknownOwnerInSoftirqNamesNobody) {
+    KTEST_REQUIRE_ROOT();
+    auto server = Helper::in_new_netns(end_body);
+    auto client = Helper::in_netns_of(*server, end_body);
+    const uint16_t port = unique_port();
+    step(*server, {{"type", "listen"}, {"addr", "127.0.0.1"}, {"port", port}});
+
+    Capture cap;
+    FilterOptions f;
+    f.netns = server->netns();
+    std::string error;
+    ASSERT_TRUE(cap.start(f, &error)) << error;
+    step(*client, {{"type", "connect"}, {"addr", "127.0.0.1"}, {"port", port}});
+    step(*server, {{"type", "accept"}});
+    step(*client, {{"type", "close"}});
+    step(*server, {{"type", "close_child"}});
+    step(*server, {{"type", "close_listener"}});
+    ASSERT_TRUE(cap.wait_for(
+        [&](const std::vector<Event>& ev) { return has_transition(ev, port, kListen, kClose); }, 10))
+        << describe(cap.events());
+
+    const auto& ev = cap.events();
+    const auto server_side = select(ev, [&](const Event& e) { return e.local.port == port; });
+    for (int to : {kSynRecv, kEstablished, kCloseWait}) {
+        ASSERT_TRUE(has_transition(ev, port, to == kSynRecv ? kListen : to == kEstablished ? kSynRecv
+                                                                                            : kEstablished,
+                                   to))
+            << describe(ev);
+    }
+    for (const auto& e : server_side) {
+        EXPECT_NE(e.pid, static_cast<uint32_t>(client->pid())) << "blamed on the client: " << describe(e);
+        if ((e.old_state == kListen && e.new_state == kSynRecv) || e.old_state == kSynRecv ||
+            (e.old_state == kEstablished && e.new_state == kCloseWait)) {
+            EXPECT_TRUE(e.irq) << describe(e);
+            EXPECT_EQ(e.attribution, "unknown") << describe(e);
+            EXPECT_EQ(e.pid, 0u) << describe(e);
+            EXPECT_EQ(e.comm, "") << describe(e);
+        }
+    }
+    // What the server itself did names it.
+    auto last_ack = select(server_side, [](const Event& e) { return e.new_state == kLastAck; });
+    ASSERT_EQ(last_ack.size(), 1u) << describe(ev);
+    EXPECT_EQ(last_ack[0].pid, static_cast<uint32_t>(server->pid())) << describe(last_ack[0]);
+    client->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    client->join();
+    server->join();
 }
 
 }  // namespace

@@ -205,5 +205,66 @@ TEST(KernelAttribution, UnknownOwnerInSoftirqNamesNobody) {
     server->join();
 }
 
+// Server-side transitions of one accepted child, with the server's
+// listener on 0.0.0.0 (which --addr of the client's address does not match).
+std::vector<Event> child_side(const std::vector<Event>& ev, uint16_t port) {
+    return select(ev, [&](const Event& e) {
+        return e.kind == EventKind::State && e.local.port == port &&
+               e.remote.port != 0;
+    });
+}
+
+// --addr of the client's address: the listener (0.0.0.0, remote 0.0.0.0)
+// does not pass, but its owner must still be remembered: the accepted
+// child's transitions name the server, and --pid of the server with the
+// same --addr keeps them all.
+TEST(KernelAttribution, AddrFilterStillRemembersTheListenersOwner) {
+    KTEST_REQUIRE_ROOT();
+    auto server = Helper::in_new_netns(end_body);
+    auto client = Helper::in_netns_of(*server, end_body);
+    const uint16_t port = unique_port();
+
+    FilterOptions by_addr, by_pid, control;
+    by_addr.netns = by_pid.netns = control.netns = server->netns();
+    by_addr.addr = by_pid.addr = "127.0.0.2";
+    by_pid.pid = server->pid();
+    Capture c_addr, c_pid, c_control;
+    std::string error;
+    ASSERT_TRUE(c_addr.start(by_addr, &error)) << error;
+    ASSERT_TRUE(c_pid.start(by_pid, &error)) << error;
+    ASSERT_TRUE(c_control.start(control, &error)) << error;
+
+    step(*server, {{"type", "listen"}, {"addr", "0.0.0.0"}, {"port", port}});
+    step(*client, {{"type", "connect"}, {"addr", "127.0.0.1"}, {"port", port}, {"from", "127.0.0.2"}});
+    step(*server, {{"type", "accept"}});
+    step(*client, {{"type", "close"}});
+    step(*server, {{"type", "close_child"}});
+    step(*server, {{"type", "close_listener"}});
+    auto done = [&](const std::vector<Event>& ev) {
+        return has_transition(ev, port, kLastAck, kClose);
+    };
+    ASSERT_TRUE(c_control.wait_for(
+        [&](const std::vector<Event>& ev) { return done(ev) && has_transition(ev, port, kListen, kClose); },
+        10))
+        << describe(c_control.events());
+    ASSERT_TRUE(c_addr.wait_for(done, 5)) << describe(c_addr.events());
+    c_pid.settle(300);
+
+    // LISTEN->SYN_RECV, SYN_RECV->ESTABLISHED, ESTABLISHED->CLOSE_WAIT,
+    // CLOSE_WAIT->LAST_ACK, LAST_ACK->CLOSE.
+    const auto child = child_side(c_addr.events(), port);
+    ASSERT_EQ(child.size(), 5u) << describe(c_addr.events());
+    for (const auto& e : child) {
+        EXPECT_EQ(e.pid, static_cast<uint32_t>(server->pid())) << describe(e);
+    }
+    const auto kept = child_side(c_pid.events(), port);
+    EXPECT_EQ(kept.size(), 5u) << "--pid " << server->pid() << " --addr 127.0.0.2 kept:\n"
+                               << describe(c_pid.events());
+    client->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    client->join();
+    server->join();
+}
+
 }  // namespace
 }  // namespace ktest

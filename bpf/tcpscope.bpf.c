@@ -24,6 +24,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define SOCK_STREAM 1
 #define SIGPIPE 13
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -857,6 +858,18 @@ int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* A full socket (not a timewait or request mini-socket, whose other
+ * fields do not exist) of TCP's own: the kernel's control socket, which
+ * sends RSTs and timewait ACKs, is a raw one. */
+static __always_inline bool packet_full_tcp_sock(const struct sock *sk)
+{
+	__u8 st = sk->__sk_common.skc_state;
+
+	if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV)
+		return false;
+	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
+}
+
 static __always_inline int packet_event(struct ts_event *slot, const struct sk_buff *skb,
 					const struct net_device *dev, __u32 dir)
 {
@@ -867,7 +880,26 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+	if (!tuple_passes(e))
+		return 0;
+	/* The packet belongs to skb->sk, not to whoever is running: an ACK
+	 * or a retransmit leaves in softirq or on a timer, often inside an
+	 * unrelated task's syscall. A full TCP socket has an owner, and is in
+	 * its owner's context while that owner holds it (connect, send,
+	 * close, its backlog). Anything else (a SYN-ACK's request socket, a
+	 * timewait ACK, a RST from the kernel's control socket, a packet with
+	 * no socket) belongs to no process and leaves in softirq. */
+	const struct sock *sk = skb->sk;
+
+	if (sk && packet_full_tcp_sock(sk)) {
+		if (!sock_owned_by_user(sk))
+			e->flags |= TS_F_IRQ;
+		attribute(e, sk, true);
+	} else {
+		e->flags |= TS_F_IRQ;
+		set_unknown(e);
+	}
+	if (!process_passes(e->pid, e->comm, e->cgroup_id))
 		return 0;
 	e->a = dir;
 	e->b = ((__u8 *)&th)[13];

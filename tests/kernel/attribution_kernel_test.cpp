@@ -1,5 +1,7 @@
 // Kernel tier: who an event is attributed to, and what the process
-// filters see of it (issue 16).
+// filters see of it (issue 16): the signal's target, sockets whose owner
+// is unknown, owners remembered whatever the filters, packets sent from
+// softirq.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -260,6 +262,65 @@ TEST(KernelAttribution, AddrFilterStillRemembersTheListenersOwner) {
     const auto kept = child_side(c_pid.events(), port);
     EXPECT_EQ(kept.size(), 5u) << "--pid " << server->pid() << " --addr 127.0.0.2 kept:\n"
                                << describe(c_pid.events());
+    client->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    client->join();
+    server->join();
+}
+
+// Data from the client makes the server's socket send an ACK in softirq,
+// inside the client's send(): the packet belongs to the server's socket
+// and names its owner, in softirq context; --pid of the client (a
+// bystander to that ACK) does not catch it, --pid of the server does.
+TEST(KernelAttribution, SoftirqAckNamesTheSocketsOwner) {
+    KTEST_REQUIRE_ROOT();
+    auto server = Helper::in_new_netns(end_body);
+    auto client = Helper::in_netns_of(*server, end_body);
+    const uint16_t port = unique_port();
+
+    FilterOptions all, by_client, by_server;
+    all.netns = by_client.netns = by_server.netns = server->netns();
+    all.events = by_client.events = by_server.events = "packet";
+    by_client.pid = client->pid();
+    by_server.pid = server->pid();
+    Capture c_all, c_client, c_server;
+    std::string error;
+    ASSERT_TRUE(c_all.start(all, &error)) << error;
+    ASSERT_TRUE(c_client.start(by_client, &error)) << error;
+    ASSERT_TRUE(c_server.start(by_server, &error)) << error;
+
+    step(*server, {{"type", "listen"}, {"addr", "127.0.0.1"}, {"port", port}});
+    step(*client, {{"type", "connect"}, {"addr", "127.0.0.1"}, {"port", port}});
+    step(*server, {{"type", "accept"}});
+    step(*client, {{"type", "send"}});
+    // The data's ACK: from the server's port, no payload, no SYN/FIN.
+    auto is_data_ack = [&](const Event& e) {
+        return e.kind == EventKind::Packet && e.local.port == port && e.payload_len == 0 &&
+               e.tcp_flags == TS_TCP_ACK;
+    };
+    auto has_ack = [&](const std::vector<Event>& ev) {
+        return std::any_of(ev.begin(), ev.end(), is_data_ack);
+    };
+    ASSERT_TRUE(c_all.wait_for(has_ack, 10)) << describe(c_all.events());
+    step(*client, {{"type", "close"}});
+    step(*server, {{"type", "close_child"}});
+    step(*server, {{"type", "close_listener"}});
+    c_all.settle(300);
+
+    const auto acks = select(c_all.events(), is_data_ack);
+    for (const auto& e : acks) {
+        EXPECT_EQ(e.pid, static_cast<uint32_t>(server->pid())) << describe(e);
+    }
+    EXPECT_TRUE(std::any_of(acks.begin(), acks.end(), [](const Event& e) { return e.irq; }))
+        << "no server ACK flagged softirq:\n" << describe(acks);
+    // Nothing the server's socket sent names the client.
+    for (const auto& e : select(c_all.events(), [&](const Event& e) { return e.local.port == port; })) {
+        EXPECT_NE(e.pid, static_cast<uint32_t>(client->pid())) << describe(e);
+    }
+    c_client.settle(200);
+    EXPECT_FALSE(has_ack(c_client.events())) << "--pid of the client caught the server's ACK:\n"
+                                             << describe(c_client.events());
+    EXPECT_TRUE(c_server.wait_for(has_ack, 5)) << describe(c_server.events());
     client->send({{"type", "exit"}});
     server->send({{"type", "exit"}});
     client->join();

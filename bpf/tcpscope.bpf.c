@@ -24,6 +24,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define SOCK_STREAM 1
 #define SIGPIPE 13
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
@@ -310,24 +311,51 @@ static __always_inline void set_owner_from(struct ts_event *e, __u32 tgid, __u32
 	e->flags |= flag;
 }
 
+/* An event in softirq on a socket whose owner we never learned (made
+ * before the tracer started, or its storage could not be allocated): the
+ * running task is a bystander, so the event names nobody. Process filters
+ * cannot match it. */
+static __always_inline void set_unknown(struct ts_event *e)
+{
+	e->pid = 0;
+	e->tid = 0;
+	e->cgroup_id = 0;
+	__builtin_memset(e->comm, 0, TS_COMM_LEN);
+	e->flags |= TS_F_UNKNOWN;
+}
+
 /* Remember the owner when we run in process context on its behalf; when
- * we do not, attribute the event to the remembered owner. Returns the
- * socket's storage (created, zeroed, if missing; NULL only if the kernel
- * could not allocate it, and then the event keeps the current task). */
+ * we do not, attribute the event to the remembered owner, or the
+ * listener's, or (in softirq) to nobody. Returns the socket's storage
+ * (created, zeroed, if missing; NULL only if the kernel could not
+ * allocate it). */
+static __always_inline struct sock_info *remember_owner(const struct ts_event *e,
+							 const struct sock *sk)
+{
+	struct sock_info *si;
+
+	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (si) {
+		si->tgid = e->cur_pid;
+		si->tid = e->tid;
+		si->cgroup_id = e->cgroup_id;
+		__builtin_memcpy(si->comm, e->cur_comm, TS_COMM_LEN);
+	}
+	return si;
+}
+
 static __always_inline struct sock_info *attribute(struct ts_event *e, const struct sock *sk,
 						   bool owner_context)
 {
 	struct sock_info *si;
 
+	if (owner_context && !(e->flags & TS_F_IRQ))
+		return remember_owner(e, sk);
 	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!si)
+	if (!si) {
+		if (e->flags & TS_F_IRQ)
+			set_unknown(e);
 		return NULL;
-	if (owner_context && !(e->flags & TS_F_IRQ)) {
-		si->tgid = e->pid;
-		si->tid = e->tid;
-		si->cgroup_id = e->cgroup_id;
-		__builtin_memcpy(si->comm, e->cur_comm, TS_COMM_LEN);
-		return si;
 	}
 	if (si->tgid) {
 		set_owner_from(e, si->tgid, si->tid, si->comm, si->cgroup_id, TS_F_OWNER);
@@ -339,6 +367,8 @@ static __always_inline struct sock_info *attribute(struct ts_event *e, const str
 
 	if (lo)
 		set_owner_from(e, lo->tgid, lo->tid, lo->comm, lo->cgroup_id, TS_F_LISTENER);
+	else if (e->flags & TS_F_IRQ)
+		set_unknown(e);
 	return si;
 }
 
@@ -418,25 +448,64 @@ static __always_inline __u64 sock_cookie(const struct sock *sk)
 	return cookie ? cookie : bpf_get_socket_cookie((struct sock *)sk);
 }
 
+/* A listening socket's owner, by (netns, port), for the children it
+ * accepts: LISTEN_START records the running task (the owner, in process
+ * context), LISTEN_STOP forgets it unless the entry now belongs to another
+ * process listening on the same port (SO_REUSEPORT). */
+#define LISTEN_NONE 0
+#define LISTEN_START 1
+#define LISTEN_STOP 2
+
+static __always_inline void note_listener(const struct ts_event *e, int listen_op)
+{
+	struct listen_key lk = { .netns = e->netns, .port = e->sport };
+
+	if (listen_op == LISTEN_START) {
+		struct owner o = { .cgroup_id = e->cgroup_id, .tgid = e->cur_pid, .tid = e->tid };
+
+		__builtin_memcpy(o.comm, e->cur_comm, TS_COMM_LEN);
+		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+	} else {
+		struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
+
+		if (lo && lo->tgid == e->cur_pid)
+			bpf_map_delete_elem(&listeners, &lk);
+	}
+}
+
 /* Common path for events about a full socket. */
 static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 kind,
 						   const struct sock *sk,
 						   bool owner_context, bool always_process,
-						   struct sock_info **sip)
+						   struct sock_info **sip, int listen_op)
 {
 	struct ts_event *e;
-	struct sock_info *si;
+	struct sock_info *si = NULL;
+	bool remember;
 
 	e = new_event(slot, kind);
 	fill_tuple_sk(e, sk, true);
-	if (!tuple_passes(e))
-		return NULL;
 	/* sendmsg/recvmsg report after releasing the lock, but in the
 	 * caller's context: always_process says so. */
 	if (!always_process && !sock_owned_by_user(sk))
 		e->flags |= TS_F_IRQ;
+	/* What attribution remembers is not the filters' business: a socket
+	 * (or listener) the filters drop may own events they keep, such as a
+	 * listener on 0.0.0.0 under --addr and its accepted children. So the
+	 * owner is remembered first; only then do the filters decide. Events
+	 * that are not in their owner's context do no more work than before
+	 * when they are dropped. */
+	remember = owner_context && !(e->flags & TS_F_IRQ);
+	if (remember) {
+		si = remember_owner(e, sk);
+		if (listen_op != LISTEN_NONE)
+			note_listener(e, listen_op);
+	}
+	if (!tuple_passes(e))
+		return NULL;
 	e->cookie = sock_cookie(sk);
-	si = attribute(e, sk, owner_context);
+	if (!remember)
+		si = attribute(e, sk, false);
 	if (sip)
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->cgroup_id))
@@ -487,29 +556,45 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 		if (si && si->pending_ts)
 			flush_pending_syn_recv(slot, sk, si);
 	}
+	/* Before 6.13 or so (6.1 and 6.12 at least) the kernel reports a
+	 * child's LISTEN -> SYN_RECV while cloning it from the listener: it
+	 * has no peer address or port yet and still carries the listener's
+	 * cookie, which the kernel replaces right after. Such an event would
+	 * name the listener. Keep it until the child's next transition, when
+	 * its tuple and cookie are its own. It is held before any filter:
+	 * the tuple it has now is the listener's, not the one to judge;
+	 * flush_pending_syn_recv filters it with its own. */
+	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV &&
+	    sk->__sk_common.skc_dport == 0 && kind_enabled(TS_KIND_STATE)) {
+		e = new_event(slot, TS_KIND_STATE);
+		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL,
+					BPF_SK_STORAGE_GET_F_CREATE);
+		if (!si)
+			return 0;
+		/* The running task's, not an owner's: flush attributes. */
+		si->state_ts = e->ts_ns;
+		si->pending_ts = e->ts_ns;
+		si->pending_pid = e->cur_pid;
+		si->pending_tid = e->tid;
+		si->pending_cgroup_id = e->cgroup_id;
+		si->pending_flags = sock_owned_by_user(sk) ? 0 : TS_F_IRQ;
+		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
+		return 0;
+	}
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
 	 * owning task itself (connect, listen, close, shutdown) tells us who
 	 * owns the socket. */
-	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
+	int listen_op = LISTEN_NONE;
+
+	if (newstate == TCP_LISTEN)
+		listen_op = LISTEN_START;
+	else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)
+		listen_op = LISTEN_STOP;
+	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si, listen_op);
 	if (!e)
 		return 0;
 	now = e->ts_ns;
-	if (newstate == TCP_LISTEN && !(e->flags & TS_F_IRQ)) {
-		struct listen_key lk = { .netns = e->netns, .port = e->sport };
-		struct owner o = { .cgroup_id = e->cgroup_id, .tgid = e->pid, .tid = e->tid };
-
-		__builtin_memcpy(o.comm, e->comm, TS_COMM_LEN);
-		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
-	} else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
-		/* The listener closes: forget it, unless the entry now belongs
-		 * to another process listening on the same port (SO_REUSEPORT). */
-		struct listen_key lk = { .netns = e->netns, .port = e->sport };
-		struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
-
-		if (lo && lo->tgid == e->pid)
-			bpf_map_delete_elem(&listeners, &lk);
-	}
 	e->a = oldstate;
 	e->b = newstate;
 	if (si) {
@@ -521,24 +606,6 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	}
 	if (!kind_enabled(TS_KIND_STATE))
 		return 0;
-	/* Before 6.13 or so (6.1 and 6.12 at least) the kernel reports a
-	 * child's LISTEN -> SYN_RECV while cloning it from the listener: it
-	 * has no peer address or port yet and still carries the listener's
-	 * cookie, which the kernel replaces right after. Such an event would
-	 * name the listener. Keep it until the child's next transition, when
-	 * its tuple and cookie are its own. */
-	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV && si &&
-	    sk->__sk_common.skc_dport == 0) {
-		/* e's pid, tid and cgroup may already name the listener's
-		 * owner; keep the running task's. */
-		si->pending_ts = now;
-		si->pending_pid = e->cur_pid;
-		si->pending_tid = (__u32)bpf_get_current_pid_tgid();
-		si->pending_cgroup_id = bpf_get_current_cgroup_id();
-		si->pending_flags = e->flags & TS_F_IRQ;
-		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
-		return 0;
-	}
 	submit(e);
 	return 0;
 }
@@ -573,7 +640,7 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 			if (!tuple_passes(e) || !ownerless_passes())
 				return 0;
 		} else {
-			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL);
+			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL, LISTEN_NONE);
 			if (!e)
 				return 0;
 		}
@@ -628,7 +695,7 @@ static __always_inline int receive_reset(struct ts_event *slot, const struct soc
 
 	if (!kind_enabled(TS_KIND_RESET_RECEIVED))
 		return 0;
-	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL, LISTEN_NONE);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -650,7 +717,7 @@ static __always_inline int retransmit(struct ts_event *slot, const struct sock *
 
 	if (!kind_enabled(TS_KIND_RETRANSMIT))
 		return 0;
-	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL, LISTEN_NONE);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -697,7 +764,7 @@ static __always_inline int error_report(struct ts_event *slot, const struct sock
 	 * never reads that error; the peer's ECONNRESET is the one it sees. */
 	if (sk->__sk_common.skc_state == TCP_CLOSE && sk->__sk_common.skc_dport == 0)
 		return 0;
-	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL);
+	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL, LISTEN_NONE);
 	if (!e)
 		return 0;
 	e->a = err;
@@ -734,7 +801,17 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 	}
 	if (filter.nports || filter.addr_family)
 		return 0; /* a signal carries no tuple to match */
-	if (!process_passes(e->b, e->comm, e->cgroup_id))
+	/* Every process filter looks at the target: its pid, its name, its
+	 * cgroup. The running task may be another process (kill(2)). Read
+	 * only when a filter needs them. */
+	if (filter.cgroup_id || filter.has_comm) {
+		char comm[TS_COMM_LEN];
+
+		__builtin_memcpy(comm, task->comm, TS_COMM_LEN);
+		if (!process_passes(e->b, comm, task->cgroups->dfl_cgrp->kn->id))
+			return 0;
+	}
+	if (filter.pid && (__u32)e->b != filter.pid)
 		return 0;
 	submit(e);
 	return 0;
@@ -758,7 +835,7 @@ static __always_inline int length_event(struct ts_event *slot, __u32 kind, const
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
-	e = sock_event(slot, kind, sk, true, true, NULL);
+	e = sock_event(slot, kind, sk, true, true, NULL, LISTEN_NONE);
 	if (!e)
 		return 0;
 	e->a = ret;
@@ -781,6 +858,18 @@ int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* A full socket (not a timewait or request mini-socket, whose other
+ * fields do not exist) of TCP's own: the kernel's control socket, which
+ * sends RSTs and timewait ACKs, is a raw one. */
+static __always_inline bool packet_full_tcp_sock(const struct sock *sk)
+{
+	__u8 st = sk->__sk_common.skc_state;
+
+	if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV)
+		return false;
+	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
+}
+
 static __always_inline int packet_event(struct ts_event *slot, const struct sk_buff *skb,
 					const struct net_device *dev, __u32 dir)
 {
@@ -791,7 +880,26 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	if (!tuple_passes(e) || !process_passes(e->pid, e->comm, e->cgroup_id))
+	if (!tuple_passes(e))
+		return 0;
+	/* The packet belongs to skb->sk, not to whoever is running: an ACK
+	 * or a retransmit leaves in softirq or on a timer, often inside an
+	 * unrelated task's syscall. A full TCP socket has an owner, and is in
+	 * its owner's context while that owner holds it (connect, send,
+	 * close, its backlog). Anything else (a SYN-ACK's request socket, a
+	 * timewait ACK, a RST from the kernel's control socket, a packet with
+	 * no socket) belongs to no process and leaves in softirq. */
+	const struct sock *sk = skb->sk;
+
+	if (sk && packet_full_tcp_sock(sk)) {
+		if (!sock_owned_by_user(sk))
+			e->flags |= TS_F_IRQ;
+		attribute(e, sk, true);
+	} else {
+		e->flags |= TS_F_IRQ;
+		set_unknown(e);
+	}
+	if (!process_passes(e->pid, e->comm, e->cgroup_id))
 		return 0;
 	e->a = dir;
 	e->b = ((__u8 *)&th)[13];

@@ -43,6 +43,10 @@ enum ts_flags {
 	TS_F_IRQ = 1u << 6,
 	/* The socket was a timewait or request mini-socket. */
 	TS_F_MINISOCK = 1u << 7,
+	/* Ran in softirq on a socket whose owner is not known (made before
+	 * the tracer started): attributed to nobody, pid, tid, cgroup and
+	 * comm are zero; the running task is only cur_pid. */
+	TS_F_UNKNOWN = 1u << 8,
 };
 
 /* Packet direction (packet events). */

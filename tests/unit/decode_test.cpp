@@ -203,6 +203,8 @@ TEST(Decode, AttributionFlags) {
     EXPECT_TRUE(e.irq);
     r.flags = TS_F_LISTENER;
     EXPECT_EQ(decode_ok(r).attribution, "listener");
+    r.flags = TS_F_UNKNOWN | TS_F_IRQ;
+    EXPECT_EQ(decode_ok(r).attribution, "unknown");
     r.flags = 0;
     EXPECT_EQ(decode_ok(r).attribution, "current");
 }

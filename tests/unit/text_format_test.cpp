@@ -113,6 +113,13 @@ TEST(Text, LineColumnsAndAttributionMark) {
     e.attribution = "owner";
     line = text_line(e, 0, kReasons);
     EXPECT_NE(line.find("curl*"), std::string::npos) << line;
+    // Attributed to nobody: pid 0, "?" for the name.
+    e.attribution = "unknown";
+    e.pid = 0;
+    e.comm = "";
+    line = text_line(e, 0, kReasons);
+    EXPECT_EQ(line.find("?"), header.find("COMM")) << line;
+    EXPECT_NE(line.find(" 0 "), std::string::npos) << line;
     // An event older than the start prints as 0, never a wrapped huge number.
     line = text_line(e, 9000000000ull, kReasons);
     EXPECT_EQ(line.rfind("0.000000", 0), 0u) << line;

@@ -102,6 +102,8 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         e.attribution = "owner";
     } else if (raw.flags & TS_F_LISTENER) {
         e.attribution = "listener";
+    } else if (raw.flags & TS_F_UNKNOWN) {
+        e.attribution = "unknown";
     }
     e.irq = raw.flags & TS_F_IRQ;
     e.no_socket = raw.flags & TS_F_NO_SOCKET;

@@ -43,8 +43,9 @@ struct Event {
     std::string comm;      // attributed process name, sanitised to printable text
     std::string cur_comm;  // running task's name
     // How pid/comm were chosen: "current" (the running task), "owner" (the
-    // socket's owner remembered from process context) or "listener" (the
-    // owner of the listening socket that accepted it).
+    // socket's owner remembered from process context), "listener" (the
+    // owner of the listening socket that accepted it) or "unknown" (in
+    // softirq on a socket whose owner is not known: pid 0, comm empty).
     std::string attribution = "current";
     bool irq = false;       // fired outside process context
     bool no_socket = false; // RST sent with no socket

@@ -25,8 +25,10 @@ std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& rea
                   e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0);
     std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
     std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
-    // A softirq event attributed to the socket's owner says so with '*'.
-    std::string comm = e.comm + (e.attribution != "current" ? "*" : "");
+    // A softirq event attributed to the socket's owner says so with '*';
+    // one attributed to nobody (owner unknown) shows "?".
+    std::string comm = e.attribution == "unknown" ? std::string("?")
+                                                  : e.comm + (e.attribution != "current" ? "*" : "");
     return pad(seconds, 11) + pad(std::to_string(e.pid), 7) + pad(comm, 16) + pad(local, 23) +
            pad(remote, 23) + pad(kind_name(e.kind), 14) + event_detail(e, reasons);
 }

@@ -204,6 +204,71 @@ TEST(KernelBinary, FailedWriteCountsEventsNotWritten) {
     h->join();
 }
 
+// 8c'. A disk that fills: `--output` on a 64 KiB tmpfs (mounted in a
+// private mount namespace of the tool's own, so nothing outlives it). The
+// tool stops with exit 1 and says how many events it wrote; the file ends
+// at the last whole line, every line is JSON, and it holds exactly that many.
+TEST(KernelBinary, FullDiskLeavesOnlyWholeLines) {
+    KTEST_REQUIRE_ROOT();
+    if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "unshare (util-linux) not installed";
+    auto h = Helper::in_new_netns(one_conn_body);
+    char dir_template[] = "/tmp/tcpscope-full-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template;
+    const std::string copy = temp_path("full-copy");
+    const std::string err_path = temp_path("stderr-full");
+    int status = -1;
+    {
+        Background tool({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                         "mount -t tmpfs -o size=64k tcpscope-test \"$1\" || exit 99; "
+                         "\"$2\" trace --json --events all --output \"$1/out.jsonl\" --netns \"$3\"; "
+                         "rc=$?; cp \"$1/out.jsonl\" \"$4\"; exit $rc",
+                         "sh", dir, TCPSCOPE_BINARY, std::to_string(h->netns()), copy},
+                        err_path);
+        uint16_t port = unique_port();
+        for (int i = 0; i < 2000; ++i) {
+            status = tool.wait_exit(0);
+            if (status != -1) break;
+            h->send({{"type", "conn"}, {"port", port++}});
+            h->expect("done");
+        }
+        if (status == -1) status = tool.wait_exit(5000);
+    }
+    rmdir(dir.c_str());
+    std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    std::string content = slurp(copy);
+    unlink(copy.c_str());
+    ASSERT_NE(status, -1) << "never stopped: the disk did not fill\n" << err;
+    ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << err;
+    ASSERT_NE(WEXITSTATUS(status), 99) << "could not mount a tmpfs\n" << err;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+    EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+    size_t at = err.find(" events written, ");
+    ASSERT_NE(at, std::string::npos) << err;
+    size_t num_from = err.rfind(' ', at - 1) + 1;
+    const uint64_t said_written = std::stoull(err.substr(num_from, at - num_from));
+
+    ASSERT_FALSE(content.empty()) << err;
+    EXPECT_GT(content.size(), 32768u) << "the disk filled early?";
+    EXPECT_EQ(content.back(), '\n') << "ends in half a line: ..."
+                                    << content.substr(content.size() - 60);
+    std::istringstream in(content);
+    std::string line;
+    uint64_t events = 0, n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        json j;
+        ASSERT_NO_THROW(j = json::parse(line)) << "line " << n << ": " << line;
+        std::string type = j.at("type");
+        if (type != "lost" && type != "summary") ++events;
+    }
+    EXPECT_EQ(events, said_written) << err;
+    EXPECT_GT(events, 0u);
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
 // 8d. RLIMIT_MEMLOCK of zero (soft and hard) does not stop it: this kernel
 // charges BPF memory to the memory cgroup, and libbpf raises the limit
 // itself where a kernel still counts it.

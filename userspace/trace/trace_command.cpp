@@ -89,9 +89,9 @@ int run_trace_command(const TraceOptions& o) {
     if (end == LoopEnd::OutputFailed || out.status() == LineWriter::Status::Failed) {
         // The summary went to the failed output: say the losses here.
         std::fprintf(stderr,
-                     "tcpscope trace: output: %s; %llu events not written (write_failed), "
-                     "%llu lost in the kernel\n",
-                     out.error().c_str(),
+                     "tcpscope trace: output: %s; %llu events written, "
+                     "%llu events not written (write_failed), %llu lost in the kernel\n",
+                     out.error().c_str(), static_cast<unsigned long long>(out.events_written()),
                      static_cast<unsigned long long>(
                          summary.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)]),
                      static_cast<unsigned long long>(

@@ -2,9 +2,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -125,6 +127,91 @@ TEST(KernelBinary, JsonDurationRun) {
                                         "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
                                         "FIN_WAIT2->CLOSE"}))
         << "connection on port " << last_port;
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// RFC 3339 UTC with microseconds -> ns since the epoch; 0 when malformed.
+int64_t parse_rfc3339_utc(const std::string& text) {
+    struct tm tm {};
+    unsigned micros = 0;
+    char z = 0;
+    if (text.size() != 27 ||
+        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6u%c", &tm.tm_year, &tm.tm_mon,
+                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &z) != 8 ||
+        z != 'Z') {
+        return 0;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<int64_t>(timegm(&tm)) * 1000000000 + int64_t{micros} * 1000;
+}
+
+int64_t realtime_ns() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Every event line of `trace --json` has "time", the wall clock (UTC) of its
+// ts_ns: our connection's events are within a second of the test's own
+// CLOCK_REALTIME around it, and "time" moves with ts_ns. In text,
+// --timestamps wall puts the same kind of time in the first column.
+TEST(KernelBinary, JsonTimeIsTheWallClock) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(one_conn_body);
+    const std::string err_path = temp_path("stderr-time");
+    Background tool({TCPSCOPE_BINARY, "trace", "--json", "--netns", std::to_string(h->netns())},
+                    err_path);
+    uint16_t port = unique_port();
+    ASSERT_TRUE(poke_until_output(*h, tool, port, 5000)) << slurp(err_path);
+    const int64_t before = realtime_ns();
+    h->send({{"type", "conn"}, {"port", port++}});
+    uint64_t cookie = h->expect("done").at("cookie");
+    const int64_t after = realtime_ns();
+    tool.wait_line([&](const std::string& l) { return l.find(std::to_string(cookie)) != std::string::npos &&
+                                                      l.find("FIN_WAIT2") != std::string::npos; },
+                   3000);
+    tool.stop();
+    unlink(err_path.c_str());
+    size_t ours = 0;
+    int64_t first_offset = 0;
+    for (const auto& line : tool.lines()) {
+        json j = json::parse(line);
+        if (j.at("type") == "summary") {
+            EXPECT_FALSE(j.contains("time")) << line;
+            continue;
+        }
+        ASSERT_TRUE(j.contains("time")) << line;
+        const int64_t t = parse_rfc3339_utc(j.at("time").get<std::string>());
+        ASSERT_NE(t, 0) << "not RFC 3339 UTC with microseconds: " << line;
+        // One anchor for the whole run: time - ts_ns is the same on every
+        // line (to the microsecond the time is truncated to).
+        const int64_t offset = t - static_cast<int64_t>(j.at("ts_ns").get<uint64_t>());
+        if (first_offset == 0) first_offset = offset;
+        EXPECT_LE(std::llabs(offset - first_offset), 1000) << line;
+        if (j.value("cookie", uint64_t{0}) != cookie) continue;
+        ++ours;
+        EXPECT_GE(t, before - 1000000000) << line << "\nrealtime before: " << before;
+        EXPECT_LE(t, after + 1000000000) << line << "\nrealtime after: " << after;
+    }
+    EXPECT_GE(ours, 5u) << "the connection's state changes at least";
+
+    // Text: the time column is the wall clock with --timestamps wall.
+    Background text({TCPSCOPE_BINARY, "trace", "--timestamps", "wall", "--netns",
+                     std::to_string(h->netns())},
+                    err_path);
+    ASSERT_TRUE(poke_until_output(*h, text, port, 5000)) << slurp(err_path);
+    ASSERT_TRUE(text.wait_line([](const std::string&) { return true; }, 3000) ||
+                text.lines().size() >= 2);
+    text.stop();
+    unlink(err_path.c_str());
+    ASSERT_GE(text.lines().size(), 2u);
+    EXPECT_EQ(text.lines()[0].rfind("TIME(UTC) ", 0), 0u) << text.lines()[0];
+    const std::string stamp = text.lines()[1].substr(0, 27);
+    const int64_t t = parse_rfc3339_utc(stamp);
+    ASSERT_NE(t, 0) << text.lines()[1];
+    EXPECT_LE(std::llabs(t - realtime_ns()), 10000000000ll) << text.lines()[1];
     h->send({{"type", "exit"}});
     h->join();
 }

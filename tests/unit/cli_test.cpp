@@ -86,6 +86,19 @@ TEST(Cli, AllOptions) {
     EXPECT_EQ(o.user, "daemon");
 }
 
+TEST(Cli, Timestamps) {
+    EXPECT_EQ(parse({"trace"}).options.timestamps, "relative");
+    Parsed p = parse({"trace", "--timestamps", "wall"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.options.timestamps, "wall");
+    p = parse({"trace", "--timestamps", "relative"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.options.timestamps, "relative");
+    p = parse({"trace", "--timestamps", "utc"});
+    ASSERT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("--timestamps: must be wall or relative"), std::string::npos) << p.error;
+}
+
 TEST(Cli, NetnsAboveInt32Accepted) {
     // Namespace inodes are 0xF0000000 and up: larger than INT_MAX.
     Parsed p = parse({"trace", "--netns", "4294967295"});

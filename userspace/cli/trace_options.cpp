@@ -94,6 +94,15 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                     "Longest an event waits before it is written, in ms (batching)")
         ->capture_default_str()
         ->check(whole(1, 10000, "must be a whole number of milliseconds from 1 to 10000", "MS"));
+    cmd->add_option("--timestamps", o.timestamps,
+                    "Text's time column: relative (seconds since start) or wall (UTC, RFC 3339)")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                return text == "relative" || text == "wall" ? std::string()
+                                                            : std::string("must be wall or relative");
+            },
+            "relative|wall"));
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user (no capabilities left)")

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "btf_reasons.h"
 #include "exit_codes.h"
@@ -47,11 +48,15 @@ int run_trace_command(const TraceOptions& o) {
     install_stop_handlers();
 
     uint64_t start_ns = monotonic_ns();
+    // The one reading of the clock pair that turns ts_ns into "time".
+    const WallClock clock = WallClock::anchor();
     std::unique_ptr<EventSink> sink;
     if (o.json) {
-        sink = std::make_unique<JsonSink>(out, reasons);
+        sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
-        sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns);
+        sink = std::make_unique<TextSink>(
+            out, err_out, reasons, start_ns,
+            o.timestamps == "wall" ? std::optional<WallClock>(clock) : std::nullopt);
     }
     TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
     TracerError terr;

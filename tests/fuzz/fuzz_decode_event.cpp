@@ -29,6 +29,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 .dump(-1, ' ', false, tcpscope::Json::error_handler_t::replace);
     if (fast != reference) abort();
     if (nlohmann::json::parse(fast, nullptr, false).is_discarded()) abort();
+    // With "time" too, from an anchor the input chooses.
+    int64_t offset = 0;
+    for (size_t i = 0; i < size && i < 8; ++i) offset = offset << 8 | data[size - 1 - i];
+    const tcpscope::WallClock clock{offset};
+    fast.clear();
+    tcpscope::append_event_json(fast, *event, reasons, &clock);
+    reference = tcpscope::event_to_json(*event, reasons, &clock)
+                    .dump(-1, ' ', false, tcpscope::Json::error_handler_t::replace);
+    if (fast != reference) abort();
+    if (nlohmann::json::parse(fast, nullptr, false).is_discarded()) abort();
     tcpscope::text_line(*event, 0, reasons);
+    tcpscope::text_line(*event, 0, reasons, &clock);
     return 0;
 }

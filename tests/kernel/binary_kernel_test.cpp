@@ -2,9 +2,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -129,6 +131,91 @@ TEST(KernelBinary, JsonDurationRun) {
     h->join();
 }
 
+// RFC 3339 UTC with microseconds -> ns since the epoch; 0 when malformed.
+int64_t parse_rfc3339_utc(const std::string& text) {
+    struct tm tm {};
+    unsigned micros = 0;
+    char z = 0;
+    if (text.size() != 27 ||
+        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6u%c", &tm.tm_year, &tm.tm_mon,
+                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &z) != 8 ||
+        z != 'Z') {
+        return 0;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<int64_t>(timegm(&tm)) * 1000000000 + int64_t{micros} * 1000;
+}
+
+int64_t realtime_ns() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Every event line of `trace --json` has "time", the wall clock (UTC) of its
+// ts_ns: our connection's events are within a second of the test's own
+// CLOCK_REALTIME around it, and "time" moves with ts_ns. In text,
+// --timestamps wall puts the same kind of time in the first column.
+TEST(KernelBinary, JsonTimeIsTheWallClock) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(one_conn_body);
+    const std::string err_path = temp_path("stderr-time");
+    Background tool({TCPSCOPE_BINARY, "trace", "--json", "--netns", std::to_string(h->netns())},
+                    err_path);
+    uint16_t port = unique_port();
+    ASSERT_TRUE(poke_until_output(*h, tool, port, 5000)) << slurp(err_path);
+    const int64_t before = realtime_ns();
+    h->send({{"type", "conn"}, {"port", port++}});
+    uint64_t cookie = h->expect("done").at("cookie");
+    const int64_t after = realtime_ns();
+    tool.wait_line([&](const std::string& l) { return l.find(std::to_string(cookie)) != std::string::npos &&
+                                                      l.find("FIN_WAIT2") != std::string::npos; },
+                   3000);
+    tool.stop();
+    unlink(err_path.c_str());
+    size_t ours = 0;
+    int64_t first_offset = 0;
+    for (const auto& line : tool.lines()) {
+        json j = json::parse(line);
+        if (j.at("type") == "summary") {
+            EXPECT_FALSE(j.contains("time")) << line;
+            continue;
+        }
+        ASSERT_TRUE(j.contains("time")) << line;
+        const int64_t t = parse_rfc3339_utc(j.at("time").get<std::string>());
+        ASSERT_NE(t, 0) << "not RFC 3339 UTC with microseconds: " << line;
+        // One anchor for the whole run: time - ts_ns is the same on every
+        // line (to the microsecond the time is truncated to).
+        const int64_t offset = t - static_cast<int64_t>(j.at("ts_ns").get<uint64_t>());
+        if (first_offset == 0) first_offset = offset;
+        EXPECT_LE(std::llabs(offset - first_offset), 1000) << line;
+        if (j.value("cookie", uint64_t{0}) != cookie) continue;
+        ++ours;
+        EXPECT_GE(t, before - 1000000000) << line << "\nrealtime before: " << before;
+        EXPECT_LE(t, after + 1000000000) << line << "\nrealtime after: " << after;
+    }
+    EXPECT_GE(ours, 5u) << "the connection's state changes at least";
+
+    // Text: the time column is the wall clock with --timestamps wall.
+    Background text({TCPSCOPE_BINARY, "trace", "--timestamps", "wall", "--netns",
+                     std::to_string(h->netns())},
+                    err_path);
+    ASSERT_TRUE(poke_until_output(*h, text, port, 5000)) << slurp(err_path);
+    ASSERT_TRUE(text.wait_line([](const std::string&) { return true; }, 3000) ||
+                text.lines().size() >= 2);
+    text.stop();
+    unlink(err_path.c_str());
+    ASSERT_GE(text.lines().size(), 2u);
+    EXPECT_EQ(text.lines()[0].rfind("TIME(UTC) ", 0), 0u) << text.lines()[0];
+    const std::string stamp = text.lines()[1].substr(0, 27);
+    const int64_t t = parse_rfc3339_utc(stamp);
+    ASSERT_NE(t, 0) << text.lines()[1];
+    EXPECT_LE(std::llabs(t - realtime_ns()), 10000000000ll) << text.lines()[1];
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
 // 8b. `tcpscope trace | head -1`: the reader goes away after one line;
 // tcpscope notices at its next write and exits 0, promptly.
 TEST(KernelBinary, ClosedStdoutExitsQuietly) {
@@ -200,6 +287,71 @@ TEST(KernelBinary, FailedWriteCountsEventsNotWritten) {
     const std::string expect = std::to_string(made) + " events not written (write_failed)";
     EXPECT_NE(err.find(expect), std::string::npos) << "expected \"" << expect << "\" in:\n"
                                                    << err;
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// 8c'. A disk that fills: `--output` on a 64 KiB tmpfs (mounted in a
+// private mount namespace of the tool's own, so nothing outlives it). The
+// tool stops with exit 1 and says how many events it wrote; the file ends
+// at the last whole line, every line is JSON, and it holds exactly that many.
+TEST(KernelBinary, FullDiskLeavesOnlyWholeLines) {
+    KTEST_REQUIRE_ROOT();
+    if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "unshare (util-linux) not installed";
+    auto h = Helper::in_new_netns(one_conn_body);
+    char dir_template[] = "/tmp/tcpscope-full-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template;
+    const std::string copy = temp_path("full-copy");
+    const std::string err_path = temp_path("stderr-full");
+    int status = -1;
+    {
+        Background tool({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                         "mount -t tmpfs -o size=64k tcpscope-test \"$1\" || exit 99; "
+                         "\"$2\" trace --json --events all --output \"$1/out.jsonl\" --netns \"$3\"; "
+                         "rc=$?; cp \"$1/out.jsonl\" \"$4\"; exit $rc",
+                         "sh", dir, TCPSCOPE_BINARY, std::to_string(h->netns()), copy},
+                        err_path);
+        uint16_t port = unique_port();
+        for (int i = 0; i < 2000; ++i) {
+            status = tool.wait_exit(0);
+            if (status != -1) break;
+            h->send({{"type", "conn"}, {"port", port++}});
+            h->expect("done");
+        }
+        if (status == -1) status = tool.wait_exit(5000);
+    }
+    rmdir(dir.c_str());
+    std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    std::string content = slurp(copy);
+    unlink(copy.c_str());
+    ASSERT_NE(status, -1) << "never stopped: the disk did not fill\n" << err;
+    ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << err;
+    ASSERT_NE(WEXITSTATUS(status), 99) << "could not mount a tmpfs\n" << err;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << err;
+    EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+    size_t at = err.find(" events written, ");
+    ASSERT_NE(at, std::string::npos) << err;
+    size_t num_from = err.rfind(' ', at - 1) + 1;
+    const uint64_t said_written = std::stoull(err.substr(num_from, at - num_from));
+
+    ASSERT_FALSE(content.empty()) << err;
+    EXPECT_GT(content.size(), 32768u) << "the disk filled early?";
+    EXPECT_EQ(content.back(), '\n') << "ends in half a line: ..."
+                                    << content.substr(content.size() - 60);
+    std::istringstream in(content);
+    std::string line;
+    uint64_t events = 0, n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        json j;
+        ASSERT_NO_THROW(j = json::parse(line)) << "line " << n << ": " << line;
+        std::string type = j.at("type");
+        if (type != "lost" && type != "summary") ++events;
+    }
+    EXPECT_EQ(events, said_written) << err;
+    EXPECT_GT(events, 0u);
     h->send({{"type", "exit"}});
     h->join();
 }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <set>
+#include <sys/stat.h>
 
 #include "kernel_test_support.h"
 
@@ -418,6 +419,48 @@ TEST(KernelDegrade, MissingTracepointLeavesOutItsKindOnly) {
     EXPECT_NE(error.find("no tracepoint inet_sock_set_state"), std::string::npos) << error;
     h->send({{"type", "exit"}});
     h->join();
+}
+
+// `--netns N` for a namespace nothing is in: still traces (it may appear
+// later), but warns at start. No warning for a namespace a process is in,
+// nor for one that only /run/netns holds (`ip netns add`, no process).
+TEST(KernelFilter, NetnsThatDoesNotExistWarns) {
+    KTEST_REQUIRE_ROOT();
+    const std::string warning = "no network namespace has that inode";
+    // An inode no namespace has: nsfs inodes are 0xF0000000 and up.
+    CommandResult none = run_command({TCPSCOPE_BINARY, "trace", "--netns", "99999", "--duration",
+                                      "0.5"},
+                                     10000);
+    EXPECT_EQ(none.status, 0) << none.output;
+    EXPECT_NE(none.output.find("warning: --netns 99999: " + warning), std::string::npos)
+        << none.output;
+
+    auto h = Helper::in_new_netns(conn_body);
+    CommandResult held = run_command({TCPSCOPE_BINARY, "trace", "--netns",
+                                      std::to_string(h->netns()), "--duration", "0.5"},
+                                     10000);
+    EXPECT_EQ(held.status, 0) << held.output;
+    EXPECT_EQ(held.output.find(warning), std::string::npos) << held.output;
+    h->send({{"type", "exit"}});
+    h->join();
+
+    if (access("/usr/sbin/ip", X_OK) != 0 && access("/usr/bin/ip", X_OK) != 0) {
+        GTEST_SKIP() << "ip (iproute2) not installed: /run/netns not checked";
+    }
+    const std::string name = "tcpscope-nswarn-" + std::to_string(getpid());
+    struct Named {
+        std::string name;
+        ~Named() { run_command({"ip", "netns", "del", name}, 5000); }
+    } named{name};
+    CommandResult add = run_command({"ip", "netns", "add", name}, 5000);
+    ASSERT_EQ(add.status, 0) << add.output;
+    struct stat st {};
+    ASSERT_EQ(stat(("/run/netns/" + name).c_str(), &st), 0);
+    CommandResult pinned = run_command({TCPSCOPE_BINARY, "trace", "--netns",
+                                        std::to_string(st.st_ino), "--duration", "0.5"},
+                                       10000);
+    EXPECT_EQ(pinned.status, 0) << pinned.output;
+    EXPECT_EQ(pinned.output.find(warning), std::string::npos) << pinned.output;
 }
 
 }  // namespace

@@ -86,6 +86,19 @@ TEST(Cli, AllOptions) {
     EXPECT_EQ(o.user, "daemon");
 }
 
+TEST(Cli, Timestamps) {
+    EXPECT_EQ(parse({"trace"}).options.timestamps, "relative");
+    Parsed p = parse({"trace", "--timestamps", "wall"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.options.timestamps, "wall");
+    p = parse({"trace", "--timestamps", "relative"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.options.timestamps, "relative");
+    p = parse({"trace", "--timestamps", "utc"});
+    ASSERT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("--timestamps: must be wall or relative"), std::string::npos) << p.error;
+}
+
 TEST(Cli, NetnsAboveInt32Accepted) {
     // Namespace inodes are 0xF0000000 and up: larger than INT_MAX.
     Parsed p = parse({"trace", "--netns", "4294967295"});
@@ -135,6 +148,76 @@ INSTANTIATE_TEST_SUITE_P(
                       std::vector<std::string>{"trace", "--pid"},
                       std::vector<std::string>{"no-such-command"},
                       std::vector<std::string>{}));
+
+// Each numeric option's error says what is allowed in words, not CLI11's
+// digits of a type's limits (`--duration -1` once printed a 300-digit range).
+struct WordedError {
+    std::vector<std::string> args;
+    std::string expected;  // the whole message must contain this
+};
+
+class NumericOptionError : public ::testing::TestWithParam<WordedError> {};
+
+TEST_P(NumericOptionError, SaysTheRangeInWords) {
+    Parsed p = parse(GetParam().args);
+    ASSERT_FALSE(p.ok);
+    EXPECT_NE(p.error.find(GetParam().expected), std::string::npos) << p.error;
+    EXPECT_LT(p.error.size(), 200u) << p.error;
+    EXPECT_EQ(p.error.find("e+"), std::string::npos) << p.error;
+    EXPECT_EQ(p.error.find("179769"), std::string::npos) << p.error;
+    EXPECT_EQ(p.error.find("Could not convert"), std::string::npos) << p.error;
+    EXPECT_EQ(p.error.find("not in range"), std::string::npos) << p.error;
+}
+
+const char kSeconds[] = "--duration: must be a positive number of seconds";
+const char kCount[] = "--count: must be a positive whole number of events";
+const char kPid[] = "--pid: must be a process id, a whole number from 1 to 4194304";
+const char kNetns[] = "--netns: must be a network namespace's inode number";
+const char kKib[] = "--ringbuf-kib: must be a power of two of KiB, from 4 to 1048576";
+const char kFlush[] = "--flush-ms: must be a whole number of milliseconds from 1 to 10000";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cli, NumericOptionError,
+    ::testing::Values(WordedError{{"trace", "--duration", "-1"}, kSeconds},
+                      WordedError{{"trace", "--duration", "0"}, kSeconds},
+                      WordedError{{"trace", "--duration", "abc"}, kSeconds},
+                      WordedError{{"trace", "--duration", "nan"}, kSeconds},
+                      WordedError{{"trace", "--duration", "inf"}, kSeconds},
+                      WordedError{{"trace", "--duration", "1e300"}, kSeconds},
+                      WordedError{{"trace", "--duration", "2s"}, kSeconds},
+                      WordedError{{"trace", "--count", "0"}, kCount},
+                      WordedError{{"trace", "--count", "-3"}, kCount},
+                      WordedError{{"trace", "--count", "1.5"}, kCount},
+                      WordedError{{"trace", "--count", "99999999999999999999"}, kCount},
+                      WordedError{{"trace", "--pid", "0"}, kPid},
+                      WordedError{{"trace", "--pid", "-5"}, kPid},
+                      WordedError{{"trace", "--pid", "4194305"}, kPid},
+                      WordedError{{"trace", "--pid", "x"}, kPid},
+                      WordedError{{"trace", "--netns", "0"}, kNetns},
+                      WordedError{{"trace", "--netns", "4294967296"}, kNetns},
+                      WordedError{{"trace", "--netns", "-1"}, kNetns},
+                      WordedError{{"trace", "--ringbuf-kib", "2"}, kKib},
+                      WordedError{{"trace", "--ringbuf-kib", "12"}, kKib},
+                      WordedError{{"trace", "--ringbuf-kib", "2097152"}, kKib},
+                      WordedError{{"trace", "--ringbuf-kib", "-4"}, kKib},
+                      WordedError{{"trace", "--flush-ms", "0"}, kFlush},
+                      WordedError{{"trace", "--flush-ms", "10001"}, kFlush},
+                      WordedError{{"trace", "--flush-ms", "-1"}, kFlush},
+                      WordedError{{"trace", "--flush-ms", "0.5"}, kFlush}));
+
+TEST(Cli, NumericOptionsAcceptTheirRange) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"trace", "--duration", "0.001"},
+          std::vector<std::string>{"trace", "--duration", "1000000000"},
+          std::vector<std::string>{"trace", "--count", "9223372036854775807"},
+          std::vector<std::string>{"trace", "--pid", "4194304"},
+          std::vector<std::string>{"trace", "--ringbuf-kib", "4"},
+          std::vector<std::string>{"trace", "--ringbuf-kib", "1048576"},
+          std::vector<std::string>{"trace", "--flush-ms", "10000"}}) {
+        Parsed p = parse(args);
+        EXPECT_TRUE(p.ok) << args[1] << " " << args[2] << ": " << p.error;
+    }
+}
 
 }  // namespace
 }  // namespace tcpscope

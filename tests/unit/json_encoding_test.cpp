@@ -250,8 +250,9 @@ TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {
     ASSERT_EQ(pipe(fds), 0);
     {
         LineWriter out(fds[1], true, 1 << 20);
-        JsonSink sink(out, kReasons);
+        JsonSink sink(out, kReasons, WallClock{1795902000000000000});
         Event e = socket_event(EventKind::State);
+        e.ts_ns = 123456789;
         e.comm = "bad\xff\xfe";
         sink.event(e);
         sink.lost(5, 3, 10, LossReason::ProgramSkipped);
@@ -276,8 +277,10 @@ TEST(Json, JsonSinkWritesOneParsableLinePerRecord) {
     }
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0].at("type"), "state");
+    EXPECT_EQ(lines[0].at("time"), "2026-11-28T21:40:00.123456Z");
     EXPECT_EQ(lines[1].at("type"), "lost");
     EXPECT_EQ(lines[1].at("reason"), "program_skipped");
+    EXPECT_EQ(lines[1].at("time"), "2026-11-28T21:40:00.000000Z");
     EXPECT_EQ(lines[2].at("type"), "summary");
     for (const auto& j : lines) EXPECT_EQ(j.at("v"), 1);
 }
@@ -290,6 +293,12 @@ TEST(Json, Lost) {
     EXPECT_EQ(j.at("count"), 5u);
     EXPECT_EQ(j.at("total"), 12u);
     EXPECT_EQ(j.at("reason"), "ringbuf_full");
+    EXPECT_FALSE(j.contains("time"));
+    const WallClock clock{951782400000000000};  // 2000-02-29T00:00:00
+    j = reparse(lost_to_json(77000, 5, 12, "ringbuf_full", &clock));
+    EXPECT_EQ(j.at("time"), "2000-02-29T00:00:00.000077Z");
+    auto it = j.begin();
+    EXPECT_EQ((++++++it).key(), "time") << "right after ts_ns";
 }
 
 TEST(Json, Summary) {

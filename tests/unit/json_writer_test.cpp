@@ -33,13 +33,13 @@ Event base(EventKind kind) {
     return e;
 }
 
-std::string reference(const Event& e) {
-    return event_to_json(e, kReasons).dump(-1, ' ', false, Json::error_handler_t::replace);
+std::string reference(const Event& e, const WallClock* clock = nullptr) {
+    return event_to_json(e, kReasons, clock).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string fast(const Event& e) {
+std::string fast(const Event& e, const WallClock* clock = nullptr) {
     std::string out;
-    append_event_json(out, e, kReasons);
+    append_event_json(out, e, kReasons, clock);
     return out;
 }
 
@@ -69,6 +69,31 @@ TEST(JsonWriter, MatchesTheReferenceForEveryKind) {
         e.local = {"127.0.0.1", 0};
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
     }
+}
+
+// With a wall clock both write "time" right after "ts_ns", byte for byte
+// alike, whatever the offset and the timestamp (saturated at both ends).
+TEST(JsonWriter, MatchesTheReferenceWithWallClock) {
+    for (int64_t offset : {int64_t{0}, int64_t{1795902000123456789}, int64_t{-5}, INT64_MIN,
+                           INT64_MAX}) {
+        const WallClock clock{offset};
+        for (uint64_t ts : {uint64_t{0}, uint64_t{999}, uint64_t{86399999999999},
+                            uint64_t{18446744073709551615ull}}) {
+            for (int k = 0; k < TS_KIND_COUNT; ++k) {
+                Event e = base(static_cast<EventKind>(k));
+                e.ts_ns = ts;
+                EXPECT_EQ(fast(e, &clock), reference(e, &clock)) << kind_name(e.kind);
+            }
+        }
+    }
+    Event e = base(EventKind::State);
+    e.ts_ns = 1000;
+    const WallClock clock{1795910399999999000};  // 2026-11-28T23:59:59.999999
+    std::string line = fast(e, &clock);
+    EXPECT_NE(line.find(",\"ts_ns\":1000,\"time\":\"2026-11-29T00:00:00.000000Z\",\"pid\":"),
+              std::string::npos)
+        << line;
+    EXPECT_EQ(fast(e).find("\"time\""), std::string::npos) << "no clock, no time";
 }
 
 TEST(JsonWriter, EscapesLikeTheReference) {

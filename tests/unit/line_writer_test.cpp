@@ -1,5 +1,6 @@
 // LineWriter: buffering, and the two failure kinds a tool must tell apart.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -151,6 +152,64 @@ TEST(LineWriter, OpenFile) {
 
     EXPECT_LT(LineWriter::open_file("/nonexistent-dir-tcpscope/x", &error), 0);
     EXPECT_NE(error.find("--output"), std::string::npos) << error;
+}
+
+// A file that fills part way through a flush (RLIMIT_FSIZE stands in for a
+// full disk: the kernel writes what fits, then fails with EFBIG) ends at
+// the last whole line, and holds exactly the event lines counted written.
+TEST(LineWriter, FailedWriteLeavesOnlyWholeLines) {
+    char dir_template[] = "/tmp/tcpscope-lw-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    std::string path = std::string(dir_template) + "/out.jsonl";
+    std::string error;
+    int fd = LineWriter::open_file(path, &error);
+    ASSERT_GE(fd, 0) << error;
+
+    struct rlimit old {};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old;
+    small.rlim_cur = 1000;  // not a multiple of the line length
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    uint64_t offered = 0;
+    LineWriter::Status status = LineWriter::Status::Ok;
+    LineWriter w(fd, true, 300);
+    w.write_line("header");
+    for (int i = 0; i < 100 && status == LineWriter::Status::Ok; ++i, ++offered) {
+        status = w.write_line("{\"v\":1,\"type\":\"state\",\"n\":" + std::to_string(1000 + i) + "}",
+                              true);
+    }
+    w.flush();
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+
+    EXPECT_EQ(w.status(), LineWriter::Status::Failed);
+    int rfd = open(path.c_str(), O_RDONLY);
+    ASSERT_GE(rfd, 0);
+    std::string content = read_all(rfd);
+    close(rfd);
+    unlink(path.c_str());
+    rmdir(dir_template);
+
+    ASSERT_FALSE(content.empty());
+    EXPECT_LE(content.size(), 1000u);
+    EXPECT_EQ(content.back(), '\n') << "ends in half a line: ..."
+                                    << content.substr(content.size() > 40 ? content.size() - 40 : 0);
+    EXPECT_EQ(content.rfind("header\n", 0), 0u);
+    uint64_t event_lines = 0;
+    size_t from = 7;
+    while (from < content.size()) {
+        size_t nl = content.find('\n', from);
+        ASSERT_NE(nl, std::string::npos);
+        std::string line = content.substr(from, nl - from);
+        EXPECT_EQ(line.front(), '{');
+        EXPECT_EQ(line.back(), '}');
+        ++event_lines;
+        from = nl + 1;
+    }
+    EXPECT_EQ(w.events_written(), event_lines);
+    EXPECT_EQ(w.events_written() + w.events_dropped(), offered);
+    EXPECT_GT(w.events_dropped(), 0u);
 }
 
 }  // namespace

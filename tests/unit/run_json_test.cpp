@@ -65,7 +65,7 @@ Schema operator+(Schema a, const Schema& b) {
 }
 
 const Schema kCommon = {{"v", T::Uint},        {"type", T::Str},        {"ts_ns", T::Uint},
-                        {"pid", T::Uint},      {"tid", T::Uint},        {"comm", T::Str},
+                        {"time", T::Str},      {"pid", T::Uint},      {"tid", T::Uint},        {"comm", T::Str},
                         {"attribution", T::Str}, {"cur_pid", T::Uint},  {"cur_comm", T::Str},
                         {"context", T::Str},   {"cgroup_id", T::Uint}};
 const Schema kSocket = {{"family", T::Str}, {"saddr", T::Str},  {"sport", T::Uint},
@@ -140,9 +140,12 @@ Event event_of(EventKind kind) {
     return e;
 }
 
+// `run` takes its wall clock as each scenario starts.
+const WallClock kClock{1795902000000000000};  // 2026-11-28T21:40:00 at ts_ns 0
+
 std::string run_event_line(const Event& e, const std::string& scenario, const std::string& side) {
     std::string line;
-    append_run_event_json(line, e, kReasons, scenario, side);
+    append_run_event_json(line, e, kReasons, scenario, side, &kClock);
     return line;
 }
 
@@ -167,13 +170,14 @@ TEST(RunJson, EventLinesAreTheTraceLinesPlusScenarioAndSide) {
 
             // The same bytes as `trace --json`, then the two keys.
             std::string trace;
-            append_event_json(trace, e, kReasons);
+            append_event_json(trace, e, kReasons, &kClock);
             ASSERT_FALSE(trace.empty());
             EXPECT_EQ(line.substr(0, trace.size() - 1), trace.substr(0, trace.size() - 1));
 
             EXPECT_EQ(j.at("v"), 1);
             EXPECT_EQ(j.at("type"), kind_name(e.kind));
             EXPECT_EQ(j.at("ts_ns").get<uint64_t>(), e.ts_ns);
+            EXPECT_EQ(j.at("time"), rfc3339_utc(kClock.realtime_ns(e.ts_ns)));
             EXPECT_EQ(j.at("pid").get<uint64_t>(), e.pid);
             EXPECT_EQ(j.at("comm"), "zero-byte-send");
             EXPECT_EQ(j.at("cur_comm"), "swapper/1");

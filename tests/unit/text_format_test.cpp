@@ -125,6 +125,24 @@ TEST(Text, LineColumnsAndAttributionMark) {
     EXPECT_EQ(line.rfind("0.000000", 0), 0u) << line;
 }
 
+// --timestamps wall: the time column is the event's UTC time, RFC 3339,
+// and the other columns still line up with the header.
+TEST(Text, WallClockTimeColumn) {
+    Event e = make(EventKind::State);
+    e.old_state = 2;
+    e.new_state = 1;
+    e.ts_ns = 5000000999;
+    const WallClock clock{1795910395000000000};  // 2026-11-28T23:59:55
+    std::string line = text_line(e, 0, kReasons, &clock);
+    EXPECT_EQ(line.rfind("2026-11-29T00:00:00.000000Z ", 0), 0u) << line;
+    std::string header = text_header(&clock);
+    EXPECT_EQ(header.rfind("TIME(UTC) ", 0), 0u) << header;
+    EXPECT_EQ(line.find("curl"), header.find("COMM")) << header << "\n" << line;
+    EXPECT_EQ(line.find("127.0.0.1:40000"), header.find("LOCAL"));
+    EXPECT_EQ(line.find("state"), header.find("EVENT"));
+    EXPECT_EQ(text_header().rfind("TIME(s) ", 0), 0u) << "relative stays the default";
+}
+
 TEST(Text, SignalLineHasNoEndpoints) {
     Event e = make(EventKind::Signal);
     e.signal = 13;

@@ -1,37 +1,108 @@
 #include "trace_options.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 namespace tcpscope {
+namespace {
+
+// A whole decimal number, nothing else around it, from min to max.
+bool whole_number_in(const std::string& text, uint64_t min, uint64_t max) {
+    if (text.empty() || text.size() > 20) return false;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+    }
+    errno = 0;
+    unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+    return errno == 0 && v >= min && v <= max;
+}
+
+// Checks the option's text before CLI11 converts it, so that every error
+// says in words what is allowed (CLI11's own names the type's limits in
+// digits, 300 of them for a double). CLI11 prefixes the option's name.
+CLI::Validator whole(uint64_t min, uint64_t max, std::string words, std::string help) {
+    return CLI::Validator(
+        [min, max, words](std::string& text) {
+            return whole_number_in(text, min, max) ? std::string() : words;
+        },
+        std::move(help));
+}
+
+CLI::Validator power_of_two_kib() {
+    return CLI::Validator(
+        [](std::string& text) {
+            const std::string words = "must be a power of two of KiB, from 4 to 1048576 (1 GiB)";
+            if (!whole_number_in(text, 4, 1u << 20)) return words;
+            unsigned long v = std::strtoul(text.c_str(), nullptr, 10);
+            return (v & (v - 1)) == 0 ? std::string() : words;
+        },
+        "KIB");
+}
+
+constexpr double kMaxDurationS = 1e9;
+
+CLI::Validator positive_seconds() {
+    return CLI::Validator(
+        [](std::string& text) {
+            const std::string words =
+                "must be a positive number of seconds (at most 1000000000), e.g. 10 or 0.5";
+            if (text.empty()) return words;
+            char* end = nullptr;
+            errno = 0;
+            double v = std::strtod(text.c_str(), &end);
+            if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v) || v <= 0 ||
+                v > kMaxDurationS) {
+                return words;
+            }
+            return std::string();
+        },
+        "SECONDS");
+}
+
+}  // namespace
 
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     CLI::App* cmd = app.add_subcommand("trace", "Trace TCP state changes, resets, retransmits, "
                                                 "socket errors and SIGPIPE system-wide, live");
     cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
     cmd->add_option("--pid", o.filter.pid, "Only this process (by tgid)")
-        ->check(CLI::Range(int64_t{1}, int64_t{4194304}));
+        ->check(whole(1, 4194304, "must be a process id, a whole number from 1 to 4194304", "PID"));
     cmd->add_option("--comm", o.filter.comm, "Only processes with this name");
     cmd->add_option("--port", o.filter.ports, "Only this local or remote port (N[,N...])");
     cmd->add_option("--addr", o.filter.addr, "Only this local or remote address (IPv4 or IPv6)");
     cmd->add_option("--netns", o.filter.netns, "Only this network namespace (inode number)")
-        ->check(CLI::Range(int64_t{1}, int64_t{0xffffffff}));
+        ->check(whole(1, 0xffffffffu,
+                      "must be a network namespace's inode number (as `ls -i /proc/PID/ns/net` or "
+                      "`lsns -t net` show it), a whole number from 1 to 4294967295",
+                      "INODE"));
     cmd->add_option("--cgroup", o.filter.cgroup, "Only processes in this cgroup v2 directory");
     cmd->add_option("--events", o.filter.events,
                     "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
         ->capture_default_str();
     cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_seconds());
     cmd->add_option("--count", o.count, "Stop after this many events")
-        ->check(CLI::Range(int64_t{1}, INT64_MAX));
+        ->check(whole(1, INT64_MAX, "must be a positive whole number of events", "N"));
     cmd->add_option("--output", o.output, "Write events to this file instead of stdout");
     cmd->add_option("--ringbuf-kib", o.ringbuf_kib,
                     "Ring buffer size in KiB (a power of two, at least 4)")
         ->capture_default_str()
-        ->check(CLI::Range(4u, 1u << 20));
+        ->check(power_of_two_kib());
     cmd->add_option("--flush-ms", o.flush_ms,
                     "Longest an event waits before it is written, in ms (batching)")
         ->capture_default_str()
-        ->check(CLI::Range(1, 10000));
+        ->check(whole(1, 10000, "must be a whole number of milliseconds from 1 to 10000", "MS"));
+    cmd->add_option("--timestamps", o.timestamps,
+                    "Text's time column: relative (seconds since start) or wall (UTC, RFC 3339)")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                return text == "relative" || text == "wall" ? std::string()
+                                                            : std::string("must be wall or relative");
+            },
+            "relative|wall"));
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user (no capabilities left)")

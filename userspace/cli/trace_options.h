@@ -23,6 +23,7 @@ struct TraceOptions {
     int flush_ms = 100;  // longest a batch of events waits in the kernel or our buffer
     std::string user = "nobody";  // to drop to once attached
     bool no_drop = false;
+    std::string timestamps = "relative";  // text's time column: "relative" or "wall"
 };
 
 // Registers the subcommand's options into `options`.

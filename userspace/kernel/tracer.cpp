@@ -20,10 +20,60 @@ namespace {
 
 bool g_verbose = false;
 
+// libbpf's messages since the last start(), whatever --verbose says: a
+// refused load is explained by the verifier's log, which libbpf hands to
+// this callback. Bounded: only the last lines are ever shown.
+constexpr size_t kKeptLogLines = 2000;
+std::vector<std::string> g_log;
+std::string g_log_partial;
+
+void keep_log(const char* text) {
+    for (const char* p = text; *p; ++p) {
+        if (*p != '\n') {
+            g_log_partial += *p;
+            continue;
+        }
+        g_log.push_back(std::move(g_log_partial));
+        g_log_partial.clear();
+        if (g_log.size() > 2 * kKeptLogLines) {
+            g_log.erase(g_log.begin(), g_log.end() - static_cast<long>(kKeptLogLines));
+        }
+    }
+}
+
+std::vector<std::string> captured_log() {
+    std::vector<std::string> out(
+        g_log.size() > kKeptLogLines ? g_log.end() - static_cast<long>(kKeptLogLines) : g_log.begin(),
+        g_log.end());
+    if (!g_log_partial.empty()) out.push_back(g_log_partial);
+    return out;
+}
+
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-    if (level == LIBBPF_DEBUG && !g_verbose) return 0;
-    if (!g_verbose) return 0;
-    return vfprintf(stderr, format, args);
+    if (level != LIBBPF_DEBUG) {
+        va_list sized, filled;
+        va_copy(sized, args);
+        int n = vsnprintf(nullptr, 0, format, sized);
+        va_end(sized);
+        if (n > 0) {
+            // The verifier's log comes as one message, of any length.
+            std::vector<char> text(static_cast<size_t>(n) + 1);
+            va_copy(filled, args);
+            vsnprintf(text.data(), text.size(), format, filled);
+            va_end(filled);
+            keep_log(text.data());
+        }
+    }
+    return g_verbose ? vfprintf(stderr, format, args) : 0;
+}
+
+void set_error(TracerError* e, std::string stage, int err, std::string message) {
+    e->stage = std::move(stage);
+    e->err = err;
+    e->message = std::move(message);
+    e->log = captured_log();
+    struct utsname u {};
+    e->kernel_release = uname(&u) == 0 ? u.release : "unknown";
 }
 
 constexpr int kAlways = -1;
@@ -100,20 +150,7 @@ std::string kernel_release() {
     return uname(&u) == 0 ? u.release : "unknown";
 }
 
-std::string privilege_hint(int err) {
-    if (err == EPERM || err == EACCES) {
-        return " (loading BPF programs needs root, or CAP_BPF and CAP_PERFMON)";
-    }
-    return "";
-}
-
 }  // namespace
-
-std::string TracerError::text() const {
-    std::string s = stage + ": " + message;
-    if (err) s += ": " + std::string(std::strerror(err));
-    return s + privilege_hint(err);
-}
 
 KernelSupport probe_kernel_support(std::string* error) {
     KernelSupport support;
@@ -140,6 +177,8 @@ Tracer::~Tracer() {
 std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler handler,
                                       TracerError* error) {
     g_verbose = config.verbose;
+    g_log.clear();
+    g_log_partial.clear();
     libbpf_set_print(libbpf_print);
 
     std::unique_ptr<Tracer> t(new Tracer());
@@ -148,14 +187,14 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     t->ncpus_ = ncpus > 0 ? ncpus : 1;
 
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-        *error = {"open", ENOENT,
+        set_error(error, "open", ENOENT,
                   "this kernel exposes no BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y "
-                  "is required)"};
+                  "is required)");
         return nullptr;
     }
     t->skel_ = tcpscope_bpf__open();
     if (t->skel_ == nullptr) {
-        *error = {"open", errno, "cannot open the BPF object"};
+        set_error(error, "open", errno, "cannot open the BPF object");
         return nullptr;
     }
     auto* skel = t->skel_;
@@ -165,8 +204,8 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         config.wakeup_divisor ? config.ringbuf_bytes / config.wakeup_divisor : 0;
     int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
     if (err) {
-        *error = {"open", -err, "ring buffer size " + std::to_string(config.ringbuf_bytes) +
-                                    " rejected (a power of two, at least the page size)"};
+        set_error(error, "open", -err, "ring buffer size " + std::to_string(config.ringbuf_bytes) +
+                                    " rejected (a power of two, at least the page size)");
         return nullptr;
     }
 
@@ -174,7 +213,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     t->support_ = probe_kernel_support(&btf_error);
     const KernelSupport& support = t->support_;
     if (!support.known) {
-        *error = {"open", ENOENT, btf_error};
+        set_error(error, "open", ENOENT, btf_error);
         return nullptr;
     }
     // Arguments of each tracepoint as this kernel has it (-1: absent); the
@@ -209,7 +248,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
                          : "this kernel's tracepoint " + std::string(spec.tracepoint) + " has " +
                                std::to_string(have) + " arguments, fewer than tcpscope reads";
             if (spec.kind == kAlways) {
-                *error = {"open", ENOENT, what + ", which tcpscope needs"};
+                set_error(error, "open", ENOENT, what + ", which tcpscope needs");
                 return nullptr;
             }
             t->warnings_.push_back(what + ": its events (" + kind_option(spec.kind) +
@@ -220,12 +259,12 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
 
     err = tcpscope_bpf__load(skel);
     if (err) {
-        *error = {"load", -err, "the kernel refused the BPF programs"};
+        set_error(error, "load", -err, "the kernel refused the BPF programs");
         return nullptr;
     }
     err = tcpscope_bpf__attach(skel);
     if (err) {
-        *error = {"attach", -err, "cannot attach to the tracepoints"};
+        set_error(error, "attach", -err, "cannot attach to the tracepoints");
         return nullptr;
     }
     for (const auto& spec : program_specs(skel)) {
@@ -237,7 +276,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),
                                    nullptr);
     if (t->ringbuf_ == nullptr) {
-        *error = {"ringbuf", errno, "cannot set up the ring buffer"};
+        set_error(error, "ringbuf", errno, "cannot set up the ring buffer");
         return nullptr;
     }
     return t;

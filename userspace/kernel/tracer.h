@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "kernel_support.h"
+#include "load_failure.h"
 #include "tcpscope.h"
 
 struct tcpscope_bpf;
@@ -59,12 +60,11 @@ struct KernelLosses {
     uint64_t total() const { return ringbuf_full_total() + program_skipped_total(); }
 };
 
-// Which stage failed, and why, in words that say what to do.
-struct TracerError {
-    std::string stage;    // "open", "load", "attach", "ringbuf", "privileges"
-    int err = 0;          // positive errno
-    std::string message;
-    std::string text() const;
+// Which stage failed, and why, in words that say what to do: the stage,
+// the errno, the message, libbpf's messages (the verifier's log among
+// them, captured whether --verbose or not) and the kernel's release.
+struct TracerError : LoadFailure {
+    std::string text() const { return load_failure_text(*this); }
 };
 
 class Tracer {

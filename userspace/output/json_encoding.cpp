@@ -18,11 +18,12 @@ void add_socket_fields(Json& j, const Event& e) {
 
 }  // namespace
 
-Json event_to_json(const Event& e, const ResetReasons& reasons) {
+Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock* clock) {
     Json j;
     j["v"] = kJsonSchemaVersion;
     j["type"] = kind_name(e.kind);
     j["ts_ns"] = e.ts_ns;
+    if (clock) j["time"] = rfc3339_utc(clock->realtime_ns(e.ts_ns));
     j["pid"] = e.pid;
     j["tid"] = e.tid;
     j["comm"] = e.comm;
@@ -89,11 +90,13 @@ const char* loss_reason_name(LossReason reason) {
     return "unknown";
 }
 
-Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason) {
+Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason,
+                  const WallClock* clock) {
     Json j;
     j["v"] = kJsonSchemaVersion;
     j["type"] = "lost";
     j["ts_ns"] = ts_ns;
+    if (clock) j["time"] = rfc3339_utc(clock->realtime_ns(ts_ns));
     j["count"] = count;
     j["total"] = total;
     j["reason"] = reason;

@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "names.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
@@ -17,7 +18,9 @@ constexpr int kJsonSchemaVersion = 1;
 
 using Json = nlohmann::ordered_json;
 
-Json event_to_json(const Event& event, const ResetReasons& reasons);
+// With a wall clock, the line has "time" (RFC 3339, UTC) after "ts_ns".
+Json event_to_json(const Event& event, const ResetReasons& reasons,
+                   const WallClock* clock = nullptr);
 
 // Why events did not reach the output.
 enum class LossReason {
@@ -30,7 +33,9 @@ constexpr size_t kLossReasons = 3;
 const char* loss_reason_name(LossReason reason);
 
 // {"v":1,"type":"lost","count":N,"total":T,"reason":"ringbuf_full"}
-Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason);
+// With a wall clock, "time" follows "ts_ns".
+Json lost_to_json(uint64_t ts_ns, uint64_t count, uint64_t total, const std::string& reason,
+                  const WallClock* clock = nullptr);
 
 struct TraceSummary {
     std::map<std::string, uint64_t> counts;  // per JSON type

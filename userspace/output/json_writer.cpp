@@ -168,7 +168,8 @@ void append_json_string(std::string& out, const std::string& text) {
 namespace {
 
 // Every key of the event's line, without the closing brace.
-void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons) {
+void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
+                 const WallClock* clock) {
     b.lit("{\"v\":");
     b.num(kJsonSchemaVersion);
     TS_KEY("type");
@@ -177,6 +178,13 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons) {
     b.put('"');
     TS_KEY("ts_ns");
     b.num(e.ts_ns);
+    if (clock) {
+        TS_KEY("time");
+        std::string time = "\"";
+        append_rfc3339_utc(time, clock->realtime_ns(e.ts_ns));
+        time += '"';
+        b.str(time);
+    }
     TS_KEY("pid");
     b.num(e.pid);
     TS_KEY("tid");
@@ -305,15 +313,17 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons) {
 
 }  // namespace
 
-void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons) {
+void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
+                       const WallClock* clock) {
     LineBuffer b(out);
-    write_event(b, event, reasons);
+    write_event(b, event, reasons, clock);
     b.put('}');
 }
 
-void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons) {
+void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons,
+                              const WallClock* clock) {
     LineBuffer b(out);
-    write_event(b, event, reasons);
+    write_event(b, event, reasons, clock);
 }
 
 #undef TS_KEY

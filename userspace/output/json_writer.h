@@ -8,14 +8,19 @@
 
 #include "event.h"
 #include "names.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
-void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons);
+// With a wall clock, "time" (RFC 3339, UTC) follows "ts_ns", as in
+// event_to_json.
+void append_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
+                       const WallClock* clock = nullptr);
 
 // The same line without its closing brace, for a caller that adds keys of
 // its own after the event's (`run --json` adds "scenario" and "side").
-void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons);
+void append_event_json_fields(std::string& out, const Event& event, const ResetReasons& reasons,
+                              const WallClock* clock = nullptr);
 
 // Appends `text` as a JSON string (quotes included), escaping as JSON needs.
 // Valid UTF-8 is kept; each invalid sequence becomes U+FFFD, as nlohmann's

@@ -1,9 +1,11 @@
 #include "line_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace tcpscope {
@@ -29,9 +31,9 @@ LineWriter::Status LineWriter::write_line(const std::string& line, bool is_event
         if (is_event) ++events_dropped_;
         return status_;
     }
-    if (is_event) ++events_buffered_;
     buffer_ += line;
     buffer_ += '\n';
+    if (is_event) event_ends_.push_back(buffer_.size());
     if (buffer_.size() >= capacity_) return flush();
     return status_;
 }
@@ -43,20 +45,40 @@ LineWriter::Status LineWriter::flush() {
         ssize_t n = write(fd_, buffer_.data() + done, buffer_.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
-            status_ = errno == EPIPE ? Status::PipeClosed : Status::Failed;
-            error_ = std::string("write failed: ") + std::strerror(errno);
-            // A partial write may have carried some of them; we cannot
-            // tell which, so the whole buffer counts as not written.
-            events_dropped_ += events_buffered_;
-            events_buffered_ = 0;
+            const int err = errno;
+            status_ = err == EPIPE ? Status::PipeClosed : Status::Failed;
+            error_ = std::string("write failed: ") + std::strerror(err);
+            // The first `done` bytes went out. Lines wholly among them
+            // stay; a line cut short is taken back where the output is a
+            // regular file, so that it ends at the last whole line.
+            const void* nl = done ? memrchr(buffer_.data(), '\n', done) : nullptr;
+            const size_t whole =
+                nl ? static_cast<size_t>(static_cast<const char*>(nl) - buffer_.data()) + 1 : 0;
+            if (whole < done) cut_back(done - whole);
+            const size_t kept = static_cast<size_t>(
+                std::upper_bound(event_ends_.begin(), event_ends_.end(), whole) -
+                event_ends_.begin());
+            events_written_ += kept;
+            events_dropped_ += event_ends_.size() - kept;
+            event_ends_.clear();
             buffer_.clear();
             return status_;
         }
         done += static_cast<size_t>(n);
     }
-    events_buffered_ = 0;
+    events_written_ += event_ends_.size();
+    event_ends_.clear();
     buffer_.clear();
     return status_;
+}
+
+void LineWriter::cut_back(size_t bytes) {
+    struct stat st {};
+    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    off_t end = lseek(fd_, 0, SEEK_CUR);
+    if (end < 0 || static_cast<uint64_t>(end) < bytes) return;
+    const off_t keep = end - static_cast<off_t>(bytes);
+    if (ftruncate(fd_, keep) == 0) lseek(fd_, keep, SEEK_SET);
 }
 
 }  // namespace tcpscope

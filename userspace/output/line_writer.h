@@ -1,11 +1,14 @@
 // Buffered output to a file descriptor with errors we can act on: a closed
 // pipe (the reader went away: stop quietly) and any other write failure
 // (a full disk: stop with an error). stdio would hide both until fclose.
+// When a write fails part way through a regular file, the file is cut back
+// to the end of the last whole line: a reader never meets half a line.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tcpscope {
 
@@ -34,14 +37,21 @@ public:
     // Event lines accepted but never written: those in a buffer whose
     // write failed, and all offered after the failure.
     uint64_t events_dropped() const { return events_dropped_; }
+    // Event lines that reached the output whole.
+    uint64_t events_written() const { return events_written_; }
 
 private:
+    // Removes the last `bytes` written from a regular file.
+    void cut_back(size_t bytes);
+
     int fd_;
     bool owns_fd_;
     size_t capacity_;
     std::string buffer_;
-    uint64_t events_buffered_ = 0;
+    // Where each buffered event line ends in buffer_ (one past its '\n').
+    std::vector<size_t> event_ends_;
     uint64_t events_dropped_ = 0;
+    uint64_t events_written_ = 0;
     Status status_ = Status::Ok;
     std::string error_;
 };

@@ -32,8 +32,9 @@ void open_line(std::string& out, const char* type, const std::string& scenario) 
 }  // namespace
 
 void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
-                           const std::string& scenario, const std::string& side) {
-    append_event_json_fields(out, event, reasons);
+                           const std::string& scenario, const std::string& side,
+                           const WallClock* clock) {
+    append_event_json_fields(out, event, reasons, clock);
     out += ",\"scenario\":";
     append_json_string(out, scenario);
     out += ",\"side\":";

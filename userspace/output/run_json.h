@@ -16,12 +16,15 @@
 #include "facts.h"
 #include "names.h"
 #include "step.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
-// The event's line plus "scenario" and "side" (null when `side` is empty).
+// The event's line plus "scenario" and "side" (null when `side` is empty);
+// with a wall clock, "time" follows "ts_ns" as in `trace --json`.
 void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
-                           const std::string& scenario, const std::string& side);
+                           const std::string& scenario, const std::string& side,
+                           const WallClock* clock = nullptr);
 
 // The step's protocol keys after "v", "type" and "scenario".
 void append_run_step_json(std::string& out, const Step& step, const std::string& scenario);

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "event.h"
 #include "json_encoding.h"
 #include "line_writer.h"
 #include "names.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
@@ -24,7 +26,9 @@ public:
 
 class JsonSink : public EventSink {
 public:
-    JsonSink(LineWriter& out, const ResetReasons& reasons) : out_(out), reasons_(reasons) {}
+    // Lines carry "time" from `clock` (taken at start).
+    JsonSink(LineWriter& out, const ResetReasons& reasons, WallClock clock = WallClock::anchor())
+        : out_(out), reasons_(reasons), clock_(clock) {}
     void event(const Event& event) override;
     void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
     void summary(const TraceSummary& summary) override;
@@ -32,6 +36,7 @@ public:
 private:
     LineWriter& out_;
     const ResetReasons& reasons_;
+    WallClock clock_;
     std::string line_;  // reused: no allocation per event once grown
 };
 
@@ -39,8 +44,10 @@ class TextSink : public EventSink {
 public:
     // The summary goes to `summary_out` (stderr), so that the event stream
     // stays one line per event.
+    // With `wall`, the time column is the wall-clock time (UTC), else
+    // seconds since start_ns.
     TextSink(LineWriter& out, LineWriter& summary_out, const ResetReasons& reasons,
-             uint64_t start_ns);
+             uint64_t start_ns, std::optional<WallClock> wall = std::nullopt);
     void event(const Event& event) override;
     void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
     void summary(const TraceSummary& summary) override;
@@ -50,6 +57,7 @@ private:
     LineWriter& summary_out_;
     const ResetReasons& reasons_;
     uint64_t start_ns_;
+    std::optional<WallClock> wall_;
     bool header_written_ = false;
 };
 

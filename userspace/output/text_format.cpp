@@ -4,10 +4,15 @@
 
 namespace tcpscope {
 
-std::string text_header() {
-    char buf[160];
-    std::snprintf(buf, sizeof(buf), "%-11s %-7s %-16s %-23s %-23s %-14s %s", "TIME(s)", "PID",
-                  "COMM", "LOCAL", "REMOTE", "EVENT", "DETAIL");
+namespace {
+constexpr int kWallWidth = 27;  // 2026-11-28T21:40:00.123456Z
+}  // namespace
+
+std::string text_header(const WallClock* wall) {
+    char buf[192];
+    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-14s %s", wall ? kWallWidth : 11,
+                  wall ? "TIME(UTC)" : "TIME(s)", "PID", "COMM", "LOCAL", "REMOTE", "EVENT",
+                  "DETAIL");
     return buf;
 }
 
@@ -19,17 +24,24 @@ std::string pad(const std::string& text, size_t width) {
 }
 }  // namespace
 
-std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons) {
-    char seconds[32];
-    std::snprintf(seconds, sizeof(seconds), "%.6f",
-                  e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0);
+std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons,
+                      const WallClock* wall) {
+    std::string time;
+    if (wall) {
+        append_rfc3339_utc(time, wall->realtime_ns(e.ts_ns));
+    } else {
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), "%.6f",
+                      e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0);
+        time = seconds;
+    }
     std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
     std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
     // A softirq event attributed to the socket's owner says so with '*';
     // one attributed to nobody (owner unknown) shows "?".
     std::string comm = e.attribution == "unknown" ? std::string("?")
                                                   : e.comm + (e.attribution != "current" ? "*" : "");
-    return pad(seconds, 11) + pad(std::to_string(e.pid), 7) + pad(comm, 16) + pad(local, 23) +
+    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(e.pid), 7) + pad(comm, 16) + pad(local, 23) +
            pad(remote, 23) + pad(kind_name(e.kind), 14) + event_detail(e, reasons);
 }
 

@@ -8,11 +8,15 @@
 #include "event_text.h"
 #include "json_encoding.h"
 #include "names.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
-std::string text_header();
-std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons);
+// The time column: seconds since start_ns (relative), or, with a wall
+// clock, the event's time in UTC (RFC 3339, microseconds).
+std::string text_header(const WallClock* wall = nullptr);
+std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons,
+                      const WallClock* wall = nullptr);
 std::string text_lost_line(uint64_t count, uint64_t total, LossReason reason);
 std::string text_summary(const TraceSummary& summary);
 

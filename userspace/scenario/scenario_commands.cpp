@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "text_format.h"
 #include "timeline.h"
+#include "wall_clock.h"
 
 namespace tcpscope {
 
@@ -45,6 +46,9 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     config.timeout_s = scenario_timeout_s(spec.timeout_s);
     config.privilege = spec.privilege;
     config.verbose = o.verbose;
+    // Monotonic -> wall clock, read once as the scenario starts: each
+    // event line's "time".
+    const WallClock clock = WallClock::anchor();
     TracerError terr;
     ScenarioOutcome outcome = run_scenario(config, &terr);
     for (const auto& w : outcome.warnings) {
@@ -85,7 +89,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
                 append_run_step_json(line, timeline.steps()[entry.index], spec.name);
             } else {
                 append_run_event_json(line, timeline.events()[entry.index], reasons, spec.name,
-                                      entry.side);
+                                      entry.side, &clock);
             }
             out.write_line(line);
         }

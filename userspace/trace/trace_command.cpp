@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "btf_reasons.h"
 #include "exit_codes.h"
+#include "netns_check.h"
 #include "privileges.h"
 #include "signals.h"
 #include "sinks.h"
@@ -46,11 +48,15 @@ int run_trace_command(const TraceOptions& o) {
     install_stop_handlers();
 
     uint64_t start_ns = monotonic_ns();
+    // The one reading of the clock pair that turns ts_ns into "time".
+    const WallClock clock = WallClock::anchor();
     std::unique_ptr<EventSink> sink;
     if (o.json) {
-        sink = std::make_unique<JsonSink>(out, reasons);
+        sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
-        sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns);
+        sink = std::make_unique<TextSink>(
+            out, err_out, reasons, start_ns,
+            o.timestamps == "wall" ? std::optional<WallClock>(clock) : std::nullopt);
     }
     TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
     TracerError terr;
@@ -60,6 +66,15 @@ int run_trace_command(const TraceOptions& o) {
         return kExitEnvironment;
     }
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope trace: warning: %s\n", w.c_str());
+    // A namespace may appear later (the filter holds for it then), but a
+    // mistyped inode should not pass for a quiet host.
+    if (o.filter.netns > 0 && !network_namespace_exists(static_cast<uint64_t>(o.filter.netns))) {
+        std::fprintf(stderr,
+                     "tcpscope trace: warning: --netns %lld: no network namespace has that inode "
+                     "now (no process is in one, and /run/netns names none); tracing anyway, in "
+                     "case it appears\n",
+                     static_cast<long long>(o.filter.netns));
+    }
     if (!btf_error.empty()) {
         std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",
                      btf_error.c_str());
@@ -89,9 +104,9 @@ int run_trace_command(const TraceOptions& o) {
     if (end == LoopEnd::OutputFailed || out.status() == LineWriter::Status::Failed) {
         // The summary went to the failed output: say the losses here.
         std::fprintf(stderr,
-                     "tcpscope trace: output: %s; %llu events not written (write_failed), "
-                     "%llu lost in the kernel\n",
-                     out.error().c_str(),
+                     "tcpscope trace: output: %s; %llu events written, "
+                     "%llu events not written (write_failed), %llu lost in the kernel\n",
+                     out.error().c_str(), static_cast<unsigned long long>(out.events_written()),
                      static_cast<unsigned long long>(
                          summary.lost_by_reason[static_cast<size_t>(LossReason::WriteFailed)]),
                      static_cast<unsigned long long>(

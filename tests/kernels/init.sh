@@ -31,8 +31,16 @@ ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=0755 tmpfs /run
+# A tmpfs on /tmp or /run would hide a build tree that lives there (a
+# clone in /tmp, say): the image's root is writable already, so mount them
+# only where the image put nothing.
+for dir in /tmp /run; do
+  mkdir -p "$dir"
+  if [ -z "$(ls -A "$dir")" ]; then
+    mount -t tmpfs -o mode=$([ "$dir" = /tmp ] && echo 1777 || echo 0755) tmpfs "$dir"
+  fi
+done
+chmod 1777 /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || echo "@@TSK NOTE no cgroup2"
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up

@@ -50,12 +50,6 @@ bool shows(const FactContext& c, KernelFeature feature, std::vector<std::string>
     return false;
 }
 
-std::vector<const Event*> kernel_results(const FactContext& c,
-                                         const std::vector<const Event*>& events, EventKind kind,
-                                         const std::string& side) {
-    return select(c.timeline, events, kind, side);
-}
-
 bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
                    std::vector<std::string>* unseen) {
     if (!shows(c, KernelFeature::SendRecvResults, unseen)) return true;
@@ -65,7 +59,8 @@ bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
         expected = err ? -static_cast<int64_t>(*err) : step.ret;
     }
     bool agrees = false;
-    for (const Event* e : kernel_results(c, c.timeline.during(step), kind, step.side)) {
+    // The kernel's own results (sock_send_length / sock_recv_length).
+    for (const Event* e : select(c.timeline, c.timeline.during(step), kind, step.side)) {
         agrees |= e->ret == expected && (step.cookie == 0 || e->cookie == step.cookie);
     }
     return agrees;

@@ -74,11 +74,6 @@ FactResult both(const FactResult& a, const FactResult& b);
 // into `unseen`, and the caller skips the part of its check that needs it.
 bool shows(const FactContext& c, KernelFeature feature, std::vector<std::string>* unseen);
 
-// The kernel's own results of a send or recv (sock_send_length /
-// sock_recv_length, `kind` Send or Recv) of `side` among `events`.
-std::vector<const Event*> kernel_results(const FactContext& c,
-                                         const std::vector<const Event*>& events, EventKind kind,
-                                         const std::string& side);
 // The step's call returned what the kernel's own result says (a result of
 // its socket during it, -errno for a failed call); on a kernel without them
 // (before 6.3) the comparison goes into `unseen` and counts as agreeing.

@@ -37,6 +37,10 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct ts_filter filter = {};
+/* The kernel has sock_send_length (6.3+): a SIGPIPE under --port/--addr
+ * waits for it (see signal_event). Without it, such a SIGPIPE cannot be
+ * judged and is left out. */
+const volatile bool sigpipe_waits_for_send = false;
 /* Bytes waiting in the ring buffer before a record wakes the reader;
  * 0 wakes it for every record. */
 const volatile __u64 wakeup_bytes = 0;
@@ -55,56 +59,31 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
-/* What we remember about a live socket, keyed by cookie. */
-struct sock_info {
-	__u64 state_ts;   /* when the current state was entered, 0 = unknown */
-	__u64 cgroup_id;
-	__u32 tgid;       /* 0 = owner not known yet */
-	__u32 tid;
-	char comm[TS_COMM_LEN];
-	/* A LISTEN -> SYN_RECV transition held back until the child socket
-	 * has its peer and cookie (see handle_set_state); 0 = none. What the
-	 * event needs of the moment it happened: */
-	__u64 pending_ts;
-	__u64 pending_cgroup_id;
-	__u32 pending_pid;
-	__u32 pending_tid;
-	__u32 pending_flags;
-	__u32 pending_pad;
-	char pending_comm[TS_COMM_LEN];
-};
-
-/* Socket-local storage: the kernel keeps it in the socket itself and frees
- * it with the socket, so it needs no bound, no eviction and no program on
- * socket destruction, and a lookup is a pointer walk instead of a hash. */
+/* Socket-local storage (struct ts_sock_info): the kernel keeps it in the
+ * socket itself and frees it with the socket, so it needs no bound, no
+ * eviction and no program on socket destruction, and a lookup is a pointer
+ * walk instead of a hash. BPF_F_CLONE: when a listener clones a child for a
+ * new connection, the kernel copies the listener's value into the child,
+ * so the child knows its listener's owner with no map of ours keyed by
+ * port (which would mix up SO_REUSEPORT listeners, addresses and reused
+ * namespace inodes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
-	__type(value, struct sock_info);
+	__type(value, struct ts_sock_info);
 } socks SEC(".maps");
 
-/* Owner of each listening socket by (netns, port), to attribute the
- * children it accepts before their owner touches them. */
-struct listen_key {
-	__u32 netns;
-	__u16 port;
-	__u16 pad;
-};
-
-struct owner {
-	__u64 cgroup_id;
-	__u32 tgid;
-	__u32 tid;
-	char comm[TS_COMM_LEN];
-};
-
+/* A SIGPIPE held back, by thread, while a --port/--addr filter is set: a
+ * signal has no socket, but SIGPIPE comes from a send on one, reported by
+ * sock_send_length right after on the same thread. That send's socket
+ * decides, and lends the signal its tuple. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct listen_key);
-	__type(value, struct owner);
-} listeners SEC(".maps");
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct ts_event);
+} pending_signals SEC(".maps");
 
 /* A socket's lock is "owned" while a task holds it through lock_sock():
  * its own syscalls, and the backlog it processes on release. Packets and
@@ -130,9 +109,13 @@ static __always_inline void count_lost(__u32 kind)
 		*n += 1;
 }
 
-static __always_inline __u32 sk_netns(const struct sock *sk)
+/* A network namespace by inode (what `ip netns identify`, `lsns` and
+ * /proc/PID/ns/net show) and by cookie (SO_NETNS_COOKIE): an inode is
+ * reused by a later namespace once this one is gone, a cookie never. */
+static __always_inline void fill_netns(struct ts_event *e, const struct net *net)
 {
-	return sk->__sk_common.skc_net.net->ns.inum;
+	e->netns = net->ns.inum;
+	e->netns_cookie = net->net_cookie;
 }
 
 /* Fill family, ports and addresses from the socket's common part, which
@@ -150,7 +133,7 @@ static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock 
 	if (full_sock && !e->sport)
 		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	e->netns = sk_netns(sk);
+	fill_netns(e, sk->__sk_common.skc_net.net);
 	if (e->family == AF_INET) {
 		__u32 s = sk->__sk_common.skc_rcv_saddr;
 		__u32 d = sk->__sk_common.skc_daddr;
@@ -226,15 +209,36 @@ static __always_inline bool addr_matches(const __u8 *a)
 	return true;
 }
 
+/* An IPv4 peer of a dual-stack (AF_INET6, bound to ::) socket appears as
+ * ::ffff:a.b.c.d. An IPv4 --addr matches it: it is the same host. */
+static __always_inline bool v4_mapped_matches(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff) &&
+	       w[3] == *(const volatile __u32 *)filter.addr;
+}
+
+/* The namespace filter: by cookie when the user named the namespace by
+ * path or cookie, else by inode. */
+static __always_inline bool netns_passes(const struct ts_event *e)
+{
+	bool same;
+
+	if (filter.netns_cookie)
+		same = e->netns_cookie == filter.netns_cookie;
+	else if (filter.netns)
+		same = e->netns == filter.netns;
+	else
+		return true;
+	return filter.netns_exclude ? !same : same;
+}
+
 /* Socket-side filters: namespace, ports, addresses. */
 static __always_inline bool tuple_passes(const struct ts_event *e)
 {
-	if (filter.netns) {
-		bool same = e->netns == filter.netns;
-
-		if (filter.netns_exclude ? same : !same)
-			return false;
-	}
+	if (!netns_passes(e))
+		return false;
 	if (filter.nports) {
 		bool hit = false;
 
@@ -248,20 +252,46 @@ static __always_inline bool tuple_passes(const struct ts_event *e)
 			return false;
 	}
 	if (filter.addr_family) {
-		if (e->family != filter.addr_family)
+		if (e->family == filter.addr_family) {
+			if (!addr_matches(e->saddr) && !addr_matches(e->daddr))
+				return false;
+		} else if (filter.addr_family == AF_INET && e->family == AF_INET6) {
+			if (!v4_mapped_matches(e->saddr) && !v4_mapped_matches(e->daddr))
+				return false;
+		} else {
 			return false;
-		if (!addr_matches(e->saddr) && !addr_matches(e->daddr))
-			return false;
+		}
 	}
 	return true;
 }
 
-/* Process-side filters, applied to the attributed process. */
-static __always_inline bool process_passes(__u32 tgid, const char *comm, __u64 cgroup_id)
+/* Whether cgroup cg is the --cgroup one or below it, as systemd slices
+ * and Kubernetes pods nest: its ancestor at the filter's depth is the
+ * filter's cgroup. cgroup->ancestors[] is a flexible array (6.0+) indexed
+ * by depth; a variable index into it is read with a probe read. */
+static __always_inline bool cgroup_in_filter(const struct cgroup *cg)
+{
+	__u32 level = filter.cgroup_level;
+	struct cgroup *ancestor = NULL;
+
+	if (cg->kn->id == filter.cgroup_id)
+		return true;
+	if (cg->level <= (int)level || level > 4096)
+		return false;
+	__u64 slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
+		     (__u64)level * sizeof(ancestor);
+	if (bpf_probe_read_kernel(&ancestor, sizeof(ancestor), (const void *)slot) || !ancestor)
+		return false;
+	return BPF_CORE_READ(ancestor, kn, id) == filter.cgroup_id;
+}
+
+/* Process-side filters, applied to the attributed process (whose
+ * TS_F_IN_CGROUP bit was set when it was chosen). */
+static __always_inline bool process_passes(__u32 tgid, const char *comm, __u32 flags)
 {
 	if (filter.pid && tgid != filter.pid)
 		return false;
-	if (filter.cgroup_id && cgroup_id != filter.cgroup_id)
+	if (filter.cgroup_id && !(flags & TS_F_IN_CGROUP))
 		return false;
 	if (filter.has_comm) {
 		for (int i = 0; i < TS_COMM_LEN; i++) {
@@ -295,20 +325,23 @@ static __always_inline void fill_current(struct ts_event *e)
 	e->cur_pid = e->pid;
 	/* What bpf_get_current_cgroup_id() returns: the cgroup v2 id. */
 	e->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	if (filter.cgroup_id && cgroup_in_filter(t->cgroups->dfl_cgrp))
+		e->flags |= TS_F_IN_CGROUP;
 	__builtin_memcpy(e->cur_comm, t->comm, sizeof(e->cur_comm));
 	__builtin_memcpy(e->comm, e->cur_comm, sizeof(e->comm));
 }
 
-static __always_inline void set_owner_from(struct ts_event *e, __u32 tgid, __u32 tid,
-					   const char *comm, __u64 cgroup_id, __u32 flag)
+static __always_inline void set_owner_from(struct ts_event *e, const struct ts_sock_info *si)
 {
-	if (tgid == e->cur_pid)
+	if (si->tgid == e->cur_pid)
 		return;
-	e->pid = tgid;
-	e->tid = tid;
-	e->cgroup_id = cgroup_id;
-	__builtin_memcpy(e->comm, comm, TS_COMM_LEN);
-	e->flags |= flag;
+	e->pid = si->tgid;
+	e->tid = si->tid;
+	e->cgroup_id = si->cgroup_id;
+	__builtin_memcpy(e->comm, si->comm, TS_COMM_LEN);
+	e->flags &= ~TS_F_IN_CGROUP;
+	e->flags |= (si->owner_flags & TS_F_IN_CGROUP) |
+		    (si->owner_from == TS_OWNER_LISTENER ? TS_F_LISTENER : TS_F_OWNER);
 }
 
 /* An event in softirq on a socket whose owner we never learned (made
@@ -321,52 +354,76 @@ static __always_inline void set_unknown(struct ts_event *e)
 	e->tid = 0;
 	e->cgroup_id = 0;
 	__builtin_memset(e->comm, 0, TS_COMM_LEN);
+	e->flags &= ~TS_F_IN_CGROUP;
 	e->flags |= TS_F_UNKNOWN;
 }
 
-/* Remember the owner when we run in process context on its behalf; when
- * we do not, attribute the event to the remembered owner, or the
- * listener's, or (in softirq) to nobody. Returns the socket's storage
- * (created, zeroed, if missing; NULL only if the kernel could not
- * allocate it). */
-static __always_inline struct sock_info *remember_owner(const struct ts_event *e,
-							 const struct sock *sk)
+/* The socket's inode number (what /proc/PID/fd links name), 0 while it
+ * has none (a child not accepted yet). */
+static __always_inline __u64 sock_inode(const struct sock *sk)
 {
-	struct sock_info *si;
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
 
-	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+/* This socket's storage, created zeroed when missing if create is set
+ * (NULL when absent, or when the kernel could not allocate it). A value
+ * made for another socket is one the kernel copied from the listener
+ * into this child at clone time (BPF_F_CLONE): the listener's owner is
+ * kept, as the child's owner until its own owner touches it, and the
+ * rest (the listener's state times) dropped. A value the loader seeded
+ * for an older socket has no socket pointer yet: it is this socket's own
+ * if the inode is the one seeded, else a copy in a child. */
+static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, bool create)
+{
+	struct ts_sock_info *si;
+
+	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL,
+				create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (!si || si->sk == (__u64)sk)
+		return si;
+	bool copied = si->sk != 0 ||
+		      (si->owner_from == TS_OWNER_SEEDED && si->seed_ino != sock_inode(sk));
+	if (copied) {
+		si->owner_from = si->tgid ? TS_OWNER_LISTENER : TS_OWNER_NONE;
+		si->state_ts = 0;
+		si->pending_ts = 0;
+	}
+	si->sk = (__u64)sk;
+	return si;
+}
+
+/* Remember the running task as the socket's owner: we run in process
+ * context on its behalf. */
+static __always_inline struct ts_sock_info *remember_owner(const struct ts_event *e,
+							    const struct sock *sk)
+{
+	struct ts_sock_info *si = sock_storage(sk, true);
+
 	if (si) {
 		si->tgid = e->cur_pid;
 		si->tid = e->tid;
 		si->cgroup_id = e->cgroup_id;
+		si->owner_from = TS_OWNER_SEEN;
+		si->owner_flags = e->flags & TS_F_IN_CGROUP;
 		__builtin_memcpy(si->comm, e->cur_comm, TS_COMM_LEN);
 	}
 	return si;
 }
 
-static __always_inline struct sock_info *attribute(struct ts_event *e, const struct sock *sk,
-						   bool owner_context)
+/* Remember the owner when we run in process context on its behalf; when
+ * we do not, attribute the event to the remembered owner (seen, seeded at
+ * start, or the listener's), or (in softirq) to nobody. Returns the
+ * socket's storage (NULL only if the kernel could not allocate it). */
+static __always_inline struct ts_sock_info *attribute(struct ts_event *e, const struct sock *sk,
+						      bool owner_context)
 {
-	struct sock_info *si;
+	struct ts_sock_info *si;
 
 	if (owner_context && !(e->flags & TS_F_IRQ))
 		return remember_owner(e, sk);
-	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!si) {
-		if (e->flags & TS_F_IRQ)
-			set_unknown(e);
-		return NULL;
-	}
-	if (si->tgid) {
-		set_owner_from(e, si->tgid, si->tid, si->comm, si->cgroup_id, TS_F_OWNER);
-		return si;
-	}
-	/* An accepted child nobody has touched yet: its listener's owner. */
-	struct listen_key lk = { .netns = e->netns, .port = e->sport };
-	struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
-
-	if (lo)
-		set_owner_from(e, lo->tgid, lo->tid, lo->comm, lo->cgroup_id, TS_F_LISTENER);
+	si = sock_storage(sk, true);
+	if (si && si->tgid)
+		set_owner_from(e, si);
 	else if (e->flags & TS_F_IRQ)
 		set_unknown(e);
 	return si;
@@ -448,39 +505,14 @@ static __always_inline __u64 sock_cookie(const struct sock *sk)
 	return cookie ? cookie : bpf_get_socket_cookie((struct sock *)sk);
 }
 
-/* A listening socket's owner, by (netns, port), for the children it
- * accepts: LISTEN_START records the running task (the owner, in process
- * context), LISTEN_STOP forgets it unless the entry now belongs to another
- * process listening on the same port (SO_REUSEPORT). */
-#define LISTEN_NONE 0
-#define LISTEN_START 1
-#define LISTEN_STOP 2
-
-static __always_inline void note_listener(const struct ts_event *e, int listen_op)
-{
-	struct listen_key lk = { .netns = e->netns, .port = e->sport };
-
-	if (listen_op == LISTEN_START) {
-		struct owner o = { .cgroup_id = e->cgroup_id, .tgid = e->cur_pid, .tid = e->tid };
-
-		__builtin_memcpy(o.comm, e->cur_comm, TS_COMM_LEN);
-		bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
-	} else {
-		struct owner *lo = bpf_map_lookup_elem(&listeners, &lk);
-
-		if (lo && lo->tgid == e->cur_pid)
-			bpf_map_delete_elem(&listeners, &lk);
-	}
-}
-
 /* Common path for events about a full socket. */
 static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 kind,
 						   const struct sock *sk,
 						   bool owner_context, bool always_process,
-						   struct sock_info **sip, int listen_op)
+						   struct ts_sock_info **sip)
 {
 	struct ts_event *e;
-	struct sock_info *si = NULL;
+	struct ts_sock_info *si = NULL;
 	bool remember;
 
 	e = new_event(slot, kind);
@@ -496,11 +528,8 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 	 * that are not in their owner's context do no more work than before
 	 * when they are dropped. */
 	remember = owner_context && !(e->flags & TS_F_IRQ);
-	if (remember) {
+	if (remember)
 		si = remember_owner(e, sk);
-		if (listen_op != LISTEN_NONE)
-			note_listener(e, listen_op);
-	}
 	if (!tuple_passes(e))
 		return NULL;
 	e->cookie = sock_cookie(sk);
@@ -508,7 +537,7 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		si = attribute(e, sk, false);
 	if (sip)
 		*sip = si;
-	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
 	return e;
 }
@@ -517,7 +546,7 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
  * child socket has its peer's address and port and its own cookie. It keeps
  * the time and running task of the moment it happened. */
 static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const struct sock *sk,
-						   struct sock_info *si)
+						   struct ts_sock_info *si)
 {
 	struct ts_event *e = new_event(slot, TS_KIND_STATE);
 
@@ -528,13 +557,13 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	e->cgroup_id = si->pending_cgroup_id;
 	__builtin_memcpy(e->cur_comm, si->pending_comm, TS_COMM_LEN);
 	__builtin_memcpy(e->comm, si->pending_comm, TS_COMM_LEN);
-	e->flags = si->pending_flags;
+	e->flags = si->pending_flags;  /* TS_F_IRQ, TS_F_IN_CGROUP of that task */
 	si->pending_ts = 0;
 	if (!tuple_passes(e))
 		return;
 	e->cookie = sock_cookie(sk);
 	attribute(e, sk, false);
-	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+	if (!process_passes(e->pid, e->comm, e->flags))
 		return;
 	e->a = TCP_LISTEN;
 	e->b = TCP_SYN_RECV;
@@ -544,7 +573,7 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 static __always_inline int set_state(struct ts_event *slot, const struct sock *sk, int oldstate,
 				     int newstate)
 {
-	struct sock_info *si = NULL;
+	struct ts_sock_info *si = NULL;
 	struct ts_event *e;
 	__u64 now;
 
@@ -552,7 +581,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 		return 0;
 	/* A child held back at LISTEN -> SYN_RECV (below) leaves SYN_RECV next. */
 	if (oldstate == TCP_SYN_RECV && kind_enabled(TS_KIND_STATE)) {
-		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL, 0);
+		si = sock_storage(sk, false);
 		if (si && si->pending_ts)
 			flush_pending_syn_recv(slot, sk, si);
 	}
@@ -567,8 +596,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV &&
 	    sk->__sk_common.skc_dport == 0 && kind_enabled(TS_KIND_STATE)) {
 		e = new_event(slot, TS_KIND_STATE);
-		si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL,
-					BPF_SK_STORAGE_GET_F_CREATE);
+		si = sock_storage(sk, true);
 		if (!si)
 			return 0;
 		/* The running task's, not an owner's: flush attributes. */
@@ -577,21 +605,17 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 		si->pending_pid = e->cur_pid;
 		si->pending_tid = e->tid;
 		si->pending_cgroup_id = e->cgroup_id;
-		si->pending_flags = sock_owned_by_user(sk) ? 0 : TS_F_IRQ;
+		si->pending_flags = (sock_owned_by_user(sk) ? 0 : TS_F_IRQ) |
+				    (e->flags & TS_F_IN_CGROUP);
 		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
 		return 0;
 	}
 	/* Even with state events off we keep the per-socket entry, because
 	 * other kinds use it for attribution. A transition made by the
 	 * owning task itself (connect, listen, close, shutdown) tells us who
-	 * owns the socket. */
-	int listen_op = LISTEN_NONE;
-
-	if (newstate == TCP_LISTEN)
-		listen_op = LISTEN_START;
-	else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)
-		listen_op = LISTEN_STOP;
-	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si, listen_op);
+	 * owns the socket; a listener's owner passes to its children when
+	 * the kernel clones them. */
+	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
 	if (!e)
 		return 0;
 	now = e->ts_ns;
@@ -633,14 +657,22 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 
 		if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV) {
 			/* A mini-socket: only its common part may be read, and
-			 * its cookie is not the full socket's. */
+			 * its cookie is not the full socket's. It belongs to no
+			 * process: a timewait socket outlives its owner's close,
+			 * a request socket has none yet. */
 			e = new_event(slot, TS_KIND_RESET_SENT);
 			fill_tuple_sk(e, sk, false);
 			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
 			if (!tuple_passes(e) || !ownerless_passes())
 				return 0;
+			set_unknown(e);
+			/* A timewait socket stands in for FIN_WAIT2 (an orphan
+			 * whose peer has not closed) as well as TIME_WAIT; its
+			 * substate says which, as sock_diag and ss report it. */
+			if (st == TCP_TIME_WAIT)
+				st = BPF_CORE_READ((const struct inet_timewait_sock *)sk, tw_substate);
 		} else {
-			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL, LISTEN_NONE);
+			e = sock_event(slot, TS_KIND_RESET_SENT, sk, false, false, NULL);
 			if (!e)
 				return 0;
 		}
@@ -657,10 +689,13 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		e->a = TCP_CLOSE;
 		struct net_device *dev = BPF_CORE_READ(skb, dev);
 
-		if (dev)
+		if (dev) {
 			e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+			e->netns_cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+		}
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
+		set_unknown(e);
 	}
 	if (has_reason) {
 		e->b = reason;
@@ -695,7 +730,7 @@ static __always_inline int receive_reset(struct ts_event *slot, const struct soc
 
 	if (!kind_enabled(TS_KIND_RESET_RECEIVED))
 		return 0;
-	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL, LISTEN_NONE);
+	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -717,7 +752,7 @@ static __always_inline int retransmit(struct ts_event *slot, const struct sock *
 
 	if (!kind_enabled(TS_KIND_RETRANSMIT))
 		return 0;
-	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL, LISTEN_NONE);
+	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = sk->__sk_common.skc_state;
@@ -764,7 +799,7 @@ static __always_inline int error_report(struct ts_event *slot, const struct sock
 	 * never reads that error; the peer's ECONNRESET is the one it sees. */
 	if (sk->__sk_common.skc_state == TCP_CLOSE && sk->__sk_common.skc_dport == 0)
 		return 0;
-	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL, LISTEN_NONE);
+	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)
 		return 0;
 	e->a = err;
@@ -790,29 +825,35 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 	e->a = sig;
 	e->b = task->tgid;
 	e->c = result;
-	e->netns = task->nsproxy->net_ns->ns.inum;
+	fill_netns(e, task->nsproxy->net_ns);
 	/* The process concerned is the target, which for SIGPIPE is the
-	 * sender itself; keep the netns/pid filters on the target. */
-	if (filter.netns) {
-		bool same = e->netns == filter.netns;
-
-		if (filter.netns_exclude ? same : !same)
-			return 0;
-	}
-	if (filter.nports || filter.addr_family)
-		return 0; /* a signal carries no tuple to match */
-	/* Every process filter looks at the target: its pid, its name, its
-	 * cgroup. The running task may be another process (kill(2)). Read
-	 * only when a filter needs them. */
-	if (filter.cgroup_id || filter.has_comm) {
-		char comm[TS_COMM_LEN];
-
-		__builtin_memcpy(comm, task->comm, TS_COMM_LEN);
-		if (!process_passes(e->b, comm, task->cgroups->dfl_cgrp->kn->id))
-			return 0;
-	}
+	 * sender itself: every filter looks at the target (its namespace,
+	 * pid, name, cgroup). The running task may be another process
+	 * (kill(2)). */
+	if (!netns_passes(e))
+		return 0;
 	if (filter.pid && (__u32)e->b != filter.pid)
 		return 0;
+	if (filter.cgroup_id || filter.has_comm) {
+		char comm[TS_COMM_LEN];
+		__u32 flags = 0;
+
+		__builtin_memcpy(comm, task->comm, TS_COMM_LEN);
+		if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
+			flags = TS_F_IN_CGROUP;
+		if (!process_passes(e->b, comm, flags))
+			return 0;
+	}
+	/* A signal has no socket for --port or --addr to judge. A SIGPIPE
+	 * raised by a send is followed, on the same thread, by that send's
+	 * sock_send_length: hold it there until the socket is known. */
+	if (filter.nports || filter.addr_family) {
+		__u32 tid = e->tid;
+
+		if (sigpipe_waits_for_send && task->pid == tid)
+			bpf_map_update_elem(&pending_signals, &tid, e, BPF_ANY);
+		return 0;
+	}
 	submit(e);
 	return 0;
 }
@@ -827,6 +868,26 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	return 0;
 }
 
+/* The SIGPIPE held back for this thread's send (see signal_event): it goes
+ * out, with the send's socket tuple, if that socket passes the filters. */
+static __always_inline void release_pending_signal(const struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ts_event *pe = bpf_map_lookup_elem(&pending_signals, &tid);
+
+	if (!pe)
+		return;
+	fill_tuple_sk(pe, sk, true);
+	/* A SIGPIPE sent by kill(2) is followed by no send of its own: a
+	 * later send long after is not its cause. The send that raised one
+	 * returns within microseconds. */
+	if (bpf_ktime_get_ns() - pe->ts_ns < 10000000ull && tuple_passes(pe)) {
+		pe->cookie = sock_cookie(sk);
+		submit(pe);
+	}
+	bpf_map_delete_elem(&pending_signals, &tid);
+}
+
 static __always_inline int length_event(struct ts_event *slot, __u32 kind, const struct sock *sk,
 					int ret, int flags)
 {
@@ -834,8 +895,13 @@ static __always_inline int length_event(struct ts_event *slot, __u32 kind, const
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	if (kind == TS_KIND_SEND && kind_enabled(TS_KIND_SIGNAL) &&
+	    (filter.nports || filter.addr_family))
+		release_pending_signal(sk);
+	if (!kind_enabled(kind))
+		return 0;
 	/* sendmsg/recvmsg run in the caller's context: it owns the socket. */
-	e = sock_event(slot, kind, sk, true, true, NULL, LISTEN_NONE);
+	e = sock_event(slot, kind, sk, true, true, NULL);
 	if (!e)
 		return 0;
 	e->a = ret;
@@ -880,6 +946,7 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	e->netns_cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
 	if (!tuple_passes(e))
 		return 0;
 	/* The packet belongs to skb->sk, not to whoever is running: an ACK
@@ -899,7 +966,7 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 		e->flags |= TS_F_IRQ;
 		set_unknown(e);
 	}
-	if (!process_passes(e->pid, e->comm, e->cgroup_id))
+	if (!process_passes(e->pid, e->comm, e->flags))
 		return 0;
 	e->a = dir;
 	e->b = ((__u8 *)&th)[13];

@@ -29,7 +29,9 @@ enum ts_flags {
 	/* pid/comm are the socket's owner, remembered from process context;
 	 * the event itself ran in softirq or on another task (cur_pid). */
 	TS_F_OWNER = 1u << 0,
-	/* Owner guessed from the listening socket on the same local port. */
+	/* Owner is the listening socket's: an accepted child its owner has
+	 * not touched yet (the kernel copied the listener's storage into it
+	 * at clone time). */
 	TS_F_LISTENER = 1u << 1,
 	/* No socket: an RST answering a packet for which no socket exists. */
 	TS_F_NO_SOCKET = 1u << 2,
@@ -47,6 +49,52 @@ enum ts_flags {
 	 * the tracer started): attributed to nobody, pid, tid, cgroup and
 	 * comm are zero; the running task is only cur_pid. */
 	TS_F_UNKNOWN = 1u << 8,
+	/* Kernel-internal, for the filters: the attributed process is in the
+	 * --cgroup tree. Userspace ignores it. */
+	TS_F_IN_CGROUP = 1u << 9,
+};
+
+/* How a socket's owner was learned (ts_sock_info.owner_from). */
+enum ts_owner_from {
+	TS_OWNER_NONE = 0,
+	/* From process context: the owner's own call on the socket. */
+	TS_OWNER_SEEN = 1,
+	/* Copied from the listening socket at clone time (BPF_F_CLONE). */
+	TS_OWNER_LISTENER = 2,
+	/* Written by the loader at start, for a socket older than the tracer
+	 * (its process found through /proc/PID/fd). */
+	TS_OWNER_SEEDED = 3,
+};
+
+/* What the kernel side remembers about a socket, in its socket-local
+ * storage. Here rather than in the BPF file because the loader writes it
+ * too, for the sockets that existed before the tracer started. */
+struct ts_sock_info {
+	/* The socket this storage was made for. The kernel copies a
+	 * listener's storage into each child it clones (BPF_F_CLONE): a
+	 * value whose sk is not the socket's own is such a copy. 0 when
+	 * the loader wrote it. */
+	__u64 sk;
+	/* The loader's seed: the socket's inode, to tell the socket's own
+	 * value from a child's copy of it. */
+	__u64 seed_ino;
+	__u64 state_ts;   /* when the current state was entered, 0 = unknown */
+	__u64 cgroup_id;
+	__u32 tgid;       /* 0 = owner not known yet */
+	__u32 tid;
+	char comm[TS_COMM_LEN];
+	__u32 owner_from; /* enum ts_owner_from */
+	__u32 owner_flags; /* TS_F_IN_CGROUP, computed when the owner was set */
+	/* A LISTEN -> SYN_RECV transition held back until the child socket
+	 * has its peer and cookie (see handle_set_state); 0 = none. What the
+	 * event needs of the moment it happened: */
+	__u64 pending_ts;
+	__u64 pending_cgroup_id;
+	__u32 pending_pid;
+	__u32 pending_tid;
+	__u32 pending_flags;
+	__u32 pending_pad;
+	char pending_comm[TS_COMM_LEN];
 };
 
 /* Packet direction (packet events). */
@@ -70,10 +118,11 @@ struct ts_event {
 	__u64 cookie;        /* socket cookie, 0 when there is no socket */
 	__u64 cgroup_id;     /* cgroup of pid */
 	__u64 prev_state_ns; /* state: time spent in old_state */
+	__u64 netns_cookie;  /* network namespace cookie (SO_NETNS_COOKIE): never reused */
 	__u32 pid;           /* attributed process (tgid): owner or current */
 	__u32 tid;
 	__u32 cur_pid;       /* task that was running when the tracepoint fired */
-	__u32 netns;         /* network namespace inode */
+	__u32 netns;         /* network namespace inode (reused once the namespace is gone) */
 	__u16 kind;          /* enum ts_kind */
 	__u16 family;        /* AF_INET or AF_INET6 */
 	__u16 sport;         /* local port, host order */
@@ -83,7 +132,9 @@ struct ts_event {
 	__u32 flags;         /* enum ts_flags */
 	/* Kind-specific values:
 	 *  state:          a = old state, b = new state
-	 *  reset_*:        a = socket state, b = reason
+	 *  reset_*:        a = socket state (a timewait mini-socket's own
+	 *                  substate, FIN_WAIT2 or TIME_WAIT, as sock_diag
+	 *                  reports it), b = reason
 	 *  retransmit:     a = socket state, b = err
 	 *  sock_error:     a = errno (positive)
 	 *  signal:         a = signal, b = target pid, c = result
@@ -103,8 +154,11 @@ struct ts_event {
 /* Filters, set in .rodata before load. Zero means "no filter". */
 struct ts_filter {
 	__u32 pid;
-	__u32 netns;
-	__u64 cgroup_id;
+	__u32 netns;         /* inode; ignored when netns_cookie is set */
+	__u64 netns_cookie;
+	__u64 cgroup_id;     /* this cgroup and everything below it */
+	__u32 cgroup_level;  /* its depth: 0 is the root */
+	__u32 pad0;
 	__u32 kind_mask;     /* bit per enum ts_kind */
 	__u16 ports[TS_MAX_PORTS]; /* match local or remote port */
 	__u16 nports;

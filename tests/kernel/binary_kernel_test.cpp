@@ -255,7 +255,7 @@ TEST(KernelBinary, FailedWriteCountsEventsNotWritten) {
     auto h = Helper::in_new_netns(one_conn_body);
     Capture witness;
     tcpscope::FilterOptions options;
-    options.netns = h->netns();
+    options.netns = h->netns_path();
     std::string error;
     ASSERT_TRUE(witness.start(options, &error)) << error;
 

@@ -112,7 +112,7 @@ TEST(KernelFilter, Port) {
     const uint16_t p1 = unique_port(), p2 = static_cast<uint16_t>(p1 + 1);
     Pair pair;
     FilterOptions f, c;
-    f.netns = c.netns = h->netns();
+    f.netns = c.netns = h->netns_path();
     f.ports = std::to_string(p1);
     ASSERT_TRUE(start_pair(pair, f, c));
 
@@ -154,7 +154,7 @@ TEST(KernelFilter, EventKinds) {
     const uint16_t port = unique_port();
     Pair pair;
     FilterOptions f, c;
-    f.netns = c.netns = h->netns();
+    f.netns = c.netns = h->netns_path();
     f.events = "state";
     c.events = "all";
     ASSERT_TRUE(start_pair(pair, f, c));
@@ -207,7 +207,7 @@ TEST(KernelFilter, Pid) {
     const uint16_t pa = unique_port(), pb = static_cast<uint16_t>(pa + 1);
     Pair pair;
     FilterOptions f, c;
-    f.netns = c.netns = a->netns();
+    f.netns = c.netns = a->netns_path();
     f.pid = static_cast<uint32_t>(a->pid());
     ASSERT_TRUE(start_pair(pair, f, c));
 
@@ -244,7 +244,7 @@ TEST(KernelFilter, Netns) {
     const uint16_t port = unique_port();  // the same port in both: only the namespace differs
     Pair pair;
     FilterOptions f, c;
-    f.netns = a->netns();
+    f.netns = a->netns_path();
     // Control: no namespace filter, only the port; keep what is in a or b.
     c.ports = std::to_string(port);
     ASSERT_TRUE(start_pair(pair, f, c));
@@ -295,7 +295,7 @@ TEST(KernelFilter, Comm) {
     Pair pair;
     FilterOptions f, c;
     f.comm = comm_a;  // no namespace filter: the name alone selects
-    c.netns = a->netns();
+    c.netns = a->netns_path();
     ASSERT_TRUE(start_pair(pair, f, c));
 
     b->send({{"type", "conn"}, {"port", pb}});
@@ -333,7 +333,7 @@ TEST(KernelLost, TinyRingBufferCountsLosses) {
     auto h = Helper::in_new_netns(conn_body);
     Capture cap;
     FilterOptions f;
-    f.netns = h->netns();
+    f.netns = h->netns_path();
     f.events = "state";
     std::string error;
     ASSERT_TRUE(cap.start(f, &error, 4096)) << error;
@@ -376,7 +376,7 @@ TEST(KernelDegrade, MissingTracepointLeavesOutItsKindOnly) {
     const std::set<std::string> missing = {"tcp_send_reset", "tcp_receive_reset"};
     Pair pair;
     FilterOptions f, c;
-    f.netns = c.netns = h->netns();
+    f.netns = c.netns = h->netns_path();
     f.events = c.events = "state,reset,error";
     tcpscope::TracerConfig degraded;
     std::string error;

@@ -548,9 +548,10 @@ bool Capture::start(const tcpscope::TracerConfig& config, std::string* error) {
 }
 
 bool Capture::start(const tcpscope::FilterOptions& options, std::string* error,
-                    uint32_t ringbuf_bytes) {
+                    uint32_t ringbuf_bytes, bool seed_owners) {
     tcpscope::TracerConfig config;
     config.ringbuf_bytes = ringbuf_bytes;
+    config.seed_owners = seed_owners;
     if (!tcpscope::build_filter(options, &config.filter, error)) return false;
     return start(config, error);
 }

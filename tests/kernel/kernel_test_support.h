@@ -77,6 +77,8 @@ public:
 
     pid_t pid() const { return pid_; }
     uint32_t netns() const { return netns_; }
+    // Its namespace file, as --netns takes it (matched by cookie).
+    std::string netns_path() const { return "/proc/" + std::to_string(pid_) + "/ns/net"; }
 
     void send(const json& message);
     // Next message of this type; throws with the helper's own error text
@@ -166,8 +168,10 @@ public:
     Capture() : loop_(sink_, nullptr, tcpscope::LoopLimits{0, 0, 50}) {}
     // Starts the tracer; returns false and sets *error on failure.
     bool start(const tcpscope::TracerConfig& config, std::string* error);
+    // seed_owners: learn the owners of sockets older than the tracer
+    // (TracerConfig::seed_owners).
     bool start(const tcpscope::FilterOptions& options, std::string* error,
-               uint32_t ringbuf_bytes = 4u << 20);
+               uint32_t ringbuf_bytes = 4u << 20, bool seed_owners = true);
 
     // Polls until pred(events) holds or timeout_s passes; returns pred's last value.
     bool wait_for(const std::function<bool(const std::vector<Event>&)>& pred, double timeout_s);

@@ -159,7 +159,7 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
 
     Capture cap;
     FilterOptions options;
-    options.netns = server->netns();
+    options.netns = server->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
 
@@ -416,7 +416,7 @@ void linger_zero_close(std::vector<Event>& aborter_errors, uint16_t* aborter_por
 
     Capture cap;
     FilterOptions options;
-    options.netns = server->netns();
+    options.netns = server->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
 
@@ -570,7 +570,7 @@ TEST(KernelTrace, ConnectToClosedPort) {
     auto client = Helper::in_new_netns(refused_client_body);
     Capture cap;
     FilterOptions options;
-    options.netns = client->netns();
+    options.netns = client->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
 

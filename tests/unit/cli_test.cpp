@@ -53,7 +53,7 @@ TEST(Cli, Defaults) {
     EXPECT_EQ(o.user, "nobody");
     EXPECT_FALSE(o.no_drop);
     EXPECT_EQ(o.filter.pid, 0u);
-    EXPECT_EQ(o.filter.netns, 0u);
+    EXPECT_EQ(o.filter.netns, "");
     EXPECT_EQ(o.filter.comm, "");
     EXPECT_EQ(o.filter.ports, "");
     EXPECT_EQ(o.filter.addr, "");
@@ -74,7 +74,7 @@ TEST(Cli, AllOptions) {
     EXPECT_EQ(o.filter.comm, "nginx");
     EXPECT_EQ(o.filter.ports, "80,443");
     EXPECT_EQ(o.filter.addr, "::1");
-    EXPECT_EQ(o.filter.netns, 4026531840u);
+    EXPECT_EQ(o.filter.netns, "4026531840");
     EXPECT_EQ(o.filter.cgroup, "/sys/fs/cgroup/x");
     EXPECT_EQ(o.filter.events, "all");
     EXPECT_DOUBLE_EQ(o.duration_s, 2.5);
@@ -103,7 +103,7 @@ TEST(Cli, NetnsAboveInt32Accepted) {
     // Namespace inodes are 0xF0000000 and up: larger than INT_MAX.
     Parsed p = parse({"trace", "--netns", "4294967295"});
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.options.filter.netns, 4294967295u);
+    EXPECT_EQ(p.options.filter.netns, "4294967295");
 }
 
 TEST(Cli, PortZeroRejected) {
@@ -196,6 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
                       WordedError{{"trace", "--netns", "0"}, kNetns},
                       WordedError{{"trace", "--netns", "4294967296"}, kNetns},
                       WordedError{{"trace", "--netns", "-1"}, kNetns},
+                      WordedError{{"trace", "--netns", "cookie:0"}, kNetns},
+                      WordedError{{"trace", "--netns", "cookie:x"}, kNetns},
                       WordedError{{"trace", "--ringbuf-kib", "2"}, kKib},
                       WordedError{{"trace", "--ringbuf-kib", "12"}, kKib},
                       WordedError{{"trace", "--ringbuf-kib", "2097152"}, kKib},

@@ -1,10 +1,13 @@
 // Filter options: the user's text into the kernel's ts_filter record.
+#include <dirent.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -142,7 +145,7 @@ TEST(BuildFilter, Everything) {
     o.comm = "curl";
     o.ports = "80,443";
     o.addr = "127.0.0.1";
-    o.netns = 4026531840u;
+    o.netns = "4026531840";
     o.events = "state,reset";
     ts_filter f{};
     std::string error;
@@ -279,6 +282,68 @@ TEST(Cgroup, Cgroup2MountAccepted) {
     ts_filter f{};
     ASSERT_TRUE(build_filter(o, &f, &error)) << error;
     EXPECT_EQ(f.cgroup_id, st.st_ino);
+}
+
+TEST(Cgroup, LevelCountsFromTheMountRoot) {
+    std::string mount = cgroup2_mount();
+    if (mount.empty()) GTEST_SKIP() << "no cgroup2 file system is mounted on this machine";
+    uint32_t level = 99;
+    std::string error;
+    ASSERT_TRUE(cgroup_level_of(mount, &level, &error)) << error;
+    EXPECT_EQ(level, 0u);
+    // Any directory below the root is one level deeper per component.
+    DIR* d = opendir(mount.c_str());
+    ASSERT_NE(d, nullptr);
+    std::string child;
+    while (struct dirent* e = readdir(d)) {
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+            child = mount + "/" + e->d_name;
+            break;
+        }
+    }
+    closedir(d);
+    if (child.empty()) GTEST_SKIP() << "the cgroup2 root has no child cgroup to measure";
+    ASSERT_TRUE(cgroup_level_of(child + "/", &level, &error)) << error;
+    EXPECT_EQ(level, 1u) << child;
+}
+
+TEST(Netns, InodeAndCookieForms) {
+    NetnsSpec spec;
+    std::string error;
+    ASSERT_TRUE(parse_netns("4026531840", &spec, &error)) << error;
+    EXPECT_EQ(spec.inode, 4026531840u);
+    EXPECT_EQ(spec.cookie, 0u);
+    ASSERT_TRUE(parse_netns("cookie:18446744073709551615", &spec, &error)) << error;
+    EXPECT_EQ(spec.inode, 0u);
+    EXPECT_EQ(spec.cookie, UINT64_MAX);
+}
+
+TEST(Netns, BadFormsNameWhatIsAllowed) {
+    NetnsSpec spec;
+    std::string error;
+    EXPECT_FALSE(parse_netns("0", &spec, &error));
+    EXPECT_NE(error.find("4294967295"), std::string::npos) << error;
+    EXPECT_FALSE(parse_netns("4294967296", &spec, &error));
+    EXPECT_FALSE(parse_netns("cookie:", &spec, &error));
+    EXPECT_NE(error.find("cookie"), std::string::npos) << error;
+    EXPECT_FALSE(parse_netns("cookie:-3", &spec, &error));
+    EXPECT_FALSE(parse_netns("cookie:18446744073709551616", &spec, &error));
+    EXPECT_FALSE(parse_netns("no-such-namespace-here", &spec, &error));
+    EXPECT_NE(error.find("/run/netns/no-such-namespace-here"), std::string::npos) << error;
+    EXPECT_FALSE(parse_netns("/etc/hostname", &spec, &error));
+    EXPECT_FALSE(error.empty());
+}
+
+TEST(Netns, OwnNamespaceFileGivesInodeAndCookie) {
+    if (geteuid() != 0) GTEST_SKIP() << "entering a namespace (setns) needs root";
+    NetnsSpec spec;
+    std::string error;
+    ASSERT_TRUE(parse_netns("/proc/self/ns/net", &spec, &error)) << error;
+    struct stat st {};
+    ASSERT_EQ(stat("/proc/self/ns/net", &st), 0);
+    EXPECT_EQ(spec.inode, st.st_ino);
+    EXPECT_EQ(spec.cookie, netns_cookie_of("", &error)) << error;
+    EXPECT_NE(spec.cookie, 0u);
 }
 
 }  // namespace

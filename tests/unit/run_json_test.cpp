@@ -70,7 +70,7 @@ const Schema kCommon = {{"v", T::Uint},        {"type", T::Str},        {"ts_ns"
                         {"context", T::Str},   {"cgroup_id", T::Uint}};
 const Schema kSocket = {{"family", T::Str}, {"saddr", T::Str},  {"sport", T::Uint},
                         {"daddr", T::Str},  {"dport", T::Uint}, {"cookie", T::Uint},
-                        {"netns", T::Uint}};
+                        {"netns", T::Uint}, {"netns_cookie", T::Uint}};
 
 // The keys of each event type (README table), `ret_negative` for send/recv.
 Schema event_schema(EventKind kind, bool ret_negative) {
@@ -91,7 +91,7 @@ Schema event_schema(EventKind kind, bool ret_negative) {
     case EventKind::SockError:
         return kCommon + kSocket + Schema{{"errno", T::Str}, {"errno_value", T::Int}};
     case EventKind::Signal:
-        return kCommon + Schema{{"signal", T::Str}, {"target_pid", T::Uint}, {"netns", T::Uint},
+        return kCommon + Schema{{"signal", T::Str}, {"target_pid", T::Uint}, {"netns", T::Uint}, {"netns_cookie", T::Uint},
                                 {"result", T::Str}};
     case EventKind::Send:
     case EventKind::Recv:

@@ -36,6 +36,10 @@ TEST(Text, Endpoints) {
     EXPECT_EQ(endpoint_text({"127.0.0.1", 5000}, AF_INET), "127.0.0.1:5000");
     EXPECT_EQ(endpoint_text({"::1", 5000}, AF_INET6), "[::1]:5000");
     EXPECT_EQ(endpoint_text({"fe80::1", 0}, AF_INET6), "[fe80::1]:0");
+    // The IPv4 peer of a dual-stack socket reads as the IPv4 host it is.
+    EXPECT_EQ(endpoint_text({"::ffff:127.0.0.1", 5000}, AF_INET6), "127.0.0.1:5000");
+    // Only the dotted form inet_ntop writes for a mapped address is one.
+    EXPECT_EQ(endpoint_text({"::ffff:7f00:1", 5000}, AF_INET6), "[::ffff:7f00:1]:5000");
 }
 
 TEST(Text, StateDetail) {

@@ -41,6 +41,28 @@ CLI::Validator power_of_two_kib() {
         "KIB");
 }
 
+// --netns: the forms parse_netns takes. Only the text is checked here; a
+// namespace file is opened (and entered, for its cookie) when the filter
+// is built.
+CLI::Validator netns_form() {
+    return CLI::Validator(
+        [](std::string& text) {
+            const std::string words =
+                "must be a network namespace's inode number (as `lsns -t net` shows it, a whole "
+                "number from 1 to 4294967295), cookie:N, a namespace file such as "
+                "/proc/PID/ns/net, or an `ip netns` name";
+            if (text.empty() || text[0] == '-') return words;
+            if (text.find_first_not_of("0123456789") == std::string::npos) {
+                return whole_number_in(text, 1, 0xffffffffu) ? std::string() : words;
+            }
+            if (text.compare(0, 7, "cookie:") == 0) {
+                return whole_number_in(text.substr(7), 1, UINT64_MAX) ? std::string() : words;
+            }
+            return std::string();
+        },
+        "NETNS");
+}
+
 constexpr double kMaxDurationS = 1e9;
 
 CLI::Validator positive_seconds() {
@@ -72,12 +94,12 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     cmd->add_option("--comm", o.filter.comm, "Only processes with this name");
     cmd->add_option("--port", o.filter.ports, "Only this local or remote port (N[,N...])");
     cmd->add_option("--addr", o.filter.addr, "Only this local or remote address (IPv4 or IPv6)");
-    cmd->add_option("--netns", o.filter.netns, "Only this network namespace (inode number)")
-        ->check(whole(1, 0xffffffffu,
-                      "must be a network namespace's inode number (as `ls -i /proc/PID/ns/net` or "
-                      "`lsns -t net` show it), a whole number from 1 to 4294967295",
-                      "INODE"));
-    cmd->add_option("--cgroup", o.filter.cgroup, "Only processes in this cgroup v2 directory");
+    cmd->add_option("--netns", o.filter.netns,
+                    "Only this network namespace: its inode (as `lsns -t net` shows it), "
+                    "cookie:N (SO_NETNS_COOKIE), a file (/proc/PID/ns/net) or an `ip netns` name")
+        ->check(netns_form());
+    cmd->add_option("--cgroup", o.filter.cgroup,
+                    "Only processes in this cgroup v2 directory or below it");
     cmd->add_option("--events", o.filter.events,
                     "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
         ->capture_default_str();

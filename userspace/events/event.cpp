@@ -9,12 +9,12 @@
 namespace tcpscope {
 
 // The record layout is an ABI between the BPF object and this file.
-static_assert(sizeof(ts_event) == 152, "ts_event size changed: update both sides");
-static_assert(offsetof(ts_event, kind) == 48, "ts_event layout changed");
-static_assert(offsetof(ts_event, saddr) == 56, "ts_event layout changed");
-static_assert(offsetof(ts_event, a) == 92, "ts_event layout changed");
-static_assert(offsetof(ts_event, comm) == 108, "ts_event layout changed");
-static_assert(offsetof(ts_event, seq) == 140, "ts_event layout changed");
+static_assert(sizeof(ts_event) == 160, "ts_event size changed: update both sides");
+static_assert(offsetof(ts_event, kind) == 56, "ts_event layout changed");
+static_assert(offsetof(ts_event, saddr) == 64, "ts_event layout changed");
+static_assert(offsetof(ts_event, a) == 100, "ts_event layout changed");
+static_assert(offsetof(ts_event, comm) == 116, "ts_event layout changed");
+static_assert(offsetof(ts_event, seq) == 148, "ts_event layout changed");
 
 namespace {
 
@@ -96,6 +96,7 @@ std::optional<Event> decode_event(const void* data, size_t size) {
     e.tid = raw.tid;
     e.cur_pid = raw.cur_pid;
     e.netns = raw.netns;
+    e.netns_cookie = raw.netns_cookie;
     e.comm = sanitize_comm(raw.comm, sizeof(raw.comm));
     e.cur_comm = sanitize_comm(raw.cur_comm, sizeof(raw.cur_comm));
     if (raw.flags & TS_F_OWNER) {

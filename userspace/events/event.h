@@ -39,7 +39,8 @@ struct Event {
     uint32_t pid = 0;
     uint32_t tid = 0;
     uint32_t cur_pid = 0;
-    uint32_t netns = 0;
+    uint32_t netns = 0;         // inode: reused once the namespace is gone
+    uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: never reused
     std::string comm;      // attributed process name, sanitised to printable text
     std::string cur_comm;  // running task's name
     // How pid/comm were chosen: "current" (the running task), "owner" (the

@@ -21,6 +21,13 @@ std::string duration_text(uint64_t ns) {
 }
 
 std::string endpoint_text(const Endpoint& endpoint, int family) {
+    // An IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) is an IPv4
+    // host: shown as one. JSON keeps the mapped form and the family.
+    static const std::string kMapped = "::ffff:";
+    if (family == AF_INET6 && endpoint.addr.compare(0, kMapped.size(), kMapped) == 0 &&
+        endpoint.addr.find('.') != std::string::npos) {
+        return endpoint.addr.substr(kMapped.size()) + ":" + std::to_string(endpoint.port);
+    }
     if (family == AF_INET6) return "[" + endpoint.addr + "]:" + std::to_string(endpoint.port);
     return endpoint.addr + ":" + std::to_string(endpoint.port);
 }

@@ -17,8 +17,10 @@ struct FilterOptions {
     std::string comm;
     std::string ports;    // "80,443"
     std::string addr;     // "127.0.0.1" or "::1"
-    int64_t netns = 0;
-    std::string cgroup;   // cgroup v2 directory
+    // An inode ("4026531840"), a cookie ("cookie:3"), or a namespace file
+    // (/run/netns/NAME, /proc/PID/ns/net) or a name under /run/netns.
+    std::string netns;
+    std::string cgroup;   // cgroup v2 directory: it and everything below it
     std::string events = "state,reset,retransmit,error,signal";
 };
 
@@ -31,8 +33,24 @@ bool parse_ports(const std::string& text, std::vector<uint16_t>* ports, std::str
 // Parses an IPv4 or IPv6 address into family and 16 bytes.
 bool parse_address(const std::string& text, uint16_t* family, uint8_t out[16], std::string* error);
 
-// A cgroup v2 directory's inode number is its cgroup id.
+// A cgroup v2 directory's inode number is its cgroup id; its level is its
+// depth below the cgroup2 mount's root (the root is 0), which is where the
+// kernel keeps it among a descendant's ancestors.
 bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error);
+bool cgroup_level_of(const std::string& path, uint32_t* level, std::string* error);
+
+// A network namespace as --netns names it. Inode numbers are reused once a
+// namespace is gone; cookies never are. A namespace file gives both (the
+// cookie read by a thread that enters it); a bare inode gives no cookie.
+struct NetnsSpec {
+    uint32_t inode = 0;
+    uint64_t cookie = 0;
+};
+bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error);
+
+// The cookie of the network namespace at path (entered by a short-lived
+// thread), or of the caller's own when path is empty. 0 with an error.
+uint64_t netns_cookie_of(const std::string& path, std::string* error);
 
 // Everything above into one filter record.
 bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error);

@@ -30,6 +30,7 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
         e.irq = j.value("context", std::string("process")) != "process";
         e.cgroup_id = j.value("cgroup_id", uint64_t{0});
         e.netns = j.value("netns", 0u);
+        e.netns_cookie = j.value("netns_cookie", uint64_t{0});
         if (e.is_socket_event()) {
             e.family = j.value("family", std::string("inet")) == "inet6" ? AF_INET6 : AF_INET;
             e.local = {j.at("saddr").get<std::string>(), j.at("sport").get<uint16_t>()};

@@ -232,9 +232,23 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
             best = &spec;
         }
     }
+    const bool sigpipe_needs_send = (config.filter.kind_mask & (1u << TS_KIND_SIGNAL)) &&
+                                    (config.filter.nports != 0 || config.filter.addr_family != 0);
+    if (sigpipe_needs_send && kernel_args("sock_send_length") < 0) {
+        t->warnings_.push_back("this kernel (" + support.release +
+                               ") has no tracepoint sock_send_length (Linux 6.3 added it), so a "
+                               "SIGPIPE cannot be tied to the send and its socket: under --port "
+                               "or --addr, signal events are left out");
+    }
     std::vector<std::string> reported;
     for (const auto& spec : specs) {
         bool wanted = spec.kind == kAlways || (config.filter.kind_mask & (1u << spec.kind));
+        // Under --port or --addr a SIGPIPE waits for the send that raised
+        // it, whose socket decides (handle_send_length releases it).
+        if (spec.kind == TS_KIND_SEND && sigpipe_needs_send && kernel_args(spec.tracepoint) >= 0) {
+            wanted = true;
+            skel->rodata->sigpipe_waits_for_send = true;
+        }
         const ProgramSpec* best = chosen[spec.tracepoint];
         if (wanted && best == nullptr &&
             std::find(reported.begin(), reported.end(), spec.tracepoint) == reported.end()) {
@@ -271,6 +285,18 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         int kind = emitted_kind(spec, skel);
         if (kind >= 0 && bpf_program__autoload(spec.prog)) {
             t->event_programs_.emplace_back(bpf_program__fd(spec.prog), kind);
+        }
+    }
+    // After attaching: a socket made from now on is seen by the programs,
+    // one made before is found in /proc.
+    if (config.seed_owners) {
+        t->seeded_ = seed_socket_owners(bpf_map__fd(skel->maps.socks), config.filter);
+        if (t->seeded_.failed != 0) {
+            t->warnings_.push_back("the owners of " + std::to_string(t->seeded_.failed) + " of " +
+                                   std::to_string(t->seeded_.sockets) +
+                                   " existing TCP sockets could not be learned (" +
+                                   t->seeded_.first_error +
+                                   "): their events in softirq are attributed to nobody");
         }
     }
     t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),

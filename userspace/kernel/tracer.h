@@ -15,6 +15,7 @@
 
 #include "kernel_support.h"
 #include "load_failure.h"
+#include "socket_owners.h"
 #include "tcpscope.h"
 
 struct tcpscope_bpf;
@@ -34,6 +35,10 @@ struct TracerConfig {
     // Unset: looked up in the kernel's BTF. Tests set it to play a kernel
     // that lacks some.
     std::function<bool(const std::string&)> has_tracepoint;
+    // Learn the owners of the TCP sockets that exist already (see
+    // socket_owners.h). Off where every socket of interest is made after
+    // the start (the scenario runner).
+    bool seed_owners = true;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the
@@ -95,6 +100,8 @@ public:
     const std::vector<std::string>& warnings() const { return warnings_; }
     // The kernel's tracepoints as the loader found them.
     const KernelSupport& support() const { return support_; }
+    // What seeding the owners of older sockets found (all zero when off).
+    const SeedResult& seeded_owners() const { return seeded_; }
 
 private:
     Tracer() = default;
@@ -105,6 +112,7 @@ private:
     RecordHandler handler_;
     std::vector<std::string> warnings_;
     KernelSupport support_;
+    SeedResult seeded_;
     int ncpus_ = 1;
     // Loaded programs that emit events, with the kind they emit.
     std::vector<std::pair<int, int>> event_programs_;  // (prog fd, kind)

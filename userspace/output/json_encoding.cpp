@@ -14,6 +14,7 @@ void add_socket_fields(Json& j, const Event& e) {
     j["dport"] = e.remote.port;
     j["cookie"] = e.cookie;
     j["netns"] = e.netns;
+    j["netns_cookie"] = e.netns_cookie;
 }
 
 }  // namespace
@@ -62,6 +63,7 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
         j["signal"] = signal_name(e.signal);
         j["target_pid"] = e.target_pid;
         j["netns"] = e.netns;
+        j["netns_cookie"] = e.netns_cookie;
         j["result"] = signal_result_name(e.signal_result);
         break;
     case EventKind::Send:

@@ -224,6 +224,8 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         b.num(e.cookie);
         TS_KEY("netns");
         b.num(e.netns);
+        TS_KEY("netns_cookie");
+        b.num(e.netns_cookie);
     }
     switch (e.kind) {
     case EventKind::State:
@@ -278,6 +280,8 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         b.num(e.target_pid);
         TS_KEY("netns");
         b.num(e.netns);
+        TS_KEY("netns_cookie");
+        b.num(e.netns_cookie);
         TS_KEY("result");
         quoted(b, signal_result_name(e.signal_result));
         break;

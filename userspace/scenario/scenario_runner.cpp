@@ -14,6 +14,7 @@
 #include <cstring>
 #include <set>
 
+#include "filter_options.h"
 #include "scenario_sandbox.h"
 #include "signals.h"
 #include "timeline.h"
@@ -173,7 +174,11 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     TracerConfig tc;
     tc.filter.kind_mask = (1u << TS_KIND_COUNT) - 1;
     tc.filter.netns = own_netns_inode();
+    // By cookie too: a scenario's namespace could reuse an inode, never
+    // the host's cookie.
+    tc.filter.netns_cookie = netns_cookie_of("", nullptr);
     tc.filter.netns_exclude = 1;
+    tc.seed_owners = false;  // every socket of a scenario is made after the start
     tc.ringbuf_bytes = config.ringbuf_bytes;
     tc.verbose = config.verbose;
 

@@ -68,12 +68,13 @@ int run_trace_command(const TraceOptions& o) {
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope trace: warning: %s\n", w.c_str());
     // A namespace may appear later (the filter holds for it then), but a
     // mistyped inode should not pass for a quiet host.
-    if (o.filter.netns > 0 && !network_namespace_exists(static_cast<uint64_t>(o.filter.netns))) {
+    if (config.filter.netns != 0 && config.filter.netns_cookie == 0 &&
+        !network_namespace_exists(config.filter.netns)) {
         std::fprintf(stderr,
-                     "tcpscope trace: warning: --netns %lld: no network namespace has that inode "
+                     "tcpscope trace: warning: --netns %u: no network namespace has that inode "
                      "now (no process is in one, and /run/netns names none); tracing anyway, in "
                      "case it appears\n",
-                     static_cast<long long>(o.filter.netns));
+                     static_cast<unsigned>(config.filter.netns));
     }
     if (!btf_error.empty()) {
         std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",

@@ -118,8 +118,12 @@ FactResult minisocket_answers_rst(const FactContext& c) {
     // Sent by the timewait mini-socket, not by a full socket or no socket.
     // (Before 6.10 tcp_send_reset is silent for it: sent_reset says so.)
     bool from_minisock = !c.kernel.shows(KernelFeature::ResetWithoutSocket);
+    // Its state is the mini-socket's own substate, FIN_WAIT2 here, as
+    // sock_diag says; recordings made before tcpscope read the substate
+    // say TIME_WAIT for any timewait socket.
     for (const Event* e : select(c.timeline, window, EventKind::ResetSent, "server")) {
-        from_minisock |= e->minisock && !e->no_socket && tcp_state_name(e->state) == "TIME_WAIT";
+        std::string state = tcp_state_name(e->state);
+        from_minisock |= e->minisock && !e->no_socket && (state == "FIN_WAIT2" || state == "TIME_WAIT");
     }
     return {rst.ok && from_minisock, rst.detail, rst.unseen};
 }

@@ -383,6 +383,19 @@ TEST(KernelTrace, LoopbackConnectionStateSequence) {
     expect_own_call(listen_close, *server, "tst-server");
 
     if (peer) {
+        // tcpstates reads its perf buffer on its own schedule: on a busy
+        // machine its last lines come after ours. Stopping it before they
+        // are out would cut its story short, so wait for both sides' last
+        // transition (or 10 s, then compare what there is).
+        bool client_done = false, server_done = false;
+        auto last_of_both = [&](const std::string&) {
+            client_done = tcpstates_transitions(peer->lines(), client_port, port, true).size() >=
+                          transitions(of_cookie(events, client_cookie)).size();
+            server_done = tcpstates_transitions(peer->lines(), port, client_port, false).size() >=
+                          transitions(of_cookie(events, server_cookie)).size();
+            return client_done && server_done;
+        };
+        if (!last_of_both("")) peer->wait_line(last_of_both, 10000);
         peer->stop();
         EXPECT_EQ(tcpstates_transitions(peer->lines(), client_port, port, true),
                   transitions(of_cookie(events, client_cookie)));

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "filter_options.h"
@@ -274,12 +275,37 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         if (!s.local.empty()) endpoints.insert(s.local);
         if (!s.remote.empty()) endpoints.insert(s.remote);
     }
+    // A namespace's inode is reused once it is gone: another test's
+    // namespace made after ours ended could take it while we still drain.
+    // So each inode stands for the namespace whose cookie its first event
+    // carries at or after the first step made in it (our namespace has
+    // no TCP event before our first call in it).
+    std::map<uint32_t, uint64_t> first_step_ns;
+    for (const auto& s : outcome.steps) {
+        if (!s.netns) continue;
+        auto it = first_step_ns.find(s.netns);
+        if (it == first_step_ns.end() || s.start_ns < it->second) first_step_ns[s.netns] = s.start_ns;
+    }
+    std::map<uint32_t, std::pair<uint64_t, uint64_t>> cookie_of;  // inode -> (ts, cookie)
+    for (const auto& e : capture.events) {
+        auto step = first_step_ns.find(e.netns);
+        if (step == first_step_ns.end() || e.ts_ns < step->second || e.netns_cookie == 0) continue;
+        auto it = cookie_of.find(e.netns);
+        if (it == cookie_of.end() || e.ts_ns < it->second.first) {
+            cookie_of[e.netns] = {e.ts_ns, e.netns_cookie};
+        }
+    }
+    auto same_namespace = [&](const Event& e) {
+        if (!netns.count(e.netns)) return false;
+        auto it = cookie_of.find(e.netns);
+        return it == cookie_of.end() || e.netns_cookie == 0 || e.netns_cookie == it->second.second;
+    };
     for (auto& e : capture.events) {
         bool mine = false;
         if (e.kind == EventKind::Signal) {
             mine = pids.count(e.target_pid) > 0;
         } else {
-            mine = netns.count(e.netns) > 0 ||
+            mine = same_namespace(e) ||
                    (endpoints.count(endpoint_key(e.local, e.family)) > 0 &&
                     endpoints.count(endpoint_key(e.remote, e.family)) > 0);
         }

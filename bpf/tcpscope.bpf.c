@@ -440,11 +440,19 @@ static __always_inline void submit(const struct ts_event *tmpl)
 	__builtin_memcpy(e, tmpl, sizeof(*e));
 	/* Waking the reader for every record costs more than the record;
 	 * it polls on a short timer instead and is woken early only when the
-	 * buffer fills past the threshold the loader set. */
-	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+	 * buffer fills past the threshold the loader set. That wakeup must be
+	 * forced: a submit with flags 0 wakes the reader only when it has
+	 * consumed everything before this record (kernel/bpf/ringbuf.c,
+	 * bpf_ringbuf_commit: cons_pos == rec_pos), which past the threshold
+	 * is never the case, so the reader slept until its timer while the
+	 * buffer filled. A forced wakeup while one is already pending costs
+	 * the kernel one failed claim of its irq_work. */
+	if (!wakeup_bytes)
+		bpf_ringbuf_submit(e, 0);
+	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	else
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 /* Per-CPU scratch records: struct ts_event is too large for comfort on

@@ -7,6 +7,13 @@
 // is on the server side, so client ports are free for reuse at once); in
 // --mode rst the server aborts with SO_LINGER {1, 0} (RST, no TIME_WAIT).
 //
+// --single-thread runs client and server in one thread, one step after the
+// other: connect, accept, the client writes 1 byte, the server reads it and
+// closes, the client reads EOF and closes. No thread ever waits for another
+// to be scheduled, so it reaches the highest connection rate (about 30,000
+// a second on our 2-core machines, against about 5,600 for the threaded
+// form): the load that shows whether a tracer keeps up.
+//
 // By default the whole thing runs in a private network namespace (needs
 // root): TIME_WAIT sockets and counters stay out of the host's, and they are
 // gone when the process exits. The result is one JSON object on stdout.
@@ -43,17 +50,20 @@ struct Options {
     Mode mode = Mode::Close;
     uint64_t connections = 50000;
     unsigned clients = 1;
+    bool single_thread = false;
     bool netns = true;
 };
 
 void usage(FILE* f) {
     std::fprintf(f,
                  "usage: tcpscope_churn [--mode close|rst] [--connections N] [--clients N]\n"
-                 "                      [--no-netns]\n"
+                 "                      [--single-thread] [--no-netns]\n"
                  "  --mode close      the server closes first with FIN (default)\n"
                  "  --mode rst        the server closes first with RST (SO_LINGER {1,0})\n"
                  "  --connections N   connections in all, split over the clients (default 50000)\n"
                  "  --clients N       client threads, each with its own server thread (default 1)\n"
+                 "  --single-thread   client and server in one thread, step by step (--mode close:\n"
+                 "                    the client writes 1 byte, the server reads it and closes)\n"
                  "  --no-netns        stay in the current network namespace (no root needed)\n"
                  "Prints {\"mode\":...,\"connections\":N,\"elapsed_s\":S,\"conn_per_s\":R,...}.\n");
 }
@@ -106,6 +116,8 @@ bool parse_args(int argc, char** argv, Options* o) {
         } else if (a == "--clients") {
             if (!value(&v) || !parse_u64(v, &n) || n > 64) return false;
             o->clients = static_cast<unsigned>(n);
+        } else if (a == "--single-thread") {
+            o->single_thread = true;
         } else if (a == "--no-netns") {
             o->netns = false;
         } else {
@@ -222,6 +234,52 @@ void client_loop(Pair& p) {
     }
 }
 
+// Client and server in this one thread: every step runs as soon as the
+// previous one returned. On loopback the handshake completes inside
+// connect(), so accept() finds the connection waiting; the server's close
+// sends its FIN (or RST) inside close(), so the client's read finds it.
+void single_thread_loop(Pair& p, Mode mode) {
+    const struct linger abort_close {1, 0};
+    for (uint64_t i = 0; i < p.connections; ++i) {
+        int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (cfd < 0) {
+            note_error(p, "socket");
+            return;
+        }
+        int one = 1;
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(cfd, reinterpret_cast<const struct sockaddr*>(&p.addr), sizeof(p.addr)) != 0) {
+            note_error(p, "connect");
+            close(cfd);
+            return;
+        }
+        int sfd = accept4(p.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (sfd < 0) {
+            note_error(p, "accept");
+            close(cfd);
+            return;
+        }
+        char b = 'x';
+        if (write(cfd, &b, 1) != 1) note_error(p, "client write");
+        if (read(sfd, &b, 1) != 1) note_error(p, "server read");
+        if (mode == Mode::Rst &&
+            setsockopt(sfd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close)) != 0) {
+            note_error(p, "SO_LINGER");
+        }
+        close(sfd);
+        for (;;) {
+            ssize_t n = read(cfd, &b, 1);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) break;
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                note_error(p, "client read (waiting for the close)");
+                break;
+            }
+        }
+        close(cfd);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,8 +313,12 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     double start = now_s();
     for (auto& p : pairs) {
-        threads.emplace_back(server_loop, std::ref(p), o.mode);
-        threads.emplace_back(client_loop, std::ref(p));
+        if (o.single_thread) {
+            threads.emplace_back(single_thread_loop, std::ref(p), o.mode);
+        } else {
+            threads.emplace_back(server_loop, std::ref(p), o.mode);
+            threads.emplace_back(client_loop, std::ref(p));
+        }
     }
     for (auto& t : threads) t.join();
     double elapsed = now_s() - start;
@@ -269,10 +331,12 @@ int main(int argc, char** argv) {
         close(p.listen_fd);
     }
     std::printf(
-        "{\"mode\":\"%s\",\"connections\":%llu,\"clients\":%u,\"netns\":%s,\"netns_inode\":%lu,"
+        "{\"mode\":\"%s\",\"connections\":%llu,\"clients\":%u,\"single_thread\":%s,"
+        "\"netns\":%s,\"netns_inode\":%lu,"
         "\"elapsed_s\":%.6f,\"conn_per_s\":%.1f,\"errors\":%llu}\n",
         o.mode == Mode::Close ? "close" : "rst", static_cast<unsigned long long>(o.connections),
-        o.clients, o.netns ? "true" : "false", netns_inode(), elapsed,
+        o.clients, o.single_thread ? "true" : "false", o.netns ? "true" : "false", netns_inode(),
+        elapsed,
         elapsed > 0 ? static_cast<double>(o.connections) / elapsed : 0.0,
         static_cast<unsigned long long>(errors));
     std::fflush(stdout);

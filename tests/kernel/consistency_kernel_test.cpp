@@ -275,7 +275,7 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
 
     std::string error;
     FilterOptions subject_options;
-    subject_options.netns = h->netns();
+    subject_options.netns = h->netns_path();
     subject_options.events = "all";
     ts_filter subject_filter{};
     ASSERT_TRUE(tcpscope::build_filter(subject_options, &subject_filter, &error)) << error;

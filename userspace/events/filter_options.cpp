@@ -249,8 +249,12 @@ bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error) {
         if (text.find('/') == std::string::npos) path = "/run/netns/" + text;
         struct stat st {};
         if (stat(path.c_str(), &st) != 0) {
-            *error = "--netns: '" + text + "' is not an inode, a cookie:N, or a namespace file (" +
-                     path + ": " + std::strerror(errno) + ")";
+            if (errno == ENOENT) {
+                *error = "--netns: '" + text + "' is not an inode, a cookie:N, or a namespace file (" +
+                         path + ": " + std::strerror(errno) + ")";
+            } else {
+                *error = "--netns: cannot open '" + path + "': " + std::strerror(errno);
+            }
             return false;
         }
         std::string why;

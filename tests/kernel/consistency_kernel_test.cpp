@@ -435,6 +435,10 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
             if (!irq && s.thread == "tst-storm") ++storm_process_events;
         } else if (r.kind == TS_KIND_RECV) {
             if (r.a < 0 || r.a > 64) failures.add("recv result out of range", d);
+        } else if (r.kind == TS_KIND_RETRANSMIT) {
+            // No part of the storm's design, but a slow machine (qemu's
+            // TCG) can let a retransmit timer fire: the record is still
+            // held to its socket's tuple above and to the witness below.
         } else if (r.kind != TS_KIND_RESET_SENT && r.kind != TS_KIND_RESET_RECEIVED &&
                    r.kind != TS_KIND_SOCK_ERROR) {
             failures.add("a kind this storm does not make", d);

@@ -100,7 +100,7 @@ ScenarioFacts poll_after_peer_close_facts() {
          rst_hits_close_wait},
         {"poll now reports IN|OUT|ERR|HUP|RDHUP (0x201d) on the closed socket", second_poll},
         {"recv() still returns 0, not ECONNRESET: no ECONNRESET was ever set", second_recv_still_zero},
-        {"the pending EPIPE is reported by the next write: -1 EPIPE, with SIGPIPE",
+        {"the next write fails: -1 EPIPE, with SIGPIPE",
          write_gets_epipe},
     };
     spec.explanation =

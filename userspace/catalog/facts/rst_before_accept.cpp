@@ -43,8 +43,10 @@ FactResult listener_stays_readable(const FactContext& c) {
     if (first == nullptr || again == nullptr || accept == nullptr || queued == 0) {
         return fails("no two select() calls before an accept() that returned a connection");
     }
-    // The queued connection's state as its events tell it, and its RST.
-    std::string at_first = state_at(c.timeline, queued, first->start_ns);
+    // The queued connection's state as its events tell it, and its RST. The
+    // first select() may have been called before the handshake's last ACK
+    // was handled (and waited for it): ask what the state was when it returned.
+    std::string at_first = state_at(c.timeline, queued, first->ts_ns);
     std::string at_again = state_at(c.timeline, queued, again->start_ns);
     const Event* rst = nullptr;
     for (const Event* e : c.timeline.of_cookie(queued)) {

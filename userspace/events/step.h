@@ -44,10 +44,9 @@ enum class StepOp : uint8_t {
     Kill,            // arg: the role killed ("server")
     Wait,            // arg: the role waited for ("client")
     Command,         // arg: an ip command's object and verb, "netns add", "link set"
-    // Readiness (appended: the numbering above is the fuzzers' corpus).
-    // Each reports what came back in info.ready, one entry per socket
-    // reported ready: {"cookie", "events": "IN|OUT|RDHUP", "mask": 8197};
-    // an empty list when the call timed out.
+    // Readiness calls. Each (and Poll) reports what came back in info.ready,
+    // one entry per socket reported ready: {"cookie", "events":
+    // "IN|OUT|RDHUP", "mask": 8197}; an empty list when the call timed out.
     Select,          // arg: the sets the socket was in, "read", "read|write"
     EpollCtl,        // arg: the events registered, "IN|ET"; info.epoll: the instance's name
     EpollWait,       // arg: the epoll instance's name; size: maxevents

@@ -19,7 +19,7 @@ int main() {
         scen::enter_private_netns();
         const sockaddr_in server_addr = scen::ipv4("127.0.0.1", 5000);
         scen::Channel listening("server listening"), registered("server registered"),
-            sent("client sent"), done("server done");
+            sent("client sent"), done("server done"), finished("client closed");
         constexpr size_t kSent = 4096, kChunk = 1024;
 
         pid_t server = scen::spawn([&] {
@@ -47,6 +47,7 @@ int main() {
             }
             r.sock_diag(server_addr, peer);   // Recv-Q 0
             done.notify();
+            finished.wait();  // the client closes first: one orderly FIN each way
             return 0;
         });
 
@@ -59,6 +60,8 @@ int main() {
             r.send_buf(fd, data.data(), data.size());  // one segment on loopback
             sent.notify();
             done.wait();
+            r.close(fd);
+            finished.notify();
             return 0;
         });
 

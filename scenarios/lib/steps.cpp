@@ -74,29 +74,6 @@ bool printable(const std::string& s) {
     return true;
 }
 
-Info revents_names(short revents) {
-    Info names = Info::array();
-    if (revents & POLLIN) names.push_back("POLLIN");
-    if (revents & POLLPRI) names.push_back("POLLPRI");
-    if (revents & POLLOUT) names.push_back("POLLOUT");
-    if (revents & POLLERR) names.push_back("POLLERR");
-    if (revents & POLLHUP) names.push_back("POLLHUP");
-    if (revents & POLLNVAL) names.push_back("POLLNVAL");
-    if (revents & POLLRDHUP) names.push_back("POLLRDHUP");
-    return names;
-}
-
-std::string events_text(short events) {
-    std::string s;
-    auto add = [&](short bit, const char* name) {
-        if (events & bit) s += (s.empty() ? "" : "|") + std::string(name);
-    };
-    add(POLLIN, "POLLIN");
-    add(POLLOUT, "POLLOUT");
-    add(POLLRDHUP, "POLLRDHUP");
-    return s.empty() ? "0" : s;
-}
-
 }  // namespace
 
 void steps_init() { step_fd(); }
@@ -257,21 +234,6 @@ long long Reporter::recv(int fd, void* buf, size_t len) {
            std::move(info));
     errno = err;
     return n;
-}
-
-int Reporter::poll(int fd, short events, int timeout_ms) {
-    SocketInfo before = socket_info(fd);
-    pollfd p{fd, events, 0};
-    uint64_t start = mono_ns();
-    int ret = ::poll(&p, 1, timeout_ms);
-    int err = ret < 0 ? errno : 0;
-    uint64_t end = mono_ns();
-    Info info = Info::object();
-    if (ret >= 0) info["revents"] = revents_names(p.revents);
-    finish(fd, {StepOp::Poll, "poll(fd, " + events_text(events) + ")", events_text(events)}, ret, err, start, end, before,
-           std::move(info));
-    errno = err;
-    return ret;
 }
 
 int Reporter::so_error(int fd) {

@@ -41,6 +41,17 @@ struct Call {
     int64_t size;
 };
 
+// An epoll instance and the name its steps call it by ("et", "lt"): a
+// scenario that registers one socket twice tells the two apart by name.
+struct Epoll {
+    int fd = -1;
+    std::string name;
+};
+
+// epoll_create1(EPOLL_CLOEXEC): stage building, not a step (like socket());
+// throws on failure.
+Epoll epoll_instance(const std::string& name);
+
 // Looks up TCPSCOPE_STEP_FD once and marks it close-on-exec (so the ip
 // commands a scenario runs do not hold the runner's pipe open).
 void steps_init();
@@ -90,8 +101,20 @@ public:
     long long send_buf(int fd, const void* buf, size_t len);
     // recv(fd, buf, N); info.data holds what arrived when short and printable.
     long long recv(int fd, void* buf, size_t len);
-    // poll(fd, POLLOUT): info.revents lists the names of the returned events.
+    // Readiness calls (readiness_steps.cpp). Each reports in info.ready the
+    // sockets that came back ready: {"cookie", "events": "IN|OUT|RDHUP",
+    // "mask"}, none when the call timed out.
+    //
+    // poll(fd, POLLIN|POLLOUT): info.revents also lists the returned events
+    // as poll's own names ("POLLIN", kept from before info.ready existed).
     int poll(int fd, short events, int timeout_ms);
+    // select() with fd in the read set only: readable is reported as "IN".
+    int select_readable(int fd, int timeout_ms);
+    // epoll_ctl(ep, EPOLL_CTL_ADD, fd, events); arg names the events
+    // registered ("IN|ET"), info.epoll the instance.
+    int epoll_add(const Epoll& ep, int fd, uint32_t events);
+    // epoll_wait(ep, events, max_events, timeout_ms); arg: the instance's name.
+    int epoll_wait(const Epoll& ep, int max_events, int timeout_ms);
     // getsockopt(SO_ERROR): ret is getsockopt's; info.so_error the error's name
     // (or 0). Returns the SO_ERROR value (reading it clears it).
     int so_error(int fd);

@@ -1,5 +1,7 @@
 #include "facts.h"
 
+#include "readiness_facts.h"
+
 #include <exception>
 
 #include "event_text.h"
@@ -69,6 +71,9 @@ bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
 std::string describe(const Step& s) {
     std::string out = s.call + " = " + std::to_string(s.ret);
     if (!s.errno_name.empty()) out += " " + s.errno_name;
+    // A readiness call: what came back, by name ("= 1 IN|OUT|RDHUP").
+    std::string ready = ready_text(s);
+    if (!ready.empty()) out += " " + ready;
     return out;
 }
 

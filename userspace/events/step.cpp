@@ -10,9 +10,10 @@ const char* const kOpNames[] = {
     "other",      "bind",       "listen",          "connect",        "accept",
     "close",      "shutdown",   "send",            "recv",           "poll",
     "getsockopt", "setsockopt", "set_nonblocking", "ignore_sigpipe", "sock_diag",
-    "kill",       "wait",       "command",
+    "kill",       "wait",       "command",         "select",         "epoll_ctl",
+    "epoll_wait",
 };
-static_assert(std::size(kOpNames) == static_cast<size_t>(StepOp::Command) + 1,
+static_assert(std::size(kOpNames) == static_cast<size_t>(StepOp::EpollWait) + 1,
               "one name per StepOp");
 
 }  // namespace

@@ -35,7 +35,7 @@ enum class StepOp : uint8_t {
     Shutdown,        // arg: SHUT_WR, SHUT_RD, SHUT_RDWR
     Send,            // size: bytes offered
     Recv,            // size: the buffer's size
-    Poll,            // arg: the events asked for, "POLLIN|POLLOUT"
+    Poll,            // arg: the events asked for, "POLLIN|POLLOUT"; info.ready
     GetSockOpt,      // arg: the option, "SO_ERROR"
     SetSockOpt,      // arg: the option, "SO_LINGER"; size: an int option's value
     SetNonblocking,  // fcntl(fd, F_SETFL, O_NONBLOCK)
@@ -44,6 +44,12 @@ enum class StepOp : uint8_t {
     Kill,            // arg: the role killed ("server")
     Wait,            // arg: the role waited for ("client")
     Command,         // arg: an ip command's object and verb, "netns add", "link set"
+    // Readiness calls. Each (and Poll) reports what came back in info.ready,
+    // one entry per socket reported ready: {"cookie", "events":
+    // "IN|OUT|RDHUP", "mask": 8197}; an empty list when the call timed out.
+    Select,          // arg: the sets the socket was in, "read", "read|write"
+    EpollCtl,        // arg: the events registered, "IN|ET"; info.epoll: the instance's name
+    EpollWait,       // arg: the epoll instance's name; size: maxevents
 };
 
 const char* step_op_name(StepOp op);  // "send", "sock_diag", ...

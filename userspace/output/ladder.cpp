@@ -100,6 +100,13 @@ std::string render_ladder(const Timeline& timeline, const ResetReasons& reasons)
                 text += s.info["tcp_state"].is_string()
                             ? " -> " + s.info["tcp_state"].get<std::string>()
                             : " -> no socket";
+                // The queues, when they hold anything: what is waiting is
+                // often the point (a reader that stopped, a window shut).
+                for (const char* queue : {"send_q", "recv_q"}) {
+                    if (s.info.value(queue, 0u) == 0) continue;
+                    text += std::string(queue[0] == 's' ? ", Send-Q " : ", Recv-Q ") +
+                            std::to_string(s.info.value(queue, 0u));
+                }
             }
             out += s.side == "server" ? row(when, "", "", text) : row(when, text, "", "") ;
             out += "\n";

@@ -2,6 +2,8 @@
 // while the connection still waits in the server's accept queue.
 #include "scenario_facts.h"
 
+#include "readiness_facts.h"
+
 namespace tcpscope {
 
 namespace {
@@ -29,6 +31,40 @@ FactResult queued_connection_reset(const FactContext& c) {
     return closed_by_reset(c, before, "server", "ESTABLISHED", "ECONNRESET");
 }
 
+const StepMatch kSelect{StepOp::Select, "read"};
+
+// select() on the listener: readable once the handshake put a connection in
+// the accept queue, and still readable after the RST closed it there.
+FactResult listener_stays_readable(const FactContext& c) {
+    const Step* first = c.timeline.find_step("server", kSelect, 0);
+    const Step* again = c.timeline.find_step("server", kSelect, 1);
+    const Step* accept = c.timeline.find_step("server", kAccept);
+    uint64_t queued = c.timeline.cookie_of("server");
+    if (first == nullptr || again == nullptr || accept == nullptr || queued == 0) {
+        return fails("no two select() calls before an accept() that returned a connection");
+    }
+    // The queued connection's state as its events tell it, and its RST. The
+    // first select() may have been called before the handshake's last ACK
+    // was handled (and waited for it): ask what the state was when it returned.
+    std::string at_first = state_at(c.timeline, queued, first->ts_ns);
+    std::string at_again = state_at(c.timeline, queued, again->start_ns);
+    const Event* rst = nullptr;
+    for (const Event* e : c.timeline.of_cookie(queued)) {
+        if (e->kind == EventKind::ResetReceived && rst == nullptr) rst = e;
+    }
+    bool order = rst != nullptr && first->ts_ns < rst->ts_ns && rst->ts_ns < again->start_ns &&
+                 again->ts_ns < accept->start_ns;
+    uint64_t listener = first->cookie;
+    bool readable = first->ret == 1 && ready_mask(*first, listener) == kReadyIn &&
+                    again->ret == 1 && ready_mask(*again, listener) == kReadyIn &&
+                    again->cookie == listener;
+    return {readable && order && at_first == "ESTABLISHED" && at_again == "CLOSE",
+            describe(*first) + " with the queued connection " + (at_first.empty() ? "?" : at_first) +
+                "; " + (rst ? "RST received" : "no RST received") + "; " + describe(*again) +
+                " with it " + (at_again.empty() ? "?" : at_again) +
+                (order ? "; both before accept()" : "; NOT in that order")};
+}
+
 FactResult accept_returns_it(const FactContext& c) {
     const Step* accept = c.timeline.find_step("server", kAccept);
     if (accept == nullptr) return fails("the server made no accept()");
@@ -53,6 +89,9 @@ ScenarioFacts rst_before_accept_facts() {
          client_aborts_first},
         {"the RST closes the queued connection before accept(): ESTABLISHED -> CLOSE, ECONNRESET",
          queued_connection_reset},
+        {"select() reports the listener readable with the connection queued, and still "
+         "readable after the RST closed it (ESTABLISHED, then CLOSE, in the queue)",
+         listener_stays_readable},
         {"accept() does not fail with ECONNABORTED: it returns that connection", accept_returns_it},
         {"the first recv() on it fails with ECONNRESET", first_recv_econnreset},
     };
@@ -64,7 +103,12 @@ ScenarioFacts rst_before_accept_facts() {
         "SVR4 gave EPROTO), or the connection to vanish from the queue unseen (Berkeley). "
         "Linux does neither: the dead socket stays in the queue, accept() hands it over like "
         "any other, and the error surfaces on the first call that uses it: recv() = -1 "
-        "ECONNRESET. A server must expect errors on a socket accept() just returned.";
+        "ECONNRESET. A server must expect errors on a socket accept() just returned. "
+        "select() on the listener tells the same story before accept(): a listening socket "
+        "is readable while its accept queue is not empty, and the reset connection is still "
+        "in it, so select() keeps reporting it readable after the RST (a server that selects "
+        "and then accepts a non-blocking listener sees no EAGAIN here, unlike the books' "
+        "Berkeley case where the connection vanished from the queue).";
     return spec;
 }
 

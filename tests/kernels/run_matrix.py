@@ -362,6 +362,10 @@ def build_common_image(path, build, plan, tmpdir, custom=None):
         for w in t["command"]:
             if w.startswith("/") and os.path.isfile(w):
                 files.add(w)
+                # A test script may source its siblings (bpf_links.sh).
+                if w.endswith(".sh"):
+                    d = os.path.dirname(w)
+                    files.update(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".sh"))
     files.add(os.path.join(build, "tcpscope"))
     scen = os.path.join(build, "scenarios")
     for f in os.listdir(scen):

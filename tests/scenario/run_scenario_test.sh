@@ -4,6 +4,7 @@
 # no veth, no BPF link, no process of the scenario.
 # Usage: run_scenario_test.sh TCPSCOPE_BINARY NAME
 set -u
+. "$(dirname "$0")/bpf_links.sh"
 bin=$1
 name=$2
 if [ "$(id -u)" -ne 0 ]; then
@@ -12,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 netns_before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
-links_before=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
+links_before=$(bpf_link_ids)
 
 "$bin" run "$name"
 status=$?
@@ -32,9 +33,9 @@ if ip -o link 2>/dev/null | grep -q 'tsc-'; then
   echo "FAIL: veth left behind: $(ip -o link | grep 'tsc-')"
   fail=1
 fi
-links_after=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
-if [ "$links_after" -gt "$links_before" ]; then
-  echo "FAIL: BPF links left attached: $links_before before, $links_after after"
+left_links=$(orphan_bpf_links "$links_before")
+if [ -n "$left_links" ]; then
+  echo "FAIL: BPF links left attached: ids$left_links, held by no process"
   fail=1
 fi
 if pgrep -f "scenarios/$name\$" >/dev/null 2>&1; then

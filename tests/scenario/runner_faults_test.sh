@@ -9,6 +9,7 @@
 # hosts as root with CAP_NET_ADMIN and CAP_SYS_ADMIN only.
 # Usage: runner_faults_test.sh TCPSCOPE_BINARY
 set -u
+. "$(dirname "$0")/bpf_links.sh"
 bin=$1
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: needs root to load BPF programs and create network namespaces"
@@ -17,7 +18,7 @@ fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail=0
-links_before=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
+links_before=$(bpf_link_ids)
 
 # Scenario names must exist in the catalogue; the programs are ours.
 # The directory stays root's alone (mktemp: 0700): the runner opens the
@@ -109,8 +110,8 @@ fi
 if pgrep -x peer-vanished >/dev/null; then
   echo "FAIL: scenario processes left: $(pgrep -a -x peer-vanished)"; pkill -KILL -x peer-vanished; fail=1
 fi
-links_after=$(bpftool link list 2>/dev/null | grep -c '^[0-9]')
-if [ "$links_after" -gt "$links_before" ]; then
-  echo "FAIL: BPF links left: $links_before before, $links_after after"; fail=1
+left_links=$(orphan_bpf_links "$links_before")
+if [ -n "$left_links" ]; then
+  echo "FAIL: BPF links left: ids$left_links, held by no process"; fail=1
 fi
 exit $fail

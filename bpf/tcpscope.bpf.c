@@ -29,8 +29,12 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
 
@@ -45,6 +49,11 @@ const volatile bool sigpipe_waits_for_send = false;
  * 0 wakes it for every record. */
 const volatile __u64 wakeup_bytes = 0;
 
+/* `tcpscope metrics`: count into the m_* arrays below instead of sending
+ * records. Every filter and the attribution still decide, exactly as for
+ * a record: counting happens where a record would be submitted. */
+const volatile bool metrics_mode = false;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
@@ -58,6 +67,99 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/* Metrics mode's counters, per CPU so that counting never contends; a
+ * scrape sums the CPUs. Keys are documented in tcpscope.h. */
+#define TS_COUNTER_ARRAY(name, slots)                 \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, slots);           \
+		__type(key, __u32);                   \
+		__type(value, __u64);                 \
+	} name SEC(".maps")
+
+/* old state * TS_STATE_SLOTS + new state */
+TS_COUNTER_ARRAY(m_transitions, TS_STATE_SLOTS * TS_STATE_SLOTS);
+/* reason slot * TS_STATE_SLOTS + state */
+TS_COUNTER_ARRAY(m_resets_sent, TS_REASON_SLOTS * TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_resets_received, TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_retransmits, TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_socket_errors, TS_ERRNO_SLOTS);
+TS_COUNTER_ARRAY(m_sigpipe, TS_SIGNAL_RESULT_SLOTS);
+/* histogram * TS_BUCKET_SLOTS + bucket (not cumulative) */
+TS_COUNTER_ARRAY(m_hist_buckets, TS_HIST_COUNT * TS_BUCKET_SLOTS);
+/* histogram: the sum of its observations, in ns */
+TS_COUNTER_ARRAY(m_hist_sum_ns, TS_HIST_COUNT);
+
+static __always_inline void count_in(void *map, __u32 key, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &key);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline void observe(__u32 hist, __u64 ns)
+{
+	count_in(&m_hist_buckets, hist * TS_BUCKET_SLOTS + ts_duration_bucket(ns), 1);
+	count_in(&m_hist_sum_ns, hist, ns);
+}
+
+static __always_inline __u32 state_slot(__s32 state)
+{
+	return state >= 0 && state < TS_STATE_SLOTS ? (__u32)state : 0;
+}
+
+/* Metrics mode's stand-in for sending a record: the event, filtered and
+ * attributed, is added to its counters. */
+static __always_inline void count_event(const struct ts_event *e)
+{
+	__u32 reason;
+
+	switch (e->kind) {
+	case TS_KIND_STATE:
+		count_in(&m_transitions, state_slot(e->a) * TS_STATE_SLOTS + state_slot(e->b), 1);
+		if (!(e->flags & TS_F_PREV_TIME))
+			break;
+		if (e->a == TCP_SYN_SENT && e->b == TCP_ESTABLISHED)
+			observe(TS_HIST_CONNECT, e->prev_state_ns);
+		else if (e->a == TCP_SYN_RECV && e->b == TCP_ESTABLISHED)
+			observe(TS_HIST_ACCEPT, e->prev_state_ns);
+		else if (e->a == TCP_FIN_WAIT1)
+			observe(TS_HIST_FIN_WAIT1, e->prev_state_ns);
+		else if (e->a == TCP_FIN_WAIT2)
+			observe(TS_HIST_FIN_WAIT2, e->prev_state_ns);
+		else if (e->a == TCP_CLOSE_WAIT)
+			observe(TS_HIST_CLOSE_WAIT, e->prev_state_ns);
+		else if (e->a == TCP_LAST_ACK)
+			observe(TS_HIST_LAST_ACK, e->prev_state_ns);
+		break;
+	case TS_KIND_RESET_SENT:
+		reason = TS_REASON_NOT_REPORTED;
+		if ((e->flags & TS_F_REASON) && e->b >= 0 && e->b < TS_REASON_NOT_REPORTED)
+			reason = e->b;
+		count_in(&m_resets_sent, reason * TS_STATE_SLOTS + state_slot(e->a), 1);
+		break;
+	case TS_KIND_RESET_RECEIVED:
+		count_in(&m_resets_received, state_slot(e->a), 1);
+		break;
+	case TS_KIND_RETRANSMIT:
+		/* Only the retransmits that left, as TcpRetransSegs counts them
+		 * (and as kernels before 6.17 report them). */
+		if (!(e->flags & TS_F_RETRANS_ERR) || e->b == 0)
+			count_in(&m_retransmits, state_slot(e->a), 1);
+		break;
+	case TS_KIND_SOCK_ERROR:
+		count_in(&m_socket_errors,
+			 e->a > 0 && e->a < TS_ERRNO_SLOTS ? (__u32)e->a : TS_ERRNO_SLOTS - 1, 1);
+		break;
+	case TS_KIND_SIGNAL:
+		count_in(&m_sigpipe,
+			 e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
+								     : TS_SIGNAL_RESULT_SLOTS - 1, 1);
+		break;
+	}
+}
 
 /* Socket-local storage (struct ts_sock_info): the kernel keeps it in the
  * socket itself and frees it with the socket, so it needs no bound, no
@@ -431,7 +533,13 @@ static __always_inline struct ts_sock_info *attribute(struct ts_event *e, const 
 
 static __always_inline void submit(const struct ts_event *tmpl)
 {
-	struct ts_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct ts_event *e;
+
+	if (metrics_mode) {
+		count_event(tmpl);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
 		count_lost(tmpl->kind);
@@ -635,6 +743,16 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 			e->flags |= TS_F_PREV_TIME;
 		}
 		si->state_ts = now;
+		/* A connection's lifetime, for metrics: from ESTABLISHED to
+		 * CLOSE, whatever closing states lie between. */
+		if (metrics_mode) {
+			if (newstate == TCP_ESTABLISHED) {
+				si->established_ts = now;
+			} else if (newstate == TCP_CLOSE && si->established_ts) {
+				observe(TS_HIST_CONNECTION, now - si->established_ts);
+				si->established_ts = 0;
+			}
+		}
 	}
 	if (!kind_enabled(TS_KIND_STATE))
 		return 0;

@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 
+#include "kernel_counts.h"
 #include "kernel_support.h"
 #include "load_failure.h"
 #include "socket_owners.h"
@@ -39,6 +40,10 @@ struct TracerConfig {
     // socket_owners.h). Off where every socket of interest is made after
     // the start (the scenario runner).
     bool seed_owners = true;
+    // `tcpscope metrics`: the programs count into per-CPU arrays (read
+    // with read_counts) and send no record; the ring buffer is left at
+    // its smallest and never polled.
+    bool metrics_mode = false;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the
@@ -95,6 +100,12 @@ public:
     // What the kernel side could not deliver so far (a few syscalls).
     KernelLosses losses() const;
     uint64_t lost_total() const { return losses().total(); }
+
+    // Metrics mode: the counters, summed over CPUs. False when a map
+    // could not be read.
+    bool read_counts(KernelCounts* out) const;
+    // The kernel's accounting of each loaded program.
+    std::vector<ProgramStats> program_stats() const;
 
     // Event kinds left out because this kernel lacks their tracepoint.
     const std::vector<std::string>& warnings() const { return warnings_; }

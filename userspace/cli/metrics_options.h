@@ -1,0 +1,21 @@
+// `tcpscope metrics` on the command line. Pure, like the other options;
+// serve/metrics_command.h runs what was parsed.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "filter_options.h"
+
+namespace tcpscope {
+
+struct MetricsOptions {
+    FilterOptions filter;       // the socket filters of trace (events: fixed)
+    std::string listen = "127.0.0.1:9979";
+    bool verbose = false;
+};
+
+CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& options);
+
+}  // namespace tcpscope

@@ -1,0 +1,137 @@
+#include "metrics_command.h"
+
+#include <signal.h>
+#include <sys/utsname.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "btf_reasons.h"
+#include "exit_codes.h"
+#include "exposition.h"
+#include "listen_address.h"
+#include "metric_families.h"
+#include "metrics_server.h"
+#include "netns_check.h"
+#include "tracer.h"
+
+namespace tcpscope {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+bool bpf_stats_enabled() {
+    std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
+    int v = 0;
+    return (in >> v) && v != 0;
+}
+
+std::string kernel_release() {
+    struct utsname u {};
+    return uname(&u) == 0 ? u.release : "unknown";
+}
+
+// The stop signals, blocked in every thread (the server's inherit the
+// mask) and taken by sigwait in the main thread: no handler runs inside a
+// scrape, and stopping is an ordinary call.
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+}  // namespace
+
+int run_metrics_command(const MetricsOptions& o) {
+    const char* me = "tcpscope metrics";
+    ListenAddress listen;
+    std::string error;
+    if (!parse_listen_address(o.listen, &listen, &error)) {
+        std::fprintf(stderr, "%s: --listen: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    TracerConfig config;
+    FilterOptions filter = o.filter;
+    filter.events = "state,reset,retransmit,error,signal";
+    if (!build_filter(filter, &config.filter, &error)) {
+        std::fprintf(stderr, "%s: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    config.metrics_mode = true;
+    config.verbose = o.verbose;
+
+    sigset_t stops = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::string btf_error;
+    const ResetReasons reasons = load_kernel_reset_reasons(&btf_error);
+    std::unique_ptr<Tracer> tracer;
+    std::mutex scrape_mutex;
+    double last_scrape_seconds = 0;
+    // One scrape at a time: each reads a few thousand map slots, and
+    // concurrent scrapers would only queue in the kernel instead of here.
+    MetricsServer server([&]() {
+        std::lock_guard<std::mutex> lock(scrape_mutex);
+        auto start = std::chrono::steady_clock::now();
+        KernelCounts counts;
+        std::vector<prometheus::MetricFamily> families;
+        SelfInfo self;
+        self.version = kVersion;
+        self.kernel = kernel_release();
+        self.programs = tracer->program_stats();
+        self.bpf_stats_enabled = bpf_stats_enabled();
+        self.last_scrape_seconds = last_scrape_seconds;
+        if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
+        for (auto& f : self_families(self)) families.push_back(std::move(f));
+        std::string body = render_text_format(families);
+        last_scrape_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return body;
+    });
+    // Bind before loading: a port in use is found at once, and a scraper
+    // that connects while the programs load waits in the backlog.
+    if (!server.bind(listen, &error)) {
+        std::fprintf(stderr, "%s: %s\n", me, error.c_str());
+        return kExitEnvironment;
+    }
+    TracerError terr;
+    tracer = Tracer::start(config, [](const void*, size_t) {}, &terr);
+    if (!tracer) {
+        std::fprintf(stderr, "%s: %s\n", me, terr.text().c_str());
+        return kExitEnvironment;
+    }
+    for (const auto& w : tracer->warnings()) std::fprintf(stderr, "%s: warning: %s\n", me, w.c_str());
+    if (config.filter.netns != 0 && config.filter.netns_cookie == 0 &&
+        !network_namespace_exists(config.filter.netns)) {
+        std::fprintf(stderr,
+                     "%s: warning: --netns %u: no network namespace has that inode now; counting "
+                     "anyway, in case it appears\n",
+                     me, static_cast<unsigned>(config.filter.netns));
+    }
+    if (!btf_error.empty()) {
+        std::fprintf(stderr, "%s: warning: %s; reset reasons shown as numbers\n", me,
+                     btf_error.c_str());
+    }
+    if (!listen.loopback) {
+        std::fprintf(stderr,
+                     "%s: warning: listening on %s, which is not a loopback address: anyone who "
+                     "can reach it can read these metrics\n",
+                     me, listen_address_text(listen).c_str());
+    }
+    server.serve();
+    std::fprintf(stderr, "%s: serving http://%s/metrics\n", me,
+                 listen_address_text(listen).c_str());
+    int sig = 0;
+    sigwait(&stops, &sig);
+    std::fprintf(stderr, "%s: %s, stopping\n", me, strsignal(sig));
+    server.stop();
+    return kExitOk;
+}
+
+}  // namespace tcpscope

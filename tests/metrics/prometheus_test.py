@@ -111,9 +111,10 @@ def main():
         procs.append(server)
         if server.stdout.readline().strip() != "listening":
             raise RuntimeError("the peer's server did not start")
-        out = a.run("python3", os.path.join(HERE, "workload.py"), "client", "6000", "10.253.77.2", "7000",
-                    b.name, tag + "vb", timeout=60).stdout
-        done = json.loads(out.strip().splitlines()[-1])
+        client = a.popen("python3", os.path.join(HERE, "workload.py"), "client", "6000", "10.253.77.2", "7000",
+                         b.name, tag + "vb", stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(client)
+        done = json.loads(client.stdout.readline())
         print("workload:", done, flush=True)
         check(done["refused"] == 5 and done["timed_out"] and done["epipe"] >= 1, "the workload ran as planned")
         k = a.nstat()
@@ -134,7 +135,11 @@ def main():
             kn("TcpExtTCPAbortOnClose") + kn("TcpExtTCPAbortOnData") + kn("TcpExtTCPAbortOnLinger"),
             'tcpscope_connect_duration_seconds_count': done["connects"],
             'tcpscope_accept_duration_seconds_count': done["accepts"],
-            'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"],
+            # All but the one left in CLOSE_WAIT (its peer, an orphan in
+            # FIN_WAIT2, became a timewait socket: the full socket's CLOSE).
+            'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
+            'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
+            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 1,
         }
         # Prometheus scrapes every second: wait until it holds the final values.
         deadline = time.time() + 20
@@ -148,6 +153,8 @@ def main():
         check(kn("TcpRetransSegs") > 0 and kn("TcpOutRsts") > 0 and kn("TcpEstabResets") > 0,
               "the workload moved every counter compared")
         check((prom.value('sum(tcpscope_sigpipe_total{result="ignored"})') or 0) >= 1, "SIGPIPE counted")
+        age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="python3"})')
+        check(age is not None and 0 < age < 120, "the CLOSE_WAIT socket's age is known: %s s" % age)
 
         # Every panel query of the dashboard returns data.
         time.sleep(2)
@@ -180,6 +187,8 @@ def main():
         if prom:
             prom.stop()
         for p in procs:
+            if p.stdin:
+                p.stdin.close()
             p.kill()
             p.wait()
         for s in spaces:

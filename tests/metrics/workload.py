@@ -2,7 +2,8 @@
 namespace (`ip netns exec`). Prints one JSON line: what it did.
 
   workload.py server ADDR PORT        accept one connection and hold it
-  workload.py client PORT PEER_ADDR PEER_PORT PEER_NETNS PEER_LINK (the link the peer's address is on)
+  workload.py client PORT  (holds a CLOSE_WAIT socket until stdin closes)
+                     PORT PEER_ADDR PEER_PORT PEER_NETNS PEER_LINK (the link the peer's address is on)
 """
 import errno
 import json
@@ -89,8 +90,22 @@ def client(port, peer_addr, peer_port, peer_netns, peer_link):
     except OSError as e:
         timed_out = e.errno == errno.ETIMEDOUT
     c.close()
+    # Left in CLOSE_WAIT until the test is done: its server side closes,
+    # this side never does (what a descriptor leak looks like).
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port + 2))
+    ls.listen(1)
+    leaked = socket.create_connection(("127.0.0.1", port + 2))
+    a, _ = ls.accept()
+    connects += 1
+    accepts += 1
+    a.close()
+    ls.close()
     print(json.dumps({"connects": connects, "accepts": accepts, "refused": refused,
                       "epipe": epipe, "timed_out": timed_out}), flush=True)
+    sys.stdin.read()  # until the test closes it
+    leaked.close()
 
 
 if __name__ == "__main__":

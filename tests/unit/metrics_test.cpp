@@ -8,6 +8,7 @@
 #include "exposition.h"
 #include "listen_address.h"
 #include "metric_families.h"
+#include "socket_census.h"
 
 namespace tcpscope {
 namespace {
@@ -105,22 +106,48 @@ TEST(MetricFamilies, SelfMetrics) {
     EXPECT_NE(text.find("tcpscope_bpf_program_run_seconds_total{program=\"handle_set_state\"} 2"), std::string::npos);
 }
 
+TEST(SocketCensus, CloseWaitByOwnerKeepsTheOldestKnownAge) {
+    SocketCensus census;
+    census.by_state[1] = 3;   // ESTABLISHED
+    census.by_state[8] = 3;   // CLOSE_WAIT
+    census.add_close_wait("app", true, 5);
+    census.add_close_wait("app", false, 0);
+    census.add_close_wait("app", true, 700);
+    census.add_close_wait("?", false, 0);
+    std::string text = render_text_format(census_families(census));
+    EXPECT_NE(text.find("tcpscope_sockets{state=\"ESTABLISHED\"} 3"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"app\"} 3"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"?\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_close_wait_oldest_seconds{comm=\"app\"} 700"), std::string::npos);
+    // No age is made up for sockets whose entry into CLOSE_WAIT was not seen.
+    EXPECT_EQ(text.find("tcpscope_close_wait_oldest_seconds{comm=\"?\"}"), std::string::npos);
+    EXPECT_EQ(text.find("state=\"SYN_SENT\""), std::string::npos);
+}
+
+TEST(SocketCensus, CommLabelIsPrintable) {
+    const char comm[16] = {'a', '\n', 'b', '\xff', 0};
+    EXPECT_EQ(comm_label(comm, 16), "a?b?");
+    const char full[16] = {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'};
+    EXPECT_EQ(comm_label(full, 16).size(), 16u);  // no terminator: stops at 16
+    EXPECT_EQ(comm_label("", 16), "?");
+}
+
 TEST(ListenAddress, Forms) {
     ListenAddress a;
     std::string error;
-    ASSERT_TRUE(parse_listen_address("127.0.0.1:9979", &a, &error));
+    ASSERT_TRUE(parse_listen_address("127.0.0.1:19979", &a, &error));
     EXPECT_EQ(a.host, "127.0.0.1");
-    EXPECT_EQ(a.port, 9979);
+    EXPECT_EQ(a.port, 19979);
     EXPECT_TRUE(a.loopback);
     ASSERT_TRUE(parse_listen_address("[::1]:80", &a, &error));
     EXPECT_EQ(a.host, "::1");
     EXPECT_TRUE(a.loopback);
     EXPECT_EQ(listen_address_text(a), "[::1]:80");
-    ASSERT_TRUE(parse_listen_address("0.0.0.0:9979", &a, &error));
+    ASSERT_TRUE(parse_listen_address("0.0.0.0:19979", &a, &error));
     EXPECT_FALSE(a.loopback);
-    ASSERT_TRUE(parse_listen_address(":9979", &a, &error));
+    ASSERT_TRUE(parse_listen_address(":19979", &a, &error));
     EXPECT_EQ(a.host, "127.0.0.1");
-    for (const char* bad : {"", "9979", "localhost:9979", "127.0.0.1:", "127.0.0.1:0",
+    for (const char* bad : {"", "19979", "localhost:19979", "127.0.0.1:", "127.0.0.1:0",
                             "127.0.0.1:65536", "::1:80", "[127.0.0.1]:80", "1.2.3.4:8x"}) {
         EXPECT_FALSE(parse_listen_address(bad, &a, &error)) << bad;
         EXPECT_NE(error.find("ADDRESS:PORT"), std::string::npos);

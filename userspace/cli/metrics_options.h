@@ -7,12 +7,13 @@
 #include <CLI/CLI.hpp>
 
 #include "filter_options.h"
+#include "listen_address.h"
 
 namespace tcpscope {
 
 struct MetricsOptions {
     FilterOptions filter;       // the socket filters of trace (events: fixed)
-    std::string listen = "127.0.0.1:9979";
+    std::string listen = "127.0.0.1:" + std::to_string(kDefaultMetricsPort);
     bool verbose = false;
 };
 

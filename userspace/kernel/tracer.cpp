@@ -345,6 +345,8 @@ bool Tracer::read_counts(KernelCounts* out) const {
            sum_per_cpu(m.m_hist_sum_ns, ncpus_, &out->hist_sum_ns);
 }
 
+int Tracer::socket_storage_fd() const { return bpf_map__fd(skel_->maps.socks); }
+
 std::vector<ProgramStats> Tracer::program_stats() const {
     std::vector<ProgramStats> out;
     struct bpf_program* prog = nullptr;

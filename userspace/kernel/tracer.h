@@ -104,6 +104,9 @@ public:
     // Metrics mode: the counters, summed over CPUs. False when a map
     // could not be read.
     bool read_counts(KernelCounts* out) const;
+    // The socket storage map (struct ts_sock_info), for sock_diag to dump
+    // beside each socket.
+    int socket_storage_fd() const;
     // The kernel's accounting of each loaded program.
     std::vector<ProgramStats> program_stats() const;
 

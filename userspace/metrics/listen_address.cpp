@@ -9,8 +9,8 @@ namespace tcpscope {
 
 bool parse_listen_address(const std::string& text, ListenAddress* out, std::string* error) {
     const std::string form =
-        "must be ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:9979, [::1]:9979 or "
-        "0.0.0.0:9979, and a port from 1 to 65535";
+        "must be ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:19979, [::1]:19979 or "
+        "0.0.0.0:19979, and a port from 1 to 65535";
     size_t colon = text.rfind(':');
     if (colon == std::string::npos) {
         *error = form;

@@ -6,8 +6,9 @@
 
 namespace tcpscope {
 
-// The default port: not in Prometheus's list of default port allocations.
-constexpr uint16_t kDefaultMetricsPort = 9979;
+// The default port: outside 9100-9999, the range of Prometheus's exporter port
+// allocations, which is full (every port there belongs to some exporter).
+constexpr uint16_t kDefaultMetricsPort = 19979;
 
 struct ListenAddress {
     std::string host;  // a numeric IPv4 or IPv6 address, without brackets
@@ -15,12 +16,12 @@ struct ListenAddress {
     bool loopback = false;
 };
 
-// "127.0.0.1:9979", "[::1]:9979", "0.0.0.0:9979", "[::]:9979", or ":9979"
+// "127.0.0.1:19979", "[::1]:19979", "0.0.0.0:19979", "[::]:19979", or ":19979"
 // (loopback). Host names are refused: an exporter's address should not
 // depend on the resolver. False with *error in words.
 bool parse_listen_address(const std::string& text, ListenAddress* out, std::string* error);
 
-// "127.0.0.1:9979" or "[::1]:9979".
+// "127.0.0.1:19979" or "[::1]:19979".
 std::string listen_address_text(const ListenAddress& a);
 
 }  // namespace tcpscope

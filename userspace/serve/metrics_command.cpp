@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <sys/utsname.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <dirent.h>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -15,6 +18,8 @@
 #include "metric_families.h"
 #include "metrics_server.h"
 #include "netns_check.h"
+#include "sock_diag.h"
+#include "socket_census.h"
 #include "tracer.h"
 
 namespace tcpscope {
@@ -45,6 +50,33 @@ sigset_t stop_signals() {
     return set;
 }
 
+// The namespace file for sock_diag's census, from --netns's text: a file, an
+// `ip netns` name, or an inode (the namespace of a process that is in it).
+// Empty with *why when there is none (a cookie names no file).
+std::string netns_file(const std::string& text, std::string* why) {
+    if (text.empty()) return "";
+    if (text[0] == '/') return text;
+    if (text.compare(0, 7, "cookie:") == 0) {
+        *why = "--netns cookie:N names no namespace file";
+        return "";
+    }
+    if (text.find_first_not_of("0123456789") != std::string::npos) return "/run/netns/" + text;
+    const unsigned long long inode = std::stoull(text);
+    DIR* proc = opendir("/proc");
+    std::string found;
+    while (proc && found.empty()) {
+        struct dirent* d = readdir(proc);
+        if (!d) break;
+        if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
+        std::string path = std::string("/proc/") + d->d_name + "/ns/net";
+        struct stat st {};
+        if (stat(path.c_str(), &st) == 0 && st.st_ino == inode) found = path;
+    }
+    if (proc) closedir(proc);
+    if (found.empty()) *why = "no process is in network namespace " + text + " now";
+    return found;
+}
+
 }  // namespace
 
 int run_metrics_command(const MetricsOptions& o) {
@@ -72,6 +104,7 @@ int run_metrics_command(const MetricsOptions& o) {
     std::string btf_error;
     const ResetReasons reasons = load_kernel_reset_reasons(&btf_error);
     std::unique_ptr<Tracer> tracer;
+    std::unique_ptr<SockDiag> census_reader;
     std::mutex scrape_mutex;
     double last_scrape_seconds = 0;
     // One scrape at a time: each reads a few thousand map slots, and
@@ -88,6 +121,16 @@ int run_metrics_command(const MetricsOptions& o) {
         self.bpf_stats_enabled = bpf_stats_enabled();
         self.last_scrape_seconds = last_scrape_seconds;
         if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
+        if (census_reader) {
+            SocketCensus census;
+            std::string census_error;
+            if (census_reader->read(&census, &census_error)) {
+                for (auto& f : census_families(census)) families.push_back(std::move(f));
+            } else {
+                std::fprintf(stderr, "%s: warning: %s; tcpscope_sockets left out of this scrape\n",
+                             me, census_error.c_str());
+            }
+        }
         for (auto& f : self_families(self)) families.push_back(std::move(f));
         std::string body = render_text_format(families);
         last_scrape_seconds =
@@ -113,6 +156,19 @@ int run_metrics_command(const MetricsOptions& o) {
                      "%s: warning: --netns %u: no network namespace has that inode now; counting "
                      "anyway, in case it appears\n",
                      me, static_cast<unsigned>(config.filter.netns));
+    }
+    // The census counts the sockets of one namespace: --netns's, or ours.
+    std::string why;
+    std::string census_netns = netns_file(o.filter.netns, &why);
+    if (!o.filter.netns.empty() && census_netns.empty()) {
+        std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
+                     me, why.c_str());
+    } else {
+        census_reader = SockDiag::open(census_netns, tracer->socket_storage_fd(), &why);
+        if (!census_reader) {
+            std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
+                         me, why.c_str());
+        }
     }
     if (!btf_error.empty()) {
         std::fprintf(stderr, "%s: warning: %s; reset reasons shown as numbers\n", me,

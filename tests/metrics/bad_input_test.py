@@ -51,7 +51,6 @@ def raw(port, data, timeout=3):
 def main():
     ms.require_root()
     binary = sys.argv[1]
-    links_before = len(ms.tcpscope_links())
 
     # A port in use: exit 3, and the message says which and why.
     with socket.socket() as busy:
@@ -145,7 +144,8 @@ def main():
             m.proc.kill()
             m.proc.wait()
     check(m.proc.returncode >= 0, "never killed by a signal")
-    check(len(ms.tcpscope_links()) <= links_before, "no BPF link left behind")
+    check(len(m.link_ids) >= 5 and not (m.link_ids & ms.live_link_ids()),
+          "no BPF link left behind (it held %d)" % len(m.link_ids))
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1

@@ -65,18 +65,29 @@ def fetch(url, timeout=10, headers=None):
         return r.status, r.headers, r.read().decode()
 
 
-def tcpscope_links(binary_pid=None):
-    """BPF links whose program is one of tcpscope's (handle_*): what a
-    tcpscope left behind, or another engineer's tracer running now."""
+def link_ids_of(pid):
+    """The BPF links a process holds, from its descriptors' fdinfo."""
+    ids = set()
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                for line in f:
+                    if line.startswith("link_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def live_link_ids():
     out = sh("bpftool", "link", "show", "--json", check=False).stdout or "[]"
-    links = json.loads(out)
-    progs = json.loads(sh("bpftool", "prog", "show", "--json", check=False).stdout or "[]")
-    names = {p["id"]: p.get("name", "") for p in progs}
-    return [l for l in links if names.get(l.get("prog_id"), "").startswith("handle_")]
+    return {l["id"] for l in json.loads(out)}
 
 
 class Metrics:
-    """tcpscope metrics, started and waited for until it serves."""
+    """tcpscope metrics, started and waited for until it serves; link_ids
+    are the BPF links it holds."""
 
     def __init__(self, binary, *args):
         self.port = free_port()
@@ -89,6 +100,8 @@ class Metrics:
                 raise RuntimeError("tcpscope metrics exited %d: %s" % (self.proc.returncode, self.proc.stderr.read()))
             try:
                 fetch(self.url + "/metrics", timeout=2)
+                # Ours, by id: other tracers may come and go meanwhile.
+                self.link_ids = link_ids_of(self.proc.pid)
                 return
             except OSError:
                 time.sleep(0.1)

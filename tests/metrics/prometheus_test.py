@@ -88,7 +88,6 @@ def main():
     workdir = tempfile.mkdtemp(prefix="tcpscope-prom-")
     spaces, procs = [], []
     metrics = prom = None
-    links_before = len(ms.tcpscope_links())
     try:
         a = ms.Netns(tag + "a")
         spaces.append(a)
@@ -177,10 +176,12 @@ def main():
         up = prom.value('up{job="tcpscope"}')
         check(up == 1, "the target is up")
 
+        ours = metrics.link_ids
+        check(len(ours) >= 5, "tcpscope held its links (%d)" % len(ours))
         rc, err = metrics.stop()
         check(rc == 0, "tcpscope metrics exits 0 on SIGTERM (%d): %s" % (rc, err.strip()[-300:]))
         metrics = None
-        check(len(ms.tcpscope_links()) <= links_before, "no BPF link left behind")
+        check(not (ours & ms.live_link_ids()), "no BPF link left behind")
     finally:
         if metrics:
             metrics.stop(signal.SIGKILL)

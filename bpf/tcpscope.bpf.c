@@ -53,6 +53,8 @@ const volatile __u64 wakeup_bytes = 0;
  * records. Every filter and the attribution still decide, exactly as for
  * a record: counting happens where a record would be submitted. */
 const volatile bool metrics_mode = false;
+/* Metrics mode with --labels: counters go to m_series, by label. */
+const volatile __u32 label_mask = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -99,6 +101,56 @@ static __always_inline void count_in(void *map, __u32 key, __u64 n)
 		*v += n;
 }
 
+/* --labels: one series per (family, slot, labels), at most --max-series of
+ * them (the loader sizes the map); what finds the map full is counted in
+ * m_series_dropped, never lost silently. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ts_series_key);
+	__type(value, __u64);
+} m_series SEC(".maps");
+
+TS_COUNTER_ARRAY(m_series_dropped, 1);
+
+static __always_inline void count_series(const struct ts_event *e, __u32 family, __u32 slot)
+{
+	struct ts_series_key k = {};
+	__u64 one = 1;
+	__u64 *v;
+
+	k.family = family;
+	k.slot = slot;
+	if (label_mask & TS_LABEL_NETNS)
+		k.netns = e->netns;
+	if (label_mask & TS_LABEL_PORT)
+		k.port = (__u32)e->d;
+	if (label_mask & TS_LABEL_COMM)
+		__builtin_memcpy(k.comm, e->comm, TS_COMM_LEN);
+	v = bpf_map_lookup_elem(&m_series, &k);
+	if (v) {
+		*v += 1;
+		return;
+	}
+	if (bpf_map_update_elem(&m_series, &k, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU may have made it meanwhile; else the map is full. */
+	v = bpf_map_lookup_elem(&m_series, &k);
+	if (v)
+		*v += 1;
+	else
+		count_in(&m_series_dropped, 0, 1);
+}
+
+/* A counter: its array without labels, its series with them. */
+#define COUNT(e, family, map, slot)                          \
+	do {                                                 \
+		if (label_mask)                              \
+			count_series(e, family, slot);       \
+		else                                         \
+			count_in(map, slot, 1);              \
+	} while (0)
+
 static __always_inline void observe(__u32 hist, __u64 ns)
 {
 	count_in(&m_hist_buckets, hist * TS_BUCKET_SLOTS + ts_duration_bucket(ns), 1);
@@ -118,7 +170,8 @@ static __always_inline void count_event(const struct ts_event *e)
 
 	switch (e->kind) {
 	case TS_KIND_STATE:
-		count_in(&m_transitions, state_slot(e->a) * TS_STATE_SLOTS + state_slot(e->b), 1);
+		COUNT(e, TS_FAM_TRANSITIONS, &m_transitions,
+		      state_slot(e->a) * TS_STATE_SLOTS + state_slot(e->b));
 		if (!(e->flags & TS_F_PREV_TIME))
 			break;
 		if (e->a == TCP_SYN_SENT && e->b == TCP_ESTABLISHED)
@@ -138,25 +191,25 @@ static __always_inline void count_event(const struct ts_event *e)
 		reason = TS_REASON_NOT_REPORTED;
 		if ((e->flags & TS_F_REASON) && e->b >= 0 && e->b < TS_REASON_NOT_REPORTED)
 			reason = e->b;
-		count_in(&m_resets_sent, reason * TS_STATE_SLOTS + state_slot(e->a), 1);
+		COUNT(e, TS_FAM_RESETS_SENT, &m_resets_sent, reason * TS_STATE_SLOTS + state_slot(e->a));
 		break;
 	case TS_KIND_RESET_RECEIVED:
-		count_in(&m_resets_received, state_slot(e->a), 1);
+		COUNT(e, TS_FAM_RESETS_RECEIVED, &m_resets_received, state_slot(e->a));
 		break;
 	case TS_KIND_RETRANSMIT:
 		/* Only the retransmits that left, as TcpRetransSegs counts them
 		 * (and as kernels before 6.17 report them). */
 		if (!(e->flags & TS_F_RETRANS_ERR) || e->b == 0)
-			count_in(&m_retransmits, state_slot(e->a), 1);
+			COUNT(e, TS_FAM_RETRANSMITS, &m_retransmits, state_slot(e->a));
 		break;
 	case TS_KIND_SOCK_ERROR:
-		count_in(&m_socket_errors,
-			 e->a > 0 && e->a < TS_ERRNO_SLOTS ? (__u32)e->a : TS_ERRNO_SLOTS - 1, 1);
+		COUNT(e, TS_FAM_SOCKET_ERRORS, &m_socket_errors,
+		      e->a > 0 && e->a < TS_ERRNO_SLOTS ? (__u32)e->a : TS_ERRNO_SLOTS - 1);
 		break;
 	case TS_KIND_SIGNAL:
-		count_in(&m_sigpipe,
-			 e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
-								     : TS_SIGNAL_RESULT_SLOTS - 1, 1);
+		COUNT(e, TS_FAM_SIGPIPE, &m_sigpipe,
+		      e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
+							  : TS_SIGNAL_RESULT_SLOTS - 1);
 		break;
 	}
 }
@@ -655,6 +708,9 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
+	/* d is the metrics' port label (unused by these kinds' records). */
+	if (si)
+		e->d = si->service_port;
 	return e;
 }
 
@@ -678,9 +734,11 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	if (!tuple_passes(e))
 		return;
 	e->cookie = sock_cookie(sk);
-	attribute(e, sk, false);
+	si = attribute(e, sk, false);
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return;
+	if (si)
+		e->d = si->service_port;
 	e->a = TCP_LISTEN;
 	e->b = TCP_SYN_RECV;
 	submit(e);
@@ -738,6 +796,11 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	e->a = oldstate;
 	e->b = newstate;
 	if (si) {
+		if (newstate == TCP_SYN_SENT)
+			si->service_port = e->dport;
+		else if (newstate == TCP_LISTEN)
+			si->service_port = e->sport;
+		e->d = si->service_port;
 		if (si->state_ts) {
 			e->prev_state_ns = now - si->state_ts;
 			e->flags |= TS_F_PREV_TIME;
@@ -822,6 +885,7 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 		set_unknown(e);
+		e->d = e->sport;  /* the port the segment was for */
 	}
 	if (has_reason) {
 		e->b = reason;

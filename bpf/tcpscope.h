@@ -98,6 +98,12 @@ struct ts_sock_info {
 	/* Metrics mode: when the socket reached ESTABLISHED (0 = not yet or
 	 * unknown), for the connection's lifetime at its move to CLOSE. */
 	__u64 established_ts;
+	/* The connection's service port, for the metrics' port label: the
+	 * remote port of an outgoing connection (set at SYN_SENT), the local
+	 * port of a listener (set at LISTEN), which the kernel copies into
+	 * each child it accepts. Never the ephemeral side. 0 = not known. */
+	__u32 service_port;
+	__u32 pad_service;
 };
 
 /* Packet direction (packet events). */
@@ -184,6 +190,32 @@ struct ts_filter {
 #define TS_REASON_NOT_REPORTED 64
 #define TS_ERRNO_SLOTS 256     /* errno values; larger ones share the last slot */
 #define TS_SIGNAL_RESULT_SLOTS 8
+
+/* Counter families, for the labelled series (--labels): a series is
+ * (family, slot of that family's array, the chosen labels). */
+enum ts_counter_family {
+	TS_FAM_TRANSITIONS = 0,
+	TS_FAM_RESETS_SENT = 1,
+	TS_FAM_RESETS_RECEIVED = 2,
+	TS_FAM_RETRANSMITS = 3,
+	TS_FAM_SOCKET_ERRORS = 4,
+	TS_FAM_SIGPIPE = 5,
+	TS_FAM_COUNT = 6,
+};
+
+/* --labels, a bit each (rodata label_mask). */
+#define TS_LABEL_COMM (1u << 0)
+#define TS_LABEL_NETNS (1u << 1)
+#define TS_LABEL_PORT (1u << 2)
+
+struct ts_series_key {
+	__u32 family;        /* enum ts_counter_family */
+	__u32 slot;          /* index in that family's array */
+	__u64 netns;         /* inode, TS_LABEL_NETNS */
+	__u32 port;          /* service port, TS_LABEL_PORT; 0 = not known */
+	__u32 pad;
+	char comm[TS_COMM_LEN]; /* the attributed process, TS_LABEL_COMM */
+};
 
 /* Durations, one histogram each. */
 enum ts_histogram {

@@ -110,3 +110,81 @@ TEST(KernelMetrics, CountsInTheKernelMatchNstatAndHistogramsCountConnections) {
 
 }  // namespace
 }  // namespace ktest
+
+namespace ktest {
+namespace {
+
+std::unique_ptr<tcpscope::Tracer> start_metrics(const Helper& helper, uint32_t label_mask,
+                                                uint32_t max_series) {
+    tcpscope::FilterOptions options;
+    options.netns = helper.netns_path();
+    tcpscope::TracerConfig config;
+    std::string error;
+    EXPECT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    config.metrics_mode = true;
+    config.label_mask = label_mask;
+    config.max_series = max_series;
+    tcpscope::TracerError terr;
+    auto tracer = tcpscope::Tracer::start(config, [](const void*, size_t) {}, &terr);
+    EXPECT_TRUE(tracer) << terr.text();
+    return tracer;
+}
+
+uint64_t unlabelled_total(const tcpscope::KernelCounts& c) {
+    uint64_t n = 0;
+    for (auto v : c.transitions) n += v;
+    for (auto v : c.resets_sent) n += v;
+    for (auto v : c.resets_received) n += v;
+    for (auto v : c.retransmits) n += v;
+    for (auto v : c.socket_errors) n += v;
+    for (auto v : c.sigpipe) n += v;
+    return n;
+}
+
+// --labels comm,netns,port: every series names the workload's process (but
+// the RSTs sent with no socket, which belong to nobody), its
+// namespace, and a service port (the listener's, or the closed port the
+// refused connects were for), never an ephemeral one. A second tracer with
+// --max-series 3, at the same time, keeps 3 series and counts the rest as
+// dropped: labelled counts plus dropped equal the unlabelled counts.
+TEST(KernelMetrics, LabelsNameOwnerNamespaceAndServicePortUnderTheSeriesLimit) {
+    KTEST_REQUIRE_ROOT();
+    auto helper = Helper::in_new_netns(workload_body);
+    auto plain = start_metrics(*helper, 0, 1);
+    auto labelled = start_metrics(*helper, TS_LABEL_COMM | TS_LABEL_NETNS | TS_LABEL_PORT, 10000);
+    auto limited = start_metrics(*helper, TS_LABEL_PORT, 3);
+    ASSERT_TRUE(plain && labelled && limited);
+    const uint16_t port = unique_port();
+    helper->send({{"type", "go"}, {"port", port}});
+    helper->expect("done", 30000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    tcpscope::KernelCounts p, l, m;
+    ASSERT_TRUE(plain->read_counts(&p));
+    ASSERT_TRUE(labelled->read_counts(&l));
+    ASSERT_TRUE(limited->read_counts(&m));
+
+    uint64_t labelled_sum = 0;
+    for (const auto& s : l.series) {
+        labelled_sum += s.value;
+        // RSTs sent with no socket belong to nobody.
+        if (!(s.family == TS_FAM_RESETS_SENT && s.comm.empty())) {
+            EXPECT_EQ(s.comm, "tst-metrics") << "family " << s.family << " slot " << s.slot;
+        }
+        EXPECT_EQ(s.netns, helper->netns());
+        EXPECT_TRUE(s.port == port || s.port == port + 1)
+            << "port " << s.port << " (service ports: " << port << ", " << port + 1 << ")";
+    }
+    EXPECT_EQ(l.series_dropped, 0u);
+    EXPECT_EQ(labelled_sum, unlabelled_total(p));
+
+    uint64_t limited_sum = 0;
+    for (const auto& s : m.series) limited_sum += s.value;
+    EXPECT_EQ(m.series.size(), 3u);
+    EXPECT_GT(m.series_dropped, 0u);
+    EXPECT_EQ(limited_sum + m.series_dropped, unlabelled_total(p));
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+}  // namespace
+}  // namespace ktest

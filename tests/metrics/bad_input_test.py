@@ -66,6 +66,19 @@ def main():
     check(r.returncode == 2 and "--listen" in r.stderr and "ADDRESS:PORT" in r.stderr,
           "bad --listen: exit 2 with the form in words: " + r.stderr.strip())
 
+    for bad, words in ((["--labels", "pid"], "comm, netns and port"),
+                       (["--max-series", "0"], "from 1 to 1000000")):
+        r = subprocess.run([binary, "metrics", *bad], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2 and words in r.stderr, "%s: exit 2, in words: %s" % (" ".join(bad), r.stderr.strip()))
+
+    # With labels, a scrape names them.
+    m = ms.Metrics(binary, "--labels", "comm,port", "--max-series", "500")
+    body = m.scrape()
+    check('comm="' in body and 'port="' in body and "tcpscope_series_dropped_total 0" in body,
+          "--labels comm,port: the counters carry them")
+    rc, _ = m.stop()
+    check(rc == 0, "stopped")
+
     m = ms.Metrics(binary)
     try:
         status, headers, body = ms.fetch(m.url + "/")

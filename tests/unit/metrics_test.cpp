@@ -91,6 +91,37 @@ TEST(MetricFamilies, CountsBecomeLabelledSeries) {
     EXPECT_EQ(s->metric.size(), 4u);
 }
 
+TEST(MetricFamilies, LabelledSeriesCarryTheChosenLabels) {
+    KernelCounts c;
+    c.label_mask = TS_LABEL_COMM | TS_LABEL_PORT;
+    c.series.push_back({TS_FAM_TRANSITIONS, 7 * TS_STATE_SLOTS + 2, 0, 5432, "psql", 4});
+    c.series.push_back({TS_FAM_SOCKET_ERRORS, 104, 0, 0, std::string("a\x01") + "b", 1});
+    c.series.push_back({TS_FAM_SOCKET_ERRORS, 9999, 0, 0, "bad slot", 1});  // ignored
+    c.series_dropped = 7;
+    c.transitions[0] = 99;  // the arrays are not used with labels
+    std::string text = render_text_format(kernel_families(c, ResetReasons()));
+    EXPECT_NE(text.find("tcpscope_state_transitions_total{from=\"CLOSE\",to=\"SYN_SENT\",comm=\"psql\",port=\"5432\"} 4"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_socket_errors_total{errno=\"ECONNRESET\",comm=\"a?b\",port=\"\"} 1"),
+              std::string::npos);
+    EXPECT_EQ(text.find("bad slot"), std::string::npos);
+    EXPECT_EQ(text.find(" 99"), std::string::npos);
+    EXPECT_EQ(text.find("netns="), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_series_dropped_total 7"), std::string::npos);
+}
+
+TEST(MetricFamilies, LabelNames) {
+    uint32_t mask = 0;
+    std::string error;
+    ASSERT_TRUE(parse_label_names("comm,port", &mask, &error));
+    EXPECT_EQ(mask, TS_LABEL_COMM | TS_LABEL_PORT);
+    ASSERT_TRUE(parse_label_names("netns", &mask, &error));
+    EXPECT_EQ(mask, TS_LABEL_NETNS);
+    for (const char* bad : {"", "pid", "comm,", ",comm", "comm,,port", "addr"}) {
+        EXPECT_FALSE(parse_label_names(bad, &mask, &error)) << bad;
+    }
+}
+
 TEST(MetricFamilies, SelfMetrics) {
     SelfInfo self;
     self.version = "0.1.0";

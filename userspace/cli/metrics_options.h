@@ -2,6 +2,7 @@
 // serve/metrics_command.h runs what was parsed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,8 @@ namespace tcpscope {
 struct MetricsOptions {
     FilterOptions filter;       // the socket filters of trace (events: fixed)
     std::string listen = "127.0.0.1:" + std::to_string(kDefaultMetricsPort);
+    std::string labels;         // "comm,netns,port": extra labels on the counters
+    uint32_t max_series = 10000;  // the hard limit on labelled series
     bool verbose = false;
 };
 

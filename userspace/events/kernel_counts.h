@@ -15,7 +15,23 @@
 
 namespace tcpscope {
 
+// One labelled series (--labels): a slot of a counter family's array, for
+// one combination of the chosen labels.
+struct SeriesCount {
+    uint32_t family = 0;  // enum ts_counter_family
+    uint32_t slot = 0;
+    uint64_t netns = 0;
+    uint32_t port = 0;    // 0: not known
+    std::string comm;     // raw, up to TS_COMM_LEN bytes
+    uint64_t value = 0;
+};
+
 struct KernelCounts {
+    // --labels (TS_LABEL_*): the counters are in `series`, not the arrays.
+    uint32_t label_mask = 0;
+    std::vector<SeriesCount> series;
+    uint64_t series_dropped = 0;  // counts that found --max-series reached
+
     // [old * TS_STATE_SLOTS + new]
     std::array<uint64_t, TS_STATE_SLOTS * TS_STATE_SLOTS> transitions{};
     // [reason slot * TS_STATE_SLOTS + state]; reason slot TS_REASON_NOT_REPORTED

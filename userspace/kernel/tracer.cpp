@@ -204,6 +204,12 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     skel->rodata->wakeup_bytes =
         config.wakeup_divisor ? config.ringbuf_bytes / config.wakeup_divisor : 0;
     skel->rodata->metrics_mode = config.metrics_mode;
+    skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
+    t->label_mask_ = skel->rodata->label_mask;
+    if (t->label_mask_ != 0) {
+        // A hash of at most max_series entries: the hard series limit.
+        bpf_map__set_max_entries(skel->maps.m_series, config.max_series);
+    }
     // Metrics mode sends nothing through the ring buffer: one page will do.
     const uint32_t ringbuf_bytes =
         config.metrics_mode ? static_cast<uint32_t>(sysconf(_SC_PAGESIZE)) : config.ringbuf_bytes;
@@ -335,6 +341,31 @@ bool sum_per_cpu(const struct bpf_map* map, int ncpus, std::array<uint64_t, N>* 
 
 bool Tracer::read_counts(KernelCounts* out) const {
     const auto& m = skel_->maps;
+    out->label_mask = label_mask_;
+    if (label_mask_ != 0) {
+        std::array<uint64_t, 1> dropped{};
+        if (!sum_per_cpu(m.m_series_dropped, ncpus_, &dropped)) return false;
+        out->series_dropped = dropped[0];
+        std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus_), 0);
+        ts_series_key key{}, next{};
+        const ts_series_key* prev = nullptr;
+        while (bpf_map__get_next_key(m.m_series, prev, &next, sizeof(next)) == 0) {
+            key = next;
+            prev = &key;
+            if (bpf_map__lookup_elem(m.m_series, &key, sizeof(key), per_cpu.data(),
+                                     per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+                continue;  // gone meanwhile: series are never deleted, but be safe
+            }
+            SeriesCount sc;
+            sc.family = key.family;
+            sc.slot = key.slot;
+            sc.netns = key.netns;
+            sc.port = key.port;
+            sc.comm.assign(key.comm, strnlen(key.comm, TS_COMM_LEN));
+            for (uint64_t v : per_cpu) sc.value += v;
+            out->series.push_back(std::move(sc));
+        }
+    }
     return sum_per_cpu(m.m_transitions, ncpus_, &out->transitions) &&
            sum_per_cpu(m.m_resets_sent, ncpus_, &out->resets_sent) &&
            sum_per_cpu(m.m_resets_received, ncpus_, &out->resets_received) &&

@@ -44,6 +44,10 @@ struct TracerConfig {
     // with read_counts) and send no record; the ring buffer is left at
     // its smallest and never polled.
     bool metrics_mode = false;
+    // Metrics mode: the labels of the counters' series (TS_LABEL_*), and
+    // how many series the kernel may make at most.
+    uint32_t label_mask = 0;
+    uint32_t max_series = 10000;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the
@@ -128,6 +132,7 @@ private:
     KernelSupport support_;
     SeedResult seeded_;
     int ncpus_ = 1;
+    uint32_t label_mask_ = 0;
     // Loaded programs that emit events, with the kind they emit.
     std::vector<std::pair<int, int>> event_programs_;  // (prog fd, kind)
 };

@@ -56,70 +56,110 @@ void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
 
 }  // namespace
 
+// A process name as a label value: printable ASCII, others as '?'.
+std::string comm_text(const std::string& comm) {
+    std::string out;
+    for (unsigned char ch : comm) out += ch >= 0x20 && ch < 0x7f ? static_cast<char>(ch) : '?';
+    return out;
+}
+
 double bucket_upper_bound_seconds(int k) {
     return std::ldexp(1.0, TS_BUCKET_MIN_SHIFT + k) / kNsPerSecond;
 }
 
+namespace {
+
+// The counter families, in the order of enum ts_counter_family.
+struct CounterFamily {
+    const char* name;
+    const char* help;
+    size_t slots;
+};
+constexpr CounterFamily kCounterFamilies[TS_FAM_COUNT] = {
+    {"tcpscope_state_transitions_total",
+     "TCP state changes, by the state left and the state entered", TS_STATE_SLOTS * TS_STATE_SLOTS},
+    {"tcpscope_resets_sent_total",
+     "RSTs this host sent, by the kernel's reason (not_reported before Linux 6.10) and the "
+     "sending socket's state",
+     TS_REASON_SLOTS * TS_STATE_SLOTS},
+    {"tcpscope_resets_received_total", "RSTs received, by the receiving socket's state",
+     TS_STATE_SLOTS},
+    {"tcpscope_retransmits_total",
+     "Segments retransmitted (those that left), by the socket's state", TS_STATE_SLOTS},
+    {"tcpscope_socket_errors_total",
+     "Errors the kernel set on TCP sockets (what the application's next call returns), by errno",
+     TS_ERRNO_SLOTS},
+    {"tcpscope_sigpipe_total", "SIGPIPE generated, by what became of it (delivered, ignored, ...)",
+     TS_SIGNAL_RESULT_SLOTS},
+};
+
+// The labels a slot of a family's array stands for.
+std::vector<ClientMetric::Label> slot_labels(uint32_t family, uint32_t slot,
+                                             const ResetReasons& reasons) {
+    const int s = static_cast<int>(slot);
+    switch (family) {
+        case TS_FAM_TRANSITIONS:
+            return {{"from", tcp_state_name(s / TS_STATE_SLOTS)},
+                    {"to", tcp_state_name(s % TS_STATE_SLOTS)}};
+        case TS_FAM_RESETS_SENT: {
+            int reason = s / TS_STATE_SLOTS;
+            return {{"reason", reason == TS_REASON_NOT_REPORTED ? "not_reported" : reasons.name(reason)},
+                    {"state", tcp_state_name(s % TS_STATE_SLOTS)}};
+        }
+        case TS_FAM_RESETS_RECEIVED:
+        case TS_FAM_RETRANSMITS:
+            return {{"state", tcp_state_name(s)}};
+        case TS_FAM_SOCKET_ERRORS:
+            return {{"errno", errno_name(s)}};
+        default:
+            return {{"result", signal_result_name(s)}};
+    }
+}
+
+const uint64_t* family_array(const KernelCounts& c, uint32_t family) {
+    switch (family) {
+        case TS_FAM_TRANSITIONS: return c.transitions.data();
+        case TS_FAM_RESETS_SENT: return c.resets_sent.data();
+        case TS_FAM_RESETS_RECEIVED: return c.resets_received.data();
+        case TS_FAM_RETRANSMITS: return c.retransmits.data();
+        case TS_FAM_SOCKET_ERRORS: return c.socket_errors.data();
+        default: return c.sigpipe.data();
+    }
+}
+
+}  // namespace
+
+static std::string port_label(uint32_t port) { return port ? std::to_string(port) : ""; }
+
 std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReasons& reasons) {
     std::vector<MetricFamily> out;
-
-    auto transitions = family("tcpscope_state_transitions_total",
-                              "TCP state changes, by the state left and the state entered",
-                              MetricType::Counter);
-    for (int from = 0; from < TS_STATE_SLOTS; ++from) {
-        for (int to = 0; to < TS_STATE_SLOTS; ++to) {
-            uint64_t n = c.transitions[static_cast<size_t>(from * TS_STATE_SLOTS + to)];
-            if (n) add_counter(&transitions, {{"from", tcp_state_name(from)}, {"to", tcp_state_name(to)}}, n);
+    for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
+        out.push_back(family(kCounterFamilies[f].name, kCounterFamilies[f].help, MetricType::Counter));
+    }
+    if (c.label_mask == 0) {
+        for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
+            const uint64_t* values = family_array(c, f);
+            for (uint32_t slot = 0; slot < kCounterFamilies[f].slots; ++slot) {
+                if (values[slot]) add_counter(&out[f], slot_labels(f, slot, reasons), values[slot]);
+            }
+        }
+    } else {
+        for (const SeriesCount& sc : c.series) {
+            if (sc.family >= TS_FAM_COUNT || sc.slot >= kCounterFamilies[sc.family].slots) continue;
+            auto labels = slot_labels(sc.family, sc.slot, reasons);
+            if (c.label_mask & TS_LABEL_COMM) {
+                labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
+            }
+            if (c.label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
+            if (c.label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
+            add_counter(&out[sc.family], std::move(labels), sc.value);
         }
     }
-    out.push_back(std::move(transitions));
-
-    auto sent = family("tcpscope_resets_sent_total",
-                       "RSTs this host sent, by the kernel's reason (not_reported before Linux "
-                       "6.10) and the sending socket's state",
-                       MetricType::Counter);
-    for (int reason = 0; reason < TS_REASON_SLOTS; ++reason) {
-        for (int state = 0; state < TS_STATE_SLOTS; ++state) {
-            uint64_t n = c.resets_sent[static_cast<size_t>(reason * TS_STATE_SLOTS + state)];
-            if (!n) continue;
-            std::string name =
-                reason == TS_REASON_NOT_REPORTED ? "not_reported" : reasons.name(reason);
-            add_counter(&sent, {{"reason", name}, {"state", tcp_state_name(state)}}, n);
-        }
-    }
-    out.push_back(std::move(sent));
-
-    auto by_state = [&](const char* name, const char* help, const auto& values) {
-        auto f = family(name, help, MetricType::Counter);
-        for (int state = 0; state < TS_STATE_SLOTS; ++state) {
-            uint64_t n = values[static_cast<size_t>(state)];
-            if (n) add_counter(&f, {{"state", tcp_state_name(state)}}, n);
-        }
-        out.push_back(std::move(f));
-    };
-    by_state("tcpscope_resets_received_total", "RSTs received, by the receiving socket's state",
-             c.resets_received);
-    by_state("tcpscope_retransmits_total",
-             "Segments retransmitted (those that left), by the socket's state", c.retransmits);
-
-    auto errors = family("tcpscope_socket_errors_total",
-                         "Errors the kernel set on TCP sockets (what the application's next call "
-                         "returns), by errno",
-                         MetricType::Counter);
-    for (int e = 1; e < TS_ERRNO_SLOTS; ++e) {
-        uint64_t n = c.socket_errors[static_cast<size_t>(e)];
-        if (n) add_counter(&errors, {{"errno", errno_name(e)}}, n);
-    }
-    out.push_back(std::move(errors));
-
-    auto sigpipe = family("tcpscope_sigpipe_total",
-                          "SIGPIPE generated, by what became of it (delivered, ignored, ...)",
+    auto dropped = family("tcpscope_series_dropped_total",
+                          "Counts not made because --max-series series existed already",
                           MetricType::Counter);
-    for (int r = 0; r < TS_SIGNAL_RESULT_SLOTS; ++r) {
-        uint64_t n = c.sigpipe[static_cast<size_t>(r)];
-        if (n) add_counter(&sigpipe, {{"result", signal_result_name(r)}}, n);
-    }
-    out.push_back(std::move(sigpipe));
+    add_counter(&dropped, {}, c.series_dropped);
+    out.push_back(std::move(dropped));
 
     auto connect = family("tcpscope_connect_duration_seconds",
                           "Time from SYN_SENT to ESTABLISHED (the connect's handshake)",
@@ -197,6 +237,32 @@ std::vector<MetricFamily> self_families(const SelfInfo& self) {
         out.push_back(std::move(runs));
     }
     return out;
+}
+
+}  // namespace tcpscope
+
+namespace tcpscope {
+
+bool parse_label_names(const std::string& text, uint32_t* mask, std::string* error) {
+    *mask = 0;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (name == "comm") {
+            *mask |= TS_LABEL_COMM;
+        } else if (name == "netns") {
+            *mask |= TS_LABEL_NETNS;
+        } else if (name == "port") {
+            *mask |= TS_LABEL_PORT;
+        } else {
+            *error = "must be a list of comm, netns and port, e.g. comm,port";
+            return false;
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return true;
 }
 
 }  // namespace tcpscope

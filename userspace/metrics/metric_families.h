@@ -18,10 +18,19 @@ namespace tcpscope {
 // 2^(13+k) ns, from 8.192 us to 2^42 ns (73 min). The last is +Inf.
 double bucket_upper_bound_seconds(int k);
 
+// --labels "comm,netns,port" into TS_LABEL_* bits; false with *error.
+bool parse_label_names(const std::string& text, uint32_t* mask, std::string* error);
+
+// A process name as a label value: printable ASCII, others as '?'.
+std::string comm_text(const std::string& comm);
+
 // The families counted in the kernel: transitions, resets, retransmits,
 // socket errors, SIGPIPE, and the duration histograms. A labelled counter
 // has a series for each label value the kernel has counted (a value never
-// seen has no series); every histogram is always there.
+// seen has no series); every histogram is always there. With --labels the
+// counters come from counts.series, each with the chosen labels too (port
+// "" when not known), and tcpscope_series_dropped_total says what found the
+// series limit reached.
 std::vector<prometheus::MetricFamily> kernel_families(const KernelCounts& counts,
                                                       const ResetReasons& reasons);
 

@@ -95,6 +95,11 @@ int run_metrics_command(const MetricsOptions& o) {
         return kExitUsage;
     }
     config.metrics_mode = true;
+    if (!o.labels.empty() && !parse_label_names(o.labels, &config.label_mask, &error)) {
+        std::fprintf(stderr, "%s: --labels: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    config.max_series = o.max_series;
     config.verbose = o.verbose;
 
     sigset_t stops = stop_signals();

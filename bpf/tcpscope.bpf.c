@@ -708,8 +708,8 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
-	/* d is the metrics' port label (unused by these kinds' records). */
-	if (si)
+	/* d is the metrics' port label; records keep d for packets only. */
+	if (metrics_mode && si)
 		e->d = si->service_port;
 	return e;
 }
@@ -737,7 +737,7 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	si = attribute(e, sk, false);
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return;
-	if (si)
+	if (metrics_mode && si)
 		e->d = si->service_port;
 	e->a = TCP_LISTEN;
 	e->b = TCP_SYN_RECV;
@@ -800,7 +800,8 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 			si->service_port = e->dport;
 		else if (newstate == TCP_LISTEN)
 			si->service_port = e->sport;
-		e->d = si->service_port;
+		if (metrics_mode)
+			e->d = si->service_port;
 		if (si->state_ts) {
 			e->prev_state_ns = now - si->state_ts;
 			e->flags |= TS_F_PREV_TIME;
@@ -885,7 +886,8 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 		set_unknown(e);
-		e->d = e->sport;  /* the port the segment was for */
+		if (metrics_mode)
+			e->d = e->sport;  /* the port the segment was for */
 	}
 	if (has_reason) {
 		e->b = reason;

@@ -796,12 +796,13 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	e->a = oldstate;
 	e->b = newstate;
 	if (si) {
-		if (newstate == TCP_SYN_SENT)
-			si->service_port = e->dport;
-		else if (newstate == TCP_LISTEN)
-			si->service_port = e->sport;
-		if (metrics_mode)
+		if (metrics_mode) {
+			if (newstate == TCP_SYN_SENT)
+				si->service_port = e->dport;
+			else if (newstate == TCP_LISTEN)
+				si->service_port = e->sport;
 			e->d = si->service_port;
+		}
 		if (si->state_ts) {
 			e->prev_state_ns = now - si->state_ts;
 			e->flags |= TS_F_PREV_TIME;

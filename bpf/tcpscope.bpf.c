@@ -29,8 +29,12 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
 
@@ -45,6 +49,13 @@ const volatile bool sigpipe_waits_for_send = false;
  * 0 wakes it for every record. */
 const volatile __u64 wakeup_bytes = 0;
 
+/* `tcpscope metrics`: count into the m_* arrays below instead of sending
+ * records. Every filter and the attribution still decide, exactly as for
+ * a record: counting happens where a record would be submitted. */
+const volatile bool metrics_mode = false;
+/* Metrics mode with --labels: counters go to m_series, by label. */
+const volatile __u32 label_mask = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
@@ -58,6 +69,150 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/* Metrics mode's counters, per CPU so that counting never contends; a
+ * scrape sums the CPUs. Keys are documented in tcpscope.h. */
+#define TS_COUNTER_ARRAY(name, slots)                 \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, slots);           \
+		__type(key, __u32);                   \
+		__type(value, __u64);                 \
+	} name SEC(".maps")
+
+/* old state * TS_STATE_SLOTS + new state */
+TS_COUNTER_ARRAY(m_transitions, TS_STATE_SLOTS * TS_STATE_SLOTS);
+/* reason slot * TS_STATE_SLOTS + state */
+TS_COUNTER_ARRAY(m_resets_sent, TS_REASON_SLOTS * TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_resets_received, TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_retransmits, TS_STATE_SLOTS);
+TS_COUNTER_ARRAY(m_socket_errors, TS_ERRNO_SLOTS);
+TS_COUNTER_ARRAY(m_sigpipe, TS_SIGNAL_RESULT_SLOTS);
+/* histogram * TS_BUCKET_SLOTS + bucket (not cumulative) */
+TS_COUNTER_ARRAY(m_hist_buckets, TS_HIST_COUNT * TS_BUCKET_SLOTS);
+/* histogram: the sum of its observations, in ns */
+TS_COUNTER_ARRAY(m_hist_sum_ns, TS_HIST_COUNT);
+
+static __always_inline void count_in(void *map, __u32 key, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &key);
+
+	if (v)
+		*v += n;
+}
+
+/* --labels: one series per (family, slot, labels), at most --max-series of
+ * them (the loader sizes the map); what finds the map full is counted in
+ * m_series_dropped, never lost silently. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ts_series_key);
+	__type(value, __u64);
+} m_series SEC(".maps");
+
+TS_COUNTER_ARRAY(m_series_dropped, 1);
+
+static __always_inline void count_series(const struct ts_event *e, __u32 family, __u32 slot)
+{
+	struct ts_series_key k = {};
+	__u64 one = 1;
+	__u64 *v;
+
+	k.family = family;
+	k.slot = slot;
+	if (label_mask & TS_LABEL_NETNS)
+		k.netns = e->netns;
+	if (label_mask & TS_LABEL_PORT)
+		k.port = (__u32)e->d;
+	if (label_mask & TS_LABEL_COMM)
+		__builtin_memcpy(k.comm, e->comm, TS_COMM_LEN);
+	v = bpf_map_lookup_elem(&m_series, &k);
+	if (v) {
+		*v += 1;
+		return;
+	}
+	if (bpf_map_update_elem(&m_series, &k, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU may have made it meanwhile; else the map is full. */
+	v = bpf_map_lookup_elem(&m_series, &k);
+	if (v)
+		*v += 1;
+	else
+		count_in(&m_series_dropped, 0, 1);
+}
+
+/* A counter: its array without labels, its series with them. */
+#define COUNT(e, family, map, slot)                          \
+	do {                                                 \
+		if (label_mask)                              \
+			count_series(e, family, slot);       \
+		else                                         \
+			count_in(map, slot, 1);              \
+	} while (0)
+
+static __always_inline void observe(__u32 hist, __u64 ns)
+{
+	count_in(&m_hist_buckets, hist * TS_BUCKET_SLOTS + ts_duration_bucket(ns), 1);
+	count_in(&m_hist_sum_ns, hist, ns);
+}
+
+static __always_inline __u32 state_slot(__s32 state)
+{
+	return state >= 0 && state < TS_STATE_SLOTS ? (__u32)state : 0;
+}
+
+/* Metrics mode's stand-in for sending a record: the event, filtered and
+ * attributed, is added to its counters. */
+static __always_inline void count_event(const struct ts_event *e)
+{
+	__u32 reason;
+
+	switch (e->kind) {
+	case TS_KIND_STATE:
+		COUNT(e, TS_FAM_TRANSITIONS, &m_transitions,
+		      state_slot(e->a) * TS_STATE_SLOTS + state_slot(e->b));
+		if (!(e->flags & TS_F_PREV_TIME))
+			break;
+		if (e->a == TCP_SYN_SENT && e->b == TCP_ESTABLISHED)
+			observe(TS_HIST_CONNECT, e->prev_state_ns);
+		else if (e->a == TCP_SYN_RECV && e->b == TCP_ESTABLISHED)
+			observe(TS_HIST_ACCEPT, e->prev_state_ns);
+		else if (e->a == TCP_FIN_WAIT1)
+			observe(TS_HIST_FIN_WAIT1, e->prev_state_ns);
+		else if (e->a == TCP_FIN_WAIT2)
+			observe(TS_HIST_FIN_WAIT2, e->prev_state_ns);
+		else if (e->a == TCP_CLOSE_WAIT)
+			observe(TS_HIST_CLOSE_WAIT, e->prev_state_ns);
+		else if (e->a == TCP_LAST_ACK)
+			observe(TS_HIST_LAST_ACK, e->prev_state_ns);
+		break;
+	case TS_KIND_RESET_SENT:
+		reason = TS_REASON_NOT_REPORTED;
+		if ((e->flags & TS_F_REASON) && e->b >= 0 && e->b < TS_REASON_NOT_REPORTED)
+			reason = e->b;
+		COUNT(e, TS_FAM_RESETS_SENT, &m_resets_sent, reason * TS_STATE_SLOTS + state_slot(e->a));
+		break;
+	case TS_KIND_RESET_RECEIVED:
+		COUNT(e, TS_FAM_RESETS_RECEIVED, &m_resets_received, state_slot(e->a));
+		break;
+	case TS_KIND_RETRANSMIT:
+		/* Only the retransmits that left, as TcpRetransSegs counts them
+		 * (and as kernels before 6.17 report them). */
+		if (!(e->flags & TS_F_RETRANS_ERR) || e->b == 0)
+			COUNT(e, TS_FAM_RETRANSMITS, &m_retransmits, state_slot(e->a));
+		break;
+	case TS_KIND_SOCK_ERROR:
+		COUNT(e, TS_FAM_SOCKET_ERRORS, &m_socket_errors,
+		      e->a > 0 && e->a < TS_ERRNO_SLOTS ? (__u32)e->a : TS_ERRNO_SLOTS - 1);
+		break;
+	case TS_KIND_SIGNAL:
+		COUNT(e, TS_FAM_SIGPIPE, &m_sigpipe,
+		      e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
+							  : TS_SIGNAL_RESULT_SLOTS - 1);
+		break;
+	}
+}
 
 /* Socket-local storage (struct ts_sock_info): the kernel keeps it in the
  * socket itself and frees it with the socket, so it needs no bound, no
@@ -431,7 +586,13 @@ static __always_inline struct ts_sock_info *attribute(struct ts_event *e, const 
 
 static __always_inline void submit(const struct ts_event *tmpl)
 {
-	struct ts_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct ts_event *e;
+
+	if (metrics_mode) {
+		count_event(tmpl);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
 		count_lost(tmpl->kind);
@@ -547,6 +708,9 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
+	/* d is the metrics' port label; records keep d for packets only. */
+	if (metrics_mode && si)
+		e->d = si->service_port;
 	return e;
 }
 
@@ -570,9 +734,11 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	if (!tuple_passes(e))
 		return;
 	e->cookie = sock_cookie(sk);
-	attribute(e, sk, false);
+	si = attribute(e, sk, false);
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return;
+	if (metrics_mode && si)
+		e->d = si->service_port;
 	e->a = TCP_LISTEN;
 	e->b = TCP_SYN_RECV;
 	submit(e);
@@ -630,11 +796,28 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	e->a = oldstate;
 	e->b = newstate;
 	if (si) {
+		if (metrics_mode) {
+			if (newstate == TCP_SYN_SENT)
+				si->service_port = e->dport;
+			else if (newstate == TCP_LISTEN)
+				si->service_port = e->sport;
+			e->d = si->service_port;
+		}
 		if (si->state_ts) {
 			e->prev_state_ns = now - si->state_ts;
 			e->flags |= TS_F_PREV_TIME;
 		}
 		si->state_ts = now;
+		/* A connection's lifetime, for metrics: from ESTABLISHED to
+		 * CLOSE, whatever closing states lie between. */
+		if (metrics_mode) {
+			if (newstate == TCP_ESTABLISHED) {
+				si->established_ts = now;
+			} else if (newstate == TCP_CLOSE && si->established_ts) {
+				observe(TS_HIST_CONNECTION, now - si->established_ts);
+				si->established_ts = 0;
+			}
+		}
 	}
 	if (!kind_enabled(TS_KIND_STATE))
 		return 0;
@@ -704,6 +887,8 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 		set_unknown(e);
+		if (metrics_mode)
+			e->d = e->sport;  /* the port the segment was for */
 	}
 	if (has_reason) {
 		e->b = reason;

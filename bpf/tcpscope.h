@@ -95,6 +95,15 @@ struct ts_sock_info {
 	__u32 pending_flags;
 	__u32 pending_pad;
 	char pending_comm[TS_COMM_LEN];
+	/* Metrics mode: when the socket reached ESTABLISHED (0 = not yet or
+	 * unknown), for the connection's lifetime at its move to CLOSE. */
+	__u64 established_ts;
+	/* The connection's service port, for the metrics' port label: the
+	 * remote port of an outgoing connection (set at SYN_SENT), the local
+	 * port of a listener (set at LISTEN), which the kernel copies into
+	 * each child it accepts. Never the ephemeral side. 0 = not known. */
+	__u32 service_port;
+	__u32 pad_service;
 };
 
 /* Packet direction (packet events). */
@@ -169,5 +178,89 @@ struct ts_filter {
 	__u8 netns_exclude;  /* 1: netns names the one namespace to skip */
 	__u8 pad[6];
 };
+
+/*
+ * Metrics mode (`tcpscope metrics`): the programs count into per-CPU arrays
+ * instead of sending records. Every array is indexed by small numbers the
+ * kernel hands us (states, errnos, reset reasons), so a scrape reads a
+ * fixed set of slots and no hash ever fills up.
+ */
+#define TS_STATE_SLOTS 16      /* TCP states are 1..12 */
+#define TS_REASON_SLOTS 65     /* enum sk_rst_reason values 0..63, then "not reported" */
+#define TS_REASON_NOT_REPORTED 64
+#define TS_ERRNO_SLOTS 256     /* errno values; larger ones share the last slot */
+#define TS_SIGNAL_RESULT_SLOTS 8
+
+/* Counter families, for the labelled series (--labels): a series is
+ * (family, slot of that family's array, the chosen labels). */
+enum ts_counter_family {
+	TS_FAM_TRANSITIONS = 0,
+	TS_FAM_RESETS_SENT = 1,
+	TS_FAM_RESETS_RECEIVED = 2,
+	TS_FAM_RETRANSMITS = 3,
+	TS_FAM_SOCKET_ERRORS = 4,
+	TS_FAM_SIGPIPE = 5,
+	TS_FAM_COUNT = 6,
+};
+
+/* --labels, a bit each (rodata label_mask). */
+#define TS_LABEL_COMM (1u << 0)
+#define TS_LABEL_NETNS (1u << 1)
+#define TS_LABEL_PORT (1u << 2)
+
+struct ts_series_key {
+	__u32 family;        /* enum ts_counter_family */
+	__u32 slot;          /* index in that family's array */
+	__u64 netns;         /* inode, TS_LABEL_NETNS */
+	__u32 port;          /* service port, TS_LABEL_PORT; 0 = not known */
+	__u32 pad;
+	char comm[TS_COMM_LEN]; /* the attributed process, TS_LABEL_COMM */
+};
+
+/* Durations, one histogram each. */
+enum ts_histogram {
+	TS_HIST_CONNECT = 0,     /* SYN_SENT -> ESTABLISHED */
+	TS_HIST_ACCEPT = 1,      /* SYN_RECV -> ESTABLISHED */
+	TS_HIST_CONNECTION = 2,  /* ESTABLISHED ... -> CLOSE */
+	TS_HIST_FIN_WAIT1 = 3,   /* time spent in each closing state */
+	TS_HIST_FIN_WAIT2 = 4,
+	TS_HIST_CLOSE_WAIT = 5,
+	TS_HIST_LAST_ACK = 6,
+	TS_HIST_COUNT = 7,
+};
+
+/* Histogram buckets: bucket k holds durations of at most 2^(13 + k) ns,
+ * from 8.192 us (k = 0) to 2^42 ns = 73 min (k = 29); k = 30 is +Inf.
+ * Powers of two so that the kernel finds the bucket with a bit scan. */
+#define TS_BUCKET_MIN_SHIFT 13
+#define TS_BUCKETS 31          /* 30 bounded buckets and +Inf */
+#define TS_BUCKET_SLOTS 32     /* per histogram in the map */
+
+/* Position of the highest set bit, 1-based; 0 for 0. Branches only, no
+ * loop, so the verifier sees a short straight path. */
+static inline __u32 ts_fls64(__u64 x)
+{
+	__u32 n = 0;
+
+	if (x >> 32) { n += 32; x >>= 32; }
+	if (x >> 16) { n += 16; x >>= 16; }
+	if (x >> 8) { n += 8; x >>= 8; }
+	if (x >> 4) { n += 4; x >>= 4; }
+	if (x >> 2) { n += 2; x >>= 2; }
+	if (x >> 1) { n += 1; x >>= 1; }
+	return n + (__u32)x;
+}
+
+/* The bucket of a duration: the smallest k with ns <= 2^(13 + k). */
+static inline __u32 ts_duration_bucket(__u64 ns)
+{
+	__u32 ceil_log2 = ns > 1 ? ts_fls64(ns - 1) : 0;
+
+	if (ceil_log2 <= TS_BUCKET_MIN_SHIFT)
+		return 0;
+	if (ceil_log2 - TS_BUCKET_MIN_SHIFT >= TS_BUCKETS - 1)
+		return TS_BUCKETS - 1;
+	return ceil_log2 - TS_BUCKET_MIN_SHIFT;
+}
 
 #endif /* TCPSCOPE_H */

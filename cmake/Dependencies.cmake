@@ -38,3 +38,8 @@ if(NOT BPFTOOL)
   message(FATAL_ERROR "bpftool not found (it generates the skeletons): apt-get install bpftool")
 endif()
 find_package(Threads REQUIRED)
+
+# `tcpscope metrics`: prometheus-cpp's core for the metric model and the
+# text format, cpp-httplib for the HTTP server (both Debian packages).
+tcpscope_require_pkg(PROMETHEUS_CORE prometheus-cpp-core prometheus-cpp-dev)
+tcpscope_require_pkg(HTTPLIB cpp-httplib libcpp-httplib-dev)

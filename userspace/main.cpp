@@ -6,6 +6,7 @@
 
 #include "exit_codes.h"
 #include "info_command.h"
+#include "metrics_command.h"
 #include "scenario_commands.h"
 #include "trace_command.h"
 
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
     CLI::App* list = tcpscope::add_list_command(app, list_options);
     tcpscope::InfoOptions info_options;
     CLI::App* info = tcpscope::add_info_command(app, info_options);
+    tcpscope::MetricsOptions metrics_options;
+    CLI::App* metrics = tcpscope::add_metrics_command(app, metrics_options);
 
     try {
         app.parse(argc, argv);
@@ -40,5 +43,6 @@ int main(int argc, char** argv) {
     if (run->parsed()) return tcpscope::run_run_command(run_options);
     if (list->parsed()) return tcpscope::run_list_command(list_options);
     if (info->parsed()) return tcpscope::run_info_command(info_options);
+    if (metrics->parsed()) return tcpscope::run_metrics_command(metrics_options);
     return tcpscope::kExitUsage;
 }

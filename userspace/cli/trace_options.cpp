@@ -22,6 +22,8 @@ bool whole_number_in(const std::string& text, uint64_t min, uint64_t max) {
 // Checks the option's text before CLI11 converts it, so that every error
 // says in words what is allowed (CLI11's own names the type's limits in
 // digits, 300 of them for a double). CLI11 prefixes the option's name.
+}  // namespace
+
 CLI::Validator whole(uint64_t min, uint64_t max, std::string words, std::string help) {
     return CLI::Validator(
         [min, max, words](std::string& text) {
@@ -29,6 +31,8 @@ CLI::Validator whole(uint64_t min, uint64_t max, std::string words, std::string 
         },
         std::move(help));
 }
+
+namespace {
 
 CLI::Validator power_of_two_kib() {
     return CLI::Validator(
@@ -63,6 +67,8 @@ CLI::Validator netns_form() {
         "NETNS");
 }
 
+}  // namespace
+
 constexpr double kMaxDurationS = 1e9;
 
 CLI::Validator positive_seconds() {
@@ -83,23 +89,26 @@ CLI::Validator positive_seconds() {
         "SECONDS");
 }
 
-}  // namespace
+
+void add_socket_filter_options(CLI::App* cmd, FilterOptions& filter) {
+    cmd->add_option("--pid", filter.pid, "Only this process (by tgid)")
+        ->check(whole(1, 4194304, "must be a process id, a whole number from 1 to 4194304", "PID"));
+    cmd->add_option("--comm", filter.comm, "Only processes with this name");
+    cmd->add_option("--port", filter.ports, "Only this local or remote port (N[,N...])");
+    cmd->add_option("--addr", filter.addr, "Only this local or remote address (IPv4 or IPv6)");
+    cmd->add_option("--netns", filter.netns,
+                    "Only this network namespace: its inode (as `lsns -t net` shows it), "
+                    "cookie:N (SO_NETNS_COOKIE), a file (/proc/PID/ns/net) or an `ip netns` name")
+        ->check(netns_form());
+    cmd->add_option("--cgroup", filter.cgroup,
+                    "Only processes in this cgroup v2 directory or below it");
+}
 
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     CLI::App* cmd = app.add_subcommand("trace", "Trace TCP state changes, resets, retransmits, "
                                                 "socket errors and SIGPIPE system-wide, live");
     cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
-    cmd->add_option("--pid", o.filter.pid, "Only this process (by tgid)")
-        ->check(whole(1, 4194304, "must be a process id, a whole number from 1 to 4194304", "PID"));
-    cmd->add_option("--comm", o.filter.comm, "Only processes with this name");
-    cmd->add_option("--port", o.filter.ports, "Only this local or remote port (N[,N...])");
-    cmd->add_option("--addr", o.filter.addr, "Only this local or remote address (IPv4 or IPv6)");
-    cmd->add_option("--netns", o.filter.netns,
-                    "Only this network namespace: its inode (as `lsns -t net` shows it), "
-                    "cookie:N (SO_NETNS_COOKIE), a file (/proc/PID/ns/net) or an `ip netns` name")
-        ->check(netns_form());
-    cmd->add_option("--cgroup", o.filter.cgroup,
-                    "Only processes in this cgroup v2 directory or below it");
+    add_socket_filter_options(cmd, o.filter);
     cmd->add_option("--events", o.filter.events,
                     "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
         ->capture_default_str();

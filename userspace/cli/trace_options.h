@@ -26,6 +26,15 @@ struct TraceOptions {
     std::string timestamps = "relative";  // text's time column: "relative" or "wall"
 };
 
+// --pid, --comm, --port, --addr, --netns and --cgroup, shared by the
+// commands that filter sockets (trace, metrics).
+void add_socket_filter_options(CLI::App* cmd, FilterOptions& filter);
+
+// Option checks that say in words what they allow (CLI11 prefixes the
+// option's name): a whole number from min to max, a positive duration.
+CLI::Validator whole(uint64_t min, uint64_t max, std::string words, std::string help);
+CLI::Validator positive_seconds();
+
 // Registers the subcommand's options into `options`.
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& options);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -202,7 +203,17 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     std::memcpy(const_cast<ts_filter*>(&skel->rodata->filter), &config.filter, sizeof(ts_filter));
     skel->rodata->wakeup_bytes =
         config.wakeup_divisor ? config.ringbuf_bytes / config.wakeup_divisor : 0;
-    int err = bpf_map__set_max_entries(skel->maps.events, config.ringbuf_bytes);
+    skel->rodata->metrics_mode = config.metrics_mode;
+    skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
+    t->label_mask_ = skel->rodata->label_mask;
+    if (t->label_mask_ != 0) {
+        // A hash of at most max_series entries: the hard series limit.
+        bpf_map__set_max_entries(skel->maps.m_series, config.max_series);
+    }
+    // Metrics mode sends nothing through the ring buffer: one page will do.
+    const uint32_t ringbuf_bytes =
+        config.metrics_mode ? static_cast<uint32_t>(sysconf(_SC_PAGESIZE)) : config.ringbuf_bytes;
+    int err = bpf_map__set_max_entries(skel->maps.events, ringbuf_bytes);
     if (err) {
         set_error(error, "open", -err, "ring buffer size " + std::to_string(config.ringbuf_bytes) +
                                     " rejected (a power of two, at least the page size)");
@@ -306,6 +317,83 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         return nullptr;
     }
     return t;
+}
+
+namespace {
+
+// Sums a per-CPU array of u64 counters into out (out.size() slots).
+template <size_t N>
+bool sum_per_cpu(const struct bpf_map* map, int ncpus, std::array<uint64_t, N>* out) {
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus), 0);
+    for (uint32_t key = 0; key < N; ++key) {
+        if (bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu.data(),
+                                 per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+            return false;
+        }
+        uint64_t total = 0;
+        for (uint64_t v : per_cpu) total += v;
+        (*out)[key] = total;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool Tracer::read_counts(KernelCounts* out) const {
+    const auto& m = skel_->maps;
+    out->label_mask = label_mask_;
+    if (label_mask_ != 0) {
+        std::array<uint64_t, 1> dropped{};
+        if (!sum_per_cpu(m.m_series_dropped, ncpus_, &dropped)) return false;
+        out->series_dropped = dropped[0];
+        std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus_), 0);
+        ts_series_key key{}, next{};
+        const ts_series_key* prev = nullptr;
+        while (bpf_map__get_next_key(m.m_series, prev, &next, sizeof(next)) == 0) {
+            key = next;
+            prev = &key;
+            if (bpf_map__lookup_elem(m.m_series, &key, sizeof(key), per_cpu.data(),
+                                     per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+                continue;  // gone meanwhile: series are never deleted, but be safe
+            }
+            SeriesCount sc;
+            sc.family = key.family;
+            sc.slot = key.slot;
+            sc.netns = key.netns;
+            sc.port = key.port;
+            sc.comm.assign(key.comm, strnlen(key.comm, TS_COMM_LEN));
+            for (uint64_t v : per_cpu) sc.value += v;
+            out->series.push_back(std::move(sc));
+        }
+    }
+    return sum_per_cpu(m.m_transitions, ncpus_, &out->transitions) &&
+           sum_per_cpu(m.m_resets_sent, ncpus_, &out->resets_sent) &&
+           sum_per_cpu(m.m_resets_received, ncpus_, &out->resets_received) &&
+           sum_per_cpu(m.m_retransmits, ncpus_, &out->retransmits) &&
+           sum_per_cpu(m.m_socket_errors, ncpus_, &out->socket_errors) &&
+           sum_per_cpu(m.m_sigpipe, ncpus_, &out->sigpipe) &&
+           sum_per_cpu(m.m_hist_buckets, ncpus_, &out->hist_buckets) &&
+           sum_per_cpu(m.m_hist_sum_ns, ncpus_, &out->hist_sum_ns);
+}
+
+int Tracer::socket_storage_fd() const { return bpf_map__fd(skel_->maps.socks); }
+
+std::vector<ProgramStats> Tracer::program_stats() const {
+    std::vector<ProgramStats> out;
+    struct bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        if (!bpf_program__autoload(prog)) continue;
+        struct bpf_prog_info info {};
+        uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) continue;
+        ProgramStats s;
+        s.name = bpf_program__name(prog);
+        s.run_time_ns = info.run_time_ns;
+        s.run_count = info.run_cnt;
+        s.recursion_misses = info.recursion_misses;
+        out.push_back(std::move(s));
+    }
+    return out;
 }
 
 int Tracer::on_record(void* ctx, void* data, size_t size) {

@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 
+#include "kernel_counts.h"
 #include "kernel_support.h"
 #include "load_failure.h"
 #include "socket_owners.h"
@@ -39,6 +40,14 @@ struct TracerConfig {
     // socket_owners.h). Off where every socket of interest is made after
     // the start (the scenario runner).
     bool seed_owners = true;
+    // `tcpscope metrics`: the programs count into per-CPU arrays (read
+    // with read_counts) and send no record; the ring buffer is left at
+    // its smallest and never polled.
+    bool metrics_mode = false;
+    // Metrics mode: the labels of the counters' series (TS_LABEL_*), and
+    // how many series the kernel may make at most.
+    uint32_t label_mask = 0;
+    uint32_t max_series = 10000;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the
@@ -96,6 +105,15 @@ public:
     KernelLosses losses() const;
     uint64_t lost_total() const { return losses().total(); }
 
+    // Metrics mode: the counters, summed over CPUs. False when a map
+    // could not be read.
+    bool read_counts(KernelCounts* out) const;
+    // The socket storage map (struct ts_sock_info), for sock_diag to dump
+    // beside each socket.
+    int socket_storage_fd() const;
+    // The kernel's accounting of each loaded program.
+    std::vector<ProgramStats> program_stats() const;
+
     // Event kinds left out because this kernel lacks their tracepoint.
     const std::vector<std::string>& warnings() const { return warnings_; }
     // The kernel's tracepoints as the loader found them.
@@ -114,6 +132,7 @@ private:
     KernelSupport support_;
     SeedResult seeded_;
     int ncpus_ = 1;
+    uint32_t label_mask_ = 0;
     // Loaded programs that emit events, with the kind they emit.
     std::vector<std::pair<int, int>> event_programs_;  // (prog fd, kind)
 };

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""`tcpscope metrics` against a real Prometheus (Debian's package), started
+here on a loopback port with a generated config that scrapes tcpscope every
+second. A known workload runs in network namespaces of the test's own;
+tcpscope counts only the first (--netns). Then Prometheus's HTTP API must
+give the namespace's own kernel counters (nstat in it) and one histogram
+observation per connection, every panel query of the Grafana dashboard must
+return data, and promtool must accept a real scrape.
+
+Usage: prometheus_test.py TCPSCOPE_BINARY REPO_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import metrics_support as ms  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Prometheus:
+    def __init__(self, target, rules, workdir):
+        self.port = ms.free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        config = os.path.join(workdir, "prometheus.yml")
+        shutil.copy(rules, os.path.join(workdir, "alerts.yml"))
+        with open(config, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "rule_files: [alerts.yml]\n"
+                    "scrape_configs:\n  - job_name: tcpscope\n"
+                    "    static_configs:\n      - targets: ['%s']\n" % target)
+        self.log = open(os.path.join(workdir, "prometheus.log"), "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(workdir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("prometheus exited %d, see %s" % (self.proc.returncode, self.log.name))
+            try:
+                ms.fetch(self.url + "/-/ready", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("prometheus is not ready")
+
+    def query(self, expr):
+        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        body = json.loads(ms.fetch(url)[2])
+        if body.get("status") != "success":
+            raise RuntimeError("query %s: %s" % (expr, body))
+        return body["data"]["result"]
+
+    def value(self, expr):
+        result = self.query(expr)
+        return float(result[0]["value"][1]) if result else None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def main():
+    ms.require_root()
+    binary, repo = sys.argv[1], sys.argv[2]
+    failures = []
+
+    def check(ok, what):
+        print(("ok    " if ok else "FAIL  ") + what, flush=True)
+        if not ok:
+            failures.append(what)
+
+    tag = "tsm%d" % os.getpid()
+    workdir = tempfile.mkdtemp(prefix="tcpscope-prom-")
+    spaces, procs = [], []
+    metrics = prom = None
+    try:
+        a = ms.Netns(tag + "a")
+        spaces.append(a)
+        b = ms.Netns(tag + "b")
+        spaces.append(b)
+        # A veth pair between them, 10.253.77.0/24 (addresses of the test's own namespaces only).
+        ms.sh("ip", "link", "add", tag + "va", "netns", a.name, "type", "veth", "peer", "name", tag + "vb",
+              "netns", b.name)
+        ms.sh("ip", "-n", a.name, "addr", "add", "10.253.77.1/24", "dev", tag + "va")
+        ms.sh("ip", "-n", b.name, "addr", "add", "10.253.77.2/24", "dev", tag + "vb")
+        ms.sh("ip", "-n", a.name, "link", "set", tag + "va", "up")
+        ms.sh("ip", "-n", b.name, "link", "set", tag + "vb", "up")
+
+        metrics = ms.Metrics(binary, "--netns", a.path)
+        prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
+                          workdir)
+
+        server = b.popen("python3", os.path.join(HERE, "workload.py"), "server", "10.253.77.2", "7000",
+                         stdout=subprocess.PIPE, text=True)
+        procs.append(server)
+        if server.stdout.readline().strip() != "listening":
+            raise RuntimeError("the peer's server did not start")
+        client = a.popen("python3", os.path.join(HERE, "workload.py"), "client", "6000", "10.253.77.2", "7000",
+                         b.name, tag + "vb", stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(client)
+        done = json.loads(client.stdout.readline())
+        print("workload:", done, flush=True)
+        check(done["refused"] == 5 and done["timed_out"] and done["epipe"] >= 1, "the workload ran as planned")
+        k = a.nstat()
+
+        def kn(name):
+            return int(k.get(name, 0))
+
+        print("nstat:", {n: kn(n) for n in ("TcpActiveOpens", "TcpPassiveOpens", "TcpOutRsts", "TcpEstabResets",
+                                             "TcpAttemptFails", "TcpRetransSegs")}, flush=True)
+        reasons_known = 'reason="not_reported"' not in metrics.scrape()
+        expected = {
+            'sum(tcpscope_state_transitions_total{from="CLOSE",to="SYN_SENT"})': kn("TcpActiveOpens"),
+            'sum(tcpscope_state_transitions_total{from="LISTEN",to="SYN_RECV"})': kn("TcpPassiveOpens"),
+            'sum(tcpscope_state_transitions_total{from=~"ESTABLISHED|CLOSE_WAIT",to="CLOSE"})': kn("TcpEstabResets"),
+            'sum(tcpscope_state_transitions_total{from=~"SYN_SENT|SYN_RECV",to="CLOSE"})': kn("TcpAttemptFails"),
+            'sum(tcpscope_retransmits_total)': kn("TcpRetransSegs"),
+            'sum(tcpscope_resets_sent_total)': kn("TcpOutRsts") if reasons_known else
+            kn("TcpExtTCPAbortOnClose") + kn("TcpExtTCPAbortOnData") + kn("TcpExtTCPAbortOnLinger"),
+            'tcpscope_connect_duration_seconds_count': done["connects"],
+            'tcpscope_accept_duration_seconds_count': done["accepts"],
+            # All but the one left in CLOSE_WAIT (its peer, an orphan in
+            # FIN_WAIT2, became a timewait socket: the full socket's CLOSE).
+            'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
+            'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
+            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 1,
+        }
+        # Prometheus scrapes every second: wait until it holds the final values.
+        deadline = time.time() + 20
+        while True:
+            got = {e: prom.value(e) for e in expected}
+            if all(got[e] == v for e, v in expected.items()) or time.time() > deadline:
+                break
+            time.sleep(1)
+        for e, v in expected.items():
+            check(got[e] == v, "%s = %s (expected %s)" % (e, got[e], v))
+        check(kn("TcpRetransSegs") > 0 and kn("TcpOutRsts") > 0 and kn("TcpEstabResets") > 0,
+              "the workload moved every counter compared")
+        check((prom.value('sum(tcpscope_sigpipe_total{result="ignored"})') or 0) >= 1, "SIGPIPE counted")
+        age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="python3"})')
+        check(age is not None and 0 < age < 120, "the CLOSE_WAIT socket's age is known: %s s" % age)
+
+        # Every panel query of the dashboard returns data.
+        time.sleep(2)
+        with open(os.path.join(repo, "dashboards/grafana/tcpscope.json")) as f:
+            dashboard = json.load(f)
+        for panel in dashboard["panels"]:
+            for target in panel.get("targets", []):
+                expr = target["expr"].replace("$__rate_interval", "1m").replace("$__interval", "1m")
+                result = prom.query(expr)
+                check(len(result) > 0, "panel %r: %s returns data" % (panel["title"], target["refId"]))
+
+        # promtool accepts a real scrape (lint included).
+        scrape = metrics.scrape()
+        lint = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True, text=True)
+        check(lint.returncode == 0, "promtool check metrics on a real scrape" +
+              ("" if lint.returncode == 0 else ": " + lint.stdout + lint.stderr))
+        # The alert rules load in that Prometheus.
+        rules = json.loads(ms.fetch(prom.url + "/api/v1/rules")[2])["data"]["groups"]
+        check(sum(len(g["rules"]) for g in rules) == 4, "Prometheus loaded the 4 alert rules")
+        up = prom.value('up{job="tcpscope"}')
+        check(up == 1, "the target is up")
+
+        ours = metrics.link_ids
+        check(len(ours) >= 5, "tcpscope held its links (%d)" % len(ours))
+        rc, err = metrics.stop()
+        check(rc == 0, "tcpscope metrics exits 0 on SIGTERM (%d): %s" % (rc, err.strip()[-300:]))
+        metrics = None
+        check(not (ours & ms.live_link_ids()), "no BPF link left behind")
+    finally:
+        if metrics:
+            metrics.stop(signal.SIGKILL)
+        if prom:
+            prom.stop()
+        for p in procs:
+            if p.stdin:
+                p.stdin.close()
+            p.kill()
+            p.wait()
+        for s in spaces:
+            s.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

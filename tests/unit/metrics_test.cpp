@@ -1,0 +1,189 @@
+// `tcpscope metrics`, the pure parts: the kernel's bucket of a duration,
+// the bounds we publish for it, the families built from counts, the text
+// format, and --listen.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "exposition.h"
+#include "listen_address.h"
+#include "metric_families.h"
+#include "socket_census.h"
+
+namespace tcpscope {
+namespace {
+
+TEST(MetricsBuckets, KernelBucketHoldsDurationsUpToItsBound) {
+    // Bucket k holds ns <= 2^(13+k): the bound itself is in, one more is not.
+    EXPECT_EQ(ts_duration_bucket(0), 0u);
+    EXPECT_EQ(ts_duration_bucket(1), 0u);
+    EXPECT_EQ(ts_duration_bucket(8192), 0u);
+    EXPECT_EQ(ts_duration_bucket(8193), 1u);
+    EXPECT_EQ(ts_duration_bucket(16384), 1u);
+    for (int k = 0; k < TS_BUCKETS - 1; ++k) {
+        uint64_t bound = 1ull << (TS_BUCKET_MIN_SHIFT + k);
+        EXPECT_EQ(ts_duration_bucket(bound), static_cast<uint32_t>(k)) << k;
+        EXPECT_EQ(ts_duration_bucket(bound + 1), static_cast<uint32_t>(k + 1)) << k;
+        // The published bound is the same number, in seconds.
+        EXPECT_DOUBLE_EQ(bucket_upper_bound_seconds(k) * 1e9, static_cast<double>(bound));
+    }
+    EXPECT_EQ(ts_duration_bucket(UINT64_MAX), static_cast<uint32_t>(TS_BUCKETS - 1));
+    EXPECT_EQ(ts_fls64(0), 0u);
+    EXPECT_EQ(ts_fls64(1), 1u);
+    EXPECT_EQ(ts_fls64(UINT64_MAX), 64u);
+}
+
+TEST(MetricsBuckets, RangeIsTenMicrosecondsToAnHour) {
+    EXPECT_LT(bucket_upper_bound_seconds(0), 10e-6);
+    EXPECT_GT(bucket_upper_bound_seconds(TS_BUCKETS - 2), 3600);
+}
+
+const prometheus::MetricFamily* find(const std::vector<prometheus::MetricFamily>& fs,
+                                     const std::string& name) {
+    for (const auto& f : fs) {
+        if (f.name == name) return &f;
+    }
+    return nullptr;
+}
+
+TEST(MetricFamilies, CountsBecomeLabelledSeries) {
+    KernelCounts c;
+    c.transitions[7 * TS_STATE_SLOTS + 2] = 3;  // CLOSE -> SYN_SENT
+    c.resets_sent[1 * TS_STATE_SLOTS + 7] = 2;  // NO_SOCKET in CLOSE
+    c.resets_sent[TS_REASON_NOT_REPORTED * TS_STATE_SLOTS + 1] = 4;
+    c.socket_errors[104] = 5;
+    c.sigpipe[1] = 1;
+    c.hist_buckets[TS_HIST_CONNECT * TS_BUCKET_SLOTS + 3] = 2;
+    c.hist_buckets[TS_HIST_CONNECT * TS_BUCKET_SLOTS + TS_BUCKETS - 1] = 1;
+    c.hist_sum_ns[TS_HIST_CONNECT] = 2500000000ull;
+    ResetReasons reasons({{1, "NO_SOCKET"}});
+    auto fs = kernel_families(c, reasons);
+
+    const auto* t = find(fs, "tcpscope_state_transitions_total");
+    ASSERT_NE(t, nullptr);
+    ASSERT_EQ(t->metric.size(), 1u);  // only what was counted
+    EXPECT_EQ(t->metric[0].label[0].value, "CLOSE");
+    EXPECT_EQ(t->metric[0].label[1].value, "SYN_SENT");
+    EXPECT_EQ(t->metric[0].counter.value, 3);
+
+    std::string text = render_text_format(fs);
+    EXPECT_NE(text.find("tcpscope_resets_sent_total{reason=\"NO_SOCKET\",state=\"CLOSE\"} 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_resets_sent_total{reason=\"not_reported\",state=\"ESTABLISHED\"} 4"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_socket_errors_total{errno=\"ECONNRESET\"} 5"), std::string::npos);
+    EXPECT_NE(text.find("# TYPE tcpscope_connect_duration_seconds histogram"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_connect_duration_seconds_count 3"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_connect_duration_seconds_sum 2.5"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_connect_duration_seconds_bucket{le=\"+Inf\"} 3"), std::string::npos);
+
+    // Buckets are cumulative.
+    const auto* h = find(fs, "tcpscope_connect_duration_seconds");
+    ASSERT_NE(h, nullptr);
+    const auto& b = h->metric[0].histogram.bucket;
+    ASSERT_EQ(b.size(), static_cast<size_t>(TS_BUCKETS));
+    EXPECT_EQ(b[2].cumulative_count, 0u);
+    EXPECT_EQ(b[3].cumulative_count, 2u);
+    EXPECT_EQ(b[TS_BUCKETS - 2].cumulative_count, 2u);
+    EXPECT_TRUE(std::isinf(b[TS_BUCKETS - 1].upper_bound));
+
+    // Every closing state has its histogram, empty or not.
+    const auto* s = find(fs, "tcpscope_state_duration_seconds");
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->metric.size(), 4u);
+}
+
+TEST(MetricFamilies, LabelledSeriesCarryTheChosenLabels) {
+    KernelCounts c;
+    c.label_mask = TS_LABEL_COMM | TS_LABEL_PORT;
+    c.series.push_back({TS_FAM_TRANSITIONS, 7 * TS_STATE_SLOTS + 2, 0, 5432, "psql", 4});
+    c.series.push_back({TS_FAM_SOCKET_ERRORS, 104, 0, 0, std::string("a\x01") + "b", 1});
+    c.series.push_back({TS_FAM_SOCKET_ERRORS, 9999, 0, 0, "bad slot", 1});  // ignored
+    c.series_dropped = 7;
+    c.transitions[0] = 99;  // the arrays are not used with labels
+    std::string text = render_text_format(kernel_families(c, ResetReasons()));
+    EXPECT_NE(text.find("tcpscope_state_transitions_total{from=\"CLOSE\",to=\"SYN_SENT\",comm=\"psql\",port=\"5432\"} 4"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_socket_errors_total{errno=\"ECONNRESET\",comm=\"a?b\",port=\"\"} 1"),
+              std::string::npos);
+    EXPECT_EQ(text.find("bad slot"), std::string::npos);
+    EXPECT_EQ(text.find(" 99"), std::string::npos);
+    EXPECT_EQ(text.find("netns="), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_series_dropped_total 7"), std::string::npos);
+}
+
+TEST(MetricFamilies, LabelNames) {
+    uint32_t mask = 0;
+    std::string error;
+    ASSERT_TRUE(parse_label_names("comm,port", &mask, &error));
+    EXPECT_EQ(mask, TS_LABEL_COMM | TS_LABEL_PORT);
+    ASSERT_TRUE(parse_label_names("netns", &mask, &error));
+    EXPECT_EQ(mask, TS_LABEL_NETNS);
+    for (const char* bad : {"", "pid", "comm,", ",comm", "comm,,port", "addr"}) {
+        EXPECT_FALSE(parse_label_names(bad, &mask, &error)) << bad;
+    }
+}
+
+TEST(MetricFamilies, SelfMetrics) {
+    SelfInfo self;
+    self.version = "0.1.0";
+    self.kernel = "6.18.0";
+    self.programs = {{"handle_set_state", 2000000000, 10, 3}, {"handle_signal", 0, 0, 1}};
+    std::string text = render_text_format(self_families(self));
+    EXPECT_NE(text.find("tcpscope_build_info{version=\"0.1.0\",kernel=\"6.18.0\"} 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_events_lost_total{reason=\"program_skipped\"} 4"), std::string::npos);
+    // No run time unless the kernel counts it.
+    EXPECT_EQ(text.find("tcpscope_bpf_program_run_seconds_total"), std::string::npos);
+    self.bpf_stats_enabled = true;
+    text = render_text_format(self_families(self));
+    EXPECT_NE(text.find("tcpscope_bpf_program_run_seconds_total{program=\"handle_set_state\"} 2"), std::string::npos);
+}
+
+TEST(SocketCensus, CloseWaitByOwnerKeepsTheOldestKnownAge) {
+    SocketCensus census;
+    census.by_state[1] = 3;   // ESTABLISHED
+    census.by_state[8] = 3;   // CLOSE_WAIT
+    census.add_close_wait("app", true, 5);
+    census.add_close_wait("app", false, 0);
+    census.add_close_wait("app", true, 700);
+    census.add_close_wait("?", false, 0);
+    std::string text = render_text_format(census_families(census));
+    EXPECT_NE(text.find("tcpscope_sockets{state=\"ESTABLISHED\"} 3"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"app\"} 3"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"?\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_close_wait_oldest_seconds{comm=\"app\"} 700"), std::string::npos);
+    // No age is made up for sockets whose entry into CLOSE_WAIT was not seen.
+    EXPECT_EQ(text.find("tcpscope_close_wait_oldest_seconds{comm=\"?\"}"), std::string::npos);
+    EXPECT_EQ(text.find("state=\"SYN_SENT\""), std::string::npos);
+}
+
+TEST(SocketCensus, CommLabelIsPrintable) {
+    const char comm[16] = {'a', '\n', 'b', '\xff', 0};
+    EXPECT_EQ(comm_label(comm, 16), "a?b?");
+    const char full[16] = {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'};
+    EXPECT_EQ(comm_label(full, 16).size(), 16u);  // no terminator: stops at 16
+    EXPECT_EQ(comm_label("", 16), "?");
+}
+
+TEST(ListenAddress, Forms) {
+    ListenAddress a;
+    std::string error;
+    ASSERT_TRUE(parse_listen_address("127.0.0.1:19979", &a, &error));
+    EXPECT_EQ(a.host, "127.0.0.1");
+    EXPECT_EQ(a.port, 19979);
+    EXPECT_TRUE(a.loopback);
+    ASSERT_TRUE(parse_listen_address("[::1]:80", &a, &error));
+    EXPECT_EQ(a.host, "::1");
+    EXPECT_TRUE(a.loopback);
+    EXPECT_EQ(listen_address_text(a), "[::1]:80");
+    ASSERT_TRUE(parse_listen_address("0.0.0.0:19979", &a, &error));
+    EXPECT_FALSE(a.loopback);
+    ASSERT_TRUE(parse_listen_address(":19979", &a, &error));
+    EXPECT_EQ(a.host, "127.0.0.1");
+    for (const char* bad : {"", "19979", "localhost:19979", "127.0.0.1:", "127.0.0.1:0",
+                            "127.0.0.1:65536", "::1:80", "[127.0.0.1]:80", "1.2.3.4:8x"}) {
+        EXPECT_FALSE(parse_listen_address(bad, &a, &error)) << bad;
+        EXPECT_NE(error.find("ADDRESS:PORT"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace tcpscope

@@ -1,0 +1,42 @@
+#include "metrics_options.h"
+
+#include "listen_address.h"
+#include "metric_families.h"
+#include "trace_options.h"
+
+namespace tcpscope {
+
+CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
+    CLI::App* cmd = app.add_subcommand(
+        "metrics", "Serve Prometheus metrics at /metrics, counted in the kernel");
+    cmd->add_option("--listen", o.listen,
+                    "Address and port to serve on (a non-loopback address is logged at start)")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                ListenAddress a;
+                std::string error;
+                return parse_listen_address(text, &a, &error) ? std::string() : error;
+            },
+            "ADDR:PORT"));
+    add_socket_filter_options(cmd, o.filter);
+    cmd->add_option("--labels", o.labels,
+                    "Extra labels on the counters: comm (the owner process), netns (inode), port "
+                    "(listening port of accepted connections, remote port of outgoing ones)")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                uint32_t mask = 0;
+                std::string error;
+                return parse_label_names(text, &mask, &error) ? std::string() : error;
+            },
+            "comm,netns,port"));
+    cmd->add_option("--max-series", o.max_series,
+                    "With --labels: at most this many labelled series; counts beyond are "
+                    "tcpscope_series_dropped_total")
+        ->capture_default_str()
+        ->check(whole(1, 1000000, "must be a whole number of series from 1 to 1000000", "N"));
+    cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
+    return cmd;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,25 @@
+// `tcpscope metrics` on the command line. Pure, like the other options;
+// serve/metrics_command.h runs what was parsed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "filter_options.h"
+#include "listen_address.h"
+
+namespace tcpscope {
+
+struct MetricsOptions {
+    FilterOptions filter;       // the socket filters of trace (events: fixed)
+    std::string listen = "127.0.0.1:" + std::to_string(kDefaultMetricsPort);
+    std::string labels;         // "comm,netns,port": extra labels on the counters
+    uint32_t max_series = 10000;  // the hard limit on labelled series
+    bool verbose = false;
+};
+
+CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& options);
+
+}  // namespace tcpscope

@@ -1,0 +1,268 @@
+#include "metric_families.h"
+
+#include <cmath>
+#include <limits>
+
+namespace tcpscope {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+constexpr double kNsPerSecond = 1e9;
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+    MetricFamily f;
+    f.name = std::move(name);
+    f.help = std::move(help);
+    f.type = type;
+    return f;
+}
+
+void add_counter(MetricFamily* f, std::vector<ClientMetric::Label> labels, uint64_t value) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.counter.value = static_cast<double>(value);
+    f->metric.push_back(std::move(m));
+}
+
+void add_gauge(MetricFamily* f, std::vector<ClientMetric::Label> labels, double value) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.gauge.value = value;
+    f->metric.push_back(std::move(m));
+}
+
+// One histogram from its kernel buckets (not cumulative) and sum in ns.
+void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
+                   const KernelCounts& counts, int hist) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    uint64_t cumulative = 0;
+    for (int k = 0; k < TS_BUCKETS; ++k) {
+        cumulative += counts.hist_buckets[static_cast<size_t>(hist * TS_BUCKET_SLOTS + k)];
+        ClientMetric::Bucket b;
+        b.cumulative_count = cumulative;
+        b.upper_bound = k == TS_BUCKETS - 1 ? std::numeric_limits<double>::infinity()
+                                            : bucket_upper_bound_seconds(k);
+        m.histogram.bucket.push_back(b);
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = static_cast<double>(counts.hist_sum_ns[static_cast<size_t>(hist)]) /
+                             kNsPerSecond;
+    f->metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+// A process name as a label value: printable ASCII, others as '?'.
+std::string comm_text(const std::string& comm) {
+    std::string out;
+    for (unsigned char ch : comm) out += ch >= 0x20 && ch < 0x7f ? static_cast<char>(ch) : '?';
+    return out;
+}
+
+double bucket_upper_bound_seconds(int k) {
+    return std::ldexp(1.0, TS_BUCKET_MIN_SHIFT + k) / kNsPerSecond;
+}
+
+namespace {
+
+// The counter families, in the order of enum ts_counter_family.
+struct CounterFamily {
+    const char* name;
+    const char* help;
+    size_t slots;
+};
+constexpr CounterFamily kCounterFamilies[TS_FAM_COUNT] = {
+    {"tcpscope_state_transitions_total",
+     "TCP state changes, by the state left and the state entered", TS_STATE_SLOTS * TS_STATE_SLOTS},
+    {"tcpscope_resets_sent_total",
+     "RSTs this host sent, by the kernel's reason (not_reported before Linux 6.10) and the "
+     "sending socket's state",
+     TS_REASON_SLOTS * TS_STATE_SLOTS},
+    {"tcpscope_resets_received_total", "RSTs received, by the receiving socket's state",
+     TS_STATE_SLOTS},
+    {"tcpscope_retransmits_total",
+     "Segments retransmitted (those that left), by the socket's state", TS_STATE_SLOTS},
+    {"tcpscope_socket_errors_total",
+     "Errors the kernel set on TCP sockets (what the application's next call returns), by errno",
+     TS_ERRNO_SLOTS},
+    {"tcpscope_sigpipe_total", "SIGPIPE generated, by what became of it (delivered, ignored, ...)",
+     TS_SIGNAL_RESULT_SLOTS},
+};
+
+// The labels a slot of a family's array stands for.
+std::vector<ClientMetric::Label> slot_labels(uint32_t family, uint32_t slot,
+                                             const ResetReasons& reasons) {
+    const int s = static_cast<int>(slot);
+    switch (family) {
+        case TS_FAM_TRANSITIONS:
+            return {{"from", tcp_state_name(s / TS_STATE_SLOTS)},
+                    {"to", tcp_state_name(s % TS_STATE_SLOTS)}};
+        case TS_FAM_RESETS_SENT: {
+            int reason = s / TS_STATE_SLOTS;
+            return {{"reason", reason == TS_REASON_NOT_REPORTED ? "not_reported" : reasons.name(reason)},
+                    {"state", tcp_state_name(s % TS_STATE_SLOTS)}};
+        }
+        case TS_FAM_RESETS_RECEIVED:
+        case TS_FAM_RETRANSMITS:
+            return {{"state", tcp_state_name(s)}};
+        case TS_FAM_SOCKET_ERRORS:
+            return {{"errno", errno_name(s)}};
+        default:
+            return {{"result", signal_result_name(s)}};
+    }
+}
+
+const uint64_t* family_array(const KernelCounts& c, uint32_t family) {
+    switch (family) {
+        case TS_FAM_TRANSITIONS: return c.transitions.data();
+        case TS_FAM_RESETS_SENT: return c.resets_sent.data();
+        case TS_FAM_RESETS_RECEIVED: return c.resets_received.data();
+        case TS_FAM_RETRANSMITS: return c.retransmits.data();
+        case TS_FAM_SOCKET_ERRORS: return c.socket_errors.data();
+        default: return c.sigpipe.data();
+    }
+}
+
+}  // namespace
+
+static std::string port_label(uint32_t port) { return port ? std::to_string(port) : ""; }
+
+std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReasons& reasons) {
+    std::vector<MetricFamily> out;
+    for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
+        out.push_back(family(kCounterFamilies[f].name, kCounterFamilies[f].help, MetricType::Counter));
+    }
+    if (c.label_mask == 0) {
+        for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
+            const uint64_t* values = family_array(c, f);
+            for (uint32_t slot = 0; slot < kCounterFamilies[f].slots; ++slot) {
+                if (values[slot]) add_counter(&out[f], slot_labels(f, slot, reasons), values[slot]);
+            }
+        }
+    } else {
+        for (const SeriesCount& sc : c.series) {
+            if (sc.family >= TS_FAM_COUNT || sc.slot >= kCounterFamilies[sc.family].slots) continue;
+            auto labels = slot_labels(sc.family, sc.slot, reasons);
+            if (c.label_mask & TS_LABEL_COMM) {
+                labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
+            }
+            if (c.label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
+            if (c.label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
+            add_counter(&out[sc.family], std::move(labels), sc.value);
+        }
+    }
+    auto dropped = family("tcpscope_series_dropped_total",
+                          "Counts not made because --max-series series existed already",
+                          MetricType::Counter);
+    add_counter(&dropped, {}, c.series_dropped);
+    out.push_back(std::move(dropped));
+
+    auto connect = family("tcpscope_connect_duration_seconds",
+                          "Time from SYN_SENT to ESTABLISHED (the connect's handshake)",
+                          MetricType::Histogram);
+    add_histogram(&connect, {}, c, TS_HIST_CONNECT);
+    out.push_back(std::move(connect));
+    auto accept = family("tcpscope_accept_duration_seconds",
+                         "Time from SYN_RECV to ESTABLISHED (the handshake of an accepted "
+                         "connection)",
+                         MetricType::Histogram);
+    add_histogram(&accept, {}, c, TS_HIST_ACCEPT);
+    out.push_back(std::move(accept));
+    auto connection = family("tcpscope_connection_duration_seconds",
+                             "Time from ESTABLISHED to CLOSE: how long connections lived",
+                             MetricType::Histogram);
+    add_histogram(&connection, {}, c, TS_HIST_CONNECTION);
+    out.push_back(std::move(connection));
+    auto closing = family("tcpscope_state_duration_seconds",
+                          "Time spent in each closing state a socket left",
+                          MetricType::Histogram);
+    const std::pair<int, int> closing_states[] = {{TS_HIST_FIN_WAIT1, 4},
+                                                  {TS_HIST_FIN_WAIT2, 5},
+                                                  {TS_HIST_CLOSE_WAIT, 8},
+                                                  {TS_HIST_LAST_ACK, 9}};
+    for (const auto& [hist, state] : closing_states) {
+        add_histogram(&closing, {{"state", tcp_state_name(state)}}, c, hist);
+    }
+    out.push_back(std::move(closing));
+    return out;
+}
+
+std::vector<MetricFamily> self_families(const SelfInfo& self) {
+    std::vector<MetricFamily> out;
+    auto info = family("tcpscope_build_info", "tcpscope's version and the kernel it runs on",
+                       MetricType::Gauge);
+    add_gauge(&info, {{"version", self.version}, {"kernel", self.kernel}}, 1);
+    out.push_back(std::move(info));
+
+    // In metrics mode nothing goes through the ring buffer, so the one way
+    // to lose an event is a program run the kernel skipped.
+    uint64_t skipped = 0;
+    for (const auto& p : self.programs) skipped += p.recursion_misses;
+    auto lost = family("tcpscope_events_lost_total",
+                       "Events never counted, by reason (program_skipped: the kernel skipped a "
+                       "tcpscope program already running on that CPU)",
+                       MetricType::Counter);
+    add_counter(&lost, {{"reason", "program_skipped"}}, skipped);
+    out.push_back(std::move(lost));
+
+    auto scrape = family("tcpscope_scrape_duration_seconds",
+                         "How long the previous scrape took to read the kernel and build the reply",
+                         MetricType::Gauge);
+    add_gauge(&scrape, {}, self.last_scrape_seconds);
+    out.push_back(std::move(scrape));
+
+    // The kernel counts run time and runs only while kernel.bpf_stats_enabled
+    // is 1 (it costs two clock reads per run); otherwise these would be 0s
+    // that look like measurements.
+    if (self.bpf_stats_enabled) {
+        auto run_time = family("tcpscope_bpf_program_run_seconds_total",
+                               "Kernel time spent in each tcpscope program "
+                               "(kernel.bpf_stats_enabled)",
+                               MetricType::Counter);
+        auto runs = family("tcpscope_bpf_program_runs_total",
+                           "Runs of each tcpscope program (kernel.bpf_stats_enabled)",
+                           MetricType::Counter);
+        for (const auto& p : self.programs) {
+            ClientMetric m;
+            m.label = {{"program", p.name}};
+            m.counter.value = static_cast<double>(p.run_time_ns) / kNsPerSecond;
+            run_time.metric.push_back(m);
+            add_counter(&runs, {{"program", p.name}}, p.run_count);
+        }
+        out.push_back(std::move(run_time));
+        out.push_back(std::move(runs));
+    }
+    return out;
+}
+
+}  // namespace tcpscope
+
+namespace tcpscope {
+
+bool parse_label_names(const std::string& text, uint32_t* mask, std::string* error) {
+    *mask = 0;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (name == "comm") {
+            *mask |= TS_LABEL_COMM;
+        } else if (name == "netns") {
+            *mask |= TS_LABEL_NETNS;
+        } else if (name == "port") {
+            *mask |= TS_LABEL_PORT;
+        } else {
+            *error = "must be a list of comm, netns and port, e.g. comm,port";
+            return false;
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return true;
+}
+
+}  // namespace tcpscope

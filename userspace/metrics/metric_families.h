@@ -1,0 +1,47 @@
+// The metrics of `tcpscope metrics`, built at scrape time from what the
+// kernel counted (KernelCounts) and what tcpscope knows of itself. Pure:
+// the unit tests feed it counts and read the families back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+#include "kernel_counts.h"
+#include "names.h"
+
+namespace tcpscope {
+
+// The upper bound, in seconds, of histogram bucket k (0 .. TS_BUCKETS-2):
+// 2^(13+k) ns, from 8.192 us to 2^42 ns (73 min). The last is +Inf.
+double bucket_upper_bound_seconds(int k);
+
+// --labels "comm,netns,port" into TS_LABEL_* bits; false with *error.
+bool parse_label_names(const std::string& text, uint32_t* mask, std::string* error);
+
+// A process name as a label value: printable ASCII, others as '?'.
+std::string comm_text(const std::string& comm);
+
+// The families counted in the kernel: transitions, resets, retransmits,
+// socket errors, SIGPIPE, and the duration histograms. A labelled counter
+// has a series for each label value the kernel has counted (a value never
+// seen has no series); every histogram is always there. With --labels the
+// counters come from counts.series, each with the chosen labels too (port
+// "" when not known), and tcpscope_series_dropped_total says what found the
+// series limit reached.
+std::vector<prometheus::MetricFamily> kernel_families(const KernelCounts& counts,
+                                                      const ResetReasons& reasons);
+
+// What tcpscope says about itself.
+struct SelfInfo {
+    std::string version;
+    std::string kernel;           // uname -r
+    std::vector<ProgramStats> programs;
+    bool bpf_stats_enabled = false;  // kernel.bpf_stats_enabled: run time is counted
+    double last_scrape_seconds = 0;  // how long the previous scrape took
+};
+std::vector<prometheus::MetricFamily> self_families(const SelfInfo& self);
+
+}  // namespace tcpscope

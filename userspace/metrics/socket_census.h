@@ -1,0 +1,43 @@
+// The sockets that exist at scrape time, as sock_diag reports them (what
+// `ss -t -a` shows, request and timewait mini-sockets included), and the
+// CLOSE_WAIT ones by owner: a leak shows as a process whose CLOSE_WAIT
+// sockets grow old. Pure: filled by serve/sock_diag.h, tested without root.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <linux/types.h>
+#include <prometheus/metric_family.h>
+
+#include "tcpscope.h"
+
+namespace tcpscope {
+
+struct SocketCensus {
+    // By state as sock_diag reports it: a request socket is SYN_RECV, a
+    // timewait socket its substate (TIME_WAIT, or FIN_WAIT2 for an orphan).
+    std::array<uint64_t, TS_STATE_SLOTS> by_state{};
+    struct CloseWait {
+        uint64_t sockets = 0;
+        // Age of the oldest whose entry into CLOSE_WAIT tcpscope saw; none
+        // for sockets that were in CLOSE_WAIT before it started.
+        bool age_known = false;
+        double oldest_seconds = 0;
+    };
+    // By the owner's process name ("?" when tcpscope does not know it).
+    std::map<std::string, CloseWait> close_wait;
+
+    // One CLOSE_WAIT socket: its owner's name and, when known, its age.
+    void add_close_wait(const std::string& comm, bool age_known, double age_seconds);
+};
+
+// A process name as a label value: printable ASCII, others as '?'.
+std::string comm_label(const char* comm, size_t max_len);
+
+std::vector<prometheus::MetricFamily> census_families(const SocketCensus& census);
+
+}  // namespace tcpscope

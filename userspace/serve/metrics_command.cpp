@@ -1,0 +1,198 @@
+#include "metrics_command.h"
+
+#include <signal.h>
+#include <sys/utsname.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <dirent.h>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "btf_reasons.h"
+#include "exit_codes.h"
+#include "exposition.h"
+#include "listen_address.h"
+#include "metric_families.h"
+#include "metrics_server.h"
+#include "netns_check.h"
+#include "sock_diag.h"
+#include "socket_census.h"
+#include "tracer.h"
+
+namespace tcpscope {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+bool bpf_stats_enabled() {
+    std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
+    int v = 0;
+    return (in >> v) && v != 0;
+}
+
+std::string kernel_release() {
+    struct utsname u {};
+    return uname(&u) == 0 ? u.release : "unknown";
+}
+
+// The stop signals, blocked in every thread (the server's inherit the
+// mask) and taken by sigwait in the main thread: no handler runs inside a
+// scrape, and stopping is an ordinary call.
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+// The namespace file for sock_diag's census, from --netns's text: a file, an
+// `ip netns` name, or an inode (the namespace of a process that is in it).
+// Empty with *why when there is none (a cookie names no file).
+std::string netns_file(const std::string& text, std::string* why) {
+    if (text.empty()) return "";
+    if (text[0] == '/') return text;
+    if (text.compare(0, 7, "cookie:") == 0) {
+        *why = "--netns cookie:N names no namespace file";
+        return "";
+    }
+    if (text.find_first_not_of("0123456789") != std::string::npos) return "/run/netns/" + text;
+    const unsigned long long inode = std::stoull(text);
+    DIR* proc = opendir("/proc");
+    std::string found;
+    while (proc && found.empty()) {
+        struct dirent* d = readdir(proc);
+        if (!d) break;
+        if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
+        std::string path = std::string("/proc/") + d->d_name + "/ns/net";
+        struct stat st {};
+        if (stat(path.c_str(), &st) == 0 && st.st_ino == inode) found = path;
+    }
+    if (proc) closedir(proc);
+    if (found.empty()) *why = "no process is in network namespace " + text + " now";
+    return found;
+}
+
+}  // namespace
+
+int run_metrics_command(const MetricsOptions& o) {
+    const char* me = "tcpscope metrics";
+    ListenAddress listen;
+    std::string error;
+    if (!parse_listen_address(o.listen, &listen, &error)) {
+        std::fprintf(stderr, "%s: --listen: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    TracerConfig config;
+    FilterOptions filter = o.filter;
+    filter.events = "state,reset,retransmit,error,signal";
+    if (!build_filter(filter, &config.filter, &error)) {
+        std::fprintf(stderr, "%s: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    config.metrics_mode = true;
+    if (!o.labels.empty() && !parse_label_names(o.labels, &config.label_mask, &error)) {
+        std::fprintf(stderr, "%s: --labels: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    config.max_series = o.max_series;
+    config.verbose = o.verbose;
+
+    sigset_t stops = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::string btf_error;
+    const ResetReasons reasons = load_kernel_reset_reasons(&btf_error);
+    std::unique_ptr<Tracer> tracer;
+    std::unique_ptr<SockDiag> census_reader;
+    std::mutex scrape_mutex;
+    double last_scrape_seconds = 0;
+    // One scrape at a time: each reads a few thousand map slots, and
+    // concurrent scrapers would only queue in the kernel instead of here.
+    MetricsServer server([&]() {
+        std::lock_guard<std::mutex> lock(scrape_mutex);
+        auto start = std::chrono::steady_clock::now();
+        KernelCounts counts;
+        std::vector<prometheus::MetricFamily> families;
+        SelfInfo self;
+        self.version = kVersion;
+        self.kernel = kernel_release();
+        self.programs = tracer->program_stats();
+        self.bpf_stats_enabled = bpf_stats_enabled();
+        self.last_scrape_seconds = last_scrape_seconds;
+        if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
+        if (census_reader) {
+            SocketCensus census;
+            std::string census_error;
+            if (census_reader->read(&census, &census_error)) {
+                for (auto& f : census_families(census)) families.push_back(std::move(f));
+            } else {
+                std::fprintf(stderr, "%s: warning: %s; tcpscope_sockets left out of this scrape\n",
+                             me, census_error.c_str());
+            }
+        }
+        for (auto& f : self_families(self)) families.push_back(std::move(f));
+        std::string body = render_text_format(families);
+        last_scrape_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return body;
+    });
+    // Bind before loading: a port in use is found at once, and a scraper
+    // that connects while the programs load waits in the backlog.
+    if (!server.bind(listen, &error)) {
+        std::fprintf(stderr, "%s: %s\n", me, error.c_str());
+        return kExitEnvironment;
+    }
+    TracerError terr;
+    tracer = Tracer::start(config, [](const void*, size_t) {}, &terr);
+    if (!tracer) {
+        std::fprintf(stderr, "%s: %s\n", me, terr.text().c_str());
+        return kExitEnvironment;
+    }
+    for (const auto& w : tracer->warnings()) std::fprintf(stderr, "%s: warning: %s\n", me, w.c_str());
+    if (config.filter.netns != 0 && config.filter.netns_cookie == 0 &&
+        !network_namespace_exists(config.filter.netns)) {
+        std::fprintf(stderr,
+                     "%s: warning: --netns %u: no network namespace has that inode now; counting "
+                     "anyway, in case it appears\n",
+                     me, static_cast<unsigned>(config.filter.netns));
+    }
+    // The census counts the sockets of one namespace: --netns's, or ours.
+    std::string why;
+    std::string census_netns = netns_file(o.filter.netns, &why);
+    if (!o.filter.netns.empty() && census_netns.empty()) {
+        std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
+                     me, why.c_str());
+    } else {
+        census_reader = SockDiag::open(census_netns, tracer->socket_storage_fd(), &why);
+        if (!census_reader) {
+            std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
+                         me, why.c_str());
+        }
+    }
+    if (!btf_error.empty()) {
+        std::fprintf(stderr, "%s: warning: %s; reset reasons shown as numbers\n", me,
+                     btf_error.c_str());
+    }
+    if (!listen.loopback) {
+        std::fprintf(stderr,
+                     "%s: warning: listening on %s, which is not a loopback address: anyone who "
+                     "can reach it can read these metrics\n",
+                     me, listen_address_text(listen).c_str());
+    }
+    server.serve();
+    std::fprintf(stderr, "%s: serving http://%s/metrics\n", me,
+                 listen_address_text(listen).c_str());
+    int sig = 0;
+    sigwait(&stops, &sig);
+    std::fprintf(stderr, "%s: %s, stopping\n", me, strsignal(sig));
+    server.stop();
+    return kExitOk;
+}
+
+}  // namespace tcpscope

@@ -337,7 +337,14 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
     auto all_closed = [&](const RawTracer& t) {
         return not_closed(t.records) <= t.tracer->losses().program_skipped[TS_KIND_STATE];
     };
-    for (int i = 0; i < 500 && !(all_closed(subject) && all_closed(witness)); ++i) poll_both();
+    // A deadline, not a count of polls: a poll returns at once while
+    // records flow, and on a loaded machine the last closes come later
+    // (a fresh-clone run once stopped polling with 33 sockets short).
+    const uint64_t close_deadline = tcpscope::monotonic_ns() + 10ull * 1000000000ull;
+    while (!(all_closed(subject) && all_closed(witness)) &&
+           tcpscope::monotonic_ns() < close_deadline) {
+        poll_both();
+    }
     subject.tracer->drain();
     witness.tracer->drain();
 
@@ -525,10 +532,13 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
         << failures.text() << "records: " << ours.size() << " (witness " << witnessed.size()
         << "), program runs skipped: " << subject_skipped << " (witness " << witness_skipped
         << ")";
-    // The storm must have been one: every socket seen to CLOSE, and the
-    // process-context sends it was made of.
-    EXPECT_LE(not_closed(ours), subject_lost.program_skipped[TS_KIND_STATE])
-        << "sockets that never reached CLOSE";
+    // Every socket seen to CLOSE that the witness saw close. (Once in a
+    // few runs some sockets take longer than the wait to close, for both
+    // tracers alike: the kernel had not closed them yet.)
+    EXPECT_LE(not_closed(ours), not_closed(witnessed) + subject_lost.program_skipped[TS_KIND_STATE])
+        << "sockets the witness saw close and we did not";
+    EXPECT_GT(by_cookie.size(), not_closed(witnessed)) << "no socket of the storm closed";
+    // The storm must have been one: the process-context sends it was made of.
     if (has_send) {
         EXPECT_GE(storm_process_events + subject_lost.program_skipped[TS_KIND_SEND],
                   static_cast<size_t>(kStormConnections * kSendsPerConnection));

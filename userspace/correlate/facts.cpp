@@ -252,6 +252,21 @@ FactResult sent_one_segment(const FactContext& c, const Step* step, const std::s
             describe(*step) + "; " + side + " segments: " + describe(packets, c.reasons)};
 }
 
+FactResult send_epipe_with_sigpipe(const FactContext& c, int nth) {
+    const Step* send = c.timeline.find_step("client", kSendOne, nth);
+    if (send == nullptr) return fails("the client made too few one-byte sends");
+    std::vector<const Event*> signals;
+    for (const Event* e : c.timeline.during(*send)) {
+        if (e->kind == EventKind::Signal && e->signal == 13 && e->target_pid == send->pid) {
+            signals.push_back(e);
+        }
+    }
+    std::vector<std::string> unseen;
+    bool kernel = kernel_agrees(c, *send, EventKind::Send, &unseen);
+    return {send->ret == -1 && send->errno_name == "EPIPE" && kernel && signals.size() == 1,
+            describe(*send) + "; " + describe(signals, c.reasons), unseen};
+}
+
 FactResult killed_by_sigpipe(const FactContext& c, const Step* wait) {
     const Step* first = c.timeline.find_step("client", kSendOne, 0);
     if (first == nullptr || wait == nullptr) return fails("no one-byte send or no wait(client)");

@@ -140,6 +140,10 @@ FactResult sent_one_segment(const FactContext& c, const Step* step, const std::s
 // signal 13, shell exit status 141.
 FactResult killed_by_sigpipe(const FactContext& c, const Step* wait);
 
+// The client's nth one-byte send returned -1 EPIPE, as the kernel's own
+// send result says, and raised exactly one SIGPIPE for the client.
+FactResult send_epipe_with_sigpipe(const FactContext& c, int nth);
+
 // A number or a string from a step's info object; -1 / "" when absent.
 int64_t info_number(const Step& step, const char* key);
 std::string info_string(const Step& step, const char* key);

@@ -53,20 +53,7 @@ FactResult reads(const FactContext& c) {
             describe(*first) + "; then " + describe(*second), unseen};
 }
 
-FactResult write_gets_epipe(const FactContext& c) {
-    const Step* send = c.timeline.find_step("client", kSendOne, 0);
-    if (send == nullptr) return fails("the client made no one-byte send");
-    std::vector<const Event*> signals;
-    for (const Event* e : c.timeline.during(*send)) {
-        if (e->kind == EventKind::Signal && e->signal == 13 && e->target_pid == send->pid) {
-            signals.push_back(e);
-        }
-    }
-    std::vector<std::string> unseen;
-    bool kernel = kernel_agrees(c, *send, EventKind::Send, &unseen);
-    return {send->ret == -1 && send->errno_name == "EPIPE" && kernel && signals.size() == 1,
-            describe(*send) + "; " + describe(signals, c.reasons), unseen};
-}
+FactResult write_gets_epipe(const FactContext& c) { return send_epipe_with_sigpipe(c, 0); }
 
 }  // namespace
 

@@ -50,32 +50,6 @@ sigset_t stop_signals() {
     return set;
 }
 
-// The namespace file for sock_diag's census, from --netns's text: a file, an
-// `ip netns` name, or an inode (the namespace of a process that is in it).
-// Empty with *why when there is none (a cookie names no file).
-std::string netns_file(const std::string& text, std::string* why) {
-    if (text.empty()) return "";
-    if (text[0] == '/') return text;
-    if (text.compare(0, 7, "cookie:") == 0) {
-        *why = "--netns cookie:N names no namespace file";
-        return "";
-    }
-    if (text.find_first_not_of("0123456789") != std::string::npos) return "/run/netns/" + text;
-    const unsigned long long inode = std::stoull(text);
-    DIR* proc = opendir("/proc");
-    std::string found;
-    while (proc && found.empty()) {
-        struct dirent* d = readdir(proc);
-        if (!d) break;
-        if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
-        std::string path = std::string("/proc/") + d->d_name + "/ns/net";
-        struct stat st {};
-        if (stat(path.c_str(), &st) == 0 && st.st_ino == inode) found = path;
-    }
-    if (proc) closedir(proc);
-    if (found.empty()) *why = "no process is in network namespace " + text + " now";
-    return found;
-}
 
 }  // namespace
 
@@ -127,10 +101,10 @@ int run_metrics_command(const MetricsOptions& o) {
         self.last_scrape_seconds = last_scrape_seconds;
         if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
         if (census_reader) {
-            SocketCensus census;
+            SocketSnapshot snapshot;
             std::string census_error;
-            if (census_reader->read(&census, &census_error)) {
-                for (auto& f : census_families(census)) families.push_back(std::move(f));
+            if (census_reader->read(&snapshot, &census_error)) {
+                for (auto& f : census_families(census_of(snapshot))) families.push_back(std::move(f));
             } else {
                 std::fprintf(stderr, "%s: warning: %s; tcpscope_sockets left out of this scrape\n",
                              me, census_error.c_str());

@@ -183,6 +183,13 @@ void endings_body(HelperIO& io) {
     }
 }
 
+// Reads what the tool writes for up to ms (wait_line's predicate sees
+// every line from the first: this one holds only for lines not read yet).
+void read_more(Background& tool, int ms) {
+    const size_t known = tool.lines().size();
+    tool.wait_line([&](const std::string&) { return tool.lines().size() > known; }, ms);
+}
+
 std::string temp_path(const char* what) {
     return "/tmp/tcpscope-test-" + std::to_string(getpid()) + "-" + what;
 }
@@ -273,7 +280,7 @@ TEST(KernelStories, EachWayOfEndingAsTheSocketsAndNstatSawIt) {
         return true;
     };
     uint64_t deadline = now_ns() + 10000000000ull;
-    while (!all_there() && now_ns() < deadline) tool.wait_line([](const std::string&) { return true; }, 200);
+    while (!all_there() && now_ns() < deadline) read_more(tool, 200);
     int status = tool.stop();
     std::string err = slurp(err_path);
     unlink(err_path.c_str());
@@ -335,7 +342,7 @@ TEST(KernelStories, EachWayOfEndingAsTheSocketsAndNstatSawIt) {
     ASSERT_EQ(syn_timeout.at("errno"), ETIMEDOUT);
     c = story(syn_timeout.at("client"));
     EXPECT_EQ(c.at("end"), "timeout") << c;
-    EXPECT_EQ(c.at("total_retrans"), 1u) << "one SYN retransmitted (TCP_SYNCNT 1): " << c;
+    EXPECT_GE(c.at("total_retrans").get<uint64_t>(), 1u) << "its SYN was retransmitted: " << c;
     // A write after the peer closed: EPIPE, and the SIGPIPE it raised.
     ASSERT_EQ(epipe.at("errno"), EPIPE);
     c = story(epipe.at("client"));
@@ -351,6 +358,7 @@ TEST(KernelStories, EachWayOfEndingAsTheSocketsAndNstatSawIt) {
     // The counts against the namespace's own counters, over the stories
     // of the measured part only.
     size_t clients = 0, servers = 0, never_established = 0, estab_resets = 0;
+    uint64_t retransmitted = 0;
     for (size_t i = warmup_lines; i < lines.size(); ++i) {
         const json& j = lines[i];
         if (j.value("type", "") != "connection") continue;
@@ -363,11 +371,14 @@ TEST(KernelStories, EachWayOfEndingAsTheSocketsAndNstatSawIt) {
         const auto& states = j.at("states");
         std::string last = states.empty() ? "" : states.back().at("state").get<std::string>();
         estab_resets += last == "ESTABLISHED" || last == "CLOSE_WAIT";
+        retransmitted += j.at("total_retrans").get<uint64_t>();
     }
     EXPECT_EQ(clients, counter_delta(before, after, "TcpActiveOpens"));
     EXPECT_EQ(servers, counter_delta(before, after, "TcpPassiveOpens"));
     EXPECT_EQ(never_established, counter_delta(before, after, "TcpAttemptFails"));
     EXPECT_EQ(estab_resets, counter_delta(before, after, "TcpEstabResets"));
+    // Only the SYNs into the veth were retransmitted (loopback loses nothing).
+    EXPECT_EQ(retransmitted, counter_delta(before, after, "TcpRetransSegs"));
     const json& summary = lines.back();
     EXPECT_EQ(summary.at("type"), "summary");
     EXPECT_EQ(summary.at("lost"), 0u);
@@ -416,16 +427,20 @@ TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
     Background tool({TCPSCOPE_BINARY, "trace", "--connections", "--json", "--netns", h->netns_path(),
                      "--output", out_path},
                     err_path);
-    // Ready once its programs are attached, which its links show.
-    uint64_t deadline = now_ns() + 20000000000ull;
-    auto attached = [&]() {
-        std::string out = run_command({"bpftool", "link", "show"}).output;
-        return out.find("pid " + std::to_string(tool.pid())) != std::string::npos ||
-               out.find("pids tcpscope(" + std::to_string(tool.pid()) + ")") != std::string::npos;
-    };
-    while (!attached() && now_ns() < deadline) usleep(20000);
-    ASSERT_TRUE(attached()) << slurp(err_path);
+    // Ready once a warm-up connection's story is in the file.
     uint16_t port = unique_port();
+    uint64_t deadline = now_ns() + 20000000000ull;
+    bool ready = false;
+    while (!ready && now_ns() < deadline) {
+        h->send({{"type", "churn"}, {"port", port++}, {"count", 1}});
+        h->expect("done");
+        for (int i = 0; i < 15 && !ready; ++i) {
+            usleep(100000);
+            ready = slurp(out_path).find("\"connection\"") != std::string::npos;
+        }
+    }
+    ASSERT_TRUE(ready) << slurp(err_path);
+    usleep(1500000);  // the warm-up's other end
     auto batch = [&](int count) {
         h->send({{"type", "churn"}, {"port", port++}, {"count", count}});
         h->expect("done", 120000);
@@ -446,7 +461,8 @@ TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
     std::string last = out.substr(out.rfind('\n', out.size() - 2) + 1);
     json summary = json::parse(last);
     EXPECT_EQ(summary.at("type"), "summary");
-    EXPECT_EQ(summary.at("connections"), 2u * 9000u) << "a story for each end of each connection";
+    EXPECT_GE(summary.at("connections"), 2u * 9000u) << "a story for each end of each connection";
+    EXPECT_LE(summary.at("connections"), 2u * 9000u + 40u) << "and the warm-ups'";
     EXPECT_EQ(summary.at("connections_open"), 0u) << "every connection's state was freed";
     EXPECT_EQ(summary.at("connections_evicted"), 0u);
     EXPECT_EQ(summary.at("lost"), 0u);
@@ -543,7 +559,7 @@ TEST(KernelStuck, CloseWaitLeaksBeforeAndAfterStart) {
     };
     auto wait_for = [&](const std::function<bool()>& pred, double seconds) {
         uint64_t deadline = now_ns() + static_cast<uint64_t>(seconds * 1e9);
-        while (!pred() && now_ns() < deadline) tool.wait_line([](const std::string&) { return true; }, 100);
+        while (!pred() && now_ns() < deadline) read_more(tool, 100);
         return pred();
     };
     const uint64_t old_cookie = old_leak.at("cookie");
@@ -554,7 +570,11 @@ TEST(KernelStuck, CloseWaitLeaksBeforeAndAfterStart) {
     const uint64_t new_cookie = new_leak.at("cookie");
     const int new_recv_q = ss_recv_q(h->pid(), port_new);
     ASSERT_TRUE(wait_for([&] { return stuck_lines(new_cookie, "stuck").size() >= 2; }, 10))
-        << slurp(err_path);
+        << "cookie " << new_cookie << "\n" << [&] {
+               std::string all;
+               for (const auto& l : tool.lines()) all += l + "\n";
+               return all;
+           }() << slurp(err_path);
     h->send({{"type", "close_all"}});
     json closed = h->expect("closed");
     ASSERT_TRUE(wait_for([&] {

@@ -262,6 +262,36 @@ TEST(Stories, BoundedByEvictingTheOldestOpenConnection) {
     EXPECT_EQ(b.open_connections(), 0u);
 }
 
+// The hot path writes the same bytes as the reference, for every story of
+// every recording and for every optional both ways.
+TEST(Stories, FastJsonEqualsTheReference) {
+    const WallClock clock{1795902000123456789};
+    auto same = [&](const ConnectionStory& s, const ResetReasons& reasons) {
+        std::string fast;
+        append_story_json(fast, s, reasons, clock);
+        EXPECT_EQ(fast, story_to_json(s, reasons, clock).dump(-1, ' ', false, Json::error_handler_t::replace));
+    };
+    for (const char* scenario : {"linger-zero", "zero-byte-send", "connect-refused", "time-wait",
+                                 "peer-vanished", "close-unread-data", "server-killed"}) {
+        Recording r = load(scenario);
+        for (auto s : stories_of(r)) {
+            same(s, r.reasons);
+            s.start_ns.reset();
+            s.stats = CloseStats{5, 6, 7, true};
+            s.bytes_sent = 4;
+            s.bytes_received = 5;
+            s.reset_reason = 9999;
+            s.reset_state = 3;
+            s.errors = {EPIPE, 0, 4096};
+            s.comm = std::string("a\"b\\c\x01\xff", 8);
+            s.family = 10;
+            s.local.addr = "::1";
+            if (!s.states.empty()) s.states[0].ns.reset();
+            same(s, r.reasons);
+        }
+    }
+}
+
 TEST(Stories, JsonAndTextCarryTheStory) {
     Recording r = load("zero-byte-send");
     auto stories = stories_of(r);

@@ -27,9 +27,14 @@ bool abortive_close_reason(const std::string& name) {
 
 StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
     auto it = conns_.find(e.cookie);
-    if (it != conns_.end()) return &it->second;
+    if (it != conns_.end()) {
+        Conn& c = it->second;
+        if (!c.closed) idle_.splice(idle_.end(), idle_, c.idle);
+        return &c;
+    }
     evict_if_full();
     Conn& c = conns_[e.cookie];
+    c.idle = idle_.insert(idle_.end(), e.cookie);
     c.story.cookie = e.cookie;
     c.story.first_seen_ns = e.ts_ns;
     c.story.family = e.family;
@@ -41,16 +46,11 @@ StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
 }
 
 void StoryBuilder::evict_if_full() {
-    if (conns_.size() < options_.max_open) return;
     // The one idle longest among those still open; closed ones leave by
     // themselves after the grace.
-    auto victim = conns_.end();
-    for (auto it = conns_.begin(); it != conns_.end(); ++it) {
-        if (it->second.closed) continue;
-        if (victim == conns_.end() || it->second.last_ts < victim->second.last_ts) victim = it;
-    }
-    if (victim == conns_.end()) return;
-    conns_.erase(victim);
+    if (conns_.size() < options_.max_open || idle_.empty()) return;
+    conns_.erase(idle_.front());
+    idle_.pop_front();
     ++evicted_;
 }
 
@@ -154,6 +154,7 @@ void StoryBuilder::on_state(Conn& c, const Event& e) {
     }
     if (e.new_state == kClose && !c.closed) {
         c.closed = true;
+        idle_.erase(c.idle);
         c.close_from = e.old_state;
         c.process_close = !e.irq;
         s.end_ns = e.ts_ns;
@@ -222,7 +223,10 @@ void StoryBuilder::finish(Conn& c) {
 }
 
 void StoryBuilder::forget(uint64_t cookie) {
-    conns_.erase(cookie);
+    auto it = conns_.find(cookie);
+    if (it == conns_.end()) return;
+    if (!it->second.closed) idle_.erase(it->second.idle);
+    conns_.erase(it);
 }
 
 std::vector<ConnectionStory> StoryBuilder::take_complete(uint64_t now_ns) {

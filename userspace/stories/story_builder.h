@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -62,6 +63,7 @@ private:
         uint64_t rst_received_ts = 0;
         int rst_received_state = 0;
         int close_from = 0;  // the state it left for CLOSE
+        std::list<uint64_t>::iterator idle;  // its place in idle_, while open
         bool syn_acked = false;  // SYN_SENT -> ESTABLISHED: our SYN is in bytes_acked
         bool fin_acked = false;  // our FIN acknowledged: in bytes_acked
         bool fin_acked_at_close = false;  // out of CLOSING/LAST_ACK: acknowledged unless reset
@@ -76,6 +78,9 @@ private:
     const ResetReasons& reasons_;
     StoryOptions options_;
     std::unordered_map<uint64_t, Conn> conns_;
+    // Open connections, the one idle longest first: what the bound drops
+    // (O(1) per event and per eviction). Closed ones leave it.
+    std::list<uint64_t> idle_;
     // Closed connections in order of their CLOSE: (end_ns, cookie).
     std::deque<std::pair<uint64_t, uint64_t>> closing_;
     // Cookies whose story was handed out: their late events are not a new

@@ -1,8 +1,10 @@
 #include "story_format.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "event_text.h"
+#include "json_writer.h"
 
 namespace tcpscope {
 namespace {
@@ -95,6 +97,139 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["sigpipe"] = s.sigpipes;
     j["cause"] = story_cause(s, reasons);
     return j;
+}
+
+namespace {
+
+template <class Int>
+void num(std::string& out, Int value) {
+    char tmp[24];
+    auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
+    out.append(tmp, static_cast<size_t>(result.ptr - tmp));
+}
+
+void key(std::string& out, const char* name) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+}
+
+void opt_num(std::string& out, const std::optional<uint64_t>& value) {
+    if (value) {
+        num(out, *value);
+    } else {
+        out += "null";
+    }
+}
+
+void time_string(std::string& out, uint64_t realtime_ns) {
+    out += '"';
+    append_rfc3339_utc(out, realtime_ns);
+    out += '"';
+}
+
+}  // namespace
+
+void append_story_json(std::string& out, const ConnectionStory& s, const ResetReasons& reasons,
+                       const WallClock& clock) {
+    out += "{\"v\":";
+    num(out, kJsonSchemaVersion);
+    out += ",\"type\":\"connection\"";
+    key(out, "ts_ns");
+    num(out, s.end_ns);
+    key(out, "time");
+    time_string(out, clock.realtime_ns(s.end_ns));
+    key(out, "pid");
+    num(out, s.pid);
+    key(out, "comm");
+    append_json_string(out, s.comm);
+    key(out, "attribution");
+    append_json_string(out, s.attribution);
+    key(out, "role");
+    append_json_string(out, role_name(s.role));
+    key(out, "family");
+    out += s.family == 10 ? "\"inet6\"" : "\"inet\"";
+    key(out, "saddr");
+    append_json_string(out, s.local.addr);
+    key(out, "sport");
+    num(out, s.local.port);
+    key(out, "daddr");
+    append_json_string(out, s.remote.addr);
+    key(out, "dport");
+    num(out, s.remote.port);
+    key(out, "cookie");
+    num(out, s.cookie);
+    key(out, "netns");
+    num(out, s.netns);
+    key(out, "netns_cookie");
+    num(out, s.netns_cookie);
+    key(out, "start_ns");
+    opt_num(out, s.start_ns);
+    key(out, "start_time");
+    if (s.start_ns) {
+        time_string(out, clock.realtime_ns(*s.start_ns));
+    } else {
+        out += "null";
+    }
+    key(out, "first_seen_ns");
+    num(out, s.first_seen_ns);
+    key(out, "duration_ns");
+    num(out, s.duration_ns());
+    key(out, "duration_known");
+    out += s.duration_known() ? "true" : "false";
+    key(out, "established");
+    out += s.established ? "true" : "false";
+    key(out, "states");
+    out += '[';
+    for (size_t i = 0; i < s.states.size(); ++i) {
+        if (i) out += ',';
+        out += "{\"state\":";
+        append_json_string(out, tcp_state_name(s.states[i].state));
+        key(out, "ns");
+        opt_num(out, s.states[i].ns);
+        out += '}';
+    }
+    out += ']';
+    key(out, "bytes_sent");
+    opt_num(out, s.bytes_sent);
+    key(out, "bytes_received");
+    opt_num(out, s.bytes_received);
+    key(out, "total_retrans");
+    if (s.stats) {
+        num(out, s.stats->total_retrans);
+    } else {
+        out += "null";
+    }
+    key(out, "retransmits_seen");
+    num(out, s.retransmits_seen);
+    key(out, "closed_first");
+    append_json_string(out, closer_name(s.closed_first));
+    key(out, "end");
+    append_json_string(out, ending_name(s.ending));
+    key(out, "reset_reason");
+    if (s.reset_reason) {
+        append_json_string(out, reasons.name(*s.reset_reason));
+    } else {
+        out += "null";
+    }
+    key(out, "reset_state");
+    if (s.reset_state) {
+        append_json_string(out, tcp_state_name(*s.reset_state));
+    } else {
+        out += "null";
+    }
+    key(out, "errors");
+    out += '[';
+    for (size_t i = 0; i < s.errors.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, errno_name(s.errors[i]));
+    }
+    out += ']';
+    key(out, "sigpipe");
+    num(out, s.sigpipes);
+    key(out, "cause");
+    append_json_string(out, story_cause(s, reasons));
+    out += '}';
 }
 
 }  // namespace tcpscope

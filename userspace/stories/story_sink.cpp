@@ -19,9 +19,9 @@ StorySink::StorySink(LineWriter& out, LineWriter& summary_out, const ResetReason
 
 void StorySink::write(const ConnectionStory& story) {
     if (json_) {
-        out_.write_line(story_to_json(story, reasons_, clock_)
-                            .dump(-1, ' ', false, Json::error_handler_t::replace),
-                        true);
+        line_.clear();
+        append_story_json(line_, story, reasons_, clock_);
+        out_.write_line(line_, true);
     } else {
         if (!header_written_) {
             out_.write_line(story_text_header(wall_time_ ? &clock_ : nullptr));

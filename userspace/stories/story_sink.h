@@ -45,6 +45,7 @@ private:
     bool wall_time_;
     StoryBuilder builder_;
     bool header_written_ = false;
+    std::string line_;  // reused: no allocation per story once grown
     uint64_t written_ = 0;
 };
 

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Regenerates the README's picture, scenarios/zero-byte-send.png, from a real
+# run: `tcpscope run zero-byte-send --html`, then a screenshot of that page in
+# headless chromium by the browser tests' own tooling (tests/browser/).
+# Usage (root, after the build): tools/ladder-screenshot.sh [BUILD_DIR] [SCENARIO]
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+scenario=${2:-zero-byte-send}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$build/tcpscope" run "$scenario" --html "$work/$scenario.html" >/dev/null
+python3 - "$root" "$work/$scenario.html" "$root/scenarios/$scenario.png" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1] + "/tests/browser")
+import headless_chromium
+page, png = sys.argv[2], sys.argv[3]
+w, h = headless_chromium.screenshot_window(page)
+got = headless_chromium.load("file://" + page, [f"--screenshot={png}", f"--window-size={w},{h}"])
+if got.console or got.page_requests or got.leftover:
+    sys.exit(f"ladder-screenshot: console {got.console}, requests {got.page_requests}, left {got.leftover}")
+print(f"ladder-screenshot: {png} ({w}x{h})")
+PY

@@ -143,11 +143,11 @@ def page_size(html_path):
     return (int(w.group(1)), int(h.group(1))) if w and h else None
 
 
-def screenshot_window(html_path, max_height=6000):
+def screenshot_window(html_path, extra=0, max_height=8000):
     """A window that holds the whole diagram: its width and height plus the page's
-    margins and title (the facts below it may be cut)."""
+    margins and title, and `extra` pixels below it (the facts)."""
     size = page_size(html_path)
     if size is None:
         return (1280, 900)
     width, height = size
-    return (width + 40, min(height + 120, max_height))
+    return (width + 40, min(height + 130 + extra, max_height))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The HTML ladder pages in a real browser (Debian's chromium, headless).
 
 `tcpscope run --all --html DIR --json --output run.jsonl` runs every catalogue
@@ -15,7 +15,8 @@ namespace with only loopback, its own profile, no process left behind):
 - a screenshot of the size asked for, not blank, with red in it when the run
   has an error, a RST or a signal to show.
 
-Two control pages first show that the checks can fail: a fetch refused by the
+A --html target that cannot be written is refused first (exit 2, before any
+scenario runs). Two control pages show that the checks can fail: a fetch refused by the
 same policy is seen in the console, and a fetch without the policy is seen in
 the net log.
 
@@ -128,6 +129,22 @@ def controls(work):
     check(not a.leftover and not b.leftover, "control: chromium processes left behind")
 
 
+def bad_html_targets(tcpscope, work):
+    """A --html target that cannot be written is refused before anything runs."""
+    a_file = os.path.join(work, "a-file")
+    with open(a_file, "w") as f:
+        f.write("x")
+    cases = [
+        (["run", "zero-byte-send", "--html", os.path.join(work, "no-such-dir", "x.html")], "no-such-dir"),
+        (["run", "zero-byte-send", "--html", work], "is a directory"),
+        (["run", "--all", "--html", a_file], "not a directory"),
+    ]
+    for args, words in cases:
+        r = subprocess.run([tcpscope, *args], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2 and "--html" in r.stderr and words in r.stderr and not r.stdout,
+              f"tcpscope {' '.join(args)}: exit {r.returncode}, stderr {r.stderr!r}, stdout {r.stdout[:200]!r}")
+
+
 def run_counts(jsonl):
     """Per scenario: steps, segments, state changes, and whether it has errors to show."""
     counts = {}
@@ -172,6 +189,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     try:
         controls(work)
+        bad_html_targets(args.tcpscope, work)
         pages = os.path.join(work, "pages")
         jsonl = os.path.join(work, "run.jsonl")
         if not args.reuse:

@@ -23,7 +23,7 @@ svg .lifeline { stroke: #999; stroke-width: 1.5; }
 svg .time { fill: #888; }
 svg .time.reordered { fill: #b35900; }
 svg .gap line { stroke: #bbb; stroke-dasharray: 4 4; }
-svg .gap-label { fill: #777; font-style: italic; }
+svg .gap-label { fill: #777; font-style: italic; paint-order: stroke; stroke: #fff; stroke-width: 6px; }
 svg rect.step { fill: #dbe8f7; stroke: #2f5f9e; }
 svg g.step .label, svg g.return .label { fill: #1d3f6e; }
 svg g.step.error rect.step { fill: #f9d6d5; stroke: #c0201a; }

@@ -13,17 +13,17 @@ namespace {
 constexpr double kMargin = 8;
 constexpr double kTimeChars = 10;           // "123456.789^"
 constexpr double kTimeWidth = kTimeChars * kCharWidth;
-constexpr double kLabelChars = 56;          // a lane's labels: most calls fit whole
+constexpr double kLabelChars = 66;          // a lane's labels: sock_diag's findings fit whole
 constexpr double kLabelWidth = kLabelChars * kCharWidth;
 constexpr double kGutter = 12;              // between a lifeline and its labels
 constexpr double kWireWidth = 300;          // between the client's and the server's lifelines
-constexpr double kRowHeight = 20;
-constexpr double kGapHeight = 22;
+constexpr double kRowHeight = 24;          // room for an arrow's label above it
+constexpr double kGapHeight = 24;
 constexpr double kHeaderHeight = 44;
 constexpr double kTextAscent = 10;          // a 12px line's bounds around its baseline
 constexpr double kTextDescent = 3;
 constexpr double kBoxHalfWidth = 6;
-constexpr double kArrowSlant = 6;           // an arrow drops 2 * this from sender to receiver
+constexpr double kArrowSlant = 5;           // an arrow drops 2 * this from sender to receiver
 
 std::string shorten(const std::string& text, size_t max_chars) {
     if (text.size() <= max_chars) return text;
@@ -152,7 +152,9 @@ LadderLayout layout_ladder(const LadderModel& model) {
             placed.y2 = y + kArrowSlant;
             double span = std::fabs(placed.x2 - placed.x1);
             size_t chars = static_cast<size_t>(std::max(0.0, span - 2 * kGutter) / kCharWidth);
-            placed.label = place(text, (placed.x1 + placed.x2) / 2, y - 1, "middle",
+            // Above the arrow's middle, clear of the line (it drops 10 px
+            // over the whole wire, so little under the text).
+            placed.label = place(text, (placed.x1 + placed.x2) / 2, y - 7, "middle",
                                  std::max<size_t>(chars, 3));
         } else if (r.lane.empty()) {
             placed.label = place(text, wire_middle, y + 4, "middle", wire_chars);
@@ -185,10 +187,10 @@ std::string render_ladder_svg(const LadderModel& model, const LadderLayout& layo
     out += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"ladder\" width=\"" + w +
            "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " + h + "\">\n";
     out += "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-           "markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">"
+           "markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\">"
            "<path d=\"M0,0 L10,5 L0,10 z\" class=\"head\"/></marker>"
            "<marker id=\"head-rst\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-           "markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">"
+           "markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" orient=\"auto-start-reverse\">"
            "<path d=\"M0,0 L10,5 L0,10 z\" class=\"head-rst\"/></marker></defs>\n";
     auto text_el = [](const LayoutLabel& l, const std::string& cls) {
         return "<text class=\"" + cls + "\" x=\"" + num(l.x) + "\" y=\"" + num(l.baseline) +

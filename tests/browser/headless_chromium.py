@@ -35,6 +35,9 @@ FLAGS = [
 # `INFO:CONSOLE:12] "message", source: file:///... (12)`: what the page printed,
 # and what chromium says about it (a CSP violation is reported there).
 CONSOLE_LINE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)\]\s*(.*)")
+# Chromium's own pages log there too (under load, chrome://resources says
+# "Slow network is detected"): not the page's, so kept apart.
+INTERNAL_SOURCE = re.compile(r', source: (chrome|chrome-extension|chrome-untrusted|devtools)://\S* \(\d+\)$')
 
 
 class Load:
@@ -44,6 +47,7 @@ class Load:
         self.returncode = None
         self.stdout = ""
         self.console = []          # console messages (all levels: a CSP refusal is INFO)
+        self.internal_console = [] # chromium's own pages' messages, not the page's
         self.page_requests = []    # URLs the page itself asked for
         self.leftover = []         # chromium processes still alive after the load
         self.stderr_tail = ""
@@ -117,7 +121,8 @@ def load(url, action, timeout_s=90):
     for line in err.splitlines():
         m = CONSOLE_LINE.search(line)
         if m:
-            result.console.append(m.group(1))
+            internal = INTERNAL_SOURCE.search(m.group(1))
+            (result.internal_console if internal else result.console).append(m.group(1))
     result.page_requests = _netlog_page_requests(netlog)
     # A process that left our group (re-parented, new session) would still
     # name our profile directory: wait a little for it, then report it.

@@ -15,6 +15,7 @@
 #include "ladder_model.h"
 #include "ladder_svg.h"
 #include "recording_support.h"
+#include "scenario_options.h"
 
 namespace tcpscope {
 namespace {
@@ -296,6 +297,29 @@ TEST(LadderPage, IndexLinksEachPageWithItsVerdict) {
     EXPECT_NE(html.find("<a href=\"zero-byte-send.html\">zero-byte-send</a>"), std::string::npos);
     EXPECT_NE(html.find("FAIL (timed out)"), std::string::npos);
     EXPECT_EQ(html.find("href=\"\""), std::string::npos) << "no link to a page that was not written";
+}
+
+}  // namespace
+}  // namespace tcpscope
+
+namespace tcpscope {
+namespace {
+
+// `run --html`: a file for one scenario, a directory with --all; both keep
+// the usual output options.
+TEST(LadderPageCli, RunTakesHtml) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"tcpscope", "run", "zero-byte-send", "--html", "z.html"},
+             {"tcpscope", "run", "--all", "--html", "pages", "--json", "--output", "run.jsonl"}}) {
+        CLI::App app{"tcpscope"};
+        RunOptions o;
+        add_run_command(app, o);
+        std::vector<const char*> argv;
+        for (const auto& a : args) argv.push_back(a.c_str());
+        ASSERT_NO_THROW(app.parse(static_cast<int>(argv.size()), argv.data()));
+        EXPECT_EQ(o.html, args[4]);
+        EXPECT_EQ(o.all, args[2] == "--all");
+    }
 }
 
 }  // namespace

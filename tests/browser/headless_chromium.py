@@ -64,8 +64,10 @@ def _netlog_page_requests(path):
     try:
         log = json.loads(text)
     except json.JSONDecodeError:
-        text = text.rstrip().rstrip(",")
-        log = json.loads(text + "]}")
+        try:
+            log = json.loads(text.rstrip().rstrip(",") + "]}")
+        except json.JSONDecodeError:
+            return ["(net log unreadable: cannot tell what the page asked for)"]
     types = {v: k for k, v in log["constants"]["logEventTypes"].items()}
     urls = []
     for event in log.get("events", []):

@@ -324,3 +324,49 @@ TEST(LadderPageCli, RunTakesHtml) {
 
 }  // namespace
 }  // namespace tcpscope
+
+namespace tcpscope {
+namespace {
+
+TEST(LadderLayoutEdges, AnEmptyRunStillDrawsTheTwoLifelines) {
+    LadderModel model = build_ladder_model(Timeline({}, {}), ResetReasons{}, "none");
+    EXPECT_TRUE(model.rows.empty());
+    LadderLayout layout = layout_ladder(model);
+    ASSERT_EQ(layout.lane_x.size(), 2u);
+    EXPECT_GT(layout.height, 0);
+    std::string svg = render_ladder_svg(model, layout);
+    EXPECT_EQ(count_of(svg, "class=\"lifeline\""), 2u);
+    EXPECT_NE(render_ladder(model).find("CLIENT"), std::string::npos);
+}
+
+TEST(LadderLayoutEdges, AThirdActorGetsItsOwnColumnAndNothingOverlaps) {
+    // peer-rebooted's ip commands, as if the runner had made them.
+    Recording r = load("peer-rebooted");
+    size_t moved = 0;
+    for (auto& s : r.steps) {
+        if (s.op == StepOp::Command) {
+            s.side = "runner";
+            ++moved;
+        }
+    }
+    ASSERT_GT(moved, 0u);
+    LadderModel model = build_ladder_model(Timeline(r.steps, r.events), r.reasons, "peer-rebooted");
+    ASSERT_EQ(model.lanes.size(), 3u);
+    EXPECT_EQ(model.lanes[2], "runner");
+    LadderLayout layout = layout_ladder(model);
+    EXPECT_GT(layout.lane_x[2], layout.lane_x[1]);
+    std::vector<LayoutRect> boxes;
+    for (const auto& row : layout.rows) {
+        if (model.rows[row.row].lane == "runner") {
+            EXPECT_GT(row.label.bounds.x, layout.lane_x[2]);
+        }
+        boxes.push_back(row.label.bounds);
+    }
+    for (size_t i = 0; i < boxes.size(); ++i) {
+        EXPECT_LE(boxes[i].x + boxes[i].w, layout.width);
+        for (size_t j = i + 1; j < boxes.size(); ++j) EXPECT_FALSE(boxes[i].overlaps(boxes[j]));
+    }
+}
+
+}  // namespace
+}  // namespace tcpscope

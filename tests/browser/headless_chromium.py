@@ -7,10 +7,13 @@ outside the machine, and neither can chromium's own background requests
 Chromium logs what the page printed to the console (--enable-logging) and
 every request it started (--log-net-log); the load reports both. It gets its
 own --user-data-dir in a temporary directory, and its whole process group is
-killed and waited for when the load ends, so no chromium is left behind.
+killed when the load ends; the caller becomes a child subreaper, so chromium's
+orphaned helpers are its children and are reaped (no zombie for init either),
+and any process still naming the profile is reported: no chromium is left behind.
 As root chromium needs --no-sandbox.
 """
 
+import ctypes
 import json
 import os
 import re
@@ -95,8 +98,51 @@ def _processes_using(marker):
     return pids
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper():
+    """Chromium's helpers (zygote, GPU, renderer) are orphaned when the browser
+    exits: as a subreaper this process inherits them, so it can reap them all
+    instead of leaving zombies for init."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap_all(deadline_s=10):
+    """Waits for every child (and inherited orphan) of this process; returns
+    how many were still running at the deadline (killed then)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if pid == 0:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    stuck = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == os.getpid():
+                stuck += 1
+                os.kill(int(entry), signal.SIGKILL)
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return stuck
+
+
 def load(url, action, timeout_s=90):
     """Loads `url` headless; `action` is ["--dump-dom"] or ["--screenshot=F", "--window-size=W,H"]."""
+    _become_subreaper()
     result = Load()
     work = tempfile.mkdtemp(prefix="tcpscope-chromium-")
     profile = os.path.join(work, "profile")
@@ -118,6 +164,9 @@ def load(url, action, timeout_s=90):
         except ProcessLookupError:
             pass
     result.returncode = proc.returncode
+    if _reap_all():
+        err += "\n(chromium processes still running 10 s after the browser ended were killed)"
+        result.leftover.append("(children of the browser still running after 10 s)")
     result.stdout = out
     result.stderr_tail = "\n".join(err.splitlines()[-15:])
     for line in err.splitlines():
@@ -131,7 +180,7 @@ def load(url, action, timeout_s=90):
     deadline = time.monotonic() + 5
     while _processes_using(profile) and time.monotonic() < deadline:
         time.sleep(0.1)
-    result.leftover = _processes_using(profile)
+    result.leftover += _processes_using(profile)
     for pid in result.leftover:
         try:
             os.kill(pid, signal.SIGKILL)

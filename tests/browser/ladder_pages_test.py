@@ -251,6 +251,10 @@ def main():
             dom.feed(got.stdout)
             check(sorted(dom.links) == sorted(n + ".html" for n in names),
                   f"index links {dom.links}")
+        # Nothing of ours left anywhere: no process naming one of our
+        # profiles (every load's is under a tcpscope-chromium-* directory).
+        left = headless_chromium._processes_using("tcpscope-chromium-")
+        check(not left, f"chromium processes left behind at the end: {left}")
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

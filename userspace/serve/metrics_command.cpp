@@ -86,9 +86,11 @@ int run_metrics_command(const MetricsOptions& o) {
     std::unique_ptr<SockDiag> census_reader;
     std::mutex scrape_mutex;
     double last_scrape_seconds = 0;
+    uint64_t text_scrapes = 0;
+    uint64_t open_metrics_scrapes = 0;
     // One scrape at a time: each reads a few thousand map slots, and
     // concurrent scrapers would only queue in the kernel instead of here.
-    MetricsServer server([&]() {
+    MetricsServer server([&](ExpositionFormat format) {
         std::lock_guard<std::mutex> lock(scrape_mutex);
         auto start = std::chrono::steady_clock::now();
         KernelCounts counts;
@@ -99,6 +101,9 @@ int run_metrics_command(const MetricsOptions& o) {
         self.programs = tracer->program_stats();
         self.bpf_stats_enabled = bpf_stats_enabled();
         self.last_scrape_seconds = last_scrape_seconds;
+        (format == ExpositionFormat::kOpenMetrics ? open_metrics_scrapes : text_scrapes) += 1;
+        self.text_scrapes = text_scrapes;
+        self.open_metrics_scrapes = open_metrics_scrapes;
         if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
         if (census_reader) {
             SocketSnapshot snapshot;
@@ -111,7 +116,7 @@ int run_metrics_command(const MetricsOptions& o) {
             }
         }
         for (auto& f : self_families(self)) families.push_back(std::move(f));
-        std::string body = render_text_format(families);
+        std::string body = render(families, format);
         last_scrape_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return body;

@@ -67,7 +67,10 @@ def main():
           "bad --listen: exit 2 with the form in words: " + r.stderr.strip())
 
     for bad, words in ((["--labels", "pid"], "comm, netns and port"),
-                       (["--max-series", "0"], "from 1 to 1000000")):
+                       (["--max-series", "0"], "from 1 to 1000000"),
+                       (["--stuck", "0"], "positive number of seconds"),
+                       (["--stuck", "-5"], "positive number of seconds"),
+                       (["--stuck", "nan"], "positive number of seconds")):
         r = subprocess.run([binary, "metrics", *bad], capture_output=True, text=True, timeout=30)
         check(r.returncode == 2 and words in r.stderr, "%s: exit 2, in words: %s" % (" ".join(bad), r.stderr.strip()))
 

@@ -106,7 +106,7 @@ def main():
         ms.sh("ip", "-n", a.name, "link", "set", tag + "va", "up")
         ms.sh("ip", "-n", b.name, "link", "set", tag + "vb", "up")
 
-        metrics = ms.Metrics(binary, "--netns", a.path)
+        metrics = ms.Metrics(binary, "--netns", a.path, "--stuck", "1")
         prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
                           workdir)
 
@@ -144,6 +144,8 @@ def main():
             'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
             'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
             'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 1,
+            # --stuck 1: the same socket, once it has been there a second.
+            'sum(tcpscope_stuck_sockets{state="CLOSE_WAIT",comm="python3"})': 1,
         }
         # Prometheus scrapes every second: wait until it holds the final values.
         deadline = time.time() + 20
@@ -159,6 +161,20 @@ def main():
         check((prom.value('sum(tcpscope_sigpipe_total{result="ignored"})') or 0) >= 1, "SIGPIPE counted")
         age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="python3"})')
         check(age is not None and 0 < age < 120, "the CLOSE_WAIT socket's age is known: %s s" % age)
+        # The stuck gauges against ss in that namespace: one CLOSE_WAIT socket
+        # there, as old as the CLOSE_WAIT gauge says.
+        # The stuck gauges against ss in that namespace: the workload is over,
+        # so every socket ss shows in a watched state has been there past
+        # --stuck 1 (the CLOSE_WAIT leak, and its loopback peer's FIN_WAIT2
+        # timewait socket); none ESTABLISHED retransmits any more.
+        watched = ("close-wait", "fin-wait-2", "syn-sent", "syn-recv", "last-ack")
+        ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
+        stuck = prom.value('sum(tcpscope_stuck_sockets)')
+        check(stuck == len(ss) >= 1, "stuck sockets %s, ss shows %d in a watched state: %s" %
+              (stuck, len(ss), prom.query('tcpscope_stuck_sockets')))
+        stuck_age = prom.value('max(tcpscope_stuck_oldest_seconds{state="CLOSE_WAIT",comm="python3"})')
+        check(stuck_age is not None and age is not None and 1 <= stuck_age and abs(stuck_age - age) < 3,
+              "the stuck socket's age %s s is the CLOSE_WAIT gauge's (%s s), past --stuck 1" % (stuck_age, age))
 
         # Every panel query of the dashboard returns data.
         time.sleep(2)

@@ -12,6 +12,8 @@
 
 #include "socket_census.h"
 #include "stuck_detector.h"
+#include "exposition.h"
+#include "stuck_families.h"
 #include "stuck_format.h"
 
 namespace tcpscope {
@@ -41,6 +43,58 @@ SocketSnapshot at(uint64_t seconds, std::vector<SocketRecord> sockets) {
     snap.netns = 99;
     snap.sockets = std::move(sockets);
     return snap;
+}
+
+TEST(Stuck, StuckNowHoldsEveryStuckSocketNotOnlyThoseReported) {
+    // What `metrics --stuck` shows at each scrape: the whole stuck set,
+    // though update() reports a socket once per period.
+    StuckDetector d({10 * kSecond, 0}, 0);
+    d.update(at(6, {close_wait(1, kSecond / 2), close_wait(2, 5 * kSecond)}));
+    EXPECT_TRUE(d.stuck_now().empty());
+    EXPECT_EQ(d.update(at(12, {close_wait(1, kSecond / 2), close_wait(2, 5 * kSecond)})).size(), 1u);
+    EXPECT_TRUE(d.update(at(15, {close_wait(1, kSecond / 2), close_wait(2, 5 * kSecond)})).size() == 1u)
+        << "cookie 2 passes 10 s at 15 s";
+    EXPECT_TRUE(d.update(at(16, {close_wait(1, kSecond / 2), close_wait(2, 5 * kSecond)})).empty());
+    auto now = d.stuck_now();
+    ASSERT_EQ(now.size(), 2u);
+    for (const auto& r : now) {
+        EXPECT_EQ(r.ts_ns, 16 * kSecond);
+        EXPECT_EQ(r.age_ns, r.socket.cookie == 1 ? 15 * kSecond + kSecond / 2 : 11 * kSecond);
+    }
+    // Closed: gone from the set at the next update.
+    d.update(at(17, {close_wait(2, 5 * kSecond)}));
+    now = d.stuck_now();
+    ASSERT_EQ(now.size(), 1u);
+    EXPECT_EQ(now[0].socket.cookie, 2u);
+}
+
+TEST(Stuck, MetricsGaugesByStateAndOwner) {
+    StuckDetector d({10 * kSecond, 0}, 0);
+    SocketRecord old_one = close_wait(3, 0);  // older than the tracer: age at least 20 s
+    SocketRecord other = close_wait(4, 2 * kSecond);
+    other.comm = "a\x01" "b\n";  // bytes a process name may hold
+    SocketRecord retrans;
+    retrans.cookie = 5;
+    retrans.state = kEstablished;
+    retrans.has_info = true;
+    retrans.retransmits = 2;
+    d.update(at(2, {close_wait(1, kSecond / 2), old_one, other, retrans}));
+    d.update(at(20, {close_wait(1, kSecond / 2), old_one, other, retrans}));
+    std::string text = render_text_format(stuck_families(d.stuck_now(), 10 * kSecond));
+    EXPECT_NE(text.find("tcpscope_stuck_sockets{state=\"CLOSE_WAIT\",comm=\"leaky\"} 2"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("tcpscope_stuck_oldest_seconds{state=\"CLOSE_WAIT\",comm=\"leaky\"} 20"),
+              std::string::npos);
+    EXPECT_NE(text.find("tcpscope_stuck_sockets{state=\"CLOSE_WAIT\",comm=\"a?b?\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_stuck_oldest_seconds{state=\"CLOSE_WAIT\",comm=\"a?b?\"} 18"),
+              std::string::npos);
+    EXPECT_NE(text.find("tcpscope_stuck_sockets{state=\"ESTABLISHED_RETRANSMITTING\",comm=\"?\"} 1"),
+              std::string::npos);
+    EXPECT_NE(text.find("tcpscope_stuck_threshold_seconds 10"), std::string::npos);
+    // Nothing stuck: the two gauges have no series; the threshold stays.
+    text = render_text_format(stuck_families({}, 10 * kSecond));
+    EXPECT_EQ(text.find("tcpscope_stuck_sockets{"), std::string::npos);
+    EXPECT_NE(text.find("tcpscope_stuck_threshold_seconds 10"), std::string::npos);
 }
 
 TEST(Stuck, ReportedOncePerPeriodThenAFinalRecord) {

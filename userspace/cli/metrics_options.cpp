@@ -35,6 +35,10 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
                     "tcpscope_series_dropped_total")
         ->capture_default_str()
         ->check(whole(1, 1000000, "must be a whole number of series from 1 to 1000000", "N"));
+    cmd->add_option("--stuck", o.stuck_s,
+                    "Gauges of the sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, SYN_SENT, "
+                    "SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting (tcpscope_stuck_*)")
+        ->check(positive_seconds());
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     return cmd;
 }

@@ -17,6 +17,7 @@ struct MetricsOptions {
     std::string listen = "127.0.0.1:" + std::to_string(kDefaultMetricsPort);
     std::string labels;         // "comm,netns,port": extra labels on the counters
     uint32_t max_series = 10000;  // the hard limit on labelled series
+    double stuck_s = 0;         // --stuck: 0 = no tcpscope_stuck_* gauges
     bool verbose = false;
 };
 

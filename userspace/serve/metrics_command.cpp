@@ -20,12 +20,17 @@
 #include "netns_check.h"
 #include "sock_diag.h"
 #include "socket_census.h"
+#include "stuck_detector.h"
+#include "stuck_families.h"
+#include "trace_loop.h"
 #include "tracer.h"
 
 namespace tcpscope {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+// What a scrape lacks when sock_diag cannot be asked.
+constexpr const char* kSnapshotFamilies = "tcpscope_sockets, tcpscope_close_wait_* and tcpscope_stuck_*";
 
 bool bpf_stats_enabled() {
     std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
@@ -84,6 +89,13 @@ int run_metrics_command(const MetricsOptions& o) {
     const ResetReasons reasons = load_kernel_reset_reasons(&btf_error);
     std::unique_ptr<Tracer> tracer;
     std::unique_ptr<SockDiag> census_reader;
+    // --stuck: the detector of `trace --stuck`, fed a snapshot per scrape;
+    // sockets older than tcpscope are "at least" since it started.
+    std::unique_ptr<StuckDetector> stuck;
+    if (o.stuck_s > 0) {
+        stuck = std::make_unique<StuckDetector>(StuckOptions{static_cast<uint64_t>(o.stuck_s * 1e9), 0},
+                                                monotonic_ns());
+    }
     std::mutex scrape_mutex;
     double last_scrape_seconds = 0;
     uint64_t text_scrapes = 0;
@@ -110,8 +122,21 @@ int run_metrics_command(const MetricsOptions& o) {
             std::string census_error;
             if (census_reader->read(&snapshot, &census_error)) {
                 for (auto& f : census_families(census_of(snapshot))) families.push_back(std::move(f));
+                if (stuck) {
+                    stuck->update(snapshot);
+                    std::vector<StuckReport> now_stuck;
+                    // The filters decide what is counted, here as in trace --stuck.
+                    for (auto& r : stuck->stuck_now()) {
+                        if (socket_passes(r.socket, config.filter)) now_stuck.push_back(std::move(r));
+                    }
+                    for (auto& f : stuck_families(now_stuck, static_cast<uint64_t>(o.stuck_s * 1e9))) {
+                        families.push_back(std::move(f));
+                    }
+                }
             } else {
-                std::fprintf(stderr, "%s: warning: %s; tcpscope_sockets left out of this scrape\n",
+                std::fprintf(stderr,
+                             "%s: warning: %s; tcpscope_sockets and tcpscope_stuck_* left out of this "
+                             "scrape\n",
                              me, census_error.c_str());
             }
         }
@@ -145,13 +170,13 @@ int run_metrics_command(const MetricsOptions& o) {
     std::string why;
     std::string census_netns = netns_file(o.filter.netns, &why);
     if (!o.filter.netns.empty() && census_netns.empty()) {
-        std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
-                     me, why.c_str());
+        std::fprintf(stderr, "%s: warning: %s: %s are left out\n",
+                     me, why.c_str(), kSnapshotFamilies);
     } else {
         census_reader = SockDiag::open(census_netns, tracer->socket_storage_fd(), &why);
         if (!census_reader) {
-            std::fprintf(stderr, "%s: warning: %s: tcpscope_sockets and tcpscope_close_wait_* are left out\n",
-                         me, why.c_str());
+            std::fprintf(stderr, "%s: warning: %s: %s are left out\n",
+                         me, why.c_str(), kSnapshotFamilies);
         }
     }
     if (!btf_error.empty()) {

@@ -79,7 +79,7 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
         StuckReport r;
         r.socket = s;
         r.ts_ns = now;
-                r.netns = snap.netns;
+        r.netns = snap.netns;
         r.age_ns = age;
         r.age_at_least = t.at_least;
         r.report = ++t.reports;
@@ -98,7 +98,7 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
             r.phase = StuckPhase::Ended;
             r.socket = it->second.last;
             r.ts_ns = now;
-                r.netns = snap.netns;
+            r.netns = snap.netns;
             r.age_ns = now - it->second.since_ns;
             r.age_at_least = it->second.at_least;
             r.report = it->second.reports + 1;
@@ -110,6 +110,25 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
         it = tracked_.erase(it);
     }
     first_ = false;
+    last_ns_ = now;
+    last_netns_ = snap.netns;
+    return out;
+}
+
+std::vector<StuckReport> StuckDetector::stuck_now() const {
+    std::vector<StuckReport> out;
+    for (const auto& [cookie, t] : tracked_) {
+        uint64_t age = last_ns_ > t.since_ns ? last_ns_ - t.since_ns : 0;
+        if (age < options_.threshold_ns) continue;
+        StuckReport r;
+        r.socket = t.last;
+        r.ts_ns = last_ns_;
+        r.netns = last_netns_;
+        r.age_ns = age;
+        r.age_at_least = t.at_least;
+        r.report = t.reports;
+        out.push_back(std::move(r));
+    }
     return out;
 }
 

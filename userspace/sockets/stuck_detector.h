@@ -58,6 +58,10 @@ public:
     StuckDetector(StuckOptions options, uint64_t start_ns);
 
     std::vector<StuckReport> update(const SocketSnapshot& snapshot);
+    // Every socket stuck as of the last update (its age past the
+    // threshold), whether or not that update reported it: what a gauge
+    // shows at each scrape, where update()'s reports are for a stream.
+    std::vector<StuckReport> stuck_now() const;
     size_t tracked() const { return tracked_.size(); }
 
 private:
@@ -72,6 +76,8 @@ private:
     StuckOptions options_;
     uint64_t start_ns_;
     bool first_ = true;
+    uint64_t last_ns_ = 0;     // the last update's snapshot time
+    uint32_t last_netns_ = 0;  // and namespace
     std::unordered_map<uint64_t, Tracked> tracked_;  // by cookie
 };
 

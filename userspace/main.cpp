@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "exec_command.h"
 #include "exit_codes.h"
 #include "info_command.h"
 #include "metrics_command.h"
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
     tcpscope::MetricsOptions metrics_options;
     CLI::App* metrics = tcpscope::add_metrics_command(app, metrics_options);
 
+    tcpscope::ExecOptions exec_options;
+    CLI::App* exec = tcpscope::add_exec_command(app, exec_options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -44,5 +47,6 @@ int main(int argc, char** argv) {
     if (list->parsed()) return tcpscope::run_list_command(list_options);
     if (info->parsed()) return tcpscope::run_info_command(info_options);
     if (metrics->parsed()) return tcpscope::run_metrics_command(metrics_options);
+    if (exec->parsed()) return tcpscope::run_exec_command(exec_options);
     return tcpscope::kExitUsage;
 }

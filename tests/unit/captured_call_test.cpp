@@ -111,6 +111,25 @@ TEST(CapturedCall, ACookieSeenLaterIsGivenToTheEarlierCallsOfTheSameSocketOnly) 
     EXPECT_EQ(steps[5].side, "client");
 }
 
+TEST(CapturedCall, ASocketUnhashedByARstKeepsTheEndpointsItWasLastSeenWith) {
+    ts_call connected = record(kConnect, 0, 0xA000, 55, 10);
+    ts_call after_rst = record(kSendto, -32, 0xA000, 55, 20);
+    for (ts_call* r : {&connected, &after_rst}) {
+        r->family = AF_INET;
+        uint32_t lo = htonl(INADDR_LOOPBACK);
+        std::memcpy(r->laddr, &lo, 4);
+        std::memcpy(r->raddr, &lo, 4);
+        r->rport = 5000;
+    }
+    connected.lport = 40000;
+    after_rst.lport = 0;  // what the socket reads once the RST unhashed it
+    std::vector<CapturedCall> calls{decoded(connected), decoded(after_rst)};
+    EXPECT_EQ(calls[1].step.local, "127.0.0.1:0");
+    std::vector<Step> steps = finish_calls(calls);
+    EXPECT_EQ(steps[1].local, "127.0.0.1:40000");
+    EXPECT_EQ(steps[1].remote, "127.0.0.1:5000");
+}
+
 TEST(CapturedCall, AcceptNamesTheConnectionItHandedOut) {
     std::vector<CapturedCall> calls;
     calls.push_back(decoded(record(kListen, 0, 0xA000, 77, 10)));
@@ -143,12 +162,16 @@ TEST(CapturedCall, PollReportsItsReadySocketsByCookie) {
     EXPECT_EQ(steps[1].side, "client");
 }
 
+// An event on the client's socket 127.0.0.1:40000 -> 127.0.0.1:5000 (the
+// peer's RST: the other way round).
 Event event(EventKind kind, uint64_t ts, uint64_t cookie) {
     Event e;
     e.kind = kind;
     e.ts_ns = ts;
     e.cookie = cookie;
     e.family = AF_INET;
+    e.local = {"127.0.0.1", 40000};
+    e.remote = {"127.0.0.1", 5000};
     return e;
 }
 
@@ -192,6 +215,18 @@ TEST(FailureCause, ConnectionRefusedIsTheRstFromNoSocket) {
     connect.op = StepOp::Connect;
     EXPECT_EQ(failure_cause(connect, {sent, received}, kReasons, 0),
               "RST received in SYN_SENT at 1.0 ms (no socket on the peer's port, NO_SOCKET)");
+}
+
+TEST(FailureCause, AnRstBetweenOtherEndpointsIsNotThePeers) {
+    Event sent = event(EventKind::ResetSent, 2'000'000, 0);
+    sent.no_socket = true;
+    sent.reason = 1;
+    sent.local = {"127.0.0.1", 6000};
+    sent.remote = {"127.0.0.1", 40000};
+    Event received = event(EventKind::ResetReceived, 2'100'000, 42);
+    received.state = 8;
+    EXPECT_EQ(failure_cause(failed("EPIPE", 42, 3'000'000), {sent, received}, kReasons, 0),
+              "RST received in CLOSE_WAIT at 2.1 ms");
 }
 
 TEST(FailureCause, AnRstAfterTheCallExplainsNothing) {

@@ -26,16 +26,15 @@ const Event* last_before(const std::vector<Event>& events, EventKind kind, uint6
     return found;
 }
 
-// The RST the peer sent to this socket: sent from our remote to our local
-// endpoint, last before `until` (a RST is sent before, or on loopback
-// within the same instant as, its reception).
-const Event* peer_reset(const std::vector<Event>& events, const Step& step, uint64_t until) {
-    if (step.local.empty() || step.remote.empty()) return nullptr;
+// The RST the peer sent to this socket: from the endpoint that reset it
+// to this one, as the socket stood when the RST arrived (after it, a
+// socket unhashed by the RST may show port 0), last before `until` (a RST
+// is sent before its reception, or on loopback in the same instant).
+const Event* peer_reset(const std::vector<Event>& events, const Event& received, uint64_t until) {
     const Event* found = nullptr;
     for (const auto& e : events) {
         if (e.kind != EventKind::ResetSent || e.ts_ns > until) continue;
-        if (endpoint_key(e.local, e.family) == step.remote &&
-            endpoint_key(e.remote, e.family) == step.local)
+        if (e.family == received.family && e.local == received.remote && e.remote == received.local)
             found = &e;
     }
     return found;
@@ -63,7 +62,7 @@ std::string failure_cause(const Step& step, const std::vector<Event>& events,
     if (err.empty() || !step.cookie) return "";
     const uint64_t until = step.ts_ns;
     const Event* received = last_before(events, EventKind::ResetReceived, step.cookie, until);
-    const Event* sent = received ? peer_reset(events, step, until) : nullptr;
+    const Event* sent = received ? peer_reset(events, *received, until) : nullptr;
     const Event* error = last_before(events, EventKind::SockError, step.cookie, until);
 
     if (err == "EPIPE" || err == "ECONNRESET" || err == "ECONNREFUSED") {

@@ -210,7 +210,8 @@ std::optional<CapturedCall> decode_call(const void* data, size_t size, std::stri
             s.arg = sockopt_name(static_cast<int>(r.args[1]), static_cast<int>(r.args[2]));
             // An int option's value; SO_LINGER's is a struct (its first int shown).
             bool int_option = s.arg != "SO_LINGER" && s.arg != "SO_COOKIE" && s.arg != "TCP_INFO" &&
-                              s.arg.find("TIMEO") == std::string::npos;
+                              s.arg.find("SO_RCVTIMEO") == std::string::npos &&
+                              s.arg.find("SO_SNDTIMEO") == std::string::npos;
             std::string value;
             if (c.optval) {
                 value = s.arg == "SO_LINGER" ? " {" + std::to_string(*c.optval) + ",...}"
@@ -269,7 +270,10 @@ std::vector<Step> finish_calls(std::vector<CapturedCall>& calls) {
     });
     // Each life of a socket address: from the call that made it (socket,
     // accept) to its close. A cookie seen anywhere in a life is the life's.
-    struct Life { uint64_t cookie = 0; };
+    struct Life {
+        uint64_t cookie = 0;
+        std::string local, remote;  // last known (a RST or close can leave port 0)
+    };
     std::vector<Life> lives;
     std::map<uint64_t, size_t> open;  // sk -> life
     std::vector<size_t> life_of(calls.size(), SIZE_MAX), accepted_life(calls.size(), SIZE_MAX);
@@ -286,11 +290,20 @@ std::vector<Step> finish_calls(std::vector<CapturedCall>& calls) {
     auto learn = [&](size_t l, uint64_t cookie) {
         if (cookie && !lives[l].cookie) lives[l].cookie = cookie;
     };
+    auto known = [](const std::string& endpoint) {
+        return endpoint.size() > 2 && endpoint.compare(endpoint.size() - 2, 2, ":0") != 0;
+    };
+    std::vector<std::string> life_local(calls.size()), life_remote(calls.size());
     for (size_t i = 0; i < calls.size(); ++i) {
         CapturedCall& c = calls[i];
         if (c.sk) {
             life_of[i] = life(c.sk, c.syscall == "socket");
             learn(life_of[i], c.step.cookie);
+            Life& l = lives[life_of[i]];
+            if (known(c.step.local)) l.local = c.step.local;
+            if (known(c.step.remote)) l.remote = c.step.remote;
+            life_local[i] = l.local;
+            life_remote[i] = l.remote;
         }
         if (c.accepted_sk) {
             accepted_life[i] = life(c.accepted_sk, true);
@@ -304,7 +317,13 @@ std::vector<Step> finish_calls(std::vector<CapturedCall>& calls) {
     }
     for (size_t i = 0; i < calls.size(); ++i) {
         CapturedCall& c = calls[i];
-        if (life_of[i] != SIZE_MAX) c.step.cookie = lives[life_of[i]].cookie;
+        if (life_of[i] != SIZE_MAX) {
+            c.step.cookie = lives[life_of[i]].cookie;
+            // After a RST unhashed the socket its port reads 0: name it as
+            // it was last seen.
+            if (!known(c.step.local) && !life_local[i].empty()) c.step.local = life_local[i];
+            if (!known(c.step.remote) && !life_remote[i].empty()) c.step.remote = life_remote[i];
+        }
         if (accepted_life[i] != SIZE_MAX) c.accepted_cookie = lives[accepted_life[i]].cookie;
         for (size_t k = 0; k < c.ready.size(); ++k) {
             if (ready_life[i][k] != SIZE_MAX) c.ready[k].cookie = lives[ready_life[i][k]].cookie;

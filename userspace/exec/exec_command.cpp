@@ -51,6 +51,14 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
         if (!s.local.empty()) endpoints.insert(s.local);
         if (!s.remote.empty()) endpoints.insert(s.remote);
     }
+    // The endpoints of our sockets, from the calls and from the kernel's
+    // events on them (a refused connect never had its local port in a call).
+    for (const auto& e : events) {
+        if (e.kind != EventKind::Signal && e.cookie && cookies.count(e.cookie)) {
+            if (e.local.port) endpoints.insert(endpoint_key(e.local, e.family));
+            if (e.remote.port) endpoints.insert(endpoint_key(e.remote, e.family));
+        }
+    }
     std::vector<Event> mine;
     for (auto& e : events) {
         bool ours = false;

@@ -43,7 +43,8 @@ def syscall_of(step):
 
 
 def strace_calls(path):
-    """The TCP socket calls of one process as strace -y recorded them."""
+    """The TCP socket calls of one process as strace -yy recorded them (-yy: a socket fd
+    shows its protocol, <TCP:[...]>)."""
     calls = []
     with open(path) as f:
         for line in f:
@@ -75,7 +76,7 @@ def check_strace(tcpscope, server, client, tmp):
     prefix = os.path.join(tmp, "st")
     script = (f"ip link set lo up && {{ {server} 5125 & {client} 5125; st=$?; wait; exit $st; }}")
     p = run([tcpscope, "exec", "--json", "--user", "root", "--output", out, "--", "strace", "-f",
-             "-ff", "-y", "-qq", "-o", prefix, "-e", "trace=" + ",".join(sorted(SOCKET_CALLS)),
+             "-ff", "-yy", "-qq", "-o", prefix, "-e", "trace=" + ",".join(sorted(SOCKET_CALLS)),
              "unshare", "-n", "sh", "-c", script])
     if p.returncode != 0:
         return [f"strace run: exit {p.returncode}: {p.stderr.strip()}"]

@@ -30,8 +30,12 @@ int main(int argc, char** argv) {
 
     tcpscope::ExecOptions exec_options;
     CLI::App* exec = tcpscope::add_exec_command(app, exec_options);
+    // exec's command goes to the command untouched, not through CLI11.
+    std::vector<std::string> exec_command;
+    const int cli_argc = tcpscope::split_exec_command(argc, argv, &exec_command);
+    exec_options.command = exec_command;
     try {
-        app.parse(argc, argv);
+        app.parse(cli_argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -14,9 +14,11 @@
 #   not exist, 128+N when signal N killed it.
 # - SIGINT to tcpscope alone: the command gets it too, and no BPF link,
 #   no process of the tree is left.
-# Usage: exec_test.sh TCPSCOPE_BINARY TEXTBOOK_SERVER TEXTBOOK_CLIENT
+# Usage: exec_test.sh TCPSCOPE_BINARY TEXTBOOK_SERVER TEXTBOOK_CLIENT BPF_LINKS_SH
+# (bpf_links.sh by its path: the kernel matrix copies the files a test's
+# command names, and the siblings of its script only.)
 set -u
-. "$(dirname "$0")/../scenario/bpf_links.sh"
+. "$4"
 bin=$1
 server=$2
 client=$3
@@ -43,7 +45,7 @@ cookie_of() {  # the "cookie" of a JSON line
 }
 
 # 1. The textbook pair.
-"$bin" exec --json --user root --output "$dir/pair.jsonl" -- \
+"$bin" exec --json --user 0 --output "$dir/pair.jsonl" -- \
   unshare -n sh -c "ip link set lo up && { \"$server\" 5123 & \"$client\" 5123; st=\$?; wait; exit \$st; }" \
   2> "$dir/pair.err"
 rc=$?
@@ -80,7 +82,7 @@ check "summary: exit_code 0, nothing lost" \
   sh -c "tail -n 1 '$dir/pair.jsonl' | grep -q '\"lost\":0,\"exit_code\":0,'"
 
 # The same run as text: the ladder and its "Why:".
-"$bin" exec --user root -- \
+"$bin" exec --user 0 -- \
   unshare -n sh -c "ip link set lo up && { \"$server\" 5124 & \"$client\" 5124; st=\$?; wait; exit \$st; }" \
   > "$dir/pair.txt" 2>&1
 check "text: a ladder with the EPIPE write and why" \
@@ -98,6 +100,14 @@ check "with a clear message" grep -q "cannot run '/nonexistent/tcpscope-no-such-
 rc=$?
 check "a command killed by SIGTERM: 143 ($rc)" [ "$rc" -eq 143 ]
 check "and it says so" grep -q "killed by SIGTERM" "$dir/killed.err"
+
+# Who the command runs as: --user, else the user who invoked sudo, else root.
+"$bin" exec --user 65534 -- sh -c '[ "$(id -u)" = 65534 ]' > /dev/null 2>&1
+check "--user 65534: the command runs as uid 65534" [ $? -eq 0 ]
+SUDO_UID=65534 SUDO_GID=65533 "$bin" exec -- sh -c '[ "$(id -u)" = 65534 ] && [ "$(id -g)" = 65533 ]' > /dev/null 2>&1
+check "no --user under sudo: SUDO_UID/SUDO_GID" [ $? -eq 0 ]
+env -u SUDO_UID -u SUDO_GID "$bin" exec -- sh -c '[ "$(id -u)" = 0 ]' > /dev/null 2>&1
+check "no --user, no sudo: root" [ $? -eq 0 ]
 
 # 3. SIGINT to tcpscope alone reaches the command; nothing is left.
 "$bin" exec -- sleep 300 > /dev/null 2>&1 &

@@ -24,4 +24,11 @@ struct ExecOptions {
 
 CLI::App* add_exec_command(CLI::App& app, ExecOptions& options);
 
+// `tcpscope exec [options] -- CMD ARGS...`: CMD and its arguments must reach
+// the command byte for byte, and CLI11 reads some words itself (a "[...]"
+// as a list, say). So main() cuts the command line at exec's "--" before
+// CLI11 sees it: returns how many of argv's words CLI11 gets (argc when
+// this is not exec, or it has no "--"), and the command after "--".
+int split_exec_command(int argc, char** argv, std::vector<std::string>* command);
+
 }  // namespace tcpscope

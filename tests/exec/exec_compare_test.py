@@ -12,7 +12,11 @@ kernel matrix's machines have neither python3 nor strace).
    for accept, the cookie of the connection handed out; for poll, select
    and epoll_wait, the cookies reported ready). The program also makes
    calls it does not report (SO_COOKIE queries, the sockets it sets up):
-   those are allowed, missing or different ones are not.
+   those are allowed, missing or different ones are not. And the kernel
+   events exec shows for it are those `tcpscope run` shows for the same
+   scenario: the same state changes, RSTs (state, reason), socket errors
+   and signals, as many of each (packets, retransmits and send/recv
+   results vary with timing and are left out).
 
 Usage: exec_compare_test.py TCPSCOPE SERVER CLIENT SCENARIO_DIR CATALOG
 """
@@ -128,6 +132,49 @@ CHECKED_OPS = {"bind", "listen", "connect", "accept", "close", "shutdown", "send
                "getsockopt", "setsockopt", "set_nonblocking", "poll", "select", "epoll_wait"}
 
 
+# The kernel events whose number and kind a scenario fixes (packets,
+# retransmits and send/recv results vary with timing).
+def event_signature(e):
+    t = e["type"]
+    if t == "state":
+        return (t, e["old_state"], e["new_state"])
+    if t in ("reset_sent", "reset_received"):
+        return (t, e["state"], e.get("reason"))
+    if t == "sock_error":
+        return (t, e["errno"])
+    if t == "signal":
+        return (t, e["signal"], e["result"])
+    return None
+
+
+def signatures(lines):
+    out = {}
+    for e in lines:
+        sig = event_signature(e) if e.get("type") not in ("step", "kernel", "summary", "verdict") else None
+        if sig:
+            out[sig] = out.get(sig, 0) + 1
+    return out
+
+
+def check_same_events(tcpscope, name, exec_out, tmp):
+    """The ladder under exec has the kernel events `run` shows for the scenario."""
+    run_out = os.path.join(tmp, name + ".run.jsonl")
+    p = run([tcpscope, "run", name, "--json", "--output", run_out])
+    if p.returncode != 0:
+        return [f"{name}: tcpscope run: exit {p.returncode}: {p.stderr.strip()[-300:]}"]
+    with open(run_out) as f:
+        ran = signatures(json.loads(l) for l in f if l.strip())
+    with open(exec_out) as f:
+        execd = signatures(json.loads(l) for l in f if l.strip())
+    if ran != execd:
+        keys = sorted(set(ran) | set(execd), key=str)
+        diff = [f"{k}: run {ran.get(k, 0)} exec {execd.get(k, 0)}" for k in keys
+                if ran.get(k, 0) != execd.get(k, 0)]
+        return [f"{name}: kernel events differ from run's: " + "; ".join(diff)]
+    print(f"ok: {name}: the same {sum(ran.values())} state/reset/error/signal events as run's")
+    return []
+
+
 def check_scenario(tcpscope, program, tmp):
     name = os.path.basename(program)
     out = os.path.join(tmp, name + ".jsonl")
@@ -161,7 +208,7 @@ def check_scenario(tcpscope, program, tmp):
     if not failures:
         print(f"ok: {name}: {matched} reported steps equal captured calls "
               f"({len(captured)} captured)")
-    return failures
+    return failures + check_same_events(tcpscope, name, out, tmp)
 
 
 def main():

@@ -156,8 +156,17 @@ def signatures(lines):
     return out
 
 
+# Scenarios whose kernel events differ from one run to the next, under
+# `run` as under `exec`: in send-buffer-full the client's abort reaches the
+# server's socket in ESTABLISHED or in FIN_WAIT1, as the timing falls.
+EVENTS_VARY = {"send-buffer-full"}
+
+
 def check_same_events(tcpscope, name, exec_out, tmp):
     """The ladder under exec has the kernel events `run` shows for the scenario."""
+    if name in EVENTS_VARY:
+        print(f"skip: {name}: its kernel events vary from run to run; not compared with run's")
+        return []
     run_out = os.path.join(tmp, name + ".run.jsonl")
     p = run([tcpscope, "run", name, "--json", "--output", run_out])
     if p.returncode != 0:

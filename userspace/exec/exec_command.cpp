@@ -51,14 +51,27 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
         if (!s.local.empty()) endpoints.insert(s.local);
         if (!s.remote.empty()) endpoints.insert(s.remote);
     }
-    // The endpoints of our sockets, from the calls and from the kernel's
-    // events on them (a refused connect never had its local port in a call).
+    // The endpoints and network namespaces of our sockets, from the calls
+    // and from the kernel's events on them (a refused connect never had its
+    // local port in a call).
+    std::set<uint32_t> netns_inodes;
+    std::set<uint64_t> netns_cookies;
+    for (const auto& s : steps) {
+        if (s.netns) netns_inodes.insert(s.netns);
+    }
     for (const auto& e : events) {
         if (e.kind != EventKind::Signal && e.cookie && cookies.count(e.cookie)) {
             if (e.local.port) endpoints.insert(endpoint_key(e.local, e.family));
             if (e.remote.port) endpoints.insert(endpoint_key(e.remote, e.family));
+            if (e.netns_cookie) netns_cookies.insert(e.netns_cookie);
         }
     }
+    // Another namespace can have the same addresses (127.0.0.1:5000 in
+    // every test's namespace): an endpoint matches only in ours, by cookie
+    // where the event has one (an inode is reused once its namespace is gone).
+    auto in_our_netns = [&](const Event& e) {
+        return e.netns_cookie ? netns_cookies.count(e.netns_cookie) > 0 : netns_inodes.count(e.netns) > 0;
+    };
     std::vector<Event> mine;
     for (auto& e : events) {
         bool ours = false;
@@ -67,7 +80,9 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
         } else if (e.cookie && cookies.count(e.cookie)) {
             ours = true;
         } else {
-            ours = endpoints.count(endpoint_key(e.local, e.family)) > 0 &&
+            // Packets and RSTs with no socket of ours, and the peer's socket
+            // when the peer is not traced: between two of our endpoints.
+            ours = in_our_netns(e) && endpoints.count(endpoint_key(e.local, e.family)) > 0 &&
                    endpoints.count(endpoint_key(e.remote, e.family)) > 0;
         }
         if (ours) mine.push_back(std::move(e));

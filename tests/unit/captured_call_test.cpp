@@ -162,6 +162,17 @@ TEST(CapturedCall, PollReportsItsReadySocketsByCookie) {
     EXPECT_EQ(steps[1].side, "client");
 }
 
+TEST(CapturedCall, AReadinessCallThatReturnedNoTcpSocketIsLeftOut) {
+    std::vector<CapturedCall> calls;
+    calls.push_back(decoded(record(kConnect, 0, 0xA000, 55, 10)));
+    calls.push_back(decoded(record(kPoll, 1, 0, 0, 20)));  // a pipe came back ready
+    calls.push_back(decoded(record(kPoll, 0, 0, 0, 30)));  // timed out: kept
+    std::vector<Step> steps = finish_calls(calls);
+    ASSERT_EQ(steps.size(), 2u);
+    EXPECT_EQ(steps[1].op, StepOp::Poll);
+    EXPECT_EQ(steps[1].ret, 0);
+}
+
 // An event on the client's socket 127.0.0.1:40000 -> 127.0.0.1:5000 (the
 // peer's RST: the other way round).
 Event event(EventKind kind, uint64_t ts, uint64_t cookie) {

@@ -265,6 +265,19 @@ std::optional<CapturedCall> decode_call(const void* data, size_t size, std::stri
 }
 
 std::vector<Step> finish_calls(std::vector<CapturedCall>& calls) {
+    // A readiness call is captured whatever it waits on; one that came back
+    // with descriptors none of which is a TCP socket (a pipe, a timer) is
+    // not about TCP. One that timed out or failed cannot be told, and stays.
+    calls.erase(std::remove_if(calls.begin(), calls.end(),
+                               [](const CapturedCall& c) {
+                                   bool readiness = c.step.op == StepOp::Poll ||
+                                                    c.step.op == StepOp::Select ||
+                                                    c.step.op == StepOp::EpollWait;
+                                   return readiness && c.step.ret > 0 &&
+                                          std::none_of(c.ready.begin(), c.ready.end(),
+                                                       [](const CapturedReady& r) { return r.sk != 0; });
+                               }),
+                calls.end());
     std::stable_sort(calls.begin(), calls.end(), [](const CapturedCall& a, const CapturedCall& b) {
         return a.step.start_ns < b.step.start_ns;
     });

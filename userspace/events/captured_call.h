@@ -49,7 +49,9 @@ std::optional<CapturedCall> decode_call(const void* data, size_t size, std::stri
 // socket()/accept() to close(); then each call's side ("server" for a
 // listener and the connections it accepted, "client" for a socket that
 // connected, else its process's), and info (accepted, ready) as the
-// scenario programs report it. Returns the steps, in order.
+// scenario programs report it. A readiness call that came back with no TCP
+// socket ready (it waited on a pipe, say) is left out. Returns the steps,
+// in order.
 std::vector<Step> finish_calls(std::vector<CapturedCall>& calls);
 
 }  // namespace tcpscope

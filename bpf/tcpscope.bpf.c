@@ -821,6 +821,21 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	}
 	if (!kind_enabled(TS_KIND_STATE))
 		return 0;
+	/* What the connection moved, for its story: read as it closes,
+	 * before the socket is freed (tcp_disconnect clears the counters,
+	 * but only after this transition). A listener moved nothing. */
+	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN && !metrics_mode) {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+		e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+		e->c = (__s32)BPF_CORE_READ(tp, total_retrans);
+		e->flags |= TS_F_CLOSE_STATS;
+		/* tcp_fin() sets SOCK_DONE: the FIN is in bytes_received. */
+		if (sk->__sk_common.skc_flags &
+		    (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))
+			e->flags |= TS_F_FIN_RECEIVED;
+	}
 	submit(e);
 	return 0;
 }

@@ -52,6 +52,13 @@ enum ts_flags {
 	/* Kernel-internal, for the filters: the attributed process is in the
 	 * --cgroup tree. Userspace ignores it. */
 	TS_F_IN_CGROUP = 1u << 9,
+	/* A state event into CLOSE carries what the connection moved, read
+	 * from the tcp_sock as it closes (as tcplife does): bytes_acked,
+	 * bytes_received, and c = total_retrans. */
+	TS_F_CLOSE_STATS = 1u << 10,
+	/* With TS_F_CLOSE_STATS: the peer's FIN was received (SOCK_DONE),
+	 * which the kernel counts as one byte of bytes_received. */
+	TS_F_FIN_RECEIVED = 1u << 11,
 };
 
 /* How a socket's owner was learned (ts_sock_info.owner_from). */
@@ -140,7 +147,9 @@ struct ts_event {
 	__u8 daddr[16];      /* remote address */
 	__u32 flags;         /* enum ts_flags */
 	/* Kind-specific values:
-	 *  state:          a = old state, b = new state
+	 *  state:          a = old state, b = new state; into CLOSE with
+	 *                  TS_F_CLOSE_STATS, c = segments retransmitted
+	 *                  (tcp_sock.total_retrans)
 	 *  reset_*:        a = socket state (a timewait mini-socket's own
 	 *                  substate, FIN_WAIT2 or TIME_WAIT, as sock_diag
 	 *                  reports it), b = reason
@@ -158,6 +167,10 @@ struct ts_event {
 	char cur_comm[TS_COMM_LEN]; /* running task's name */
 	__u32 seq;           /* packet: sequence number (host order) */
 	__u32 ack_seq;       /* packet: acknowledgement number (host order) */
+	/* state into CLOSE (TS_F_CLOSE_STATS): tcp_sock.bytes_acked (bytes
+	 * sent and acknowledged) and bytes_received, as the socket closes. */
+	__u64 bytes_acked;
+	__u64 bytes_received;
 };
 
 /* Filters, set in .rodata before load. Zero means "no filter". */

@@ -72,7 +72,8 @@ LOAD_ARGS = {"churn": ["--mode", "close"], "rst": ["--mode", "rst"],
 LOAD_WORDS = {"churn": "client and server threads, server closes with FIN",
               "rst": "client and server threads, server closes with RST",
               "serial": "one thread: connect, accept, 1 byte, server closes, client closes"}
-TRACERS = ("none", "tcpscope-json", "tcpscope-text", "tcpstates", "tcpscope-metrics")
+TRACERS = ("none", "tcpscope-json", "tcpscope-text", "tcpstates", "tcpscope-metrics",
+           "tcpscope-connections")
 
 # The goals of issues 4 and 11, checked (not enforced) at the end.
 GOAL_RATIO = 0.95
@@ -327,6 +328,9 @@ def tracer_command(tracer, tcpscope, tcpstates, floor, out_path):
         return [tcpscope, "trace", "--json", "--output", out_path], False
     if tracer == "tcpscope-text":
         return [tcpscope, "trace", "--output", out_path], False
+    if tracer == "tcpscope-connections":
+        # One story per connection (issue 12): events go to the stories.
+        return [tcpscope, "trace", "--connections", "--json", "--output", out_path], False
     if tracer == "tcpstates":
         return [tcpstates], True  # stdout to the file
     if tracer == "floor":
@@ -446,7 +450,7 @@ def parse_output(tracer, out_path, stderr_text):
                 elif name == "tcpscope_events_lost_total":
                     lost += int(float(line.rsplit(" ", 1)[1]))
         return events, lost, lines
-    if tracer == "tcpscope-json":
+    if tracer in ("tcpscope-json", "tcpscope-connections"):
         summary, lost_lines = None, 0
         with open(out_path, "rb") as f:
             for line in f:
@@ -748,6 +752,12 @@ def check_goals(summary):
         if m:
             add("tcpscope metrics: rate ratio >= 0.98 (issue 10)", m.get("ratio"),
                 GOAL_METRICS_RATIO, m.get("ratio") is not None and m["ratio"] >= GOAL_METRICS_RATIO)
+        c = summary[load].get("tcpscope-connections")
+        if c:
+            add("trace --connections: events lost (all rounds) == 0 (issue 12)",
+                c.get("lost_total"), 0, c.get("lost_total") == 0)
+            add("trace --connections: rate ratio >= 0.95 (issue 12)", c.get("ratio"), GOAL_RATIO,
+                c.get("ratio") is not None and c["ratio"] >= GOAL_RATIO)
         j = summary[load].get("tcpscope-json")
         if not j:
             continue

@@ -74,6 +74,11 @@ class Prometheus:
         self.log.close()
 
 
+# The Accept header Prometheus 2.42 sends.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+                     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
 def main():
     ms.require_root()
     binary, repo = sys.argv[1], sys.argv[2]
@@ -175,6 +180,17 @@ def main():
         check(sum(len(g["rules"]) for g in rules) == 4, "Prometheus loaded the 4 alert rules")
         up = prom.value('up{job="tcpscope"}')
         check(up == 1, "the target is up")
+        # Prometheus asks for OpenMetrics first, and every value above came
+        # through that parser; our own scrapes (no Accept header) got text.
+        om = prom.value('tcpscope_scrapes_total{format="openmetrics"}')
+        check(om is not None and om >= 1, "Prometheus scraped OpenMetrics (%s scrapes)" % om)
+        status, headers, body = ms.fetch(metrics.url + "/metrics", headers={"Accept": PROMETHEUS_ACCEPT})
+        check(headers.get("Content-Type", "").startswith("application/openmetrics-text; version=1.0.0") and
+              body.endswith("# EOF\n") and "# TYPE tcpscope_state_transitions counter" in body,
+              "an OpenMetrics scrape: %s" % headers.get("Content-Type"))
+        status, headers, body = ms.fetch(metrics.url + "/metrics", headers={"Accept": "text/plain"})
+        check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4") and "# EOF" not in body,
+              "a text-format scrape: %s" % headers.get("Content-Type"))
 
         ours = metrics.link_ids
         check(len(ours) >= 5, "tcpscope held its links (%d)" % len(ours))

@@ -99,6 +99,29 @@ TEST(Cli, Timestamps) {
     EXPECT_NE(p.error.find("--timestamps: must be wall or relative"), std::string::npos) << p.error;
 }
 
+TEST(Cli, ConnectionsAndStuck) {
+    Parsed p = parse({"trace", "--connections", "--stuck", "30", "--stuck-period", "60", "--json"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_TRUE(p.options.connections);
+    EXPECT_DOUBLE_EQ(p.options.stuck_s, 30);
+    EXPECT_DOUBLE_EQ(p.options.stuck_period_s, 60);
+    EXPECT_FALSE(parse({"trace"}).options.connections);
+    EXPECT_EQ(parse({"trace"}).options.stuck_s, 0);
+    // --connections chooses its own event kinds.
+    p = parse({"trace", "--connections", "--events", "all"});
+    EXPECT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("--events"), std::string::npos) << p.error;
+    // sock_diag hands out the owners only to a privileged process.
+    p = parse({"trace", "--stuck", "5", "--user", "nobody"});
+    EXPECT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("--user"), std::string::npos) << p.error;
+    p = parse({"trace", "--stuck-period", "5"});
+    EXPECT_FALSE(p.ok) << "a period without --stuck";
+    p = parse({"trace", "--stuck", "0"});
+    ASSERT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("--stuck: must be a positive number of seconds"), std::string::npos) << p.error;
+}
+
 TEST(Cli, NetnsAboveInt32Accepted) {
     // Namespace inodes are 0xF0000000 and up: larger than INT_MAX.
     Parsed p = parse({"trace", "--netns", "4294967295"});

@@ -89,6 +89,33 @@ TEST(Decode, StateWithAndWithoutPrevTime) {
     EXPECT_EQ(*e.prev_state_ns, 777u);
 }
 
+TEST(Decode, CloseStatsOnlyWithTheirFlag) {
+    ts_event r = base_record(TS_KIND_STATE);
+    r.a = 9;   // LAST_ACK
+    r.b = 7;   // CLOSE
+    r.c = 3;   // total_retrans
+    r.bytes_acked = 5000000000ull;  // past 32 bits
+    r.bytes_received = 4242;
+    Event e = decode_ok(r);
+    EXPECT_FALSE(e.close_stats.has_value()) << "no TS_F_CLOSE_STATS: values must be ignored";
+
+    r.flags = TS_F_CLOSE_STATS;
+    e = decode_ok(r);
+    ASSERT_TRUE(e.close_stats.has_value());
+    EXPECT_EQ(e.close_stats->bytes_acked, 5000000000ull);
+    EXPECT_EQ(e.close_stats->bytes_received, 4242u);
+    EXPECT_EQ(e.close_stats->total_retrans, 3u);
+    EXPECT_FALSE(e.close_stats->fin_received);
+    r.flags |= TS_F_FIN_RECEIVED;
+    EXPECT_TRUE(decode_ok(r).close_stats->fin_received);
+}
+
+TEST(Decode, RecordFromBeforeTheCloseStatsIsTooShort) {
+    // A record of the old 160-byte layout is refused, not read past its end.
+    ts_event r = base_record(TS_KIND_STATE);
+    EXPECT_FALSE(decode_event(&r, 160).has_value());
+}
+
 TEST(Decode, ResetSentFlagsAndReason) {
     ts_event r = base_record(TS_KIND_RESET_SENT);
     r.a = 7;    // CLOSE

@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "json_encoding.h"
+#include "recording.h"
 #include "json_writer.h"
 #include "sinks.h"
 
@@ -95,6 +96,20 @@ TEST(Json, StateFields) {
     e.prev_state_ns = 0;  // known, but zero: not null
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("prev_state_ns"), 0u);
+    EXPECT_FALSE(j.contains("bytes_acked")) << "only a move to CLOSE carries what it moved";
+    e.close_stats = CloseStats{1000, 2000, 3, true};
+    j = reparse(event_to_json(e, kReasons));
+    EXPECT_EQ(j.at("fin_received"), true);
+    EXPECT_EQ(j.at("bytes_acked"), 1000u);
+    EXPECT_EQ(j.at("bytes_received"), 2000u);
+    EXPECT_EQ(j.at("total_retrans"), 3u);
+    // Read back as a recording reads it.
+    ResetReasons names;
+    auto back = event_from_json(j, names);
+    ASSERT_TRUE(back.has_value());
+    ASSERT_TRUE(back->close_stats.has_value());
+    EXPECT_EQ(*back->close_stats, (CloseStats{1000, 2000, 3, true}));
+    e.close_stats.reset();
     e.new_state = 99;
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("new_state"), "STATE_99");

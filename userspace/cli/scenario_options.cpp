@@ -29,6 +29,9 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
     name->excludes(all);
     cmd->add_flag("--json", o.json, "JSON lines (the trace schema plus step, verdict, summary)");
     cmd->add_option("--output", o.output, "Write to this file instead of stdout");
+    cmd->add_option("--html", o.html,
+                    "Also write the ladder as an HTML page with an SVG diagram: a FILE, or with "
+                    "--all a DIR (index.html and one page per scenario)");
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     cmd->callback([&o]() {
         if (o.name.empty() && !o.all) throw CLI::ValidationError("run", "give a scenario name or --all");

@@ -18,6 +18,9 @@ struct RunOptions {
     bool all = false;
     bool json = false;
     std::string output;
+    // A page with the ladder as an SVG sequence diagram: a file for one
+    // scenario, a directory (an index.html and a page per scenario) with --all.
+    std::string html;
     bool verbose = false;
 };
 

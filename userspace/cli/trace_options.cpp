@@ -109,9 +109,13 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                                                 "socket errors and SIGPIPE system-wide, live");
     cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
     add_socket_filter_options(cmd, o.filter);
-    cmd->add_option("--events", o.filter.events,
-                    "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
-        ->capture_default_str();
+    auto* events = cmd->add_option("--events", o.filter.events,
+                                   "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
+                       ->capture_default_str();
+    cmd->add_flag("--connections", o.connections,
+                  "One line per connection when it ends (owner, bytes, states, who closed, how it "
+                  "ended and why) instead of the events")
+        ->excludes(events);
     cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
         ->check(positive_seconds());
     cmd->add_option("--count", o.count, "Stop after this many events")
@@ -138,8 +142,21 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user (no capabilities left)")
                      ->capture_default_str();
-    cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
-        ->excludes(user);
+    auto* no_drop = cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
+                        ->excludes(user);
+    // sock_diag hands out tcpscope's socket storage (owner, state age)
+    // only to a process with CAP_BPF: --stuck keeps root, as --no-drop.
+    auto* stuck = cmd->add_option("--stuck", o.stuck_s,
+                                  "Report sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, "
+                                  "SYN_SENT, SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting "
+                                  "(keeps root, as --no-drop)")
+                      ->check(positive_seconds())
+                      ->excludes(user);
+    (void)no_drop;
+    cmd->add_option("--stuck-period", o.stuck_period_s,
+                    "Report a socket that stays stuck again at most this often (default: --stuck)")
+        ->check(positive_seconds())
+        ->needs(stuck);
     return cmd;
 }
 

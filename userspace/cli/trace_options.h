@@ -24,6 +24,14 @@ struct TraceOptions {
     std::string user = "nobody";  // to drop to once attached
     bool no_drop = false;
     std::string timestamps = "relative";  // text's time column: "relative" or "wall"
+    // --connections: one story per connection when it ends, instead of
+    // the events (stories/story_builder.h).
+    bool connections = false;
+    // --stuck SECONDS: report sockets stuck that long (sockets/stuck_detector.h);
+    // 0 = off. --stuck-period: how often a stuck socket is reported again
+    // (0: every --stuck seconds).
+    double stuck_s = 0;
+    double stuck_period_s = 0;
 };
 
 // --pid, --comm, --port, --addr, --netns and --cgroup, shared by the

@@ -9,12 +9,13 @@
 namespace tcpscope {
 
 // The record layout is an ABI between the BPF object and this file.
-static_assert(sizeof(ts_event) == 160, "ts_event size changed: update both sides");
+static_assert(sizeof(ts_event) == 176, "ts_event size changed: update both sides");
 static_assert(offsetof(ts_event, kind) == 56, "ts_event layout changed");
 static_assert(offsetof(ts_event, saddr) == 64, "ts_event layout changed");
 static_assert(offsetof(ts_event, a) == 100, "ts_event layout changed");
 static_assert(offsetof(ts_event, comm) == 116, "ts_event layout changed");
 static_assert(offsetof(ts_event, seq) == 148, "ts_event layout changed");
+static_assert(offsetof(ts_event, bytes_acked) == 160, "ts_event layout changed");
 
 namespace {
 
@@ -120,6 +121,11 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         e.old_state = raw.a;
         e.new_state = raw.b;
         if (raw.flags & TS_F_PREV_TIME) e.prev_state_ns = raw.prev_state_ns;
+        if (raw.flags & TS_F_CLOSE_STATS) {
+            e.close_stats = CloseStats{raw.bytes_acked, raw.bytes_received,
+                                       static_cast<uint32_t>(raw.c),
+                                       (raw.flags & TS_F_FIN_RECEIVED) != 0};
+        }
         break;
     case EventKind::ResetSent:
     case EventKind::ResetReceived:

@@ -31,6 +31,23 @@ struct Endpoint {
     bool operator==(const Endpoint& o) const { return addr == o.addr && port == o.port; }
 };
 
+// What a connection moved, read from its tcp_sock as it closed (state
+// events into CLOSE): bytes sent and acknowledged, bytes received, segments
+// retransmitted.
+struct CloseStats {
+    uint64_t bytes_acked = 0;
+    uint64_t bytes_received = 0;
+    uint32_t total_retrans = 0;
+    // The peer's FIN was received: the kernel counts it as one byte of
+    // bytes_received (as it counts an acknowledged SYN or FIN of ours in
+    // bytes_acked).
+    bool fin_received = false;
+    bool operator==(const CloseStats& o) const {
+        return bytes_acked == o.bytes_acked && bytes_received == o.bytes_received &&
+               total_retrans == o.total_retrans && fin_received == o.fin_received;
+    }
+};
+
 struct Event {
     EventKind kind = EventKind::State;
     uint64_t ts_ns = 0;
@@ -59,6 +76,7 @@ struct Event {
     int old_state = 0;               // state
     int new_state = 0;               // state
     std::optional<uint64_t> prev_state_ns;  // state
+    std::optional<CloseStats> close_stats;  // state into CLOSE
     int state = 0;                   // reset_*, retransmit: socket state
     std::optional<int> reason;       // reset_*: enum sk_rst_reason value
     std::optional<int> err;          // retransmit

@@ -44,6 +44,12 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
             if (j.contains("prev_state_ns") && j["prev_state_ns"].is_number()) {
                 e.prev_state_ns = j["prev_state_ns"].get<uint64_t>();
             }
+            if (j.contains("bytes_acked") && j["bytes_acked"].is_number_unsigned()) {
+                e.close_stats = CloseStats{j["bytes_acked"].get<uint64_t>(),
+                                           j.value("bytes_received", uint64_t{0}),
+                                           j.value("total_retrans", 0u),
+                                           j.value("fin_received", false)};
+            }
             break;
         case EventKind::ResetSent:
         case EventKind::ResetReceived:

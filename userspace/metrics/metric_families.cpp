@@ -215,6 +215,13 @@ std::vector<MetricFamily> self_families(const SelfInfo& self) {
     add_gauge(&scrape, {}, self.last_scrape_seconds);
     out.push_back(std::move(scrape));
 
+    auto scrapes = family("tcpscope_scrapes_total",
+                          "Scrapes answered, by the format the scraper asked for (Accept header)",
+                          MetricType::Counter);
+    add_counter(&scrapes, {{"format", "openmetrics"}}, self.open_metrics_scrapes);
+    add_counter(&scrapes, {{"format", "text"}}, self.text_scrapes);
+    out.push_back(std::move(scrapes));
+
     // The kernel counts run time and runs only while kernel.bpf_stats_enabled
     // is 1 (it costs two clock reads per run); otherwise these would be 0s
     // that look like measurements.

@@ -41,6 +41,8 @@ struct SelfInfo {
     std::vector<ProgramStats> programs;
     bool bpf_stats_enabled = false;  // kernel.bpf_stats_enabled: run time is counted
     double last_scrape_seconds = 0;  // how long the previous scrape took
+    uint64_t text_scrapes = 0;          // scrapes answered so far, this one included,
+    uint64_t open_metrics_scrapes = 0;  // by the format the scraper asked for
 };
 std::vector<prometheus::MetricFamily> self_families(const SelfInfo& self);
 

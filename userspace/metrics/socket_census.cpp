@@ -15,6 +15,20 @@ void SocketCensus::add_close_wait(const std::string& comm, bool age_known, doubl
     }
 }
 
+SocketCensus census_of(const SocketSnapshot& snapshot) {
+    constexpr int kCloseWait = 8;
+    SocketCensus census;
+    for (const auto& s : snapshot.sockets) {
+        census.by_state[static_cast<size_t>(s.state)] += 1;
+        if (s.state != kCloseWait) continue;
+        std::string comm = s.pid ? comm_label(s.comm.c_str(), s.comm.size()) : "?";
+        bool age_known = s.state_ts && s.state_ts <= snapshot.taken_ns;
+        census.add_close_wait(comm, age_known,
+                              age_known ? static_cast<double>(snapshot.taken_ns - s.state_ts) / 1e9 : 0);
+    }
+    return census;
+}
+
 std::string comm_label(const char* comm, size_t max_len) {
     std::string out;
     for (size_t i = 0; i < max_len && comm[i]; ++i) {

@@ -1,7 +1,7 @@
 // The sockets that exist at scrape time, as sock_diag reports them (what
 // `ss -t -a` shows, request and timewait mini-sockets included), and the
 // CLOSE_WAIT ones by owner: a leak shows as a process whose CLOSE_WAIT
-// sockets grow old. Pure: filled by serve/sock_diag.h, tested without root.
+// sockets grow old. Pure: made from a sockets/socket_snapshot.h, tested without root.
 #pragma once
 
 #include <array>
@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <prometheus/metric_family.h>
 
+#include "socket_snapshot.h"
 #include "tcpscope.h"
 
 namespace tcpscope {
@@ -34,6 +35,10 @@ struct SocketCensus {
     // One CLOSE_WAIT socket: its owner's name and, when known, its age.
     void add_close_wait(const std::string& comm, bool age_known, double age_seconds);
 };
+
+// The census of a snapshot: every socket by state, the CLOSE_WAIT ones
+// by owner with the age of the oldest whose entry tcpscope saw.
+SocketCensus census_of(const SocketSnapshot& snapshot);
 
 // A process name as a label value: printable ASCII, others as '?'.
 std::string comm_label(const char* comm, size_t max_len);

@@ -41,6 +41,12 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
         j["old_state"] = tcp_state_name(e.old_state);
         j["new_state"] = tcp_state_name(e.new_state);
         j["prev_state_ns"] = e.prev_state_ns ? Json(*e.prev_state_ns) : Json(nullptr);
+        if (e.close_stats) {
+            j["bytes_acked"] = e.close_stats->bytes_acked;
+            j["bytes_received"] = e.close_stats->bytes_received;
+            j["total_retrans"] = e.close_stats->total_retrans;
+            j["fin_received"] = e.close_stats->fin_received;
+        }
         break;
     case EventKind::ResetSent:
     case EventKind::ResetReceived:

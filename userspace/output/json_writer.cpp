@@ -239,6 +239,20 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         } else {
             b.lit("null");
         }
+        if (e.close_stats) {
+            TS_KEY("bytes_acked");
+            b.num(e.close_stats->bytes_acked);
+            TS_KEY("bytes_received");
+            b.num(e.close_stats->bytes_received);
+            TS_KEY("total_retrans");
+            b.num(e.close_stats->total_retrans);
+            TS_KEY("fin_received");
+            if (e.close_stats->fin_received) {
+                b.lit("true");
+            } else {
+                b.lit("false");
+            }
+        }
         break;
     case EventKind::ResetSent:
     case EventKind::ResetReceived:

@@ -18,14 +18,32 @@ std::string fit(const std::string& text, size_t width) {
     return text.substr(0, width - 1) + "~";
 }
 
-std::string wire_arrow(const Event& e, bool from_client) {
-    std::string label = tcp_flags_name(e.tcp_flags);
-    if (e.payload_len > 0) label += " " + std::to_string(e.payload_len) + "B";
+std::string wire_arrow(const std::string& label, bool from_client) {
     std::string body = from_client ? "-" + label + "->" : "<-" + label + "-";
     size_t pad = body.size() < kWireWidth ? kWireWidth - body.size() : 0;
     // Arrows lean towards their destination.
     return from_client ? std::string(pad / 2, '-') + body + std::string(pad - pad / 2, ' ')
                        : std::string(pad / 2, ' ') + body + std::string(pad - pad / 2, '-');
+}
+
+// Words wrapped at ~90 columns, each line indented by `indent`.
+std::string wrap(const std::string& text, size_t indent) {
+    std::string out;
+    std::string line(indent, ' ');
+    for (size_t i = 0; i < text.size();) {
+        size_t sp = text.find(' ', i);
+        std::string word = text.substr(i, sp == std::string::npos ? std::string::npos : sp - i);
+        if (line.size() + word.size() > 92 && line.size() > indent) {
+            while (!line.empty() && line.back() == ' ') line.pop_back();
+            out += line + "\n";
+            line = std::string(indent, ' ');
+        }
+        line += word + " ";
+        if (sp == std::string::npos) break;
+        i = sp + 1;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return out + line;
 }
 
 // One row; a client text too long for its column continues on the rows
@@ -55,85 +73,55 @@ std::string row(const std::string& time, const std::string& client, const std::s
     return out;
 }
 
-std::string event_text(const Event& e, const ResetReasons& reasons) {
-    switch (e.kind) {
-    case EventKind::State:
-        return tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
-    case EventKind::ResetSent:
-        return "RST sent (" + (e.reason ? reasons.name(*e.reason) : std::string("no reason")) +
-               (e.minisock ? ", timewait socket" : "") + (e.no_socket ? ", no socket" : "") + ")";
-    case EventKind::ResetReceived:
-        return "RST received in " + tcp_state_name(e.state);
-    case EventKind::SockError:
-        return "socket error " + errno_name(e.error);
-    case EventKind::Signal:
-        return signal_name(e.signal) + " generated";
-    default:
-        return event_detail(e, reasons);
-    }
+std::string time_column(uint64_t ns, uint64_t t0, bool reordered) {
+    char when[32];
+    std::snprintf(when, sizeof(when), "%8.3f%s", ns >= t0 ? (ns - t0) / 1e6 : -((t0 - ns) / 1e6),
+                  reordered ? "^" : "");
+    return when;
 }
 
 }  // namespace
 
-std::string render_ladder(const Timeline& timeline, const ResetReasons& reasons) {
+const char* ladder_legend() {
+    return "Legend: * fired during a call: the latest call above it that had not returned (its "
+           "own side's when both sides were in one); ^ shown before rows with "
+           "earlier timestamps (causal order: on loopback the receiver handles a segment inside "
+           "the sender's call); (12.0 ms) after a state change: the time spent in the old state; "
+           "a call that blocked while other things happened has a row where it began (...) "
+           "and one where it returned (<- ...).";
+}
+
+std::string render_ladder(const LadderModel& model) {
     std::string out;
     out += row("TIME(ms)", "CLIENT", "WIRE", "SERVER") + "\n";
-    uint64_t t0 = 0;
-    for (const auto& entry : timeline.entries()) {
-        t0 = entry.ts_ns;
-        break;
-    }
-    char when[32];
-    for (const auto& entry : timeline.entries()) {
-        std::snprintf(when, sizeof(when), "%8.3f", (entry.ts_ns - t0) / 1e6);
-        if (entry.is_step) {
-            const Step& s = timeline.steps()[entry.index];
-            // A sock_diag query is an observation, not a call the
-            // application made: show what it found instead of its "= 0".
-            bool observation = s.info.contains("tcp_state");
-            std::string text = observation ? s.call : describe(s);
-            if (s.info.contains("term_signal") && s.info["term_signal"].is_number_integer() &&
-                s.info["term_signal"].get<int>() != 0) {
-                text += " [killed by " + signal_name(s.info["term_signal"].get<int>()) + "]";
-            }
-            if (observation) {
-                text += s.info["tcp_state"].is_string()
-                            ? " -> " + s.info["tcp_state"].get<std::string>()
-                            : " -> no socket";
-                // The queues, when they hold anything: what is waiting is
-                // often the point (a reader that stopped, a window shut).
-                for (const char* queue : {"send_q", "recv_q"}) {
-                    if (s.info.value(queue, 0u) == 0) continue;
-                    text += std::string(queue[0] == 's' ? ", Send-Q " : ", Recv-Q ") +
-                            std::to_string(s.info.value(queue, 0u));
-                }
-            }
-            out += s.side == "server" ? row(when, "", "", text) : row(when, text, "", "") ;
-            out += "\n";
+    for (const auto& r : model.rows) {
+        std::string when = time_column(r.ts_ns, model.t0_ns, r.reordered);
+        std::string text;
+        switch (r.kind) {
+        case LadderRowKind::Call:
+            text = r.return_row >= 0 ? r.call + " ..." : r.text;
+            break;
+        case LadderRowKind::CallReturn:
+            text = "<- " + r.text + " (" + r.detail + ")";
+            break;
+        case LadderRowKind::Segment:
+            out += row(when, "", wire_arrow(r.text, r.lane == "client"), "") + "\n";
             continue;
+        default:
+            text = (r.inside_call ? "  * " : "  ") + r.text;
+            if (r.lane.empty()) {
+                out += row(when, "", r.text, "") + "\n";
+                continue;
+            }
         }
-        const Event& e = timeline.events()[entry.index];
-        // Send/recv results repeat the step they belong to; show them only
-        // when no step reported the call.
-        if ((e.kind == EventKind::Send || e.kind == EventKind::Recv) && entry.step >= 0) continue;
-        std::string indent = entry.step >= 0 ? "  * " : "  ";
-        if (e.kind == EventKind::Packet) {
-            std::string src = timeline.side_of_endpoint(endpoint_key(e.local, e.family));
-            std::string dst = timeline.side_of_endpoint(endpoint_key(e.remote, e.family));
-            bool from_client = src == "client" || (src.empty() && dst == "server");
-            out += row(when, "", wire_arrow(e, from_client), "") + "\n";
-            continue;
-        }
-        std::string text = indent + event_text(e, reasons);
-        if (entry.side == "server") {
-            out += row(when, "", "", text) + "\n";
-        } else if (entry.side == "client") {
-            out += row(when, text, "", "") + "\n";
-        } else {
-            out += row(when, "", "  " + event_text(e, reasons), "") + "\n";
-        }
+        out += (r.lane == "server" ? row(when, "", "", text) : row(when, text, "", "")) + "\n";
     }
+    out += wrap(ladder_legend(), 0) + "\n";
     return out;
+}
+
+std::string render_ladder(const Timeline& timeline, const ResetReasons& reasons) {
+    return render_ladder(build_ladder_model(timeline, reasons, ""));
 }
 
 std::string render_verdicts(const std::string& scenario, const std::string& explanation,
@@ -146,21 +134,7 @@ std::string render_verdicts(const std::string& scenario, const std::string& expl
                v.fact + "\n";
         out += "                   seen: " + v.detail + "\n";
     }
-    out += "\nWhy:\n";
-    // Wrap the explanation at ~90 columns, indented.
-    std::string line = "  ";
-    for (size_t i = 0; i < explanation.size();) {
-        size_t sp = explanation.find(' ', i);
-        std::string word = explanation.substr(i, sp == std::string::npos ? std::string::npos : sp - i);
-        if (line.size() + word.size() > 92) {
-            out += line + "\n";
-            line = "  ";
-        }
-        line += word + " ";
-        if (sp == std::string::npos) break;
-        i = sp + 1;
-    }
-    out += line + "\n";
+    out += "\nWhy:\n" + wrap(explanation, 2) + "\n";
     return out;
 }
 

@@ -1,12 +1,16 @@
 #include "scenario_commands.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "btf_reasons.h"
 #include "exit_codes.h"
 #include "ladder.h"
+#include "ladder_html.h"
 #include "line_writer.h"
 #include "catalog.h"
 #include "run_json.h"
@@ -28,7 +32,28 @@ struct ScenarioResult {
     std::string note;  // why it did not run to the end
     double seconds = 0;
     size_t not_observable = 0;  // facts this kernel cannot show
+    std::string summary;
+    std::string page;  // the HTML page written for it, "" if none
 };
+
+// Writes `text` to `path` whole; false with the reason in `error` otherwise.
+bool write_file(const std::string& path, const std::string& text, std::string* error) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) {
+        *error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    int saved = errno;
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok) *error = path + ": " + std::strerror(saved ? saved : errno);
+    return ok;
+}
+
+// Where --html writes one scenario's page.
+std::string html_page_path(const RunOptions& o, const std::string& name) {
+    return o.all ? o.html + "/" + name + ".html" : o.html;
+}
 
 std::string outcome_note(const ScenarioOutcome& o) {
     if (!o.error.empty()) return o.error;
@@ -56,6 +81,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     }
     ScenarioResult result{spec.name, spec.facts.size(), 0, false, outcome_note(outcome),
                           outcome.duration_ns / 1e9};
+    result.summary = spec.summary;
     if (!outcome.error.empty() && outcome.steps.empty()) {
         *exit_code = terr.stage.empty() ? kExitFailure : kExitEnvironment;
         if (o.json) {
@@ -77,6 +103,30 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         result.not_observable += !v.observable;
     }
     result.ok = outcome.passed(verdicts);
+
+    // One model for the text ladder and the picture, so they agree.
+    LadderModel model = build_ladder_model(timeline, reasons, spec.name, &clock);
+    std::string tail = std::to_string(result.held) + "/" + std::to_string(result.facts) +
+                       " facts hold; ";
+    if (result.not_observable) {
+        tail += std::to_string(result.not_observable) + " not observable on this kernel; ";
+    }
+    tail += std::to_string(outcome.events.size()) + " kernel events, " +
+            std::to_string(outcome.lost) + " lost";
+    if (!result.note.empty()) tail += "; " + result.note;
+    if (!o.html.empty()) {
+        LadderPage page{spec.name, spec.summary, spec.explanation, verdicts, tail};
+        std::string path = html_page_path(o, spec.name);
+        std::string error;
+        if (write_file(path, render_ladder_html(model, page), &error)) {
+            result.page = path;
+            if (!o.all) std::fprintf(stderr, "tcpscope run: page written: %s\n", path.c_str());
+        } else {
+            std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
+            result.ok = false;
+            result.note = "page not written";
+        }
+    }
 
     if (o.json) {
         // What the kernel can show comes first, so that a recording of the
@@ -103,21 +153,47 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         out.write_line(line);
     } else {
         out.write_line("Scenario " + spec.name + ": " + spec.summary + "\n");
-        out.write_line(render_ladder(timeline, reasons));
+        out.write_line(render_ladder(model));
         out.write_line(render_verdicts(spec.name, spec.explanation, verdicts));
-        std::string tail = std::to_string(result.held) + "/" + std::to_string(result.facts) +
-                           " facts hold; ";
-        if (result.not_observable) {
-            tail += std::to_string(result.not_observable) + " not observable on this kernel; ";
-        }
-        tail += std::to_string(outcome.events.size()) +
-                           " kernel events, " + std::to_string(outcome.lost) + " lost";
-        if (!result.note.empty()) tail += "; " + result.note;
         out.write_line(tail);
     }
     out.flush();
     if (!result.ok) *exit_code = kExitFailure;
     return result;
+}
+
+// Fails early, before anything runs, on a --html target that cannot be
+// written: --all makes its directory (one level) when missing; a single
+// page must not name a directory.
+bool prepare_html_target(const RunOptions& o, std::string* error) {
+    struct stat st {};
+    if (o.all) {
+        if (stat(o.html.c_str(), &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                *error = o.html + ": not a directory (with --all, --html takes a directory)";
+                return false;
+            }
+        } else if (mkdir(o.html.c_str(), 0755) != 0) {
+            *error = o.html + ": cannot create the directory: " + std::strerror(errno);
+            return false;
+        }
+        if (access(o.html.c_str(), W_OK) != 0) {
+            *error = o.html + ": " + std::strerror(errno);
+            return false;
+        }
+        return true;
+    }
+    if (stat(o.html.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        *error = o.html + ": is a directory (give a file name, or use --all for a directory)";
+        return false;
+    }
+    std::string dir = o.html.find('/') == std::string::npos ? "." : o.html.substr(0, o.html.rfind('/'));
+    if (dir.empty()) dir = "/";
+    if (access(dir.c_str(), W_OK) != 0) {
+        *error = dir + ": " + std::strerror(errno);
+        return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -159,6 +235,11 @@ int run_run_command(const RunOptions& o) {
             return kExitUsage;
         }
     }
+    if (!o.html.empty() && !prepare_html_target(o, &error)) {
+        std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
+        if (out_fd != STDOUT_FILENO) close(out_fd);
+        return kExitUsage;
+    }
     LineWriter out(out_fd, out_fd != STDOUT_FILENO);
     install_stop_handlers();
     ResetReasons reasons = load_kernel_reset_reasons(&error);
@@ -185,6 +266,20 @@ int run_run_command(const RunOptions& o) {
                          r.note.c_str());
         }
         if (out.status() == LineWriter::Status::PipeClosed) return kExitOk;
+    }
+    if (o.all && !o.html.empty()) {
+        std::vector<IndexEntry> index;
+        for (const auto& r : results) {
+            index.push_back({r.name, r.summary, r.page.empty() ? "" : r.name + ".html", r.facts,
+                             r.held, r.not_observable, r.ok, r.note});
+        }
+        std::string error;
+        if (write_file(o.html + "/index.html", render_index_html(index), &error)) {
+            std::fprintf(stderr, "tcpscope run: pages written: %s/index.html\n", o.html.c_str());
+        } else {
+            std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
+            exit_code = kExitFailure;
+        }
     }
     if (o.all && !o.json) {
         out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");

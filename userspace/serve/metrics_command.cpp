@@ -50,32 +50,6 @@ sigset_t stop_signals() {
     return set;
 }
 
-// The namespace file for sock_diag's census, from --netns's text: a file, an
-// `ip netns` name, or an inode (the namespace of a process that is in it).
-// Empty with *why when there is none (a cookie names no file).
-std::string netns_file(const std::string& text, std::string* why) {
-    if (text.empty()) return "";
-    if (text[0] == '/') return text;
-    if (text.compare(0, 7, "cookie:") == 0) {
-        *why = "--netns cookie:N names no namespace file";
-        return "";
-    }
-    if (text.find_first_not_of("0123456789") != std::string::npos) return "/run/netns/" + text;
-    const unsigned long long inode = std::stoull(text);
-    DIR* proc = opendir("/proc");
-    std::string found;
-    while (proc && found.empty()) {
-        struct dirent* d = readdir(proc);
-        if (!d) break;
-        if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
-        std::string path = std::string("/proc/") + d->d_name + "/ns/net";
-        struct stat st {};
-        if (stat(path.c_str(), &st) == 0 && st.st_ino == inode) found = path;
-    }
-    if (proc) closedir(proc);
-    if (found.empty()) *why = "no process is in network namespace " + text + " now";
-    return found;
-}
 
 }  // namespace
 
@@ -112,9 +86,11 @@ int run_metrics_command(const MetricsOptions& o) {
     std::unique_ptr<SockDiag> census_reader;
     std::mutex scrape_mutex;
     double last_scrape_seconds = 0;
+    uint64_t text_scrapes = 0;
+    uint64_t open_metrics_scrapes = 0;
     // One scrape at a time: each reads a few thousand map slots, and
     // concurrent scrapers would only queue in the kernel instead of here.
-    MetricsServer server([&]() {
+    MetricsServer server([&](ExpositionFormat format) {
         std::lock_guard<std::mutex> lock(scrape_mutex);
         auto start = std::chrono::steady_clock::now();
         KernelCounts counts;
@@ -125,19 +101,22 @@ int run_metrics_command(const MetricsOptions& o) {
         self.programs = tracer->program_stats();
         self.bpf_stats_enabled = bpf_stats_enabled();
         self.last_scrape_seconds = last_scrape_seconds;
+        (format == ExpositionFormat::kOpenMetrics ? open_metrics_scrapes : text_scrapes) += 1;
+        self.text_scrapes = text_scrapes;
+        self.open_metrics_scrapes = open_metrics_scrapes;
         if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
         if (census_reader) {
-            SocketCensus census;
+            SocketSnapshot snapshot;
             std::string census_error;
-            if (census_reader->read(&census, &census_error)) {
-                for (auto& f : census_families(census)) families.push_back(std::move(f));
+            if (census_reader->read(&snapshot, &census_error)) {
+                for (auto& f : census_families(census_of(snapshot))) families.push_back(std::move(f));
             } else {
                 std::fprintf(stderr, "%s: warning: %s; tcpscope_sockets left out of this scrape\n",
                              me, census_error.c_str());
             }
         }
         for (auto& f : self_families(self)) families.push_back(std::move(f));
-        std::string body = render_text_format(families);
+        std::string body = render(families, format);
         last_scrape_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return body;

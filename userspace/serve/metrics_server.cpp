@@ -61,9 +61,10 @@ MetricsServer::MetricsServer(Scrape scrape) : server_(std::make_unique<httplib::
     server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(kLandingPage, "text/html; charset=utf-8");
     });
-    server_->Get("/metrics", [scrape = std::move(scrape)](const httplib::Request&,
+    server_->Get("/metrics", [scrape = std::move(scrape)](const httplib::Request& req,
                                                           httplib::Response& res) {
-        res.set_content(scrape(), kTextFormatContentType);
+        ExpositionFormat format = negotiate_format(req.get_header_value("Accept"));
+        res.set_content(scrape(format), content_type(format));
     });
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "exposition.h"
 #include "listen_address.h"
 
 namespace httplib {
@@ -18,7 +19,8 @@ namespace tcpscope {
 
 class MetricsServer {
 public:
-    using Scrape = std::function<std::string()>;  // the /metrics body, text format
+    // The /metrics body in the format the scraper asked for (its Accept header).
+    using Scrape = std::function<std::string(ExpositionFormat)>;
 
     explicit MetricsServer(Scrape scrape);
     ~MetricsServer();

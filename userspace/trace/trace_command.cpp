@@ -12,15 +12,37 @@
 #include "privileges.h"
 #include "signals.h"
 #include "sinks.h"
+#include "sock_diag.h"
+#include "story_sink.h"
+#include "stuck_detector.h"
+#include "stuck_format.h"
 #include "trace_loop.h"
 #include "tracer.h"
 
 namespace tcpscope {
 
+namespace {
+
+// How often --stuck asks sock_diag: a quarter of the threshold, so a
+// socket is reported soon after it passes it, between 0.1 s and 1 s (a
+// dump of thousands of sockets takes milliseconds).
+uint64_t snapshot_interval_ns(double stuck_s) {
+    double s = stuck_s / 4;
+    if (s < 0.1) s = 0.1;
+    if (s > 1) s = 1;
+    return static_cast<uint64_t>(s * 1e9);
+}
+
+}  // namespace
+
 int run_trace_command(const TraceOptions& o) {
     TracerConfig config;
     std::string error;
-    if (!build_filter(o.filter, &config.filter, &error)) {
+    FilterOptions filter = o.filter;
+    // A story needs the state changes, the RSTs, the errors and SIGPIPE;
+    // retransmits are counted by the socket itself (total_retrans).
+    if (o.connections) filter.events = "state,reset,error,signal";
+    if (!build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
         return kExitUsage;
     }
@@ -51,7 +73,13 @@ int run_trace_command(const TraceOptions& o) {
     // The one reading of the clock pair that turns ts_ns into "time".
     const WallClock clock = WallClock::anchor();
     std::unique_ptr<EventSink> sink;
-    if (o.json) {
+    StorySink* stories = nullptr;
+    if (o.connections) {
+        auto story_sink = std::make_unique<StorySink>(out, err_out, reasons, o.json, start_ns, clock,
+                                                      o.timestamps == "wall");
+        stories = story_sink.get();
+        sink = std::move(story_sink);
+    } else if (o.json) {
         sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
         sink = std::make_unique<TextSink>(
@@ -80,7 +108,25 @@ int run_trace_command(const TraceOptions& o) {
         std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",
                      btf_error.c_str());
     }
-    if (!o.no_drop && !drop_privileges(o.user, &error)) {
+    // --stuck: sock_diag of --netns's namespace, or ours.
+    std::unique_ptr<SockDiag> diag;
+    if (o.stuck_s > 0) {
+        std::string why;
+        std::string netns = netns_file(o.filter.netns, &why);
+        if (!o.filter.netns.empty() && netns.empty()) {
+            std::fprintf(stderr, "tcpscope trace: --stuck: %s (sock_diag needs a namespace file)\n",
+                         why.c_str());
+            return kExitUsage;
+        }
+        diag = SockDiag::open(netns, tracer->socket_storage_fd(), &why);
+        if (!diag) {
+            std::fprintf(stderr, "tcpscope trace: --stuck: %s\n", why.c_str());
+            return kExitEnvironment;
+        }
+    }
+    // sock_diag dumps our socket storage only to CAP_BPF: --stuck keeps root.
+    const bool keep_root = o.no_drop || o.stuck_s > 0;
+    if (!keep_root && !drop_privileges(o.user, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
         return kExitEnvironment;
     }
@@ -90,12 +136,50 @@ int run_trace_command(const TraceOptions& o) {
     if (!tracer->losses().complete) {
         std::fprintf(stderr,
                      "tcpscope trace: the loss counters cannot be read%s; use --no-drop\n",
-                     o.no_drop ? "" : " after dropping root on this kernel");
+                     keep_root ? "" : " after dropping root on this kernel");
         return kExitEnvironment;
     }
     if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
 
-    LoopEnd end = loop.run(*tracer);
+    std::unique_ptr<StuckDetector> stuck;
+    if (diag) {
+        stuck = std::make_unique<StuckDetector>(
+            StuckOptions{static_cast<uint64_t>(o.stuck_s * 1e9),
+                         static_cast<uint64_t>(o.stuck_period_s * 1e9)},
+            start_ns);
+    }
+    const uint64_t snapshot_every = snapshot_interval_ns(o.stuck_s);
+    uint64_t next_snapshot = 0;
+    bool snapshot_warned = false;
+    const WallClock* wall = o.timestamps == "wall" ? &clock : nullptr;
+    // After each poll round: stories whose connection is complete, and
+    // the stuck sockets of a fresh snapshot when one is due.
+    auto tick = [&]() {
+        uint64_t now = monotonic_ns();
+        if (stories) stories->tick(now);
+        if (stuck && now >= next_snapshot) {
+            next_snapshot = now + snapshot_every;
+            SocketSnapshot snapshot;
+            std::string why;
+            if (!diag->read(&snapshot, &why)) {
+                if (!snapshot_warned) std::fprintf(stderr, "tcpscope trace: --stuck: %s\n", why.c_str());
+                snapshot_warned = true;
+                return false;
+            }
+            for (const auto& r : stuck->update(snapshot)) {
+                if (!socket_passes(r.socket, config.filter)) continue;
+                if (o.json) {
+                    out.write_line(stuck_to_json(r, clock).dump(-1, ' ', false,
+                                                                 Json::error_handler_t::replace),
+                                   true);
+                } else {
+                    out.write_line(stuck_text_line(r, start_ns, wall), true);
+                }
+            }
+        }
+        return false;
+    };
+    LoopEnd end = loop.run(*tracer, tick);
     if (end == LoopEnd::OutputClosed) {
         // The reader went away (`| head`): nothing more to say, and
         // nowhere to say it on stdout.

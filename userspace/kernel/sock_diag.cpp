@@ -1,24 +1,26 @@
 #include "sock_diag.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
+#include <linux/tcp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <thread>
 #include <vector>
 
 namespace tcpscope {
 namespace {
-
-constexpr int kCloseWait = 8;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -78,6 +80,10 @@ std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int stor
         *error = std::string("cannot open a sock_diag socket: ") + std::strerror(errno);
         return nullptr;
     }
+    struct stat st {};
+    if (stat(netns_path.empty() ? "/proc/self/ns/net" : netns_path.c_str(), &st) == 0) {
+        d->netns_ = static_cast<uint32_t>(st.st_ino);
+    }
     timeval tv{2, 0};  // a scrape never hangs on the kernel
     setsockopt(d->fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return d;
@@ -87,11 +93,23 @@ SockDiag::~SockDiag() {
     if (fd_ >= 0) close(fd_);
 }
 
-bool SockDiag::read(SocketCensus* census, std::string* error) {
-    return dump(AF_INET, census, error) && dump(AF_INET6, census, error);
+bool SockDiag::read(SocketSnapshot* snapshot, std::string* error) {
+    snapshot->taken_ns = monotonic_ns();
+    snapshot->netns = netns_;
+    return dump(AF_INET, snapshot, error) && dump(AF_INET6, snapshot, error);
 }
 
-bool SockDiag::dump(int family, SocketCensus* census, std::string* error) {
+namespace {
+
+std::string address_text(int family, const __be32* words) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, words, buf, sizeof(buf));
+    return buf;
+}
+
+}  // namespace
+
+bool SockDiag::dump(int family, SocketSnapshot* snapshot, std::string* error) {
     struct {
         nlmsghdr nlh;
         inet_diag_req_v2 req;
@@ -105,6 +123,7 @@ bool SockDiag::dump(int family, SocketCensus* census, std::string* error) {
     msg.req.sdiag_family = static_cast<uint8_t>(family);
     msg.req.sdiag_protocol = IPPROTO_TCP;
     msg.req.idiag_states = ~0u;  // every state, request sockets included
+    msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);  // tcp_info: retransmits
     msg.storages.nla_type = INET_DIAG_REQ_SK_BPF_STORAGES | NLA_F_NESTED;
     msg.storages.nla_len = sizeof(nlattr) * 2 + sizeof(uint32_t);
     msg.map_fd.nla_type = SK_DIAG_BPF_STORAGE_REQ_MAP_FD;
@@ -116,7 +135,6 @@ bool SockDiag::dump(int family, SocketCensus* census, std::string* error) {
         *error = std::string("sock_diag request: ") + std::strerror(errno);
         return false;
     }
-    const uint64_t now = monotonic_ns();
     std::vector<char> buf(64 * 1024);
     for (;;) {
         ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
@@ -134,21 +152,46 @@ bool SockDiag::dump(int family, SocketCensus* census, std::string* error) {
             }
             if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
             auto* r = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
-            int state = r->idiag_state < TS_STATE_SLOTS ? r->idiag_state : 0;
-            census->by_state[static_cast<size_t>(state)] += 1;
-            if (state != kCloseWait) continue;
+            SocketRecord rec;
+            rec.state = r->idiag_state < TS_STATE_SLOTS ? r->idiag_state : 0;
+            rec.family = r->idiag_family;
+            rec.cookie = static_cast<uint64_t>(r->id.idiag_cookie[0]) |
+                         static_cast<uint64_t>(r->id.idiag_cookie[1]) << 32;
+            rec.local = {address_text(r->idiag_family, r->id.idiag_src), ntohs(r->id.idiag_sport)};
+            rec.remote = {address_text(r->idiag_family, r->id.idiag_dst), ntohs(r->id.idiag_dport)};
+            rec.inode = r->idiag_inode;
+            rec.recv_q = r->idiag_rqueue;
+            rec.send_q = r->idiag_wqueue;
             const ts_sock_info* si = nullptr;
             int attrs_len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*r)));
             for (auto* a = reinterpret_cast<const nlattr*>(r + 1); attrs_len >= NLA_HDRLEN &&
                  a->nla_len >= NLA_HDRLEN && a->nla_len <= attrs_len;
                  attrs_len -= NLA_ALIGN(a->nla_len),
                  a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + NLA_ALIGN(a->nla_len))) {
-                if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_SK_BPF_STORAGES) si = storage_of(a, a->nla_len);
+                int type = a->nla_type & NLA_TYPE_MASK;
+                if (type == INET_DIAG_SK_BPF_STORAGES) si = storage_of(a, a->nla_len);
+                // tcp_info grows with kernels: take what this one gave,
+                // the fields we read are among the oldest.
+                if (type == INET_DIAG_INFO) {
+                    tcp_info info{};
+                    size_t len = a->nla_len - NLA_HDRLEN;
+                    std::memcpy(&info, reinterpret_cast<const char*>(a) + NLA_HDRLEN,
+                                len < sizeof(info) ? len : sizeof(info));
+                    if (len >= offsetof(tcp_info, tcpi_total_retrans) + sizeof(info.tcpi_total_retrans)) {
+                        rec.has_info = true;
+                        rec.retransmits = info.tcpi_retransmits;
+                        rec.total_retrans = info.tcpi_total_retrans;
+                    }
+                }
             }
-            std::string comm = si && si->tgid ? comm_label(si->comm, TS_COMM_LEN) : "?";
-            bool age_known = si && si->state_ts && si->state_ts <= now;
-            census->add_close_wait(comm, age_known,
-                                   age_known ? static_cast<double>(now - si->state_ts) / 1e9 : 0);
+            if (si) {
+                rec.has_storage = true;
+                rec.pid = si->tgid;
+                if (si->tgid) rec.comm.assign(si->comm, strnlen(si->comm, TS_COMM_LEN));
+                rec.state_ts = si->state_ts;
+                rec.in_cgroup = si->owner_flags & TS_F_IN_CGROUP;
+            }
+            snapshot->sockets.push_back(std::move(rec));
         }
     }
 }

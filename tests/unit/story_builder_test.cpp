@@ -1,0 +1,321 @@
+// Connection stories from recorded runs (tests/fixtures/*.jsonl: real
+// event streams of the scenarios on 6.18), and from events made by hand
+// for what a recording cannot show (the grace after CLOSE, the bound).
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "recording_support.h"
+#include "story_builder.h"
+#include "story_format.h"
+
+namespace tcpscope {
+namespace {
+
+using testing_support::load;
+
+std::vector<ConnectionStory> stories_of(const Recording& r) {
+    StoryBuilder builder(r.reasons);
+    for (const auto& e : r.events) builder.add(e);
+    auto out = builder.take_closed();
+    EXPECT_EQ(builder.open_connections(), 0u) << "every connection of a finished run is closed";
+    return out;
+}
+
+const ConnectionStory& by_role(const std::vector<ConnectionStory>& stories, Role role, int nth = 0) {
+    for (const auto& s : stories) {
+        if (s.role == role && nth-- == 0) return s;
+    }
+    static ConnectionStory none;
+    ADD_FAILURE() << "no " << role_name(role) << " story";
+    return none;
+}
+
+std::string cause(const Recording& r, const ConnectionStory& s) { return story_cause(s, r.reasons); }
+
+TEST(Stories, LingerZeroAbortsTheClientAndResetsTheServer) {
+    Recording r = load("linger-zero");
+    auto stories = stories_of(r);
+    ASSERT_EQ(stories.size(), 2u) << "the listener is no connection";
+    const auto& client = by_role(stories, Role::Client);
+    EXPECT_EQ(client.ending, Ending::Aborted);
+    ASSERT_TRUE(client.reset_reason.has_value());
+    EXPECT_EQ(r.reasons.name(*client.reset_reason), "TCP_STATE");
+    EXPECT_EQ(client.closed_first, Closer::Neither);
+    EXPECT_TRUE(client.established);
+    EXPECT_EQ(cause(r, client), "closed with SO_LINGER 0: RST instead of FIN (TCP_STATE)");
+    const auto& server = by_role(stories, Role::Server);
+    EXPECT_EQ(server.ending, Ending::ResetReceived);
+    EXPECT_EQ(server.reset_state, 1);  // ESTABLISHED
+    EXPECT_EQ(server.errors, std::vector<int>{ECONNRESET});
+    EXPECT_EQ(server.comm, "linger-zero");
+    EXPECT_EQ(cause(r, server), "RST received in ESTABLISHED: ECONNRESET");
+    // Both ends are the same connection seen from each side.
+    EXPECT_EQ(client.local, server.remote);
+    EXPECT_EQ(client.remote, server.local);
+}
+
+TEST(Stories, LingerZeroOnAKernelWithoutReasonsIsStillAnAbort) {
+    // Before 6.10 the RST has no reason: the owner's own close() moving
+    // the socket to CLOSE says it.
+    Recording r = load("linger-zero");
+    for (auto& e : r.events) e.reason.reset();
+    auto stories = stories_of(r);
+    EXPECT_EQ(by_role(stories, Role::Client).ending, Ending::Aborted);
+    EXPECT_FALSE(by_role(stories, Role::Client).reset_reason.has_value());
+}
+
+TEST(Stories, CloseUnreadDataIsAnAbortOnClose) {
+    Recording r = load("close-unread-data");
+    auto stories = stories_of(r);
+    ASSERT_EQ(stories.size(), 2u);
+    const auto& server = by_role(stories, Role::Server);
+    EXPECT_EQ(server.ending, Ending::Aborted);
+    EXPECT_EQ(cause(r, server), "closed with unread data: RST instead of FIN (TCP_ABORT_ON_CLOSE)");
+    const auto& client = by_role(stories, Role::Client);
+    EXPECT_EQ(client.ending, Ending::ResetReceived);
+    EXPECT_EQ(client.errors, std::vector<int>{ECONNRESET});
+}
+
+TEST(Stories, RefusedConnectionIsAStoryThatNeverEstablished) {
+    Recording r = load("connect-refused");
+    auto stories = stories_of(r);
+    ASSERT_EQ(stories.size(), 1u) << "the socketless RST belongs to no connection";
+    const auto& s = stories[0];
+    EXPECT_EQ(s.role, Role::Client);
+    EXPECT_FALSE(s.established);
+    EXPECT_EQ(s.ending, Ending::Refused);
+    EXPECT_EQ(s.remote.port, 5999);
+    ASSERT_EQ(s.states.size(), 1u);
+    EXPECT_EQ(s.states[0].state, 2);  // SYN_SENT
+    EXPECT_EQ(cause(r, s), "refused: the SYN drew a RST: ECONNREFUSED");
+}
+
+TEST(Stories, ZeroByteSendTellsThePeerClosedThenTheWriteDrewARst) {
+    Recording r = load("zero-byte-send");
+    auto stories = stories_of(r);
+    ASSERT_EQ(stories.size(), 2u);
+    const auto& client = by_role(stories, Role::Client);
+    EXPECT_EQ(client.ending, Ending::ResetReceived);
+    EXPECT_EQ(client.closed_first, Closer::Peer);
+    EXPECT_EQ(client.reset_state, 8);  // CLOSE_WAIT
+    EXPECT_EQ(client.errors, std::vector<int>{EPIPE});
+    EXPECT_EQ(client.sigpipes, 1u) << "the SIGPIPE after CLOSE belongs to the story";
+    EXPECT_EQ(cause(r, client),
+              "peer closed, then our write drew a RST from its timewait socket: EPIPE, SIGPIPE");
+    const auto& server = by_role(stories, Role::Server);
+    EXPECT_EQ(server.ending, Ending::Fin);
+    EXPECT_EQ(server.closed_first, Closer::Local);
+    EXPECT_EQ(server.sigpipes, 0u);
+}
+
+TEST(Stories, TimeWaitIsOrderlyWithTheTimeOfEachState) {
+    Recording r = load("time-wait");
+    auto stories = stories_of(r);
+    ASSERT_EQ(stories.size(), 4u);
+    for (int i = 0; i < 2; ++i) {
+        const auto& client = by_role(stories, Role::Client, i);
+        EXPECT_EQ(client.ending, Ending::Fin);
+        EXPECT_EQ(client.closed_first, Closer::Peer);
+        std::vector<int> states;
+        for (const auto& span : client.states) {
+            states.push_back(span.state);
+            EXPECT_TRUE(span.ns.has_value()) << "tcpscope saw every state begin";
+        }
+        EXPECT_EQ(states, (std::vector<int>{2, 1, 8, 9}));  // SYN_SENT ESTABLISHED CLOSE_WAIT LAST_ACK
+        ASSERT_TRUE(client.start_ns.has_value());
+        uint64_t sum = 0;
+        for (const auto& span : client.states) sum += *span.ns;
+        EXPECT_EQ(sum, client.duration_ns()) << "the states' times add up to its life";
+        const auto& server = by_role(stories, Role::Server, i);
+        EXPECT_EQ(server.ending, Ending::Fin);
+        EXPECT_EQ(server.closed_first, Closer::Local);
+        EXPECT_EQ(cause(r, server), "we closed first, then the peer (FIN both ways)");
+    }
+}
+
+TEST(Stories, PeerVanishedTimesOut) {
+    Recording r = load("peer-vanished");
+    auto stories = stories_of(r);
+    const auto& client = by_role(stories, Role::Client);
+    EXPECT_EQ(client.ending, Ending::Timeout);
+    EXPECT_EQ(client.retransmits_seen, 4u);
+    EXPECT_EQ(client.errors, std::vector<int>{ETIMEDOUT});
+    EXPECT_EQ(cause(r, client), "retransmissions went unanswered: ETIMEDOUT")
+        << "the recording predates the close stats: no count in words";
+}
+
+TEST(Stories, EveryRecordedScenarioGivesStoriesWithAKnownEnding) {
+    for (const char* scenario :
+         {"server-killed", "peer-rebooted", "econnreset-then-sigpipe", "rst-before-accept",
+          "shutdown-write", "sigpipe-default", "poll-after-reset", "poll-after-peer-close"}) {
+        Recording r = load(scenario);
+        StoryBuilder builder(r.reasons);
+        for (const auto& e : r.events) builder.add(e);
+        for (const auto& s : builder.take_closed()) {
+            EXPECT_NE(s.ending, Ending::Unknown) << scenario << ": " << story_cause(s, r.reasons);
+            EXPECT_NE(s.pid, 0u) << scenario;
+            EXPECT_NE(s.role, Role::Unknown) << scenario;
+        }
+    }
+}
+
+TEST(Stories, PeerRebootedGetsEconnresetThenSigpipe) {
+    Recording r = load("peer-rebooted");
+    auto stories = stories_of(r);
+    const auto& client = by_role(stories, Role::Client);
+    EXPECT_EQ(client.ending, Ending::ResetReceived);
+    EXPECT_EQ(client.reset_state, 1);
+    EXPECT_EQ(client.errors, std::vector<int>{ECONNRESET});
+}
+
+// ------------------------------------------------- by hand: grace and bound
+
+Event state(uint64_t cookie, uint64_t ts, int from, int to, uint32_t pid = 100) {
+    Event e;
+    e.kind = EventKind::State;
+    e.cookie = cookie;
+    e.ts_ns = ts;
+    e.old_state = from;
+    e.new_state = to;
+    e.pid = pid;
+    e.comm = "app";
+    e.family = 2;
+    e.local = {"127.0.0.1", 40000};
+    e.remote = {"127.0.0.1", 80};
+    e.netns = 7;
+    return e;
+}
+
+TEST(Stories, WaitForTheGraceThenForgetTheConnection) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons, StoryOptions{1000, 16});
+    b.add(state(1, 10, 7, 2));   // CLOSE -> SYN_SENT
+    b.add(state(1, 20, 2, 1));   // -> ESTABLISHED
+    b.add(state(1, 30, 1, 8));   // -> CLOSE_WAIT
+    Event rst = state(1, 40, 0, 0);
+    rst.kind = EventKind::ResetReceived;
+    rst.state = 8;
+    b.add(rst);
+    Event close = state(1, 41, 8, 7);
+    close.close_stats = CloseStats{11, 21, 0, true};  // SYN and FIN counted
+    b.add(close);
+    Event err = state(1, 42, 0, 0);
+    err.kind = EventKind::SockError;
+    err.error = EPIPE;
+    b.add(err);
+    EXPECT_TRUE(b.take_complete(41 + 999).empty()) << "still within the grace";
+    Event sig;
+    sig.kind = EventKind::Signal;
+    sig.signal = 13;
+    sig.target_pid = 100;
+    sig.netns = 7;
+    sig.ts_ns = 900;
+    b.add(sig);
+    auto done = b.take_complete(41 + 1000);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].sigpipes, 1u);
+    EXPECT_EQ(done[0].duration_ns(), 31u);
+    EXPECT_EQ(done[0].bytes_received, 20u) << "the kernel counted the FIN";
+    EXPECT_EQ(done[0].bytes_sent, 10u) << "the kernel counted our SYN";
+    EXPECT_EQ(b.open_connections(), 0u) << "freed with the story";
+    // A late event of a finished connection starts no new one.
+    b.add(err);
+    EXPECT_EQ(b.open_connections(), 0u);
+    EXPECT_TRUE(b.take_closed().empty());
+}
+
+TEST(Stories, ASigpipeOfAnotherProcessIsNotOurs) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons);
+    b.add(state(1, 10, 1, 7));
+    Event sig;
+    sig.kind = EventKind::Signal;
+    sig.signal = 13;
+    sig.target_pid = 101;
+    sig.netns = 7;
+    b.add(sig);
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].sigpipes, 0u);
+    EXPECT_FALSE(done[0].start_ns.has_value()) << "older than the trace";
+    std::string line = story_text_line(done[0], 0, reasons);
+    EXPECT_NE(line.find(" >"), std::string::npos) << "its duration is a lower bound: " << line;
+}
+
+TEST(Stories, BoundedByEvictingTheOldestOpenConnection) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons, StoryOptions{1000, 2});
+    b.add(state(1, 10, 7, 2));
+    b.add(state(2, 20, 7, 2));
+    b.add(state(3, 30, 7, 2));
+    EXPECT_EQ(b.open_connections(), 2u);
+    EXPECT_EQ(b.evicted(), 1u);
+    b.add(state(3, 40, 2, 7));
+    b.add(state(2, 40, 2, 7));
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 2u);
+    EXPECT_EQ(done[0].cookie, 3u);
+    EXPECT_EQ(b.open_connections(), 0u);
+}
+
+// The hot path writes the same bytes as the reference, for every story of
+// every recording and for every optional both ways.
+TEST(Stories, FastJsonEqualsTheReference) {
+    const WallClock clock{1795902000123456789};
+    auto same = [&](const ConnectionStory& s, const ResetReasons& reasons) {
+        std::string fast;
+        append_story_json(fast, s, reasons, clock);
+        EXPECT_EQ(fast, story_to_json(s, reasons, clock).dump(-1, ' ', false, Json::error_handler_t::replace));
+    };
+    for (const char* scenario : {"linger-zero", "zero-byte-send", "connect-refused", "time-wait",
+                                 "peer-vanished", "close-unread-data", "server-killed"}) {
+        Recording r = load(scenario);
+        for (auto s : stories_of(r)) {
+            same(s, r.reasons);
+            s.start_ns.reset();
+            s.stats = CloseStats{5, 6, 7, true};
+            s.bytes_sent = 4;
+            s.bytes_received = 5;
+            s.reset_reason = 9999;
+            s.reset_state = 3;
+            s.errors = {EPIPE, 0, 4096};
+            s.comm = std::string("a\"b\\c\x01\xff", 8);
+            s.family = 10;
+            s.local.addr = "::1";
+            if (!s.states.empty()) s.states[0].ns.reset();
+            same(s, r.reasons);
+        }
+    }
+}
+
+TEST(Stories, JsonAndTextCarryTheStory) {
+    Recording r = load("zero-byte-send");
+    auto stories = stories_of(r);
+    const auto& client = by_role(stories, Role::Client);
+    const WallClock clock{1795902000000000000};
+    nlohmann::json j = nlohmann::json::parse(story_to_json(client, r.reasons, clock).dump());
+    EXPECT_EQ(j.at("v"), 1);
+    EXPECT_EQ(j.at("type"), "connection");
+    EXPECT_EQ(j.at("role"), "client");
+    EXPECT_EQ(j.at("end"), "reset_received");
+    EXPECT_EQ(j.at("closed_first"), "peer");
+    EXPECT_EQ(j.at("reset_state"), "CLOSE_WAIT");
+    EXPECT_EQ(j.at("errors"), nlohmann::json::array({"EPIPE"}));
+    EXPECT_EQ(j.at("sigpipe"), 1);
+    EXPECT_TRUE(j.at("bytes_sent").is_null()) << "the recording has no close stats";
+    EXPECT_EQ(j.at("states").size(), 3u);
+    EXPECT_EQ(j.at("states")[2].at("state"), "CLOSE_WAIT");
+    EXPECT_EQ(j.at("duration_known"), true);
+    std::string line = story_text_line(client, 0, r.reasons);
+    EXPECT_NE(line.find("client"), std::string::npos) << line;
+    EXPECT_NE(line.find("reset_received"), std::string::npos) << line;
+    EXPECT_NE(line.find("EPIPE, SIGPIPE"), std::string::npos) << line;
+    EXPECT_NE(story_text_header().find("END"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tcpscope

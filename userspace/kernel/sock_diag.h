@@ -1,0 +1,39 @@
+// Snapshots of every TCP socket of one network namespace from
+// NETLINK_SOCK_DIAG (as ss reads them), with each socket's tcpscope
+// storage (ts_sock_info: its owner and when it entered its state) dumped
+// by the kernel beside it (INET_DIAG_REQ_SK_BPF_STORAGES), so a CLOSE_WAIT
+// names its process and its age without a walk of /proc. The kernel hands
+// out that storage only to a process with CAP_BPF (or CAP_SYS_ADMIN):
+// without it the dump fails with EPERM.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "socket_snapshot.h"
+
+namespace tcpscope {
+
+class SockDiag {
+public:
+    // A netlink socket in the network namespace at netns_path (empty: our
+    // own): sock_diag answers for the namespace its socket was made in.
+    // storage_map_fd: the socks map (Tracer::socket_storage_fd()).
+    static std::unique_ptr<SockDiag> open(const std::string& netns_path, int storage_map_fd,
+                                          std::string* error);
+    ~SockDiag();
+    SockDiag(const SockDiag&) = delete;
+    SockDiag& operator=(const SockDiag&) = delete;
+
+    // Every TCP socket, IPv4 and IPv6, request and timewait sockets included.
+    bool read(SocketSnapshot* snapshot, std::string* error);
+
+private:
+    SockDiag() = default;
+    bool dump(int family, SocketSnapshot* snapshot, std::string* error);
+    int fd_ = -1;
+    int map_fd_ = -1;
+    uint32_t netns_ = 0;
+};
+
+}  // namespace tcpscope

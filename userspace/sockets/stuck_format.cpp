@@ -1,0 +1,78 @@
+#include "stuck_format.h"
+
+#include <cstdio>
+
+#include "event_text.h"
+#include "names.h"
+
+namespace tcpscope {
+namespace {
+
+constexpr int kWallWidth = 27;
+
+std::string pad(const std::string& text, size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
+}
+
+}  // namespace
+
+std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallClock* wall) {
+    std::string time;
+    if (wall) {
+        append_rfc3339_utc(time, wall->realtime_ns(r.ts_ns));
+    } else {
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), "%.6f",
+                      r.ts_ns >= start_ns ? (r.ts_ns - start_ns) / 1e9 : 0.0);
+        time = seconds;
+    }
+    const SocketRecord& s = r.socket;
+    std::string age = (r.age_at_least ? "at least " : "") + duration_text(r.age_ns);
+    std::string detail = tcp_state_name(s.state);
+    if (r.phase == StuckPhase::Stuck) {
+        detail += " for " + age + ", Recv-Q " + std::to_string(s.recv_q) + ", Send-Q " +
+                  std::to_string(s.send_q);
+        if (s.has_info) detail += ", retransmits " + std::to_string(s.retransmits);
+        if (r.report > 1) detail += " (report " + std::to_string(r.report) + ")";
+    } else {
+        detail += " ended after " + age + ": " +
+                  (r.new_state ? "now " + tcp_state_name(r.new_state) : std::string("socket gone"));
+    }
+    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(s.pid), 7) +
+           pad(s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "?", 16) + pad(endpoint_text(s.local, s.family), 23) +
+           pad(endpoint_text(s.remote, s.family), 23) +
+           pad(r.phase == StuckPhase::Stuck ? "stuck" : "stuck_end", 14) + detail;
+}
+
+Json stuck_to_json(const StuckReport& r, const WallClock& clock) {
+    const SocketRecord& s = r.socket;
+    Json j;
+    j["v"] = kJsonSchemaVersion;
+    j["type"] = "stuck";
+    j["phase"] = stuck_phase_name(r.phase);
+    j["ts_ns"] = r.ts_ns;
+    j["time"] = rfc3339_utc(clock.realtime_ns(r.ts_ns));
+    j["pid"] = s.pid;
+    j["comm"] = s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "";
+    j["family"] = s.family == 10 ? "inet6" : "inet";
+    j["saddr"] = s.local.addr;
+    j["sport"] = s.local.port;
+    j["daddr"] = s.remote.addr;
+    j["dport"] = s.remote.port;
+    j["cookie"] = s.cookie;
+    j["netns"] = r.netns;
+    j["state"] = tcp_state_name(s.state);
+    j["age_ns"] = r.age_ns;
+    j["age_at_least"] = r.age_at_least;
+    j["recv_q"] = s.recv_q;
+    j["send_q"] = s.send_q;
+    j["retransmits"] = s.has_info ? Json(s.retransmits) : Json(nullptr);
+    j["total_retrans"] = s.has_info ? Json(s.total_retrans) : Json(nullptr);
+    j["report"] = r.report;
+    if (r.phase == StuckPhase::Ended) {
+        j["new_state"] = r.new_state ? Json(tcp_state_name(r.new_state)) : Json(nullptr);
+    }
+    return j;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,19 @@
+// Stuck-socket reports as a user reads them: a text line in the columns
+// of `trace`'s events (EVENT "stuck" or "stuck_end"), or a JSON object of
+// type "stuck" (schema v1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "json_encoding.h"
+#include "stuck_detector.h"
+#include "wall_clock.h"
+
+namespace tcpscope {
+
+std::string stuck_text_line(const StuckReport& report, uint64_t start_ns,
+                            const WallClock* wall = nullptr);
+Json stuck_to_json(const StuckReport& report, const WallClock& clock);
+
+}  // namespace tcpscope

@@ -1,0 +1,94 @@
+// A connection's story: who owned it, what it moved, how long it spent in
+// each state, who closed first and how it ended, built from the kernel's
+// events about one socket (by cookie). Pure: fed recorded or live events.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "names.h"
+
+namespace tcpscope {
+
+enum class Role { Unknown, Client, Server };
+
+// How the connection ended (JSON "end").
+enum class Ending {
+    Fin,            // orderly: FINs both ways
+    ResetSent,      // this side sent a RST for a reason other than its own close
+    ResetReceived,  // a RST arrived
+    Timeout,        // retransmissions (or SYNs) until ETIMEDOUT
+    Refused,        // the SYN drew a RST: ECONNREFUSED
+    Aborted,        // closed with unread data, or SO_LINGER 0: RST instead of FIN
+    Unknown,        // CLOSE with nothing that says why (an event lost, or a
+                    // connect given up before an answer)
+};
+
+// Who sent the first FIN (JSON "closed_first").
+enum class Closer { Neither, Local, Peer };
+
+const char* role_name(Role role);
+const char* ending_name(Ending ending);
+const char* closer_name(Closer closer);
+
+// Time spent in one state the connection passed through.
+struct StateSpan {
+    int state = 0;
+    std::optional<uint64_t> ns;  // unknown when tcpscope did not see it begin
+};
+
+struct ConnectionStory {
+    uint64_t cookie = 0;
+    // The socket's owner, as the kernel side attributed its events (the
+    // owner, not the interrupted task); pid 0 and "" when never known.
+    uint32_t pid = 0;
+    std::string comm;
+    std::string attribution = "unknown";
+    Role role = Role::Unknown;
+    int family = 0;
+    Endpoint local;
+    Endpoint remote;
+    uint32_t netns = 0;
+    uint64_t netns_cookie = 0;
+
+    // When it began (its move to SYN_SENT or SYN_RECV); unknown for a
+    // connection older than the trace, whose duration is then at least
+    // end_ns - first_seen_ns.
+    std::optional<uint64_t> start_ns;
+    uint64_t first_seen_ns = 0;
+    uint64_t end_ns = 0;  // its move to CLOSE
+    bool established = false;
+    std::vector<StateSpan> states;
+
+    // From the tcp_sock at CLOSE; unknown when the kernel did not say.
+    std::optional<CloseStats> stats;
+    // Data bytes: stats' counts without the SYN and FINs the kernel counts
+    // in them (an acknowledged SYN of a client and FIN of ours in
+    // bytes_acked, a received FIN in bytes_received). For a client older
+    // than the trace, whose SYN was not seen acknowledged, bytes_sent may
+    // count it.
+    std::optional<uint64_t> bytes_sent;
+    std::optional<uint64_t> bytes_received;
+    uint32_t retransmits_seen = 0;  // retransmit events, when those are traced
+
+    Closer closed_first = Closer::Neither;
+    Ending ending = Ending::Unknown;
+    // The RST that ended it: its reason (sent, 6.10+) and the state it
+    // was sent or received in.
+    std::optional<int> reset_reason;
+    std::optional<int> reset_state;
+    std::vector<int> errors;  // socket errors, in order (positive errno)
+    uint32_t sigpipes = 0;
+
+    uint64_t duration_ns() const { return end_ns - (start_ns ? *start_ns : first_seen_ns); }
+    bool duration_known() const { return start_ns.has_value(); }
+};
+
+// A short cause in words, e.g. "peer closed, then our write drew a RST
+// from its timewait socket: EPIPE".
+std::string story_cause(const ConnectionStory& story, const ResetReasons& reasons);
+
+}  // namespace tcpscope

@@ -1,0 +1,356 @@
+#include "story_builder.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace tcpscope {
+namespace {
+
+constexpr int kEstablished = 1, kSynSent = 2, kSynRecv = 3, kFinWait1 = 4, kFinWait2 = 5,
+              kClose = 7, kCloseWait = 8, kLastAck = 9, kListen = 10, kClosing = 11;
+constexpr int kSigpipe = 13;
+// Cookies remembered after their story was handed out, to ignore their
+// late events (a second SIGPIPE, a RST sent after the grace).
+constexpr size_t kDoneMemory = 4096;
+
+bool has_error(const ConnectionStory& s, int err) {
+    return std::find(s.errors.begin(), s.errors.end(), err) != s.errors.end();
+}
+
+// A RST sent by the socket's own close rather than by TCP's checks: the
+// application aborted it (unread data, SO_LINGER 0, linger2 < 0).
+bool abortive_close_reason(const std::string& name) {
+    return name == "TCP_ABORT_ON_CLOSE" || name == "TCP_STATE" || name == "TCP_ABORT_ON_LINGER";
+}
+
+}  // namespace
+
+StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
+    auto it = conns_.find(e.cookie);
+    if (it != conns_.end()) {
+        Conn& c = it->second;
+        if (!c.closed) idle_.splice(idle_.end(), idle_, c.idle);
+        return &c;
+    }
+    evict_if_full();
+    Conn& c = conns_[e.cookie];
+    c.idle = idle_.insert(idle_.end(), e.cookie);
+    c.story.cookie = e.cookie;
+    c.story.first_seen_ns = e.ts_ns;
+    c.story.family = e.family;
+    c.story.local = e.local;
+    c.story.remote = e.remote;
+    c.story.netns = e.netns;
+    c.story.netns_cookie = e.netns_cookie;
+    return &c;
+}
+
+void StoryBuilder::evict_if_full() {
+    // The one idle longest among those still open; closed ones leave by
+    // themselves after the grace.
+    if (conns_.size() < options_.max_open || idle_.empty()) return;
+    conns_.erase(idle_.front());
+    idle_.pop_front();
+    ++evicted_;
+}
+
+void StoryBuilder::add(const Event& e) {
+    if (e.kind == EventKind::Signal) {
+        on_signal(e);
+        return;
+    }
+    // No cookie: no full socket (a mini-socket's or a socketless RST, a
+    // packet): not a connection's own event.
+    if (e.cookie == 0 || done_.count(e.cookie)) return;
+    if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv) {
+        return;
+    }
+    Conn& c = *find_or_add(e);
+    ConnectionStory& s = c.story;
+    c.last_ts = e.ts_ns;
+    // The owner: the socket's own owner wins over its listener's.
+    if (e.attribution != "unknown" && e.pid != 0 &&
+        !(e.attribution == "listener" && c.owner_named)) {
+        s.pid = e.pid;
+        s.comm = e.comm;
+        s.attribution = e.attribution;
+        if (e.attribution != "listener") c.owner_named = true;
+    }
+    // An abortive close wipes the peer's address before the last events.
+    if (s.remote.port == 0 && e.remote.port != 0) {
+        s.local = e.local;
+        s.remote = e.remote;
+        s.family = e.family;
+    }
+    if (s.local.port == 0 && e.local.port != 0) s.local = e.local;
+    switch (e.kind) {
+    case EventKind::State:
+        on_state(c, e);
+        break;
+    case EventKind::ResetSent:
+        if (!e.minisock && !e.no_socket && !c.rst_sent) {
+            c.rst_sent = true;
+            c.rst_sent_ts = e.ts_ns;
+            c.rst_sent_state = e.state;
+            c.rst_sent_reason = e.reason;
+        }
+        break;
+    case EventKind::ResetReceived:
+        if (!c.rst_received) {
+            c.rst_received = true;
+            c.rst_received_ts = e.ts_ns;
+            c.rst_received_state = e.state;
+        }
+        break;
+    case EventKind::Retransmit:
+        ++s.retransmits_seen;
+        break;
+    case EventKind::SockError:
+        s.errors.push_back(e.error);
+        break;
+    default:
+        break;
+    }
+}
+
+void StoryBuilder::on_state(Conn& c, const Event& e) {
+    ConnectionStory& s = c.story;
+    if (e.new_state == kListen || (e.old_state == kListen && e.new_state == kClose)) {
+        // A listener: no connection of its own.
+        forget(e.cookie);
+        return;
+    }
+    if (e.new_state == kSynSent) {
+        s.role = Role::Client;
+        s.start_ns = e.ts_ns;
+    } else if (e.old_state == kListen && e.new_state == kSynRecv) {
+        s.role = Role::Server;
+        s.start_ns = e.ts_ns;
+    } else if (s.role == Role::Unknown) {
+        if (e.old_state == kSynSent) s.role = Role::Client;
+        if (e.old_state == kSynRecv) s.role = Role::Server;
+    }
+    if (e.old_state != kClose && e.old_state != kListen) {
+        s.states.push_back({e.old_state, e.prev_state_ns});
+    }
+    if (e.old_state == kSynSent && e.new_state == kEstablished) c.syn_acked = true;
+    // Our FIN acknowledged: FIN_WAIT1 -> FIN_WAIT2 always; out of CLOSING
+    // or LAST_ACK to CLOSE unless a RST or a timeout ended it (checked
+    // when the story ends).
+    if (e.old_state == kFinWait1 && e.new_state == kFinWait2) c.fin_acked = true;
+    if ((e.old_state == kClosing || e.old_state == kLastAck) && e.new_state == kClose) {
+        c.fin_acked_at_close = true;
+    }
+    // Any state past the handshake but CLOSE means it was established,
+    // also for a connection older than the trace.
+    if (e.new_state == kEstablished ||
+        (e.old_state != kSynSent && e.old_state != kSynRecv && e.old_state != kClose &&
+         e.old_state != kListen)) {
+        s.established = true;
+    }
+    if (s.closed_first == Closer::Neither) {
+        if (e.new_state == kFinWait1) s.closed_first = Closer::Local;
+        if (e.new_state == kCloseWait) s.closed_first = Closer::Peer;
+    }
+    if (e.new_state == kClose && !c.closed) {
+        c.closed = true;
+        idle_.erase(c.idle);
+        c.close_from = e.old_state;
+        c.process_close = !e.irq;
+        s.end_ns = e.ts_ns;
+        s.stats = e.close_stats;
+        closing_.emplace_back(e.ts_ns, e.cookie);
+    }
+}
+
+void StoryBuilder::on_signal(const Event& e) {
+    if (e.signal != kSigpipe) return;
+    // Under --port/--addr a SIGPIPE carries the socket of the send that
+    // raised it.
+    if (e.cookie) {
+        auto it = conns_.find(e.cookie);
+        if (it != conns_.end()) ++it->second.story.sigpipes;
+        return;
+    }
+    // Otherwise it names only its process: it goes to that process's
+    // connection that ended last, which a write after the end raised it on.
+    for (auto it = closing_.rbegin(); it != closing_.rend(); ++it) {
+        auto c = conns_.find(it->second);
+        if (c == conns_.end()) continue;
+        if (c->second.story.pid == e.target_pid && c->second.story.netns == e.netns) {
+            ++c->second.story.sigpipes;
+            return;
+        }
+    }
+}
+
+void StoryBuilder::finish(Conn& c) {
+    ConnectionStory& s = c.story;
+    const bool refused = has_error(s, ECONNREFUSED) ||
+                         (c.rst_received && c.rst_received_state == kSynSent);
+    if (!s.established && refused) {
+        s.ending = Ending::Refused;
+        s.reset_state = kSynSent;
+    } else if (has_error(s, ETIMEDOUT)) {
+        s.ending = Ending::Timeout;
+    } else if (c.rst_received && (!c.rst_sent || c.rst_received_ts <= c.rst_sent_ts)) {
+        s.ending = Ending::ResetReceived;
+        s.reset_state = c.rst_received_state;
+    } else if (c.rst_sent) {
+        s.reset_reason = c.rst_sent_reason;
+        s.reset_state = c.rst_sent_state;
+        // Its owner's close() sent it: an abort. The reason says so from
+        // 6.10; before, a move to CLOSE straight from a synchronized
+        // state in the owner's own call does.
+        bool abortive = c.rst_sent_reason ? abortive_close_reason(reasons_.name(*c.rst_sent_reason))
+                                          : c.process_close;
+        s.ending = abortive ? Ending::Aborted : Ending::ResetSent;
+    } else if (s.established && c.close_from != kEstablished && c.close_from != kCloseWait &&
+               c.close_from != kSynRecv) {
+        // Out of FIN_WAIT2, LAST_ACK or CLOSING: both FINs went.
+        s.ending = Ending::Fin;
+    } else {
+        s.ending = Ending::Unknown;
+    }
+    if (s.stats) {
+        bool fin_acked = c.fin_acked || (c.fin_acked_at_close && !c.rst_received &&
+                                         !has_error(s, ETIMEDOUT));
+        uint64_t control = (c.syn_acked ? 1 : 0) + (fin_acked ? 1 : 0);
+        s.bytes_sent = s.stats->bytes_acked >= control ? s.stats->bytes_acked - control : 0;
+        uint64_t fin = s.stats->fin_received ? 1 : 0;
+        s.bytes_received = s.stats->bytes_received >= fin ? s.stats->bytes_received - fin : 0;
+    }
+}
+
+void StoryBuilder::forget(uint64_t cookie) {
+    auto it = conns_.find(cookie);
+    if (it == conns_.end()) return;
+    if (!it->second.closed) idle_.erase(it->second.idle);
+    conns_.erase(it);
+}
+
+std::vector<ConnectionStory> StoryBuilder::take_complete(uint64_t now_ns) {
+    std::vector<ConnectionStory> out;
+    while (!closing_.empty() && closing_.front().first + options_.grace_ns <= now_ns) {
+        uint64_t cookie = closing_.front().second;
+        closing_.pop_front();
+        auto it = conns_.find(cookie);
+        if (it == conns_.end() || !it->second.closed) continue;
+        finish(it->second);
+        out.push_back(std::move(it->second.story));
+        conns_.erase(it);
+        if (done_.insert(cookie).second) {
+            done_order_.push_back(cookie);
+            if (done_order_.size() > kDoneMemory) {
+                done_.erase(done_order_.front());
+                done_order_.pop_front();
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<ConnectionStory> StoryBuilder::take_closed() {
+    return take_complete(UINT64_MAX - options_.grace_ns);
+}
+
+const char* role_name(Role role) {
+    switch (role) {
+    case Role::Client: return "client";
+    case Role::Server: return "server";
+    default: return "unknown";
+    }
+}
+
+const char* ending_name(Ending ending) {
+    switch (ending) {
+    case Ending::Fin: return "fin";
+    case Ending::ResetSent: return "reset_sent";
+    case Ending::ResetReceived: return "reset_received";
+    case Ending::Timeout: return "timeout";
+    case Ending::Refused: return "refused";
+    case Ending::Aborted: return "aborted";
+    default: return "unknown";
+    }
+}
+
+const char* closer_name(Closer closer) {
+    switch (closer) {
+    case Closer::Local: return "local";
+    case Closer::Peer: return "peer";
+    default: return "neither";
+    }
+}
+
+std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
+    std::string cause;
+    std::string reason = s.reset_reason ? reasons.name(*s.reset_reason) : "";
+    std::string in_state = s.reset_state ? " in " + tcp_state_name(*s.reset_state) : "";
+    int said_errno = 0;  // the error the words already name
+    switch (s.ending) {
+    case Ending::Fin:
+        if (s.closed_first == Closer::Local && s.stats && !s.stats->fin_received) {
+            // An orphan in FIN_WAIT2 is handed to a timewait mini-socket
+            // as soon as its FIN is acknowledged: the peer may close later.
+            cause = "we closed first (FIN acknowledged); the peer had not closed when the kernel "
+                    "handed our socket to a FIN_WAIT2 timewait socket";
+        } else {
+            cause = s.closed_first == Closer::Local  ? "we closed first, then the peer (FIN both ways)"
+                    : s.closed_first == Closer::Peer ? "peer closed first, then we did (FIN both ways)"
+                                                     : "orderly close (FIN both ways)";
+        }
+        break;
+    case Ending::ResetReceived:
+        if (s.closed_first == Closer::Peer && s.reset_state == kCloseWait) {
+            cause = "peer closed, then our write drew a RST from its timewait socket";
+        } else {
+            cause = std::string(s.closed_first == Closer::Peer ? "peer closed, then " : "") +
+                    "RST received" + in_state;
+        }
+        break;
+    case Ending::ResetSent:
+        cause = std::string(s.closed_first == Closer::Local ? "we closed, then " : "") + "we sent a RST" +
+                (reason.empty() ? "" : " (" + reason + ")") + in_state;
+        if (reason == "TCP_ABORT_ON_DATA") cause += ": data came after our close";
+        break;
+    case Ending::Aborted:
+        if (reason == "TCP_ABORT_ON_CLOSE") {
+            cause = "closed with unread data: RST instead of FIN (TCP_ABORT_ON_CLOSE)";
+        } else if (reason == "TCP_STATE") {
+            cause = "closed with SO_LINGER 0: RST instead of FIN (TCP_STATE)";
+        } else {
+            cause = "closed abortively: RST instead of FIN" + (reason.empty() ? "" : " (" + reason + ")");
+        }
+        break;
+    case Ending::Refused:
+        cause = "refused: the SYN drew a RST: ECONNREFUSED";
+        said_errno = ECONNREFUSED;
+        break;
+    case Ending::Timeout:
+        if (s.established) {
+            cause = (s.stats ? std::to_string(s.stats->total_retrans) + " retransmissions"
+                             : std::string("retransmissions")) +
+                    " went unanswered: ETIMEDOUT";
+        } else {
+            cause = "the SYN went unanswered: ETIMEDOUT";
+        }
+        said_errno = ETIMEDOUT;
+        break;
+    case Ending::Unknown:
+        cause = s.established ? "closed with no FIN or RST seen" : "given up before it was established";
+        break;
+    }
+    std::string errs;
+    for (int err : s.errors) {
+        if (err == said_errno) continue;
+        errs += (errs.empty() ? "" : ", ") + errno_name(err);
+    }
+    if (s.sigpipes) {
+        errs += (errs.empty() ? "" : ", ") + std::string("SIGPIPE") +
+                (s.sigpipes > 1 ? " x" + std::to_string(s.sigpipes) : "");
+    }
+    if (!errs.empty()) cause += ": " + errs;
+    return cause;
+}
+
+}  // namespace tcpscope

@@ -1,0 +1,93 @@
+// Builds connection stories from a stream of events, live or recorded.
+//
+// A story is complete some time after its socket's move to CLOSE: the
+// error the application reads and its SIGPIPE can come after it (a RST
+// in CLOSE_WAIT sets EPIPE at once, but SIGPIPE only comes with the next
+// write), and a RST the socket sends as it aborts is reported after its
+// move to CLOSE. So a closed connection waits `grace_ns` (of the events'
+// clock) for those, then is handed out and forgotten. A socket seen only
+// in LISTEN is no connection and is dropped at once.
+//
+// Memory is bounded: at most `max_open` connections are followed; past
+// that the one idle longest is dropped (counted in evicted()), as a
+// connection whose CLOSE was lost would otherwise be kept forever.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "connection_story.h"
+
+namespace tcpscope {
+
+struct StoryOptions {
+    uint64_t grace_ns = 1000000000ull;  // wait after CLOSE for late errors, RSTs, SIGPIPE
+    size_t max_open = 65536;
+};
+
+class StoryBuilder {
+public:
+    // reasons: the kernel's RST reason names, to tell an abortive close
+    // (TCP_ABORT_ON_CLOSE, TCP_STATE, ...) from other RSTs sent.
+    StoryBuilder(const ResetReasons& reasons, StoryOptions options = {})
+        : reasons_(reasons), options_(options) {}
+
+    void add(const Event& event);
+    // Stories whose grace has passed by now_ns (CLOCK_MONOTONIC, the
+    // events' clock), oldest end first.
+    std::vector<ConnectionStory> take_complete(uint64_t now_ns);
+    // Every closed connection, grace or not (the end of the trace).
+    std::vector<ConnectionStory> take_closed();
+
+    size_t open_connections() const { return conns_.size(); }
+    uint64_t evicted() const { return evicted_; }
+
+private:
+    struct Conn {
+        ConnectionStory story;
+        bool closed = false;
+        bool listener = false;
+        uint64_t last_ts = 0;
+        bool process_close = false;  // its move to CLOSE ran in its owner's context
+        bool owner_named = false;    // by its own owner, not the listener's
+        bool rst_sent = false;
+        uint64_t rst_sent_ts = 0;
+        int rst_sent_state = 0;
+        std::optional<int> rst_sent_reason;
+        bool rst_received = false;
+        uint64_t rst_received_ts = 0;
+        int rst_received_state = 0;
+        int close_from = 0;  // the state it left for CLOSE
+        std::list<uint64_t>::iterator idle;  // its place in idle_, while open
+        bool syn_acked = false;  // SYN_SENT -> ESTABLISHED: our SYN is in bytes_acked
+        bool fin_acked = false;  // our FIN acknowledged: in bytes_acked
+        bool fin_acked_at_close = false;  // out of CLOSING/LAST_ACK: acknowledged unless reset
+    };
+    Conn* find_or_add(const Event& e);
+    void on_state(Conn& c, const Event& e);
+    void on_signal(const Event& e);
+    void finish(Conn& c);
+    void forget(uint64_t cookie);
+    void evict_if_full();
+
+    const ResetReasons& reasons_;
+    StoryOptions options_;
+    std::unordered_map<uint64_t, Conn> conns_;
+    // Open connections, the one idle longest first: what the bound drops
+    // (O(1) per event and per eviction). Closed ones leave it.
+    std::list<uint64_t> idle_;
+    // Closed connections in order of their CLOSE: (end_ns, cookie).
+    std::deque<std::pair<uint64_t, uint64_t>> closing_;
+    // Cookies whose story was handed out: their late events are not a new
+    // connection. Bounded, oldest first out.
+    std::unordered_set<uint64_t> done_;
+    std::deque<uint64_t> done_order_;
+    uint64_t evicted_ = 0;
+};
+
+}  // namespace tcpscope

@@ -1,0 +1,235 @@
+#include "story_format.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "event_text.h"
+#include "json_writer.h"
+
+namespace tcpscope {
+namespace {
+
+constexpr int kWallWidth = 27;
+
+std::string pad(const std::string& text, size_t width) {
+    return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
+}
+
+std::string bytes_or_dash(const std::optional<uint64_t>& bytes) {
+    return bytes ? std::to_string(*bytes) : "-";
+}
+
+}  // namespace
+
+std::string story_text_header(const WallClock* wall) {
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-7s %-10s %-10s %-5s %-10s %-15s %s",
+                  wall ? kWallWidth : 11, wall ? "TIME(UTC)" : "TIME(s)", "PID", "COMM", "LOCAL",
+                  "REMOTE", "ROLE", "TX_BYTES", "RX_BYTES", "RETR", "DURATION", "END", "CAUSE");
+    return buf;
+}
+
+std::string story_text_line(const ConnectionStory& s, uint64_t start_ns, const ResetReasons& reasons,
+                            const WallClock* wall) {
+    std::string time;
+    if (wall) {
+        append_rfc3339_utc(time, wall->realtime_ns(s.end_ns));
+    } else {
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), "%.6f",
+                      s.end_ns >= start_ns ? (s.end_ns - start_ns) / 1e9 : 0.0);
+        time = seconds;
+    }
+    std::string comm = s.pid ? s.comm : "?";
+    std::string duration = (s.duration_known() ? "" : ">") + duration_text(s.duration_ns());
+    std::string end = ending_name(s.ending);
+    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(s.pid), 7) + pad(comm, 16) +
+           pad(endpoint_text(s.local, s.family), 23) + pad(endpoint_text(s.remote, s.family), 23) +
+           pad(role_name(s.role), 7) + pad(bytes_or_dash(s.bytes_sent), 10) +
+           pad(bytes_or_dash(s.bytes_received), 10) +
+           pad(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) + pad(duration, 10) +
+           pad(end, 15) + story_cause(s, reasons);
+}
+
+Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const WallClock& clock) {
+    Json j;
+    j["v"] = kJsonSchemaVersion;
+    j["type"] = "connection";
+    j["ts_ns"] = s.end_ns;
+    j["time"] = rfc3339_utc(clock.realtime_ns(s.end_ns));
+    j["pid"] = s.pid;
+    j["comm"] = s.comm;
+    j["attribution"] = s.attribution;
+    j["role"] = role_name(s.role);
+    j["family"] = s.family == 10 ? "inet6" : "inet";
+    j["saddr"] = s.local.addr;
+    j["sport"] = s.local.port;
+    j["daddr"] = s.remote.addr;
+    j["dport"] = s.remote.port;
+    j["cookie"] = s.cookie;
+    j["netns"] = s.netns;
+    j["netns_cookie"] = s.netns_cookie;
+    j["start_ns"] = s.start_ns ? Json(*s.start_ns) : Json(nullptr);
+    j["start_time"] = s.start_ns ? Json(rfc3339_utc(clock.realtime_ns(*s.start_ns))) : Json(nullptr);
+    j["first_seen_ns"] = s.first_seen_ns;
+    j["duration_ns"] = s.duration_ns();
+    j["duration_known"] = s.duration_known();
+    j["established"] = s.established;
+    Json states = Json::array();
+    for (const auto& span : s.states) {
+        Json st;
+        st["state"] = tcp_state_name(span.state);
+        st["ns"] = span.ns ? Json(*span.ns) : Json(nullptr);
+        states.push_back(std::move(st));
+    }
+    j["states"] = std::move(states);
+    j["bytes_sent"] = s.bytes_sent ? Json(*s.bytes_sent) : Json(nullptr);
+    j["bytes_received"] = s.bytes_received ? Json(*s.bytes_received) : Json(nullptr);
+    j["total_retrans"] = s.stats ? Json(s.stats->total_retrans) : Json(nullptr);
+    j["retransmits_seen"] = s.retransmits_seen;
+    j["closed_first"] = closer_name(s.closed_first);
+    j["end"] = ending_name(s.ending);
+    j["reset_reason"] = s.reset_reason ? Json(reasons.name(*s.reset_reason)) : Json(nullptr);
+    j["reset_state"] = s.reset_state ? Json(tcp_state_name(*s.reset_state)) : Json(nullptr);
+    Json errors = Json::array();
+    for (int err : s.errors) errors.push_back(errno_name(err));
+    j["errors"] = std::move(errors);
+    j["sigpipe"] = s.sigpipes;
+    j["cause"] = story_cause(s, reasons);
+    return j;
+}
+
+namespace {
+
+template <class Int>
+void num(std::string& out, Int value) {
+    char tmp[24];
+    auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
+    out.append(tmp, static_cast<size_t>(result.ptr - tmp));
+}
+
+void key(std::string& out, const char* name) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+}
+
+void opt_num(std::string& out, const std::optional<uint64_t>& value) {
+    if (value) {
+        num(out, *value);
+    } else {
+        out += "null";
+    }
+}
+
+void time_string(std::string& out, uint64_t realtime_ns) {
+    out += '"';
+    append_rfc3339_utc(out, realtime_ns);
+    out += '"';
+}
+
+}  // namespace
+
+void append_story_json(std::string& out, const ConnectionStory& s, const ResetReasons& reasons,
+                       const WallClock& clock) {
+    out += "{\"v\":";
+    num(out, kJsonSchemaVersion);
+    out += ",\"type\":\"connection\"";
+    key(out, "ts_ns");
+    num(out, s.end_ns);
+    key(out, "time");
+    time_string(out, clock.realtime_ns(s.end_ns));
+    key(out, "pid");
+    num(out, s.pid);
+    key(out, "comm");
+    append_json_string(out, s.comm);
+    key(out, "attribution");
+    append_json_string(out, s.attribution);
+    key(out, "role");
+    append_json_string(out, role_name(s.role));
+    key(out, "family");
+    out += s.family == 10 ? "\"inet6\"" : "\"inet\"";
+    key(out, "saddr");
+    append_json_string(out, s.local.addr);
+    key(out, "sport");
+    num(out, s.local.port);
+    key(out, "daddr");
+    append_json_string(out, s.remote.addr);
+    key(out, "dport");
+    num(out, s.remote.port);
+    key(out, "cookie");
+    num(out, s.cookie);
+    key(out, "netns");
+    num(out, s.netns);
+    key(out, "netns_cookie");
+    num(out, s.netns_cookie);
+    key(out, "start_ns");
+    opt_num(out, s.start_ns);
+    key(out, "start_time");
+    if (s.start_ns) {
+        time_string(out, clock.realtime_ns(*s.start_ns));
+    } else {
+        out += "null";
+    }
+    key(out, "first_seen_ns");
+    num(out, s.first_seen_ns);
+    key(out, "duration_ns");
+    num(out, s.duration_ns());
+    key(out, "duration_known");
+    out += s.duration_known() ? "true" : "false";
+    key(out, "established");
+    out += s.established ? "true" : "false";
+    key(out, "states");
+    out += '[';
+    for (size_t i = 0; i < s.states.size(); ++i) {
+        if (i) out += ',';
+        out += "{\"state\":";
+        append_json_string(out, tcp_state_name(s.states[i].state));
+        key(out, "ns");
+        opt_num(out, s.states[i].ns);
+        out += '}';
+    }
+    out += ']';
+    key(out, "bytes_sent");
+    opt_num(out, s.bytes_sent);
+    key(out, "bytes_received");
+    opt_num(out, s.bytes_received);
+    key(out, "total_retrans");
+    if (s.stats) {
+        num(out, s.stats->total_retrans);
+    } else {
+        out += "null";
+    }
+    key(out, "retransmits_seen");
+    num(out, s.retransmits_seen);
+    key(out, "closed_first");
+    append_json_string(out, closer_name(s.closed_first));
+    key(out, "end");
+    append_json_string(out, ending_name(s.ending));
+    key(out, "reset_reason");
+    if (s.reset_reason) {
+        append_json_string(out, reasons.name(*s.reset_reason));
+    } else {
+        out += "null";
+    }
+    key(out, "reset_state");
+    if (s.reset_state) {
+        append_json_string(out, tcp_state_name(*s.reset_state));
+    } else {
+        out += "null";
+    }
+    key(out, "errors");
+    out += '[';
+    for (size_t i = 0; i < s.errors.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, errno_name(s.errors[i]));
+    }
+    out += ']';
+    key(out, "sigpipe");
+    num(out, s.sigpipes);
+    key(out, "cause");
+    append_json_string(out, story_cause(s, reasons));
+    out += '}';
+}
+
+}  // namespace tcpscope

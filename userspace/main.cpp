@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "exec_command.h"
 #include "exit_codes.h"
 #include "info_command.h"
 #include "metrics_command.h"
@@ -27,8 +28,14 @@ int main(int argc, char** argv) {
     tcpscope::MetricsOptions metrics_options;
     CLI::App* metrics = tcpscope::add_metrics_command(app, metrics_options);
 
+    tcpscope::ExecOptions exec_options;
+    CLI::App* exec = tcpscope::add_exec_command(app, exec_options);
+    // exec's command goes to the command untouched, not through CLI11.
+    std::vector<std::string> exec_command;
+    const int cli_argc = tcpscope::split_exec_command(argc, argv, &exec_command);
+    exec_options.command = exec_command;
     try {
-        app.parse(argc, argv);
+        app.parse(cli_argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -44,5 +51,6 @@ int main(int argc, char** argv) {
     if (list->parsed()) return tcpscope::run_list_command(list_options);
     if (info->parsed()) return tcpscope::run_info_command(info_options);
     if (metrics->parsed()) return tcpscope::run_metrics_command(metrics_options);
+    if (exec->parsed()) return tcpscope::run_exec_command(exec_options);
     return tcpscope::kExitUsage;
 }

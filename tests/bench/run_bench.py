@@ -807,6 +807,92 @@ def calibrate(churn, load, target_s):
     return max(1000, int(round(rate * target_s, -3))), rate
 
 
+# --- `tcpscope exec`: what an unrelated process pays -----------------------
+# While exec runs a command, its syscall tracepoints are attached: every
+# syscall on the host takes the slow path and runs our filter (one hash
+# lookup) before it is dropped. An unrelated process measures that: a
+# syscall loop (dd copying one byte at a time: a read and a write per
+# byte) and the churn load, each timed alone and while `tcpscope exec --
+# sleep` is attached, alternating round by round.
+
+def syscall_loop_s(count):
+    t0 = time.monotonic()
+    subprocess.run(["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=%d" % count],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.monotonic() - t0
+
+
+def start_exec_idle(tcpscope, workdir, timeout=20.0):
+    """`tcpscope exec -- sleep` with its probes attached (its command running)."""
+    out = os.path.join(workdir, "exec.out")
+    p = subprocess.Popen([tcpscope, "exec", "--output", out, "--", "sleep", "600"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _live.add(p.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                for child in f.read().split():
+                    with open("/proc/%s/comm" % child) as c:
+                        if c.read().strip() == "sleep":
+                            return p
+        except OSError:
+            pass
+        if p.poll() is not None:
+            raise RuntimeError("tcpscope exec ended early (status %s)" % p.returncode)
+        time.sleep(0.05)
+    raise RuntimeError("tcpscope exec did not start its command within %.0f s" % timeout)
+
+
+def stop_exec(p):
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    _live.discard(p.pid)
+
+
+def exec_overhead(tools, workdir, rounds, syscalls, connections):
+    results = {"syscall_loop_s": {"none": [], "exec": []},
+               "churn_conn_per_s": {"none": [], "exec": []}}
+    for it in range(rounds):
+        for mode in ("none", "exec"):
+            p = start_exec_idle(tools["tcpscope"], workdir) if mode == "exec" else None
+            try:
+                loop_s = syscall_loop_s(syscalls)
+                churn = run_churn(tools["churn"], "churn", connections)
+            finally:
+                if p:
+                    stop_exec(p)
+            rate = churn.get("conn_per_s") or connections / churn["elapsed_s"]
+            results["syscall_loop_s"][mode].append(loop_s)
+            results["churn_conn_per_s"][mode].append(rate)
+            log("exec round %d/%d %-5s syscall loop %.2f s (%.0f ns/syscall), churn %.0f conn/s"
+                % (it + 1, rounds, mode, loop_s, 1e9 * loop_s / (2 * syscalls), rate))
+    loop_none = med(results["syscall_loop_s"]["none"])
+    loop_exec = med(results["syscall_loop_s"]["exec"])
+    churn_none = med(results["churn_conn_per_s"]["none"])
+    churn_exec = med(results["churn_conn_per_s"]["exec"])
+    summary = {
+        "syscalls_per_loop": 2 * syscalls,
+        "ns_per_syscall_untraced": 1e9 * loop_none / (2 * syscalls),
+        "ns_per_syscall_exec": 1e9 * loop_exec / (2 * syscalls),
+        "syscall_loop_ratio": loop_none / loop_exec,
+        "churn_untraced": churn_none, "churn_exec": churn_exec,
+        "churn_ratio": churn_exec / churn_none,
+    }
+    print()
+    print("tcpscope exec attached (running `sleep`), an unrelated process pays (medians of %d rounds):" % rounds)
+    print("  syscall loop: %.0f ns/syscall untraced, %.0f with exec attached (rate ratio %.3f)"
+          % (summary["ns_per_syscall_untraced"], summary["ns_per_syscall_exec"],
+             summary["syscall_loop_ratio"]))
+    print("  churn load:   %.0f conn/s untraced, %.0f with exec attached (ratio %.3f)"
+          % (churn_none, churn_exec, summary["churn_ratio"]))
+    return {"rounds": results, "summary": summary}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -830,6 +916,11 @@ def main():
     ap.add_argument("--idle-wait", type=float, default=30.0,
                     help="before each round, wait up to this many seconds for the machine "
                          "to be less than 15%% busy; 0: do not wait (default 30)")
+    ap.add_argument("--exec-rounds", type=int, default=3,
+                    help="rounds of the `tcpscope exec` overhead on an unrelated process "
+                         "(0: none; default 3)")
+    ap.add_argument("--exec-only", action="store_true",
+                    help="measure only what `tcpscope exec` costs an unrelated process")
     ap.add_argument("--no-install", action="store_true",
                     help="do not apt-get install libbpf-tools when tcpstates is missing")
     args = ap.parse_args()
@@ -876,6 +967,13 @@ def main():
             log("bpftool is not available: no kernel-side numbers")
             args.kernel_rounds = 0
         all_tracers = ["none"] + tracers
+        exec_result = None
+        if args.exec_rounds > 0 or args.exec_only:
+            exec_conns = int(args.connections) if args.connections != "auto" else 5000
+            exec_result = exec_overhead(tools, workdir, max(1, args.exec_rounds), 1000000,
+                                        exec_conns)
+        if args.exec_only:
+            loads = []
 
         connections = {}
         for load in loads:
@@ -954,7 +1052,7 @@ def main():
     print_table(summary, meta)
     print_goals(goals)
     result = {"meta": meta, "summary": summary, "goals": goals, "rounds": rounds,
-              "kernel_rounds": kernel_rounds}
+              "kernel_rounds": kernel_rounds, "exec": exec_result}
     os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
     with open(json_out, "w") as f:
         json.dump(result, f, indent=1)

@@ -1,0 +1,128 @@
+#!/bin/sh
+# `tcpscope exec` end to end, with the real BPF programs (kernel tier, and
+# in the kernel matrix on Debian's 6.1 and 6.12: dash, busybox and the
+# matrix's tools only, so no python and no strace here; the comparison
+# with `strace -f` is exec_strace_test.py, host only).
+#
+# - A textbook client/server pair with no reporting of its own, started by
+#   a shell (fork and exec inside the command) in a network namespace of
+#   its own: the calls of both processes are captured, tied to their
+#   sockets' cookies, the client's write after the server closed fails
+#   with EPIPE and is explained by the RST it received in CLOSE_WAIT, and
+#   the kernel's events of those sockets are in the output.
+# - Exit statuses: the command's own, 127 and a clear message when it does
+#   not exist, 128+N when signal N killed it.
+# - SIGINT to tcpscope alone: the command gets it too, and no BPF link,
+#   no process of the tree is left.
+# Usage: exec_test.sh TCPSCOPE_BINARY TEXTBOOK_SERVER TEXTBOOK_CLIENT BPF_LINKS_SH
+# (bpf_links.sh by its path: the kernel matrix copies the files a test's
+# command names, and the siblings of its script only.)
+set -u
+. "$4"
+bin=$1
+server=$2
+client=$3
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: needs root to load BPF programs and create network namespaces"
+  exit 77
+fi
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+links_before=$(bpf_link_ids)
+check() {  # check DESCRIPTION COMMAND...
+  _what=$1
+  shift
+  if "$@"; then echo "ok: $_what"; else echo "FAIL: $_what"; fail=1; fi
+}
+steps_where() {  # the step lines of $dir/pair.jsonl matching every pattern given
+  _out=$(grep '"type":"step"' "$dir/pair.jsonl")
+  for _p in "$@"; do _out=$(printf '%s\n' "$_out" | grep -e "$_p"); done
+  printf '%s\n' "$_out" | grep -c .
+}
+cookie_of() {  # the "cookie" of a JSON line
+  sed -n 's/.*"cookie":\([0-9]*\).*/\1/p' | head -n 1
+}
+
+# 1. The textbook pair.
+"$bin" exec --json --user 0 --output "$dir/pair.jsonl" -- \
+  unshare -n sh -c "ip link set lo up && { \"$server\" 5123 & \"$client\" 5123; st=\$?; wait; exit \$st; }" \
+  2> "$dir/pair.err"
+rc=$?
+check "textbook pair exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || cat "$dir/pair.err"
+pids=$(grep '"type":"step"' "$dir/pair.jsonl" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p' | sort -u | wc -l)
+check "calls of two processes, both forked and exec'd by the shell ($pids)" [ "$pids" -eq 2 ]
+check "server: socket, setsockopt SO_REUSEADDR, bind, listen" \
+  [ "$(steps_where '"call":"socket(AF_INET' '"side":"server"')" -ge 1 -a \
+    "$(steps_where '"op":"setsockopt"' '"arg":"SO_REUSEADDR"' '"size":1')" -eq 1 -a \
+    "$(steps_where '"op":"bind"' '"arg":"127.0.0.1:5123"' '"ret":0')" -eq 1 -a \
+    "$(steps_where '"op":"listen"' '"size":5' '"ret":0')" -eq 1 ]
+check "server: select reported the listener, then the connection, ready" \
+  [ "$(steps_where '"op":"select"' '"ret":1' '"events":"IN"')" -eq 2 ]
+accept=$(grep '"type":"step"' "$dir/pair.jsonl" | grep '"op":"accept"' | head -n 1)
+accepted=$(printf '%s\n' "$accept" | sed -n 's/.*"accepted":{"cookie":\([0-9]*\).*/\1/p')
+server_read=$(grep '"type":"step"' "$dir/pair.jsonl" | grep '"call":"read(' | grep '"side":"server"' | cookie_of)
+check "the server's read is on the connection accept handed out (cookie $accepted)" \
+  [ -n "$accepted" -a "$accepted" != 0 -a "$accepted" = "$server_read" ]
+connects=$(steps_where '"op":"connect"' '"ret":0' '"side":"client"')
+check "client: one connect that succeeded ($connects)" [ "$connects" -eq 1 ]
+ccookie=$(grep '"type":"step"' "$dir/pair.jsonl" | grep '"op":"connect"' | grep '"ret":0' | cookie_of)
+epipe=$(grep '"type":"step"' "$dir/pair.jsonl" | grep '"errno":"EPIPE"')
+check "client: write after the server closed = -1 EPIPE, on the connected socket" \
+  [ -n "$epipe" -a "$(printf '%s\n' "$epipe" | cookie_of)" = "$ccookie" -a "$ccookie" != 0 ]
+printf '%s\n' "$epipe" > "$dir/epipe.json"
+check "the EPIPE is explained by the RST received in CLOSE_WAIT" \
+  grep -q '"cause":"RST received in CLOSE_WAIT at ' "$dir/epipe.json"
+check "the client's kernel events are there: reset_received on its cookie" \
+  [ "$(grep '"type":"reset_received"' "$dir/pair.jsonl" | grep -c "\"cookie\":$ccookie,")" -ge 1 ]
+check "and its state changes: ESTABLISHED -> CLOSE_WAIT" \
+  [ "$(grep '"type":"state"' "$dir/pair.jsonl" | grep "\"cookie\":$ccookie," | grep -c '"old_state":"ESTABLISHED","new_state":"CLOSE_WAIT"')" -eq 1 ]
+check "summary: exit_code 0, nothing lost" \
+  sh -c "tail -n 1 '$dir/pair.jsonl' | grep -q '\"lost\":0,\"exit_code\":0,'"
+
+# The same run as text: the ladder and its "Why:".
+"$bin" exec --user 0 -- \
+  unshare -n sh -c "ip link set lo up && { \"$server\" 5124 & \"$client\" 5124; st=\$?; wait; exit \$st; }" \
+  > "$dir/pair.txt" 2>&1
+check "text: a ladder with the EPIPE write and why" \
+  sh -c "grep -q 'EPIPE' '$dir/pair.txt' && grep -q '^Why:' '$dir/pair.txt' && grep -q 'RST received in CLOSE_WAIT' '$dir/pair.txt'"
+
+# 2. Exit statuses.
+"$bin" exec -- sh -c 'exit 7' > /dev/null 2>&1
+rc=$?
+check "the command's exit status is ours (7: $rc)" [ "$rc" -eq 7 ]
+"$bin" exec -- /nonexistent/tcpscope-no-such-command > /dev/null 2> "$dir/missing.err"
+rc=$?
+check "a command that does not exist: 127 ($rc)" [ "$rc" -eq 127 ]
+check "with a clear message" grep -q "cannot run '/nonexistent/tcpscope-no-such-command': command not found" "$dir/missing.err"
+"$bin" exec -- sh -c 'kill -TERM $$' > /dev/null 2> "$dir/killed.err"
+rc=$?
+check "a command killed by SIGTERM: 143 ($rc)" [ "$rc" -eq 143 ]
+check "and it says so" grep -q "killed by SIGTERM" "$dir/killed.err"
+
+# Who the command runs as: --user, else the user who invoked sudo, else root.
+"$bin" exec --user 65534 -- sh -c '[ "$(id -u)" = 65534 ]' > /dev/null 2>&1
+check "--user 65534: the command runs as uid 65534" [ $? -eq 0 ]
+SUDO_UID=65534 SUDO_GID=65533 "$bin" exec -- sh -c '[ "$(id -u)" = 65534 ] && [ "$(id -g)" = 65533 ]' > /dev/null 2>&1
+check "no --user under sudo: SUDO_UID/SUDO_GID" [ $? -eq 0 ]
+env -u SUDO_UID -u SUDO_GID "$bin" exec -- sh -c '[ "$(id -u)" = 0 ]' > /dev/null 2>&1
+check "no --user, no sudo: root" [ $? -eq 0 ]
+
+# 3. SIGINT to tcpscope alone reaches the command; nothing is left.
+"$bin" exec -- sleep 300 > /dev/null 2>&1 &
+tpid=$!
+sleeper=""
+for _ in $(seq 1 100); do  # up to 10 s for the command to start
+  sleeper=$(pgrep -P "$tpid" -x sleep) && break
+  sleep 0.1
+done
+check "the command started under tcpscope" [ -n "$sleeper" ]
+kill -INT "$tpid"
+wait "$tpid"
+rc=$?
+check "Ctrl-C: the command ended by SIGINT, tcpscope exits 130 ($rc)" [ "$rc" -eq 130 ]
+check "the command is gone" sh -c "! kill -0 '$sleeper' 2>/dev/null"
+orphans=$(orphan_bpf_links "$links_before")
+check "no BPF link left behind ($orphans)" [ -z "$orphans" ]
+exit $fail

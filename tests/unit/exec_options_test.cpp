@@ -1,0 +1,82 @@
+// `tcpscope exec`'s command line: the command after "--" reaches the
+// command byte for byte, whatever CLI11 would make of its words.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "exec_options.h"
+
+namespace tcpscope {
+namespace {
+
+struct Parsed {
+    bool ok = false;
+    std::string error;
+    ExecOptions options;
+};
+
+// As main() does it: cut at exec's "--", then CLI11 on the rest.
+Parsed parse(std::vector<std::string> args) {
+    Parsed p;
+    CLI::App app{"tcpscope"};
+    app.require_subcommand(1);
+    add_exec_command(app, p.options);
+    std::vector<std::string> storage = {"tcpscope"};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : storage) argv.push_back(s.data());
+    std::vector<std::string> command;
+    int cli_argc = split_exec_command(static_cast<int>(argv.size()), argv.data(), &command);
+    p.options.command = command;
+    try {
+        app.parse(cli_argc, argv.data());
+        p.ok = true;
+    } catch (const CLI::ParseError& e) {
+        p.error = e.what();
+    }
+    return p;
+}
+
+TEST(ExecOptions, TheCommandAfterTheSeparatorIsKeptWordForWord) {
+    Parsed p = parse({"exec", "--json", "--user", "alice", "--", "sh", "-c", "[ \"$(id -u)\" = 0 ]",
+                      "--json", "--"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_TRUE(p.options.json);
+    EXPECT_EQ(p.options.user, "alice");
+    std::vector<std::string> want = {"sh", "-c", "[ \"$(id -u)\" = 0 ]", "--json", "--"};
+    EXPECT_EQ(p.options.command, want);
+}
+
+TEST(ExecOptions, NoCommandIsAnError) {
+    Parsed p = parse({"exec", "--json", "--"});
+    EXPECT_FALSE(p.ok);
+    EXPECT_NE(p.error.find("give a command"), std::string::npos) << p.error;
+}
+
+TEST(ExecOptions, AnUnknownEventKindIsAnError) {
+    Parsed p = parse({"exec", "--events", "state,bogus", "--", "true"});
+    EXPECT_FALSE(p.ok);
+}
+
+TEST(ExecOptions, DefaultsAreEveryEventKindAndNoUser) {
+    Parsed p = parse({"exec", "--", "true"});
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_TRUE(p.options.user.empty());
+    EXPECT_NE(p.options.kind_mask, 0u);
+    EXPECT_FALSE(p.options.json);
+}
+
+TEST(ExecOptions, OtherSubcommandsAreLeftAlone) {
+    std::vector<std::string> storage = {"tcpscope", "trace", "--", "x"};
+    std::vector<char*> argv;
+    for (auto& s : storage) argv.push_back(s.data());
+    std::vector<std::string> command;
+    EXPECT_EQ(split_exec_command(4, argv.data(), &command), 4);
+    EXPECT_TRUE(command.empty());
+}
+
+}  // namespace
+}  // namespace tcpscope

@@ -1,0 +1,218 @@
+#include "command_process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+namespace tcpscope {
+
+namespace {
+
+bool parse_id(const char* text, unsigned long* out) {
+    if (!text || !*text) return false;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(text, &end, 10);
+    if (errno || *end) return false;
+    *out = v;
+    return true;
+}
+
+// Our children and their descendants, from /proc (ppid chains).
+std::set<pid_t> descendants() {
+    std::set<pid_t> all{getpid()};
+    std::vector<std::pair<pid_t, pid_t>> parent_of;
+    if (DIR* dir = opendir("/proc")) {
+        while (struct dirent* d = readdir(dir)) {
+            unsigned long pid;
+            if (!parse_id(d->d_name, &pid)) continue;
+            std::ifstream stat("/proc/" + std::string(d->d_name) + "/stat");
+            std::string line;
+            if (!std::getline(stat, line)) continue;
+            auto close_paren = line.rfind(')');
+            if (close_paren == std::string::npos) continue;
+            int ppid = 0;
+            char state = 0;
+            if (std::sscanf(line.c_str() + close_paren + 1, " %c %d", &state, &ppid) != 2) continue;
+            parent_of.emplace_back(static_cast<pid_t>(pid), ppid);
+        }
+        closedir(dir);
+    }
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& [pid, ppid] : parent_of) {
+            if (all.count(ppid) && all.insert(pid).second) grew = true;
+        }
+    }
+    all.erase(getpid());
+    return all;
+}
+
+[[noreturn]] void run_child(const std::vector<std::string>& argv, const RunAs& as, int gate) {
+    // Wait for the tracer: the command's first instruction is traced.
+    char byte = 0;
+    ssize_t n;
+    do {
+        n = read(gate, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);  // tcpscope gave up before attaching
+    close(gate);
+    // tcpscope ignores SIGPIPE and catches the stop signals; the command
+    // gets the defaults (an ignored disposition would survive exec).
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!as.name.empty() ? initgroups(as.name.c_str(), as.gid) != 0 : setgroups(0, nullptr) != 0) {
+        std::fprintf(stderr, "tcpscope exec: cannot set the groups of uid %u: %s\n", as.uid,
+                     std::strerror(errno));
+        _exit(127);
+    }
+    if (setgid(as.gid) != 0 || setuid(as.uid) != 0) {
+        std::fprintf(stderr, "tcpscope exec: cannot switch to uid %u gid %u: %s\n", as.uid, as.gid,
+                     std::strerror(errno));
+        _exit(127);
+    }
+    // After the credential change, which clears it: the command goes with us.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    int err = errno;
+    std::fprintf(stderr, "tcpscope exec: cannot run '%s': %s\n", argv[0].c_str(),
+                 err == ENOENT ? "command not found" : std::strerror(err));
+    // As a shell does: 127 not found, 126 found but not executable.
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace
+
+bool resolve_run_as(const std::string& user, RunAs* out, std::string* error) {
+    unsigned long id;
+    struct passwd* pw = nullptr;
+    if (user.empty()) {
+        unsigned long gid;
+        if (parse_id(std::getenv("SUDO_UID"), &id)) {
+            out->uid = static_cast<uid_t>(id);
+            pw = getpwuid(out->uid);
+            out->gid = parse_id(std::getenv("SUDO_GID"), &gid) ? static_cast<gid_t>(gid)
+                       : pw                                    ? pw->pw_gid
+                                                               : out->gid;
+            out->name = pw ? pw->pw_name : "";
+            return true;
+        }
+        out->uid = 0;
+        out->gid = 0;
+        out->name = "root";
+        return true;
+    }
+    pw = parse_id(user.c_str(), &id) ? getpwuid(static_cast<uid_t>(id)) : getpwnam(user.c_str());
+    if (pw == nullptr) {
+        if (parse_id(user.c_str(), &id)) {  // a uid with no name: its own group
+            out->uid = out->gid = static_cast<uid_t>(id);
+            out->name.clear();
+            return true;
+        }
+        *error = "--user: no such user: " + user;
+        return false;
+    }
+    out->uid = pw->pw_uid;
+    out->gid = pw->pw_gid;
+    out->name = pw->pw_name;
+    return true;
+}
+
+CommandProcess::~CommandProcess() {
+    if (gate_ >= 0) close(gate_);  // a child still gated exits 127
+    if (pid_ > 0 && !done_) {
+        kill_tree();
+        while (!reap()) usleep(10000);
+    }
+}
+
+bool CommandProcess::start(const std::vector<std::string>& argv, const RunAs& as,
+                           std::string* error) {
+    // Orphans of the command come to us, so the whole tree is reaped here
+    // and "the last process exited" is waitpid's ECHILD.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        *error = std::string("prctl(PR_SET_CHILD_SUBREAPER): ") + std::strerror(errno);
+        return false;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        *error = std::string("pipe: ") + std::strerror(errno);
+        return false;
+    }
+    pid_ = fork();
+    if (pid_ < 0) {
+        *error = std::string("fork: ") + std::strerror(errno);
+        close(fds[0]);
+        close(fds[1]);
+        return false;
+    }
+    if (pid_ == 0) {
+        close(fds[1]);
+        run_child(argv, as, fds[0]);
+    }
+    close(fds[0]);
+    gate_ = fds[1];
+    return true;
+}
+
+void CommandProcess::release() {
+    if (gate_ < 0) return;
+    char byte = 1;
+    ssize_t n;
+    do {
+        n = write(gate_, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    close(gate_);
+    gate_ = -1;
+}
+
+bool CommandProcess::reap() {
+    for (;;) {
+        int status = 0;
+        pid_t p = waitpid(-1, &status, WNOHANG);
+        if (p > 0) {
+            if (p == pid_) {
+                command_reaped_ = true;
+                if (WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
+                if (WIFSIGNALED(status)) term_signal_ = WTERMSIG(status);
+            }
+            continue;
+        }
+        if (p < 0 && errno == EINTR) continue;
+        if (p < 0 && errno == ECHILD) done_ = true;
+        return done_;
+    }
+}
+
+void CommandProcess::forward(int sig) {
+    if (pid_ > 0 && !command_reaped_) kill(pid_, sig);
+}
+
+void CommandProcess::kill_tree() {
+    if (pid_ > 0 && !command_reaped_) kill(pid_, SIGKILL);
+    for (pid_t p : descendants()) kill(p, SIGKILL);
+}
+
+int CommandProcess::exit_status() const {
+    if (term_signal_) return 128 + term_signal_;
+    return exit_code_ >= 0 ? exit_code_ : 1;
+}
+
+}  // namespace tcpscope

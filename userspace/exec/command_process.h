@@ -1,0 +1,59 @@
+// The command `tcpscope exec` runs: started gated (forked, then waiting on
+// a pipe) so that tracing is attached before its first instruction, run as
+// the chosen user, its whole process tree reaped (we are its subreaper),
+// signals forwarded, and nothing left running on any way out.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace tcpscope {
+
+struct RunAs {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string name;  // for the supplementary groups; empty: none
+};
+
+// --user: a name or a number; empty: SUDO_UID/SUDO_GID when set, else
+// root. False with *error when the user does not exist.
+bool resolve_run_as(const std::string& user, RunAs* out, std::string* error);
+
+class CommandProcess {
+public:
+    ~CommandProcess();  // kills and reaps whatever of the tree is left
+    CommandProcess(const CommandProcess&) = delete;
+    CommandProcess& operator=(const CommandProcess&) = delete;
+    CommandProcess() = default;
+
+    // Forks the child, which waits until release(). False with *error.
+    bool start(const std::vector<std::string>& argv, const RunAs& as, std::string* error);
+    pid_t pid() const { return pid_; }
+    // Lets the child go on to exec the command.
+    void release();
+
+    // Reaps what has ended (the command and its orphans alike); true once
+    // no process of the tree is left.
+    bool reap();
+    // Sends sig to the command (once per call).
+    void forward(int sig);
+    // SIGKILL to every process of the tree still there.
+    void kill_tree();
+
+    // The command's status: its exit code, or 128+N when signal N killed it.
+    int exit_status() const;
+    int term_signal() const { return term_signal_; }
+    int exit_code() const { return exit_code_; }
+
+private:
+    pid_t pid_ = -1;
+    int gate_ = -1;  // write end; the child waits for its byte
+    bool done_ = false;           // no process of the tree is left
+    bool command_reaped_ = false; // the command itself is gone (its pid is free)
+    int exit_code_ = -1;
+    int term_signal_ = 0;
+};
+
+}  // namespace tcpscope

@@ -1,0 +1,250 @@
+#include "exec_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "btf_reasons.h"
+#include "captured_call.h"
+#include "command_process.h"
+#include "exit_codes.h"
+#include "failure_cause.h"
+#include "kernel_support.h"
+#include "ladder.h"
+#include "line_writer.h"
+#include "names.h"
+#include "run_json.h"
+#include "signals.h"
+#include "sinks.h"
+#include "syscall_tracer.h"
+#include "timeline.h"
+#include "trace_loop.h"
+#include "wall_clock.h"
+
+namespace tcpscope {
+
+namespace {
+
+// After the tree is gone, events it caused may still be in flight (a RST
+// on its way, the ring buffer's last batch): keep polling this long.
+constexpr int kSettleMs = 200;
+// After a forwarded Ctrl-C, how long the command may take to end before
+// its tree is killed.
+constexpr uint64_t kStopGraceNs = 5'000'000'000ull;
+
+std::string base_name(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<Step>& steps,
+                                   const std::set<uint32_t>& pids) {
+    std::set<uint64_t> cookies;
+    std::set<std::string> endpoints;
+    for (const auto& s : steps) {
+        if (s.cookie) cookies.insert(s.cookie);
+        if (s.info.contains("accepted")) cookies.insert(s.info["accepted"].value("cookie", 0ull));
+        if (!s.local.empty()) endpoints.insert(s.local);
+        if (!s.remote.empty()) endpoints.insert(s.remote);
+    }
+    // The endpoints and network namespaces of our sockets, from the calls
+    // and from the kernel's events on them (a refused connect never had its
+    // local port in a call).
+    std::set<uint32_t> netns_inodes;
+    std::set<uint64_t> netns_cookies;
+    for (const auto& s : steps) {
+        if (s.netns) netns_inodes.insert(s.netns);
+    }
+    for (const auto& e : events) {
+        if (e.kind != EventKind::Signal && e.cookie && cookies.count(e.cookie)) {
+            if (e.local.port) endpoints.insert(endpoint_key(e.local, e.family));
+            if (e.remote.port) endpoints.insert(endpoint_key(e.remote, e.family));
+            if (e.netns_cookie) netns_cookies.insert(e.netns_cookie);
+        }
+    }
+    // Another namespace can have the same addresses (127.0.0.1:5000 in
+    // every test's namespace): an endpoint matches only in ours, by cookie
+    // where the event has one (an inode is reused once its namespace is gone).
+    auto in_our_netns = [&](const Event& e) {
+        return e.netns_cookie ? netns_cookies.count(e.netns_cookie) > 0 : netns_inodes.count(e.netns) > 0;
+    };
+    std::vector<Event> mine;
+    for (auto& e : events) {
+        bool ours = false;
+        if (e.kind == EventKind::Signal) {
+            ours = pids.count(e.target_pid) > 0;
+        } else if (e.cookie && cookies.count(e.cookie)) {
+            ours = true;
+        } else {
+            // Packets and RSTs with no socket of ours, and the peer's socket
+            // when the peer is not traced: between two of our endpoints.
+            ours = in_our_netns(e) && endpoints.count(endpoint_key(e.local, e.family)) > 0 &&
+                   endpoints.count(endpoint_key(e.remote, e.family)) > 0;
+        }
+        if (ours) mine.push_back(std::move(e));
+    }
+    return mine;
+}
+
+int run_exec_command(const ExecOptions& o) {
+    if (geteuid() != 0) {
+        std::fprintf(stderr, "tcpscope exec: needs root (CAP_BPF and CAP_PERFMON to trace; the "
+                             "command runs as --user)\n");
+        return kExitEnvironment;
+    }
+    std::string error;
+    RunAs as;
+    if (!resolve_run_as(o.user, &as, &error)) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
+        return kExitUsage;
+    }
+    int out_fd = STDOUT_FILENO;
+    if (!o.output.empty()) {
+        out_fd = LineWriter::open_file(o.output, &error);
+        if (out_fd < 0) {
+            std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
+            return kExitUsage;
+        }
+    }
+    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
+    install_stop_handlers();
+    ResetReasons reasons = load_kernel_reset_reasons(&error);
+
+    // The kernel's TCP events, as `run` takes them: every kind asked for,
+    // from everywhere (the command's sockets are picked out afterwards).
+    TracerConfig tc;
+    tc.filter.kind_mask = o.kind_mask;
+    tc.seed_owners = false;  // the command's sockets are all made after the start
+    tc.ringbuf_bytes = 16u << 20;
+    tc.verbose = o.verbose;
+    CaptureSink capture;
+    TraceLoop loop(capture, nullptr, LoopLimits{0, 0, 50});
+    TracerError terr;
+    auto tracer = Tracer::start(tc, loop.handler(), &terr);
+    if (!tracer) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
+        return kExitEnvironment;
+    }
+    const KernelSupport support = tracer->support();
+    for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope exec: warning: %s\n", w.c_str());
+
+    std::vector<CapturedCall> calls;
+    uint64_t undecodable = 0;
+    auto syscalls = SyscallTracer::start(
+        [&](const void* data, size_t size) {
+            auto call = decode_call(data, size);
+            if (call) {
+                calls.push_back(std::move(*call));
+            } else {
+                ++undecodable;
+            }
+        },
+        &terr);
+    if (!syscalls) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
+        return kExitEnvironment;
+    }
+
+    const WallClock clock = WallClock::anchor();
+    CommandProcess command;
+    if (!command.start(o.command, as, &error)) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
+        return kExitEnvironment;
+    }
+    if (!syscalls->follow(command.pid())) {
+        std::fprintf(stderr, "tcpscope exec: cannot follow pid %d\n", command.pid());
+        return kExitEnvironment;
+    }
+    const uint64_t start = monotonic_ns();
+    command.release();
+
+    bool forwarded = false;
+    uint64_t stop_at = 0;
+    while (!command.reap()) {
+        tracer->poll(50);
+        syscalls->poll(0);
+        if (stop_requested() && !forwarded) {
+            // Ctrl-C at a terminal reaches the command by itself (it is in
+            // our process group); a signal sent to tcpscope alone is passed on.
+            command.forward(stop_signal());
+            forwarded = true;
+            stop_at = monotonic_ns();
+        }
+        if (forwarded && monotonic_ns() - stop_at > kStopGraceNs) command.kill_tree();
+    }
+    for (int waited = 0; waited < kSettleMs; waited += 50) {
+        tracer->poll(50);
+        syscalls->poll(0);
+    }
+    syscalls->poll(0);
+    const uint64_t calls_lost = syscalls->lost();
+    syscalls.reset();  // detach the syscall tracepoints first: they cost every syscall
+    loop.finish(*tracer);
+    tracer.reset();
+    const uint64_t duration = monotonic_ns() - start;
+
+    std::set<uint32_t> pids{static_cast<uint32_t>(command.pid())};
+    for (const auto& c : calls) pids.insert(c.step.pid);
+    std::vector<Step> steps = finish_calls(calls);
+    std::vector<Event> events = events_of_calls(std::move(capture.events), steps, pids);
+    explain_failures(steps, events, reasons);
+    Timeline timeline(steps, events);
+    const std::string name = base_name(o.command.front());
+
+    RunSummary summary;
+    summary.scenario = name;
+    summary.ok = command.term_signal() == 0 && command.exit_code() == 0;
+    for (const auto& e : events) summary.count(kind_name(e.kind));
+    summary.steps = steps.size();
+    summary.lost = capture.lost_total + calls_lost;
+    summary.exit_code = command.term_signal() ? -1 : command.exit_code();
+    summary.term_signal = command.term_signal();
+    summary.duration_ns = duration;
+
+    if (o.json) {
+        std::string line = kernel_support_to_json(support).dump();
+        out.write_line(line);
+        for (const auto& entry : timeline.entries()) {
+            line.clear();
+            if (entry.is_step) {
+                append_run_step_json(line, timeline.steps()[entry.index], name);
+            } else {
+                append_run_event_json(line, timeline.events()[entry.index], reasons, name, entry.side,
+                                      &clock);
+            }
+            out.write_line(line);
+        }
+        line.clear();
+        append_run_summary_json(line, summary);
+        out.write_line(line);
+    } else {
+        out.write_line("Command: " + name + "\n");
+        out.write_line(render_ladder(timeline, reasons));
+        std::string why;
+        for (const auto& s : timeline.steps()) {
+            if (!s.info.contains("cause")) continue;
+            why += "  " + s.side + " " + s.call + " = " + std::to_string(s.ret) + " " + s.errno_name +
+                   ": " + s.info["cause"].get<std::string>() + "\n";
+        }
+        if (!why.empty()) out.write_line("Why:\n" + why);
+        out.write_line(std::to_string(steps.size()) + " calls, " + std::to_string(events.size()) +
+                       " kernel events, " + std::to_string(summary.lost) + " lost");
+    }
+    out.flush();
+    if (undecodable) std::fprintf(stderr, "tcpscope exec: %lu call records not decoded\n",
+                                  static_cast<unsigned long>(undecodable));
+    if (command.term_signal()) {
+        std::fprintf(stderr, "tcpscope exec: %s killed by %s\n", name.c_str(),
+                     signal_name(command.term_signal()).c_str());
+    }
+    if (out.status() == LineWriter::Status::Failed) {
+        std::fprintf(stderr, "tcpscope exec: output: %s\n", out.error().c_str());
+    }
+    return command.exit_status();
+}
+
+}  // namespace tcpscope

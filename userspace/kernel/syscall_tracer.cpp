@@ -1,0 +1,94 @@
+#include "syscall_tracer.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "syscalls.h"
+#include "syscalls.skel.h"
+
+namespace tcpscope {
+
+namespace {
+
+void fail(TracerError* e, const char* stage, int err, std::string message) {
+    e->stage = stage;
+    e->err = err;
+    e->message = std::move(message);
+    struct utsname u {};
+    e->kernel_release = uname(&u) == 0 ? u.release : "unknown";
+}
+
+}  // namespace
+
+SyscallTracer::~SyscallTracer() {
+    if (ringbuf_) ring_buffer__free(ringbuf_);
+    if (skel_) syscalls_bpf__destroy(skel_);  // detaches every link
+}
+
+std::unique_ptr<SyscallTracer> SyscallTracer::start(CallHandler handler, TracerError* error) {
+    std::unique_ptr<SyscallTracer> t(new SyscallTracer());
+    t->handler_ = std::move(handler);
+    t->skel_ = syscalls_bpf__open();
+    if (t->skel_ == nullptr) {
+        fail(error, "open", errno, "cannot open the syscall capture's BPF object");
+        return nullptr;
+    }
+    int err = syscalls_bpf__load(t->skel_);
+    if (err) {
+        fail(error, "load", -err, "the kernel refused the syscall capture's programs");
+        return nullptr;
+    }
+    err = syscalls_bpf__attach(t->skel_);
+    if (err) {
+        fail(error, "attach", -err, "cannot attach the syscall capture to sys_enter/sys_exit");
+        return nullptr;
+    }
+    t->ringbuf_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.calls), &SyscallTracer::on_record,
+                                   t.get(), nullptr);
+    if (t->ringbuf_ == nullptr) {
+        fail(error, "ringbuf", errno, "cannot open the syscall capture's ring buffer");
+        return nullptr;
+    }
+    return t;
+}
+
+bool SyscallTracer::follow(pid_t pid) {
+    uint32_t key = static_cast<uint32_t>(pid);
+    uint8_t one = 1;
+    return bpf_map__update_elem(skel_->maps.traced, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0;
+}
+
+int SyscallTracer::on_record(void* ctx, void* data, size_t size) {
+    static_cast<SyscallTracer*>(ctx)->handler_(data, size);
+    return 0;
+}
+
+int SyscallTracer::poll(int timeout_ms) {
+    int n = ring_buffer__poll(ringbuf_, timeout_ms);
+    if (n < 0) return n;
+    int more = ring_buffer__consume(ringbuf_);
+    return more < 0 ? more : n + more;
+}
+
+uint64_t SyscallTracer::lost() const {
+    int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) return 0;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
+    uint32_t zero = 0;
+    if (bpf_map__lookup_elem(skel_->maps.lost, &zero, sizeof(zero), per_cpu.data(),
+                             per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+        return 0;
+    }
+    uint64_t total = 0;
+    for (uint64_t n : per_cpu) total += n;
+    return total;
+}
+
+}  // namespace tcpscope

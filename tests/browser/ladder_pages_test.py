@@ -138,11 +138,55 @@ def bad_html_targets(tcpscope, work):
         (["run", "zero-byte-send", "--html", os.path.join(work, "no-such-dir", "x.html")], "no-such-dir"),
         (["run", "zero-byte-send", "--html", work], "is a directory"),
         (["run", "--all", "--html", a_file], "not a directory"),
+        (["exec", "--html", work, "--", "true"], "is a directory"),
     ]
     for args, words in cases:
         r = subprocess.run([tcpscope, *args], capture_output=True, text=True, timeout=30)
         check(r.returncode == 2 and "--html" in r.stderr and words in r.stderr and not r.stdout,
               f"tcpscope {' '.join(args)}: exit {r.returncode}, stderr {r.stderr!r}, stdout {r.stdout[:200]!r}")
+
+
+# A program with no reporting of its own for `tcpscope exec --html`: the
+# zero-byte story on loopback (ephemeral port), its second send failing
+# with EPIPE.
+EXEC_PROGRAM = """
+import signal, socket, time
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+cli = socket.create_connection(srv.getsockname())
+conn, _ = srv.accept(); conn.close(); time.sleep(0.05)
+cli.send(b"x"); time.sleep(0.05)
+try:
+    cli.send(b"x")
+except BrokenPipeError:
+    print("EPIPE")
+"""
+
+
+def exec_page(tcpscope, work):
+    """`tcpscope exec --html`: the page of a program with no reporting, held
+    to the same checks as run's pages, against the same run's JSON."""
+    page = os.path.join(work, "exec.html")
+    jsonl = os.path.join(work, "exec.jsonl")
+    r = subprocess.run([tcpscope, "exec", "--html", page, "--json", "--output", jsonl, "--",
+                        "/usr/bin/python3", "-c", EXEC_PROGRAM], capture_output=True, text=True, timeout=120)
+    if not check(r.returncode == 0 and os.path.exists(page), f"exec --html: exit {r.returncode}: {r.stderr[-1000:]}"):
+        return
+    counts = run_counts(jsonl)
+    if not check(len(counts) == 1, f"exec.jsonl names one command: {sorted(counts)}"):
+        return
+    want = next(iter(counts.values()))
+    check(want["step"] > 0 and want["state"] > 0 and want["errors"],
+          f"exec captured calls, state changes and the EPIPE: {want}")
+    got = headless_chromium.load("file://" + page, ["--dump-dom"])
+    check(got.returncode == 0 and not got.console and not got.page_requests and not got.leftover,
+          f"exec page: exit {got.returncode}, console {got.console}, requests {got.page_requests}")
+    dom = DomCounter()
+    dom.feed(got.stdout)
+    seen = {"step": dom.step_boxes, "packet": dom.count("arrow"), "state": dom.count("state")}
+    for key in ("step", "packet", "state"):
+        check(seen[key] == want[key], f"exec page: {seen[key]} {key} elements in the DOM, {want[key]} in its JSON")
+    print(f"exec page: {seen['step']} steps, {seen['packet']} arrows, {seen['state']} states", flush=True)
 
 
 def run_counts(jsonl):
@@ -190,6 +234,7 @@ def main():
     try:
         controls(work)
         bad_html_targets(args.tcpscope, work)
+        exec_page(args.tcpscope, work)
         pages = os.path.join(work, "pages")
         jsonl = os.path.join(work, "run.jsonl")
         if not args.reuse:

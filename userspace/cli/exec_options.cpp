@@ -10,6 +10,9 @@ CLI::App* add_exec_command(CLI::App& app, ExecOptions& o) {
                 "wire as one ladder; exits with the command's status");
     cmd->add_flag("--json", o.json, "JSON lines (run's schema: step and event lines, summary)");
     cmd->add_option("--output", o.output, "Write to this file instead of stdout");
+    cmd->add_option("--html", o.html,
+                    "Also write the ladder as a self-contained HTML page with an SVG sequence "
+                    "diagram to this file");
     cmd->add_option("--user", o.user,
                     "Run the command as this user (name or uid; default: the user who invoked "
                     "sudo, else root)");

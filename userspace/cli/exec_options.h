@@ -13,6 +13,7 @@ namespace tcpscope {
 struct ExecOptions {
     bool json = false;
     std::string output;
+    std::string html;            // --html FILE: the ladder as a page too
     // Who CMD runs as: a user name or number; empty: the user who invoked
     // sudo (SUDO_UID/SUDO_GID), else root.
     std::string user;

@@ -15,6 +15,9 @@
 #include "ladder.h"
 #include "line_writer.h"
 #include "names.h"
+#include "ladder_html.h"
+#include "ladder_model.h"
+#include "page_file.h"
 #include "run_json.h"
 #include "signals.h"
 #include "sinks.h"
@@ -100,6 +103,10 @@ int run_exec_command(const ExecOptions& o) {
     RunAs as;
     if (!resolve_run_as(o.user, &as, &error)) {
         std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
+        return kExitUsage;
+    }
+    if (!o.html.empty() && !prepare_page_target(o.html, false, &error)) {
+        std::fprintf(stderr, "tcpscope exec: --html: %s\n", error.c_str());
         return kExitUsage;
     }
     int out_fd = STDOUT_FILENO;
@@ -205,6 +212,33 @@ int run_exec_command(const ExecOptions& o) {
     summary.term_signal = command.term_signal();
     summary.duration_ns = duration;
 
+    // The causes of failed calls, in words: under the text ladder, and on
+    // the page where run's "why" goes.
+    std::string why;
+    for (const auto& s : timeline.steps()) {
+        if (!s.info.contains("cause")) continue;
+        why += "  " + s.side + " " + s.call + " = " + std::to_string(s.ret) + " " + s.errno_name + ": " +
+               s.info["cause"].get<std::string>() + "\n";
+    }
+    const std::string tally = std::to_string(steps.size()) + " calls, " + std::to_string(events.size()) +
+                              " kernel events, " + std::to_string(summary.lost) + " lost";
+    bool page_failed = false;
+    if (!o.html.empty()) {
+        std::string command_line;
+        for (const auto& word : o.command) command_line += (command_line.empty() ? "" : " ") + word;
+        LadderPage page{name, "tcpscope exec -- " + command_line,
+                        why.empty() ? "No call failed." : "Why each failed call failed:\n" + why, {},
+                        tally};
+        std::string page_error;
+        if (write_page(o.html, render_ladder_html(build_ladder_model(timeline, reasons, name, &clock), page),
+                       &page_error)) {
+            std::fprintf(stderr, "tcpscope exec: page written: %s\n", o.html.c_str());
+        } else {
+            std::fprintf(stderr, "tcpscope exec: --html: %s\n", page_error.c_str());
+            page_failed = true;
+        }
+    }
+
     if (o.json) {
         std::string line = kernel_support_to_json(support).dump();
         out.write_line(line);
@@ -224,15 +258,8 @@ int run_exec_command(const ExecOptions& o) {
     } else {
         out.write_line("Command: " + name + "\n");
         out.write_line(render_ladder(timeline, reasons));
-        std::string why;
-        for (const auto& s : timeline.steps()) {
-            if (!s.info.contains("cause")) continue;
-            why += "  " + s.side + " " + s.call + " = " + std::to_string(s.ret) + " " + s.errno_name +
-                   ": " + s.info["cause"].get<std::string>() + "\n";
-        }
         if (!why.empty()) out.write_line("Why:\n" + why);
-        out.write_line(std::to_string(steps.size()) + " calls, " + std::to_string(events.size()) +
-                       " kernel events, " + std::to_string(summary.lost) + " lost");
+        out.write_line(tally);
     }
     out.flush();
     if (undecodable) std::fprintf(stderr, "tcpscope exec: %lu call records not decoded\n",
@@ -244,6 +271,9 @@ int run_exec_command(const ExecOptions& o) {
     if (out.status() == LineWriter::Status::Failed) {
         std::fprintf(stderr, "tcpscope exec: output: %s\n", out.error().c_str());
     }
+    // The command's status is the answer; a page asked for and not
+    // written turns a success into a failure rather than pass unnoticed.
+    if (page_failed && command.exit_status() == 0) return kExitEnvironment;
     return command.exit_status();
 }
 

@@ -12,6 +12,7 @@
 #include "ladder.h"
 #include "ladder_html.h"
 #include "line_writer.h"
+#include "page_file.h"
 #include "catalog.h"
 #include "run_json.h"
 #include "scenario_runner.h"
@@ -35,20 +36,6 @@ struct ScenarioResult {
     std::string summary;
     std::string page;  // the HTML page written for it, "" if none
 };
-
-// Writes `text` to `path` whole; false with the reason in `error` otherwise.
-bool write_file(const std::string& path, const std::string& text, std::string* error) {
-    FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) {
-        *error = path + ": " + std::strerror(errno);
-        return false;
-    }
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    int saved = errno;
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) *error = path + ": " + std::strerror(saved ? saved : errno);
-    return ok;
-}
 
 // Where --html writes one scenario's page.
 std::string html_page_path(const RunOptions& o, const std::string& name) {
@@ -118,7 +105,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         LadderPage page{spec.name, spec.summary, spec.explanation, verdicts, tail};
         std::string path = html_page_path(o, spec.name);
         std::string error;
-        if (write_file(path, render_ladder_html(model, page), &error)) {
+        if (write_page(path, render_ladder_html(model, page), &error)) {
             result.page = path;
             if (!o.all) std::fprintf(stderr, "tcpscope run: page written: %s\n", path.c_str());
         } else {
@@ -162,40 +149,6 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     return result;
 }
 
-// Fails early, before anything runs, on a --html target that cannot be
-// written: --all makes its directory (one level) when missing; a single
-// page must not name a directory.
-bool prepare_html_target(const RunOptions& o, std::string* error) {
-    struct stat st {};
-    if (o.all) {
-        if (stat(o.html.c_str(), &st) == 0) {
-            if (!S_ISDIR(st.st_mode)) {
-                *error = o.html + ": not a directory (with --all, --html takes a directory)";
-                return false;
-            }
-        } else if (mkdir(o.html.c_str(), 0755) != 0) {
-            *error = o.html + ": cannot create the directory: " + std::strerror(errno);
-            return false;
-        }
-        if (access(o.html.c_str(), W_OK) != 0) {
-            *error = o.html + ": " + std::strerror(errno);
-            return false;
-        }
-        return true;
-    }
-    if (stat(o.html.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-        *error = o.html + ": is a directory (give a file name, or use --all for a directory)";
-        return false;
-    }
-    std::string dir = o.html.find('/') == std::string::npos ? "." : o.html.substr(0, o.html.rfind('/'));
-    if (dir.empty()) dir = "/";
-    if (access(dir.c_str(), W_OK) != 0) {
-        *error = dir + ": " + std::strerror(errno);
-        return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 int run_list_command(const ListOptions& o) {
@@ -235,7 +188,7 @@ int run_run_command(const RunOptions& o) {
             return kExitUsage;
         }
     }
-    if (!o.html.empty() && !prepare_html_target(o, &error)) {
+    if (!o.html.empty() && !prepare_page_target(o.html, o.all, &error)) {
         std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
         if (out_fd != STDOUT_FILENO) close(out_fd);
         return kExitUsage;
@@ -274,7 +227,7 @@ int run_run_command(const RunOptions& o) {
                              r.held, r.not_observable, r.ok, r.note});
         }
         std::string error;
-        if (write_file(o.html + "/index.html", render_index_html(index), &error)) {
+        if (write_page(o.html + "/index.html", render_index_html(index), &error)) {
             std::fprintf(stderr, "tcpscope run: pages written: %s/index.html\n", o.html.c_str());
         } else {
             std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());

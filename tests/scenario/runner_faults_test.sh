@@ -24,6 +24,9 @@ links_before=$(bpf_link_ids)
 # The directory stays root's alone (mktemp: 0700): the runner opens the
 # program before it gives up root.
 ident='echo "ident: uid=$(id -u) $(grep CapEff /proc/self/status | tr -d "[:space:]") netns=$(readlink /proc/self/ns/net) ready=${TCPSCOPE_NETNS_READY:-}"'
+# The fake scenarios' sleeps carry this test's pid, so that the check for
+# leftovers below finds theirs and nobody else's sleep.
+nap=$((100000 + $$))
 cat > "$dir/zero-byte-send" <<PROG
 #!/bin/sh
 $ident
@@ -33,14 +36,14 @@ cat > "$dir/peer-vanished" <<PROG
 #!/bin/sh
 $ident
 ip netns add "tsc-\$\$-fault" || exit 3
-sleep 300 &
+sleep $nap &
 kill -KILL \$\$
 PROG
 cat > "$dir/peer-rebooted" <<PROG
 #!/bin/sh
 $ident
 ip netns add "tsc-\$\$-hang" || exit 3
-sleep 300
+sleep $nap
 PROG
 chmod +x "$dir"/*
 
@@ -101,11 +104,11 @@ fi
 # run the dying process's exit: give it up to 2 s before calling it left.
 # The same for the interrupted scenario's processes, which init reaps.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-  pgrep -f "^sleep 300" >/dev/null || pgrep -x peer-vanished >/dev/null || break
+  pgrep -f "^sleep $nap\$" >/dev/null || pgrep -x peer-vanished >/dev/null || break
   sleep 0.2
 done
-if pgrep -f "^sleep 300" >/dev/null; then
-  echo "FAIL: processes left: $(pgrep -a -f '^sleep 300')"; pkill -f '^sleep 300'; fail=1
+if pgrep -f "^sleep $nap\$" >/dev/null; then
+  echo "FAIL: processes left: $(pgrep -a -f "^sleep $nap\$")"; pkill -f "^sleep $nap\$"; fail=1
 fi
 if pgrep -x peer-vanished >/dev/null; then
   echo "FAIL: scenario processes left: $(pgrep -a -x peer-vanished)"; pkill -KILL -x peer-vanished; fail=1

@@ -136,6 +136,36 @@ TEST(ShutdownWrite, AShutdownThatSendsNoFinFailsTheShutdownFact) {
     EXPECT_TRUE(verdict(verdicts, "the server reads the request").ok);
 }
 
+TEST(ShutdownWrite, AnAckHeldInTheBacklogUntilShutdownReturnsStillHolds) {
+    // Seen on 6.12 under qemu: the client is still inside shutdown(), its
+    // socket locked, so the reply (which acknowledges its FIN) and the
+    // server's FIN wait in the backlog; FIN_WAIT1 -> FIN_WAIT2 comes after
+    // the server's FIN left, but still before that FIN is processed.
+    Recording r = load("shutdown-write");
+    Event* fw2 = event_where(r, [](const Event& e, const std::string& side) {
+        return side == "client" && is_state(e, "FIN_WAIT1", "FIN_WAIT2");
+    });
+    Event* server_fin = event_where(r, [](const Event& e, const std::string& side) {
+        return is_fin_from(e, side, "server");
+    });
+    ASSERT_NE(fw2, nullptr);
+    ASSERT_NE(server_fin, nullptr);
+    fw2->ts_ns = server_fin->ts_ns + 1000;
+    EXPECT_TRUE(verdict(verdicts_of(r, "shutdown-write"), "shutdown(SHUT_WR) returns 0").ok);
+}
+
+TEST(ShutdownWrite, TheServersFinProcessedFirstFailsTheShutdownFact) {
+    // Simultaneous close: the server's FIN processed before the ACK of ours
+    // makes the client FIN_WAIT1 -> CLOSING, not FIN_WAIT2.
+    Recording r = load("shutdown-write");
+    Event* fw2 = event_where(r, [](const Event& e, const std::string& side) {
+        return side == "client" && is_state(e, "FIN_WAIT1", "FIN_WAIT2");
+    });
+    ASSERT_NE(fw2, nullptr);
+    fw2->new_state = 11;  // TCP_CLOSING
+    EXPECT_FALSE(verdict(verdicts_of(r, "shutdown-write"), "shutdown(SHUT_WR) returns 0").ok);
+}
+
 TEST(ShutdownWrite, AServerThatSeesAResetFailsTheEofFact) {
     // shutdown() taken as an abort: the server's read fails instead of EOF.
     Recording r = load("shutdown-write");

@@ -4,45 +4,42 @@
 
 namespace tcpscope {
 
-namespace {
-constexpr int kWallWidth = 27;  // 2026-11-28T21:40:00.123456Z
-}  // namespace
-
 std::string text_header(const WallClock* wall) {
     char buf[192];
-    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-14s %s", wall ? kWallWidth : 11,
-                  wall ? "TIME(UTC)" : "TIME(s)", "PID", "COMM", "LOCAL", "REMOTE", "EVENT",
-                  "DETAIL");
+    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-14s %s",
+                  wall ? kWallTimeWidth : kRelativeTimeWidth, wall ? "TIME(UTC)" : "TIME(s)", "PID",
+                  "COMM", "LOCAL", "REMOTE", "EVENT", "DETAIL");
     return buf;
 }
 
-namespace {
-// Left-aligned in `width` columns, never cut: a long field pushes the rest
-// of the line right instead of losing columns.
-std::string pad(const std::string& text, size_t width) {
+std::string time_column(uint64_t ts_ns, uint64_t start_ns, const WallClock* wall) {
+    std::string time;
+    if (wall) {
+        append_rfc3339_utc(time, wall->realtime_ns(ts_ns));
+    } else {
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), "%.6f", ts_ns >= start_ns ? (ts_ns - start_ns) / 1e9 : 0.0);
+        time = seconds;
+    }
+    return time;
+}
+
+std::string pad_column(const std::string& text, size_t width) {
     return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
 }
-}  // namespace
 
 std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons,
                       const WallClock* wall) {
-    std::string time;
-    if (wall) {
-        append_rfc3339_utc(time, wall->realtime_ns(e.ts_ns));
-    } else {
-        char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), "%.6f",
-                      e.ts_ns >= start_ns ? (e.ts_ns - start_ns) / 1e9 : 0.0);
-        time = seconds;
-    }
+    std::string time = time_column(e.ts_ns, start_ns, wall);
     std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
     std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
     // A softirq event attributed to the socket's owner says so with '*';
     // one attributed to nobody (owner unknown) shows "?".
     std::string comm = e.attribution == "unknown" ? std::string("?")
                                                   : e.comm + (e.attribution != "current" ? "*" : "");
-    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(e.pid), 7) + pad(comm, 16) + pad(local, 23) +
-           pad(remote, 23) + pad(kind_name(e.kind), 14) + event_detail(e, reasons);
+    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
+           pad_column(std::to_string(e.pid), 7) + pad_column(comm, 16) + pad_column(local, 23) +
+           pad_column(remote, 23) + pad_column(kind_name(e.kind), 14) + event_detail(e, reasons);
 }
 
 std::string text_lost_line(uint64_t count, uint64_t total, LossReason reason) {

@@ -17,6 +17,13 @@ namespace tcpscope {
 std::string text_header(const WallClock* wall = nullptr);
 std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons,
                       const WallClock* wall = nullptr);
+// The pieces every aligned line shares (events, connection stories, stuck
+// sockets): the time column's width and text, and a field padded to its
+// column, never cut (a long field pushes the rest of the line right).
+constexpr int kWallTimeWidth = 27;  // 2026-11-28T21:40:00.123456Z
+constexpr int kRelativeTimeWidth = 11;
+std::string time_column(uint64_t ts_ns, uint64_t start_ns, const WallClock* wall);
+std::string pad_column(const std::string& text, size_t width);
 std::string text_lost_line(uint64_t count, uint64_t total, LossReason reason);
 std::string text_summary(const TraceSummary& summary);
 

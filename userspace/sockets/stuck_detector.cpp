@@ -36,25 +36,18 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
     std::vector<StuckReport> out;
     const uint64_t now = snap.taken_ns;
     std::unordered_set<uint64_t> seen;
+    std::unordered_map<uint64_t, int> elsewhere;  // sockets in no watched state, by cookie
     for (const auto& s : snap.sockets) {
-        if (!stuck_candidate(s)) continue;
+        if (!stuck_candidate(s)) {
+            elsewhere[s.cookie] = s.state;
+            continue;
+        }
         seen.insert(s.cookie);
         auto it = tracked_.find(s.cookie);
         if (it != tracked_.end() && it->second.state != s.state) {
             // It moved from one watched state to another (CLOSE_WAIT ->
             // LAST_ACK): the first spell ended; a new one begins.
-            if (it->second.reports) {
-                StuckReport r;
-                r.phase = StuckPhase::Ended;
-                r.socket = it->second.last;
-                r.ts_ns = now;
-                r.netns = snap.netns;
-                r.age_ns = now - it->second.since_ns;
-                r.age_at_least = it->second.at_least;
-                r.report = it->second.reports + 1;
-                r.new_state = s.state;
-                out.push_back(std::move(r));
-            }
+            if (it->second.reports) out.push_back(ended(it->second, now, snap.netns, s.state));
             tracked_.erase(it);
             it = tracked_.end();
         }
@@ -73,15 +66,9 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
         }
         Tracked& t = it->second;
         t.last = s;
-        uint64_t age = now > t.since_ns ? now - t.since_ns : 0;
-        if (age < options_.threshold_ns) continue;
+        StuckReport r = report_of(t, now, snap.netns);
+        if (r.age_ns < options_.threshold_ns) continue;
         if (t.reports && now - t.last_report_ns < options_.period_ns) continue;
-        StuckReport r;
-        r.socket = s;
-        r.ts_ns = now;
-        r.netns = snap.netns;
-        r.age_ns = age;
-        r.age_at_least = t.at_least;
         r.report = ++t.reports;
         t.last_report_ns = now;
         out.push_back(std::move(r));
@@ -94,18 +81,8 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
             continue;
         }
         if (it->second.reports) {
-            StuckReport r;
-            r.phase = StuckPhase::Ended;
-            r.socket = it->second.last;
-            r.ts_ns = now;
-            r.netns = snap.netns;
-            r.age_ns = now - it->second.since_ns;
-            r.age_at_least = it->second.at_least;
-            r.report = it->second.reports + 1;
-            for (const auto& s : snap.sockets) {
-                if (s.cookie == it->first) r.new_state = s.state;
-            }
-            out.push_back(std::move(r));
+            auto moved = elsewhere.find(it->first);
+            out.push_back(ended(it->second, now, snap.netns, moved == elsewhere.end() ? 0 : moved->second));
         }
         it = tracked_.erase(it);
     }
@@ -118,18 +95,30 @@ std::vector<StuckReport> StuckDetector::update(const SocketSnapshot& snap) {
 std::vector<StuckReport> StuckDetector::stuck_now() const {
     std::vector<StuckReport> out;
     for (const auto& [cookie, t] : tracked_) {
-        uint64_t age = last_ns_ > t.since_ns ? last_ns_ - t.since_ns : 0;
-        if (age < options_.threshold_ns) continue;
-        StuckReport r;
-        r.socket = t.last;
-        r.ts_ns = last_ns_;
-        r.netns = last_netns_;
-        r.age_ns = age;
-        r.age_at_least = t.at_least;
+        StuckReport r = report_of(t, last_ns_, last_netns_);
+        if (r.age_ns < options_.threshold_ns) continue;
         r.report = t.reports;
         out.push_back(std::move(r));
     }
     return out;
+}
+
+StuckReport StuckDetector::report_of(const Tracked& t, uint64_t now, uint32_t netns) {
+    StuckReport r;
+    r.socket = t.last;
+    r.ts_ns = now;
+    r.netns = netns;
+    r.age_ns = now > t.since_ns ? now - t.since_ns : 0;
+    r.age_at_least = t.at_least;
+    return r;
+}
+
+StuckReport StuckDetector::ended(const Tracked& t, uint64_t now, uint32_t netns, int new_state) {
+    StuckReport r = report_of(t, now, netns);
+    r.phase = StuckPhase::Ended;
+    r.report = t.reports + 1;
+    r.new_state = new_state;
+    return r;
 }
 
 }  // namespace tcpscope

@@ -73,6 +73,10 @@ private:
         uint32_t reports = 0;
         SocketRecord last;
     };
+    // A report of t as of `now` (its last record, its age); and the final
+    // record of a spell that was reported, with the state it moved to (0: gone).
+    static StuckReport report_of(const Tracked& t, uint64_t now, uint32_t netns);
+    static StuckReport ended(const Tracked& t, uint64_t now, uint32_t netns, int new_state);
     StuckOptions options_;
     uint64_t start_ns_;
     bool first_ = true;

@@ -4,28 +4,12 @@
 
 #include "event_text.h"
 #include "names.h"
+#include "text_format.h"
 
 namespace tcpscope {
-namespace {
-
-constexpr int kWallWidth = 27;
-
-std::string pad(const std::string& text, size_t width) {
-    return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
-}
-
-}  // namespace
 
 std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallClock* wall) {
-    std::string time;
-    if (wall) {
-        append_rfc3339_utc(time, wall->realtime_ns(r.ts_ns));
-    } else {
-        char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), "%.6f",
-                      r.ts_ns >= start_ns ? (r.ts_ns - start_ns) / 1e9 : 0.0);
-        time = seconds;
-    }
+    std::string time = time_column(r.ts_ns, start_ns, wall);
     const SocketRecord& s = r.socket;
     std::string age = (r.age_at_least ? "at least " : "") + duration_text(r.age_ns);
     std::string detail = tcp_state_name(s.state);
@@ -38,10 +22,12 @@ std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallC
         detail += " ended after " + age + ": " +
                   (r.new_state ? "now " + tcp_state_name(r.new_state) : std::string("socket gone"));
     }
-    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(s.pid), 7) +
-           pad(s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "?", 16) + pad(endpoint_text(s.local, s.family), 23) +
-           pad(endpoint_text(s.remote, s.family), 23) +
-           pad(r.phase == StuckPhase::Stuck ? "stuck" : "stuck_end", 14) + detail;
+    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
+           pad_column(std::to_string(s.pid), 7) +
+           pad_column(s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "?", 16) +
+           pad_column(endpoint_text(s.local, s.family), 23) +
+           pad_column(endpoint_text(s.remote, s.family), 23) +
+           pad_column(r.phase == StuckPhase::Stuck ? "stuck" : "stuck_end", 14) + detail;
 }
 
 Json stuck_to_json(const StuckReport& r, const WallClock& clock) {

@@ -5,15 +5,10 @@
 
 #include "event_text.h"
 #include "json_writer.h"
+#include "text_format.h"
 
 namespace tcpscope {
 namespace {
-
-constexpr int kWallWidth = 27;
-
-std::string pad(const std::string& text, size_t width) {
-    return text.size() >= width ? text + " " : text + std::string(width - text.size() + 1, ' ');
-}
 
 std::string bytes_or_dash(const std::optional<uint64_t>& bytes) {
     return bytes ? std::to_string(*bytes) : "-";
@@ -24,31 +19,25 @@ std::string bytes_or_dash(const std::optional<uint64_t>& bytes) {
 std::string story_text_header(const WallClock* wall) {
     char buf[256];
     std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-7s %-10s %-10s %-5s %-10s %-15s %s",
-                  wall ? kWallWidth : 11, wall ? "TIME(UTC)" : "TIME(s)", "PID", "COMM", "LOCAL",
-                  "REMOTE", "ROLE", "TX_BYTES", "RX_BYTES", "RETR", "DURATION", "END", "CAUSE");
+                  wall ? kWallTimeWidth : kRelativeTimeWidth, wall ? "TIME(UTC)" : "TIME(s)", "PID",
+                  "COMM", "LOCAL", "REMOTE", "ROLE", "TX_BYTES", "RX_BYTES", "RETR", "DURATION", "END",
+                  "CAUSE");
     return buf;
 }
 
 std::string story_text_line(const ConnectionStory& s, uint64_t start_ns, const ResetReasons& reasons,
                             const WallClock* wall) {
-    std::string time;
-    if (wall) {
-        append_rfc3339_utc(time, wall->realtime_ns(s.end_ns));
-    } else {
-        char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), "%.6f",
-                      s.end_ns >= start_ns ? (s.end_ns - start_ns) / 1e9 : 0.0);
-        time = seconds;
-    }
+    std::string time = time_column(s.end_ns, start_ns, wall);
     std::string comm = s.pid ? s.comm : "?";
     std::string duration = (s.duration_known() ? "" : ">") + duration_text(s.duration_ns());
     std::string end = ending_name(s.ending);
-    return pad(time, wall ? kWallWidth : 11) + pad(std::to_string(s.pid), 7) + pad(comm, 16) +
-           pad(endpoint_text(s.local, s.family), 23) + pad(endpoint_text(s.remote, s.family), 23) +
-           pad(role_name(s.role), 7) + pad(bytes_or_dash(s.bytes_sent), 10) +
-           pad(bytes_or_dash(s.bytes_received), 10) +
-           pad(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) + pad(duration, 10) +
-           pad(end, 15) + story_cause(s, reasons);
+    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
+           pad_column(std::to_string(s.pid), 7) + pad_column(comm, 16) +
+           pad_column(endpoint_text(s.local, s.family), 23) +
+           pad_column(endpoint_text(s.remote, s.family), 23) + pad_column(role_name(s.role), 7) +
+           pad_column(bytes_or_dash(s.bytes_sent), 10) + pad_column(bytes_or_dash(s.bytes_received), 10) +
+           pad_column(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) +
+           pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons);
 }
 
 Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const WallClock& clock) {

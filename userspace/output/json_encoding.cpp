@@ -7,17 +7,22 @@ namespace tcpscope {
 namespace {
 
 void add_socket_fields(Json& j, const Event& e) {
-    j["family"] = e.family == AF_INET6 ? "inet6" : "inet";
-    j["saddr"] = e.local.addr;
-    j["sport"] = e.local.port;
-    j["daddr"] = e.remote.addr;
-    j["dport"] = e.remote.port;
-    j["cookie"] = e.cookie;
-    j["netns"] = e.netns;
+    add_socket_keys(j, e.family, e.local, e.remote, e.cookie, e.netns);
     j["netns_cookie"] = e.netns_cookie;
 }
 
 }  // namespace
+
+void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
+                     uint64_t cookie, uint32_t netns) {
+    j["family"] = family == AF_INET6 ? "inet6" : "inet";
+    j["saddr"] = local.addr;
+    j["sport"] = local.port;
+    j["daddr"] = remote.addr;
+    j["dport"] = remote.port;
+    j["cookie"] = cookie;
+    j["netns"] = netns;
+}
 
 Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock* clock) {
     Json j;

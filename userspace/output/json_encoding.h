@@ -19,6 +19,11 @@ constexpr int kJsonSchemaVersion = 1;
 using Json = nlohmann::ordered_json;
 
 // With a wall clock, the line has "time" (RFC 3339, UTC) after "ts_ns".
+// The socket keys every socket's JSON shares (events, connection stories,
+// stuck reports): family, saddr, sport, daddr, dport, cookie, netns.
+void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
+                     uint64_t cookie, uint32_t netns);
+
 Json event_to_json(const Event& event, const ResetReasons& reasons,
                    const WallClock* clock = nullptr);
 

@@ -40,13 +40,7 @@ Json stuck_to_json(const StuckReport& r, const WallClock& clock) {
     j["time"] = rfc3339_utc(clock.realtime_ns(r.ts_ns));
     j["pid"] = s.pid;
     j["comm"] = s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "";
-    j["family"] = s.family == 10 ? "inet6" : "inet";
-    j["saddr"] = s.local.addr;
-    j["sport"] = s.local.port;
-    j["daddr"] = s.remote.addr;
-    j["dport"] = s.remote.port;
-    j["cookie"] = s.cookie;
-    j["netns"] = r.netns;
+    add_socket_keys(j, s.family, s.local, s.remote, s.cookie, r.netns);
     j["state"] = tcp_state_name(s.state);
     j["age_ns"] = r.age_ns;
     j["age_at_least"] = r.age_at_least;

@@ -50,13 +50,7 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["comm"] = s.comm;
     j["attribution"] = s.attribution;
     j["role"] = role_name(s.role);
-    j["family"] = s.family == 10 ? "inet6" : "inet";
-    j["saddr"] = s.local.addr;
-    j["sport"] = s.local.port;
-    j["daddr"] = s.remote.addr;
-    j["dport"] = s.remote.port;
-    j["cookie"] = s.cookie;
-    j["netns"] = s.netns;
+    add_socket_keys(j, s.family, s.local, s.remote, s.cookie, s.netns);
     j["netns_cookie"] = s.netns_cookie;
     j["start_ns"] = s.start_ns ? Json(*s.start_ns) : Json(nullptr);
     j["start_time"] = s.start_ns ? Json(rfc3339_utc(clock.realtime_ns(*s.start_ns))) : Json(nullptr);

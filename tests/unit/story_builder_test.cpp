@@ -262,6 +262,51 @@ TEST(Stories, BoundedByEvictingTheOldestOpenConnection) {
     EXPECT_EQ(b.open_connections(), 0u);
 }
 
+// An evicted connection that shows up again is followed, but its story
+// says its beginning is missing.
+TEST(Stories, AConnectionBackAfterItsEvictionIsPartial) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons, StoryOptions{1000, 2});
+    b.add(state(1, 10, 2, 1));  // SYN_SENT -> ESTABLISHED
+    b.add(state(2, 20, 2, 1));
+    b.add(state(3, 30, 2, 1));  // evicts 1
+    ASSERT_EQ(b.evicted(), 1u);
+    b.add(state(1, 40, 1, 7));  // 1 closes: evicts 2, the idle longest
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].cookie, 1u);
+    EXPECT_TRUE(done[0].partial);
+    EXPECT_FALSE(done[0].start_ns.has_value()) << "its SYN_SENT went with the eviction";
+    EXPECT_NE(story_text_line(done[0], 0, reasons).find("partial"), std::string::npos);
+    const WallClock clock{1795902000000000000};
+    EXPECT_EQ(nlohmann::json::parse(story_to_json(done[0], reasons, clock).dump()).at("partial"),
+              true);
+    b.add(state(3, 50, 1, 7));
+    auto rest = b.take_closed();
+    ASSERT_EQ(rest.size(), 1u);
+    EXPECT_FALSE(rest[0].partial);
+}
+
+// Connections in their grace count against the bound too: at the bound a
+// closed one is handed out early rather than kept past max_open.
+TEST(Stories, ClosedConnectionsInTheirGraceAreInsideTheBound) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons, StoryOptions{1000000000, 3});
+    for (uint64_t cookie = 1; cookie <= 10; ++cookie) {
+        b.add(state(cookie, cookie, 1, 7));  // closes at once, grace 1 s
+        EXPECT_LE(b.open_connections(), 3u);
+    }
+    EXPECT_EQ(b.evicted(), 0u) << "no open connection had to go";
+    EXPECT_EQ(b.cut_short(), 7u);
+    auto early = b.take_complete(11);  // long before any grace has passed
+    ASSERT_EQ(early.size(), 7u);
+    EXPECT_EQ(early[0].cookie, 1u) << "the first closed goes first";
+    EXPECT_EQ(b.take_closed().size(), 3u);
+    // Its late events are not taken for a new connection.
+    b.add(state(1, 20, 7, 7));
+    EXPECT_EQ(b.open_connections(), 0u);
+}
+
 // The hot path writes the same bytes as the reference, for every story of
 // every recording and for every optional both ways.
 TEST(Stories, FastJsonEqualsTheReference) {
@@ -281,6 +326,7 @@ TEST(Stories, FastJsonEqualsTheReference) {
             s.bytes_sent = 4;
             s.bytes_received = 5;
             s.reset_reason = 9999;
+            s.partial = true;
             s.reset_state = 3;
             s.errors = {EPIPE, 0, 4096};
             s.comm = std::string("a\"b\\c\x01\xff", 8);

@@ -73,6 +73,9 @@ struct ConnectionStory {
     std::optional<uint64_t> bytes_sent;
     std::optional<uint64_t> bytes_received;
     uint32_t retransmits_seen = 0;  // retransmit events, when those are traced
+    // Followed again after the bound dropped it once (StoryOptions::max_open):
+    // what happened before its eviction is missing from this story.
+    bool partial = false;
 
     Closer closed_first = Closer::Neither;
     Ending ending = Ending::Unknown;

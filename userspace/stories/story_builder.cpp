@@ -32,10 +32,11 @@ StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
         if (!c.closed) idle_.splice(idle_.end(), idle_, c.idle);
         return &c;
     }
-    evict_if_full();
+    make_room();
     Conn& c = conns_[e.cookie];
     c.idle = idle_.insert(idle_.end(), e.cookie);
     c.story.cookie = e.cookie;
+    c.story.partial = evicted_cookies_.count(e.cookie) != 0;
     c.story.first_seen_ns = e.ts_ns;
     c.story.family = e.family;
     c.story.local = e.local;
@@ -45,13 +46,43 @@ StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
     return &c;
 }
 
-void StoryBuilder::evict_if_full() {
-    // The one idle longest among those still open; closed ones leave by
-    // themselves after the grace.
-    if (conns_.size() < options_.max_open || idle_.empty()) return;
-    conns_.erase(idle_.front());
+void StoryBuilder::make_room() {
+    if (conns_.size() < options_.max_open) return;
+    // A closed connection loses only the late events its grace waits for:
+    // hand out the one that closed first, before dropping an open one.
+    while (!closing_.empty()) {
+        uint64_t cookie = closing_.front().second;
+        closing_.pop_front();
+        auto it = conns_.find(cookie);
+        if (it == conns_.end() || !it->second.closed) continue;
+        hand_out(it);
+        ++cut_short_;
+        return;
+    }
+    if (idle_.empty()) return;
+    uint64_t cookie = idle_.front();
+    conns_.erase(cookie);
     idle_.pop_front();
+    remember(evicted_cookies_, evicted_order_, cookie);
     ++evicted_;
+}
+
+void StoryBuilder::remember(std::unordered_set<uint64_t>& set, std::deque<uint64_t>& order,
+                            uint64_t cookie) {
+    if (!set.insert(cookie).second) return;
+    order.push_back(cookie);
+    if (order.size() > kDoneMemory) {
+        set.erase(order.front());
+        order.pop_front();
+    }
+}
+
+void StoryBuilder::hand_out(std::unordered_map<uint64_t, Conn>::iterator it) {
+    uint64_t cookie = it->first;
+    finish(it->second);
+    ready_.push_back(std::move(it->second.story));
+    conns_.erase(it);
+    remember(done_, done_order_, cookie);
 }
 
 void StoryBuilder::add(const Event& e) {
@@ -230,23 +261,15 @@ void StoryBuilder::forget(uint64_t cookie) {
 }
 
 std::vector<ConnectionStory> StoryBuilder::take_complete(uint64_t now_ns) {
-    std::vector<ConnectionStory> out;
     while (!closing_.empty() && closing_.front().first + options_.grace_ns <= now_ns) {
         uint64_t cookie = closing_.front().second;
         closing_.pop_front();
         auto it = conns_.find(cookie);
         if (it == conns_.end() || !it->second.closed) continue;
-        finish(it->second);
-        out.push_back(std::move(it->second.story));
-        conns_.erase(it);
-        if (done_.insert(cookie).second) {
-            done_order_.push_back(cookie);
-            if (done_order_.size() > kDoneMemory) {
-                done_.erase(done_order_.front());
-                done_order_.pop_front();
-            }
-        }
+        hand_out(it);
     }
+    std::vector<ConnectionStory> out;
+    out.swap(ready_);
     return out;
 }
 

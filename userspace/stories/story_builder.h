@@ -8,9 +8,12 @@
 // clock) for those, then is handed out and forgotten. A socket seen only
 // in LISTEN is no connection and is dropped at once.
 //
-// Memory is bounded: at most `max_open` connections are followed; past
-// that the one idle longest is dropped (counted in evicted()), as a
-// connection whose CLOSE was lost would otherwise be kept forever.
+// Memory is bounded: at most `max_open` connections are followed, closed
+// ones in their grace included. Past that, a closed connection is handed
+// out before its grace ends (counted in cut_short()), or else the open one
+// idle longest is dropped (counted in evicted()), as a connection whose
+// CLOSE was lost would otherwise be kept forever. A dropped connection's
+// later events start a story marked partial.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +49,7 @@ public:
 
     size_t open_connections() const { return conns_.size(); }
     uint64_t evicted() const { return evicted_; }
+    uint64_t cut_short() const { return cut_short_; }
 
 private:
     struct Conn {
@@ -73,7 +77,10 @@ private:
     void on_signal(const Event& e);
     void finish(Conn& c);
     void forget(uint64_t cookie);
-    void evict_if_full();
+    void make_room();
+    void hand_out(std::unordered_map<uint64_t, Conn>::iterator it);
+    static void remember(std::unordered_set<uint64_t>& set, std::deque<uint64_t>& order,
+                         uint64_t cookie);
 
     const ResetReasons& reasons_;
     StoryOptions options_;
@@ -87,7 +94,15 @@ private:
     // connection. Bounded, oldest first out.
     std::unordered_set<uint64_t> done_;
     std::deque<uint64_t> done_order_;
+    // Cookies dropped at the bound: their later events make a partial
+    // story. Bounded the same way.
+    std::unordered_set<uint64_t> evicted_cookies_;
+    std::deque<uint64_t> evicted_order_;
+    // Closed connections handed out early to make room, for the next
+    // take_complete().
+    std::vector<ConnectionStory> ready_;
     uint64_t evicted_ = 0;
+    uint64_t cut_short_ = 0;
 };
 
 }  // namespace tcpscope

@@ -37,7 +37,8 @@ std::string story_text_line(const ConnectionStory& s, uint64_t start_ns, const R
            pad_column(endpoint_text(s.remote, s.family), 23) + pad_column(role_name(s.role), 7) +
            pad_column(bytes_or_dash(s.bytes_sent), 10) + pad_column(bytes_or_dash(s.bytes_received), 10) +
            pad_column(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) +
-           pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons);
+           pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons) +
+           (s.partial ? " (partial: dropped once at the connection bound)" : "");
 }
 
 Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const WallClock& clock) {
@@ -70,6 +71,7 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["bytes_received"] = s.bytes_received ? Json(*s.bytes_received) : Json(nullptr);
     j["total_retrans"] = s.stats ? Json(s.stats->total_retrans) : Json(nullptr);
     j["retransmits_seen"] = s.retransmits_seen;
+    j["partial"] = s.partial;
     j["closed_first"] = closer_name(s.closed_first);
     j["end"] = ending_name(s.ending);
     j["reset_reason"] = s.reset_reason ? Json(reasons.name(*s.reset_reason)) : Json(nullptr);
@@ -185,6 +187,8 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
     }
     key(out, "retransmits_seen");
     num(out, s.retransmits_seen);
+    key(out, "partial");
+    out += s.partial ? "true" : "false";
     key(out, "closed_first");
     append_json_string(out, closer_name(s.closed_first));
     key(out, "end");

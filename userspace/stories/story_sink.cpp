@@ -56,9 +56,15 @@ void StorySink::summary(const TraceSummary& summary) {
         j["connections"] = written_;
         j["connections_open"] = builder_.open_connections();
         j["connections_evicted"] = builder_.evicted();
+        j["connections_cut_short"] = builder_.cut_short();
         out_.write_line(j.dump(-1, ' ', false, Json::error_handler_t::replace));
     } else {
-        summary_out_.write_line(text_summary(summary) + " connections=" + std::to_string(written_));
+        // The bound's work, only when it did any: a story evicted or cut
+        // short is the reader's to know about.
+        std::string line = text_summary(summary) + " connections=" + std::to_string(written_);
+        if (builder_.evicted()) line += " evicted=" + std::to_string(builder_.evicted());
+        if (builder_.cut_short()) line += " cut_short=" + std::to_string(builder_.cut_short());
+        summary_out_.write_line(line);
     }
 }
 

@@ -34,6 +34,7 @@ private:
     int fd_ = -1;
     int map_fd_ = -1;
     uint32_t netns_ = 0;
+    uint32_t seq_ = 0;  // of the last dump asked for
 };
 
 }  // namespace tcpscope

@@ -1,24 +1,31 @@
 #!/usr/bin/env python3
-"""Soak: connection churn for a long time under `tcpscope trace --json --output FILE`.
+"""Soak: connection churn for a long time under the three tracers users leave running:
+`tcpscope trace --json --output FILE` (host-wide), and, filtered to the churn's own cgroup,
+`tcpscope metrics` (scraped at each sample) and `tcpscope trace --connections --json`.
 
 Not part of `make test`. Usage (root, after `make test` built everything):
     python3 tests/soak/run_soak.py build [--minutes 10]
 
 Checks, and prints with the numbers:
   - zero events lost (the summary's "lost");
-  - the tracer's RSS and its map of listening sockets stay flat: the last third of the
-    samples may not exceed the first third's maximum by more than 10% (RSS) or by more
-    than the listeners alive at any moment (map). Per-socket state needs no check: it
-    lives in socket-local storage, which the kernel frees with the socket;
+  - the tracer's RSS stays flat: the last third of the samples may not exceed the first
+    third's maximum by more than 10%. The kernel side needs no such check: per-socket state
+    lives in socket-local storage, which the kernel frees with the socket, and every other
+    map of ours has a fixed size;
   - the state events of the churn's namespaces equal the transitions the load made:
     10 per connection (client: CLOSE->SYN_SENT->ESTABLISHED->CLOSE_WAIT->LAST_ACK->CLOSE;
     server: LISTEN->SYN_RECV->ESTABLISHED->FIN_WAIT1->FIN_WAIT2->CLOSE) plus 2 per churn
     run for its listener (CLOSE->LISTEN, LISTEN->CLOSE), counting the events that name
     the load's process as owner or as the running task;
-  - every one of those names the load as its owner (attribution).
+  - every one of those names the load as its owner (attribution);
+  - metrics: RSS flat as above; its state transitions (tcpscope_state_transitions_total, the
+    churn's cgroup only) equal the load's transitions exactly, and it lost nothing;
+  - trace --connections: RSS flat; one story per socket the load made (two per connection),
+    each ended by FIN, and zero lost.
 Exit status 0 when every check holds.
 """
 import argparse
+import atexit
 import collections
 import json
 import os
@@ -27,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 
 def rss_kib(pid):
@@ -58,27 +66,65 @@ USUAL_PATHS = {
 }
 
 
-def map_id_by_name(pid, name):
-    """The id of the tracer's map called `name`, from its file descriptors."""
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scrape_sum(url, family):
+    """The sum of a family's samples in one scrape (text format)."""
+    with urllib.request.urlopen(url, timeout=20) as reply:
+        text = reply.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(family + "{") or line.startswith(family + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def wait_for_endpoint(url, proc, seconds=60):
+    """Until the endpoint answers: loading the programs takes a while on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            sys.exit(f"run_soak: metrics exited with {proc.returncode}: {proc.stderr.read().strip()}")
         try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+            scrape_sum(url, "tcpscope_build_info")
+            return
         except OSError:
-            continue
-        if "map_id" not in info:
-            continue
-        out = subprocess.run(["bpftool", "map", "show", "id", info["map_id"], "--json"],
-                             capture_output=True, text=True)
-        if out.returncode == 0 and json.loads(out.stdout).get("name") == name:
-            return info["map_id"]
-    return None
+            if time.monotonic() > deadline:
+                sys.exit(f"run_soak: {url} did not answer in {seconds} s")
+            time.sleep(0.5)
 
 
-def map_entries(map_id):
-    out = subprocess.run(["bpftool", "map", "dump", "id", map_id, "--json"],
-                         capture_output=True, text=True)
-    return len(json.loads(out.stdout)) if out.returncode == 0 else -1
+class SoakCgroup:
+    """A cgroup v2 of the soak's own: the churn runs in it, and the metrics and stories
+    tracers are filtered to it, so that other activity on the host does not count."""
+
+    def __init__(self):
+        # Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
+        with open("/proc/self/mounts") as f:
+            roots = [line.split()[1] for line in f if line.split()[2] == "cgroup2"]
+        if not roots:
+            sys.exit("run_soak: no cgroup v2 is mounted")
+        self.path = os.path.join(roots[0], f"tcpscope-soak-{os.getpid()}")
+        os.mkdir(self.path)
+
+    def enter(self):  # in the child, before it runs the churn
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def remove(self):
+        for _ in range(50):
+            if not os.path.isdir(self.path):
+                return
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
 
 
 def main():
@@ -98,6 +144,11 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="tcpscope-soak-")
     output = os.path.join(workdir, "events.jsonl")
+    stories_output = os.path.join(workdir, "connections.jsonl")
+    cgroup = SoakCgroup()
+    atexit.register(cgroup.remove)
+    port = free_port()
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
     # Everything is traced and the load's events are picked out afterwards:
     # a --comm filter would count only the events attributed to the load,
     # and mix up delivery with attribution. Other activity on the host may
@@ -105,10 +156,17 @@ def main():
     # apart by the task names they carry.
     tracer = subprocess.Popen([tcpscope, "trace", "--json", "--output", output],
                               stderr=subprocess.PIPE, text=True)
+    metrics = subprocess.Popen([tcpscope, "metrics", "--listen", f"127.0.0.1:{port}",
+                                "--cgroup", cgroup.path], stderr=subprocess.PIPE, text=True)
+    stories = subprocess.Popen([tcpscope, "trace", "--connections", "--json", "--output",
+                                stories_output, "--cgroup", cgroup.path],
+                               stderr=subprocess.PIPE, text=True)
+    agents = {"trace": tracer, "metrics": metrics, "connections": stories}
     try:
-        time.sleep(1.0)
-        map_id = map_id_by_name(tracer.pid, "listeners")
-        samples = []  # (seconds, rss KiB, map entries)
+        time.sleep(2.0)
+        wait_for_endpoint(metrics_url, metrics)
+        samples = []  # (seconds, rss KiB)
+        agent_rss = {name: [] for name in ("metrics", "connections")}
         # Transitions each namespace should show (an inode can be reused
         # by a later run: its expectations add up).
         expected_by_netns = collections.Counter()
@@ -117,7 +175,8 @@ def main():
         next_sample = start
         while time.monotonic() - start < args.minutes * 60:
             out = subprocess.run([churn, "--mode", "close", "--connections",
-                                  str(args.connections_per_run)], capture_output=True, text=True)
+                                  str(args.connections_per_run)], capture_output=True, text=True,
+                                 preexec_fn=cgroup.enter)
             if out.returncode != 0:
                 sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -126,16 +185,31 @@ def main():
             errors += result["errors"]
             runs += 1
             if time.monotonic() >= next_sample:
-                samples.append((round(time.monotonic() - start), rss_kib(tracer.pid),
-                                map_entries(map_id) if map_id else -1))
-                print(f"t={samples[-1][0]:>4}s rss={samples[-1][1]} KiB listeners map={samples[-1][2]} "
+                samples.append((round(time.monotonic() - start), rss_kib(tracer.pid)))
+                for name in agent_rss:
+                    agent_rss[name].append(rss_kib(agents[name].pid))
+                scrape_sum(metrics_url, "tcpscope_state_transitions_total")  # a scrape per sample
+                print(f"t={samples[-1][0]:>4}s rss={samples[-1][1]} KiB "
+                      f"metrics rss={agent_rss['metrics'][-1]} KiB "
+                      f"connections rss={agent_rss['connections'][-1]} KiB "
                       f"connections={connections}", flush=True)
                 next_sample += args.sample_seconds
-        samples.append((round(time.monotonic() - start), rss_kib(tracer.pid),
-                        map_entries(map_id) if map_id else -1))
+        samples.append((round(time.monotonic() - start), rss_kib(tracer.pid)))
+        for name in agent_rss:
+            agent_rss[name].append(rss_kib(agents[name].pid))
+        # Counted in the kernel at each event: read once the load is over.
+        metrics_transitions = scrape_sum(metrics_url, "tcpscope_state_transitions_total")
+        metrics_lost = scrape_sum(metrics_url, "tcpscope_events_lost_total")
     finally:
-        tracer.send_signal(signal.SIGINT)
-        tracer.wait(timeout=30)
+        for proc in agents.values():
+            proc.send_signal(signal.SIGINT)
+        for proc in agents.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        cgroup.remove()
 
     # Ten minutes of churn write tens of millions of lines: read the keys
     # needed without parsing each line as a whole. Each socket's path (its
@@ -174,15 +248,34 @@ def main():
     # Where the count differs, which runs: the first place to look.
     mismatched = {str(inode): {"expected": n, "seen": seen_by_netns[inode]}
                   for inode, n in expected_by_netns.items() if seen_by_netns[inode] != n}
+    # The stories: one per socket the load made, each ended by FIN.
+    story_count, story_endings, story_summary = 0, collections.Counter(), None
+    with open(stories_output) as f:
+        for line in f:
+            if '"type":"connection"' in line:
+                story_count += 1
+                story_endings[json_value(line, "end")] += 1
+            elif '"type":"summary"' in line:
+                story_summary = json.loads(line)
+
+    def flat(values):
+        third = max(1, len(values) // 3)
+        return max(values[-third:]) <= max(values[:third]) * 1.10
+
     third = max(1, len(samples) // 3)
     rss_first, rss_last = max(s[1] for s in samples[:third]), max(s[1] for s in samples[-third:])
-    map_first, map_last = max(s[2] for s in samples[:third]), max(s[2] for s in samples[-third:])
     checks = {
         "zero lost": summary is not None and summary["lost"] == 0,
         "state events == transitions": state_events == expected and errors == 0,
         "every state event attributed to the load": attributed == state_events,
         "RSS flat": rss_last <= rss_first * 1.10,
-        "listeners map flat": map_last <= map_first + 4,
+        "metrics RSS flat": flat(agent_rss["metrics"]),
+        "metrics transitions == transitions": metrics_transitions == expected,
+        "metrics zero lost": metrics_lost == 0,
+        "connections RSS flat": flat(agent_rss["connections"]),
+        "a story per socket, each ended by FIN": story_count == 2 * connections and
+        story_endings["fin"] == story_count,
+        "connections zero lost": story_summary is not None and story_summary["lost"] == 0,
     }
     print(json.dumps({"minutes": args.minutes, "churn_runs": runs, "connections": connections,
                       "churn_errors": errors, "state_events": state_events,
@@ -195,10 +288,15 @@ def main():
                       "lost_by_reason": summary and summary.get("lost_by_reason"),
                       "events": summary and summary["events"],
                       "rss_kib_first_third_max": rss_first, "rss_kib_last_third_max": rss_last,
-                      "listeners_map_first_third_max": map_first,
-                      "listeners_map_last_third_max": map_last,
+                      "metrics_rss_kib": agent_rss["metrics"],
+                      "metrics_state_transitions": metrics_transitions,
+                      "metrics_lost": metrics_lost,
+                      "connections_rss_kib": agent_rss["connections"],
+                      "stories": story_count, "story_endings": dict(story_endings),
+                      "stories_lost": story_summary and story_summary["lost"],
                       "checks": checks}, indent=1))
     os.remove(output)
+    os.remove(stories_output)
     os.rmdir(workdir)
     sys.exit(0 if all(checks.values()) else 1)
 

@@ -67,7 +67,11 @@ def main():
           "bad --listen: exit 2 with the form in words: " + r.stderr.strip())
 
     for bad, words in ((["--labels", "pid"], "comm, netns and port"),
-                       (["--max-series", "0"], "from 1 to 1000000"),
+                       (["--max-series", "0"], "from 1 to 16384"),
+                       # The cap: its kernel memory is stated in the README.
+                       (["--max-series", "16385"], "from 1 to 16384"),
+                       (["--max-series", "1000000"], "from 1 to 16384"),
+                       (["--series-idle", "0"], "positive number of seconds"),
                        (["--stuck", "0"], "positive number of seconds"),
                        (["--stuck", "-5"], "positive number of seconds"),
                        (["--stuck", "nan"], "positive number of seconds")):

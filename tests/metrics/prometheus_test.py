@@ -79,6 +79,20 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/ope
                      "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
 
+# Holds a socket in CLOSE_WAIT (its peer, in the same process, closed) until
+# stdin closes; named so that its gauges are told from the workload's.
+OLD_LEAK = '''
+import socket, sys
+open("/proc/self/comm", "w").write("oldleak")
+lst = socket.create_server(("127.0.0.1", 0))
+cli = socket.create_connection(lst.getsockname())
+srv, _ = lst.accept()
+cli.close()
+print("leaking", flush=True)
+sys.stdin.read()
+'''
+
+
 def main():
     ms.require_root()
     binary, repo = sys.argv[1], sys.argv[2]
@@ -105,6 +119,13 @@ def main():
         ms.sh("ip", "-n", b.name, "addr", "add", "10.253.77.2/24", "dev", tag + "vb")
         ms.sh("ip", "-n", a.name, "link", "set", tag + "va", "up")
         ms.sh("ip", "-n", b.name, "link", "set", tag + "vb", "up")
+
+        # A CLOSE_WAIT leak older than tcpscope: its process ("oldleak")
+        # holds a socket whose peer closed before tcpscope started.
+        oldleak = a.popen("python3", "-c", OLD_LEAK, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(oldleak)
+        if oldleak.stdout.readline().strip() != "leaking":
+            raise RuntimeError("the older leak did not start")
 
         metrics = ms.Metrics(binary, "--netns", a.path, "--stuck", "1")
         prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
@@ -143,7 +164,8 @@ def main():
             # FIN_WAIT2, became a timewait socket: the full socket's CLOSE).
             'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
             'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
-            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 1,
+            'sum(tcpscope_close_wait_sockets{comm="oldleak"})': 1,
+            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 2,
             # --stuck 1: the same socket, once it has been there a second.
             'sum(tcpscope_stuck_sockets{state="CLOSE_WAIT",comm="python3"})': 1,
         }
@@ -161,6 +183,11 @@ def main():
         check((prom.value('sum(tcpscope_sigpipe_total{result="ignored"})') or 0) >= 1, "SIGPIPE counted")
         age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="python3"})')
         check(age is not None and 0 < age < 120, "the CLOSE_WAIT socket's age is known: %s s" % age)
+        # The leak older than tcpscope has an age too (at least since
+        # tcpscope first found it), which the CloseWaitLeak alert needs.
+        old_age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="oldleak"})')
+        check(old_age is not None and old_age > 0,
+              "a CLOSE_WAIT socket older than tcpscope has an age for the leak alert: %s s" % old_age)
         # The stuck gauges against ss in that namespace: one CLOSE_WAIT socket
         # there, as old as the CLOSE_WAIT gauge says.
         # The stuck gauges against ss in that namespace: the workload is over,

@@ -90,8 +90,13 @@ TS_COUNTER_ARRAY(m_socket_errors, TS_ERRNO_SLOTS);
 TS_COUNTER_ARRAY(m_sigpipe, TS_SIGNAL_RESULT_SLOTS);
 /* histogram * TS_BUCKET_SLOTS + bucket (not cumulative) */
 TS_COUNTER_ARRAY(m_hist_buckets, TS_HIST_COUNT * TS_BUCKET_SLOTS);
-/* histogram: the sum of its observations, in ns */
-TS_COUNTER_ARRAY(m_hist_sum_ns, TS_HIST_COUNT);
+/* histogram: the sum of its observations, in ns, 128 bits (tcpscope.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_HIST_COUNT);
+	__type(key, __u32);
+	__type(value, struct ts_sum128);
+} m_hist_sum_ns SEC(".maps");
 
 static __always_inline void count_in(void *map, __u32 key, __u64 n)
 {
@@ -103,9 +108,15 @@ static __always_inline void count_in(void *map, __u32 key, __u64 n)
 
 /* --labels: one series per (family, slot, labels), at most --max-series of
  * them (the loader sizes the map); what finds the map full is counted in
- * m_series_dropped, never lost silently. */
+ * m_series_dropped, never lost silently. Userspace deletes the series that
+ * stayed idle (--series-idle), so the space a burst of series took frees
+ * up again. BPF_F_NO_PREALLOC: memory for the series that exist, not for
+ * the cap times every CPU; and a deleted series' value is freed after an
+ * RCU grace period, so an increment racing with its deletion lands in
+ * that value, never in a series made meanwhile. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, struct ts_series_key);
 	__type(value, __u64);
@@ -154,7 +165,11 @@ static __always_inline void count_series(const struct ts_event *e, __u32 family,
 static __always_inline void observe(__u32 hist, __u64 ns)
 {
 	count_in(&m_hist_buckets, hist * TS_BUCKET_SLOTS + ts_duration_bucket(ns), 1);
-	count_in(&m_hist_sum_ns, hist, ns);
+	__u32 key = hist;
+	struct ts_sum128 *sum = bpf_map_lookup_elem(&m_hist_sum_ns, &key);
+
+	if (sum)
+		ts_sum128_add(sum, ns);
 }
 
 static __always_inline __u32 state_slot(__s32 state)
@@ -902,8 +917,9 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		if (!tuple_passes(e) || !ownerless_passes())
 			return 0;
 		set_unknown(e);
-		if (metrics_mode)
-			e->d = e->sport;  /* the port the segment was for */
+		/* No port label (d stays 0): the port such a RST answers is
+		 * whatever a scanner chose, and one scan would make a series
+		 * per closed port. The reason (NO_SOCKET) says what it was. */
 	}
 	if (has_reason) {
 		e->b = reason;

@@ -249,6 +249,28 @@ enum ts_histogram {
 #define TS_BUCKETS 31          /* 30 bounded buckets and +Inf */
 #define TS_BUCKET_SLOTS 32     /* per histogram in the map */
 
+/* The sum of a histogram's observations in ns, per CPU, as 128 bits: a
+ * u64 of ns holds 584 years, which the connection-lifetime histogram
+ * adds up in two days at 100,000 concurrent connections (by Little's law
+ * its sum grows by the number of open connections every second). 128
+ * bits hold 10^22 years of that. */
+struct ts_sum128 {
+	__u64 lo;
+	__u64 hi;
+};
+
+static inline void ts_sum128_add(struct ts_sum128 *s, __u64 ns)
+{
+	s->lo += ns;
+	if (s->lo < ns)  /* carried out of the low word */
+		s->hi += 1;
+}
+
+/* --max-series at most: the kernel memory of the series map is bounded by
+ * this times (key + per-CPU value * CPUs + the hash's own overhead); see
+ * the README's metrics section for the figure at 256 CPUs. */
+#define TS_MAX_SERIES_CAP 16384
+
 /* Position of the highest set bit, 1-based; 0 for 0. Branches only, no
  * loop, so the verifier sees a short straight path. */
 static inline __u32 ts_fls64(__u64 x)

@@ -893,6 +893,81 @@ def exec_overhead(tools, workdir, rounds, syscalls, connections):
     return {"rounds": results, "summary": summary}
 
 
+# Connects to `count` closed ports from `first` on, in the namespace it runs
+# in: with --labels port, each port is a service port, and 4 series come of
+# it (CLOSE->SYN_SENT, SYN_SENT->CLOSE, ECONNREFUSED, the RST received).
+REFUSED_CONNECTS = """
+import socket, sys
+first, count = int(sys.argv[1]), int(sys.argv[2])
+for port in range(first, first + count):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        pass
+    s.close()
+"""
+SERIES_PER_PORT = 4
+
+
+def scrape_time(tcpscope, workdir, sizes, scrapes=10):
+    """How long a scrape of `tcpscope metrics --labels port` takes with
+    about N series in its kernel map, for each N in sizes (not a timed test:
+    a row of the benchmark). The series come from refused connects in a
+    namespace of our own; the time is the median of `scrapes` whole HTTP
+    scrapes, and tcpscope's own tcpscope_scrape_duration_seconds."""
+    results = []
+    for size in sizes:
+        ns = "tsbench%d" % os.getpid()
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        proc = None
+        try:
+            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            err_path = os.path.join(workdir, "scrape.err")
+            with open(err_path, "wb") as err:
+                proc = subprocess.Popen([tcpscope, "metrics", "--listen", "127.0.0.1:%d" % port,
+                                         "--netns", "/var/run/netns/" + ns, "--labels", "port",
+                                         "--max-series", str(max(size, 1))],
+                                        stdout=subprocess.DEVNULL, stderr=err)
+            _live.add(proc.pid)
+            wait_attached(proc.pid, err_path, time.monotonic())
+            ports = (size + SERIES_PER_PORT - 1) // SERIES_PER_PORT
+            subprocess.run(["ip", "netns", "exec", ns, "python3", "-c", REFUSED_CONNECTS, "1000",
+                            str(ports)], check=True)
+            url = "http://127.0.0.1:%d/metrics" % port
+            times, series, own = [], 0, None
+            for _ in range(scrapes):
+                t0 = time.monotonic()
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    body = r.read().decode()
+                times.append(time.monotonic() - t0)
+                series = sum(1 for line in body.splitlines()
+                             if line.startswith("tcpscope_") and 'port="' in line)
+                m = re.search(r"^tcpscope_scrape_duration_seconds (\S+)$", body, re.M)
+                own = float(m.group(1)) if m else None
+            results.append({"max_series": size, "series": series, "scrape_s": med(times),
+                            "tcpscope_scrape_s": own})
+            log("scrape at %d series (--max-series %d): %.1f ms a scrape (median of %d), "
+                "%.1f ms by tcpscope's own gauge" % (series, size, 1e3 * med(times), scrapes,
+                                                      1e3 * (own or 0)))
+        finally:
+            if proc:
+                stop(proc.pid)
+            subprocess.run(["ip", "netns", "del", ns], check=False)
+    print()
+    print("tcpscope metrics --labels port, scrape time by series in the kernel map "
+          "(batch lookups; medians of %d scrapes):" % scrapes)
+    print("  %10s %12s %14s %18s" % ("series", "max-series", "scrape ms", "tcpscope's own ms"))
+    for r in results:
+        print("  %10d %12d %14.1f %18s" % (r["series"], r["max_series"], 1e3 * r["scrape_s"],
+                                            fmt(r["tcpscope_scrape_s"] and 1e3 * r["tcpscope_scrape_s"],
+                                                "%.1f")))
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -921,6 +996,11 @@ def main():
                          "(0: none; default 3)")
     ap.add_argument("--exec-only", action="store_true",
                     help="measure only what `tcpscope exec` costs an unrelated process")
+    ap.add_argument("--scrape-series", default="1000,16384",
+                    help="series counts at which to time a scrape of tcpscope metrics --labels "
+                         "port (16384 is the --max-series cap); empty: none (default 1000,16384)")
+    ap.add_argument("--scrape-only", action="store_true",
+                    help="measure only the scrape times of tcpscope metrics")
     ap.add_argument("--no-install", action="store_true",
                     help="do not apt-get install libbpf-tools when tcpstates is missing")
     args = ap.parse_args()
@@ -953,9 +1033,17 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    scrape_result = None
+    if args.scrape_only:
+        loads, tracers, args.exec_rounds = [], [], 0
     try:
-        tools = {"tcpscope": tcpscope, "churn": find_churn(build_dir, workdir),
-                 "tcpstates": None, "floor": find_floor(build_dir)}
+        sizes = [int(x) for x in args.scrape_series.split(",") if x]
+        if sizes and not args.exec_only:
+            scrape_result = scrape_time(tcpscope, workdir, sizes)
+        tools = {"tcpscope": tcpscope, "churn": None, "tcpstates": None, "floor": None}
+        if not args.scrape_only:
+            tools["churn"] = find_churn(build_dir, workdir)
+            tools["floor"] = find_floor(build_dir)
         if "tcpstates" in tracers:
             tools["tcpstates"] = find_tcpstates(not args.no_install)
             if not tools["tcpstates"]:
@@ -1052,7 +1140,7 @@ def main():
     print_table(summary, meta)
     print_goals(goals)
     result = {"meta": meta, "summary": summary, "goals": goals, "rounds": rounds,
-              "kernel_rounds": kernel_rounds, "exec": exec_result}
+              "kernel_rounds": kernel_rounds, "exec": exec_result, "scrape": scrape_result}
     os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
     with open(json_out, "w") as f:
         json.dump(result, f, indent=1)

@@ -3,6 +3,8 @@
 // equal that namespace's SNMP counters (nstat), and the histograms must hold
 // one observation per connection. Runs on every kernel of the matrix, so
 // the counting path is verified on 6.1 and 6.12 too.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "kernel_test_support.h"
+#include "series_expiry.h"
 
 namespace ktest {
 namespace {
@@ -166,11 +169,14 @@ TEST(KernelMetrics, LabelsNameOwnerNamespaceAndServicePortUnderTheSeriesLimit) {
     uint64_t labelled_sum = 0;
     for (const auto& s : l.series) {
         labelled_sum += s.value;
-        // RSTs sent with no socket belong to nobody.
-        if (!(s.family == TS_FAM_RESETS_SENT && s.comm.empty())) {
-            EXPECT_EQ(s.comm, "tst-metrics") << "family " << s.family << " slot " << s.slot;
-        }
         EXPECT_EQ(s.netns, helper->netns());
+        // RSTs sent with no socket belong to nobody, and have no port: the
+        // port they answer is whatever the sender chose.
+        if (s.family == TS_FAM_RESETS_SENT && s.comm.empty()) {
+            EXPECT_EQ(s.port, 0u) << "a RST with no socket has no port label";
+            continue;
+        }
+        EXPECT_EQ(s.comm, "tst-metrics") << "family " << s.family << " slot " << s.slot;
         EXPECT_TRUE(s.port == port || s.port == port + 1)
             << "port " << s.port << " (service ports: " << port << ", " << port + 1 << ")";
     }
@@ -182,6 +188,256 @@ TEST(KernelMetrics, LabelsNameOwnerNamespaceAndServicePortUnderTheSeriesLimit) {
     EXPECT_EQ(m.series.size(), 3u);
     EXPECT_GT(m.series_dropped, 0u);
     EXPECT_EQ(limited_sum + m.series_dropped, unlabelled_total(p));
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+}  // namespace
+}  // namespace ktest
+
+namespace ktest {
+namespace {
+
+// The RFC 1071 sum of a TCP segment and its IPv4 pseudo-header.
+uint16_t tcp_checksum(uint32_t saddr, uint32_t daddr, const void* segment, size_t len) {
+    uint32_t sum = 0;
+    auto add16 = [&](const uint8_t* p, size_t n) {
+        for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+        if (n & 1) sum += static_cast<uint32_t>(p[n - 1] << 8);
+    };
+    add16(reinterpret_cast<const uint8_t*>(&saddr), 4);
+    add16(reinterpret_cast<const uint8_t*>(&daddr), 4);
+    sum += IPPROTO_TCP + static_cast<uint32_t>(len);
+    add16(static_cast<const uint8_t*>(segment), len);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return htons(static_cast<uint16_t>(~sum));
+}
+
+// A SYN scan, as nmap -sS sends it: a bare SYN from a raw socket to each
+// port, no socket of TCP's own on the sending side, so the only TCP events
+// are the RSTs the kernel sends with no socket for the closed ports.
+void syn_scan(uint16_t first, int count) {
+    int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+    if (raw < 0) fail("raw socket");
+    const uint32_t lo = htonl(INADDR_LOOPBACK);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = lo;
+    for (int i = 0; i < count; ++i) {
+        tcphdr th{};
+        th.source = htons(45000);
+        th.dest = htons(static_cast<uint16_t>(first + i));
+        th.seq = htonl(1000u + static_cast<uint32_t>(i));
+        th.doff = 5;
+        th.syn = 1;
+        th.window = htons(1024);
+        th.check = tcp_checksum(lo, lo, &th, sizeof(th));
+        if (sendto(raw, &th, sizeof(th), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) !=
+            static_cast<ssize_t>(sizeof(th))) {
+            fail("sendto");
+        }
+    }
+    close(raw);
+}
+
+// The real service: connections to a listener, one byte each way, closed
+// with FIN by both sides.
+void serve_connections(uint16_t port, int count) {
+    int lfd = tcp_listen("127.0.0.1", port);
+    for (int i = 0; i < count; ++i) {
+        int cfd = tcp_connect("127.0.0.1", port);
+        if (cfd < 0) {
+            errno = -cfd;
+            fail("connect");
+        }
+        int afd = accept_timeout(lfd, 5000);
+        char c = 'x';
+        if (send(cfd, &c, 1, 0) != 1 || recv(afd, &c, 1, 0) != 1) fail("exchange");
+        close(cfd);
+        recv(afd, &c, 1, 0);  // EOF
+        close(afd);
+    }
+    close(lfd);
+}
+
+void scan_then_serve_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-scan");
+    json m = io.expect("scan");
+    syn_scan(m.at("first"), m.at("count"));
+    io.report({{"type", "scanned"}});
+    m = io.expect("refuse");
+    // Connects to closed ports: each tries a port that is a service port
+    // for the metrics (the remote port of an outgoing connection).
+    for (int i = 0; i < static_cast<int>(m.at("count")); ++i) {
+        int r = tcp_connect("127.0.0.1", static_cast<uint16_t>(static_cast<int>(m.at("first")) + i));
+        if (r >= 0) close(r);
+    }
+    io.report({{"type", "refused"}});
+    m = io.expect("serve");
+    serve_connections(m.at("port"), m.at("count"));
+    io.report({{"type", "served"}});
+    io.expect("exit");
+}
+
+// Reads until the counts settle (the last closes finish in softirq right
+// after the calls return): two equal readings in a row.
+tcpscope::KernelCounts settled(tcpscope::Tracer& tracer) {
+    tcpscope::KernelCounts last;
+    EXPECT_TRUE(tracer.read_counts(&last));
+    for (int i = 0; i < 50; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        tcpscope::KernelCounts now;
+        EXPECT_TRUE(tracer.read_counts(&now));
+        if (unlabelled_total(now) == unlabelled_total(last) && now.series.size() == last.series.size()) {
+            uint64_t a = 0, b = 0;
+            for (const auto& s : now.series) a += s.value;
+            for (const auto& s : last.series) b += s.value;
+            if (a == b && now.series_dropped == last.series_dropped) return now;
+        }
+        last = std::move(now);
+    }
+    return last;
+}
+
+uint64_t series_sum(const tcpscope::KernelCounts& c, uint32_t family, uint32_t slot, uint32_t port) {
+    uint64_t n = 0;
+    for (const auto& s : c.series) {
+        if (s.family == family && s.slot == slot && s.port == port) n += s.value;
+    }
+    return n;
+}
+
+constexpr uint16_t kScanFirst = 10000;
+constexpr int kScanPorts = 2000;
+constexpr uint16_t kServicePort = 12345;  // in the helper's own namespace: free
+constexpr int kServiceConnections = 20;
+constexpr uint32_t kMaxSeries = 64;
+
+// A SYN scan of 2,000 closed ports, with --labels port --max-series 64: the
+// RSTs sent with no socket are counted (as many as nstat's TcpOutRsts) but
+// with no port label, so the scan makes one series, not one per port, and
+// a real service started after it is counted whole: its port appears, with
+// as many transitions as a tracer without labels counts, and nothing is
+// dropped. (On main every scanned port became a series: the 64 filled at
+// once and the service's counts went to tcpscope_series_dropped_total.)
+TEST(KernelMetrics, PortScanMakesNoSeriesPerPortAndTheServiceIsCountedWhole) {
+    KTEST_REQUIRE_ROOT();
+    auto helper = Helper::in_new_netns(scan_then_serve_body);
+    auto labelled = start_metrics(*helper, TS_LABEL_PORT, kMaxSeries);
+    auto plain = start_metrics(*helper, 0, 1);
+    ASSERT_TRUE(labelled && plain);
+    auto before = nstat(helper->pid());
+    helper->send({{"type", "scan"}, {"first", kScanFirst}, {"count", kScanPorts}});
+    helper->expect("scanned", 60000);
+    auto after_scan = nstat(helper->pid());
+    tcpscope::KernelCounts scan = settled(*labelled);
+    const uint64_t rsts = counter_delta(before, after_scan, "TcpOutRsts");
+    EXPECT_EQ(rsts, static_cast<uint64_t>(kScanPorts)) << "every scanned port was closed";
+    uint64_t counted = 0;
+    for (const auto& s : scan.series) {
+        EXPECT_EQ(s.family, static_cast<uint32_t>(TS_FAM_RESETS_SENT));
+        EXPECT_EQ(s.port, 0u) << "a RST with no socket has no port label";
+        counted += s.value;
+    }
+    EXPECT_LE(scan.series.size(), 2u);
+    EXPECT_EQ(scan.series_dropped, 0u);
+    if (kernel_support().shows(tcpscope::KernelFeature::ResetWithoutSocket)) {
+        EXPECT_EQ(counted, rsts) << "the scan's RSTs are counted, in one series";
+    } else {
+        EXPECT_EQ(counted, 0u) << "before 6.10 the kernel does not trace RSTs with no socket";
+    }
+
+    helper->send({{"type", "refuse"}, {"first", 0}, {"count", 0}});
+    helper->expect("refused", 10000);
+    helper->send({{"type", "serve"}, {"port", kServicePort}, {"count", kServiceConnections}});
+    helper->expect("served", 60000);
+    auto after = nstat(helper->pid());
+    tcpscope::KernelCounts l = settled(*labelled);
+    tcpscope::KernelCounts p = settled(*plain);
+    EXPECT_EQ(l.series_dropped, 0u) << "no count of the real service was dropped";
+    EXPECT_LE(l.series.size(), 20u) << "the series stay few";
+    EXPECT_EQ(counter_delta(after_scan, after, "TcpActiveOpens"), static_cast<uint64_t>(kServiceConnections));
+    EXPECT_EQ(counter_delta(after_scan, after, "TcpPassiveOpens"), static_cast<uint64_t>(kServiceConnections));
+    const uint32_t CLOSE = 7, SYN_SENT = 2, SYN_RECV = 3, LISTEN = 10;
+    EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, CLOSE * TS_STATE_SLOTS + SYN_SENT, kServicePort),
+              static_cast<uint64_t>(kServiceConnections));
+    EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, LISTEN * TS_STATE_SLOTS + SYN_RECV, kServicePort),
+              static_cast<uint64_t>(kServiceConnections));
+    // Every transition the plain tracer counted is in a series of the
+    // service's port (the scan made none).
+    for (uint32_t slot = 0; slot < TS_STATE_SLOTS * TS_STATE_SLOTS; ++slot) {
+        EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, slot, kServicePort), p.transitions[slot])
+            << tcpscope::tcp_state_name(static_cast<int>(slot / TS_STATE_SLOTS)) << " -> "
+            << tcpscope::tcp_state_name(static_cast<int>(slot % TS_STATE_SLOTS));
+    }
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+// Series that stay idle are removed, and their room serves new ones: 100
+// connects to closed ports (each a service port of its own: several
+// series per port) fill --max-series 64 and spill into the dropped count;
+// once they have been idle for the expiry's time they are removed, and a
+// real service after that is counted whole. A series counted between the
+// reading that found it idle and its removal stays, with every count.
+TEST(KernelMetrics, IdleSeriesExpireAndFreeTheirRoomForTheService) {
+    KTEST_REQUIRE_ROOT();
+    auto helper = Helper::in_new_netns(scan_then_serve_body);
+    auto labelled = start_metrics(*helper, TS_LABEL_PORT, kMaxSeries);
+    ASSERT_TRUE(labelled);
+    helper->send({{"type", "scan"}, {"first", kScanFirst}, {"count", 0}});
+    helper->expect("scanned", 10000);
+    helper->send({{"type", "refuse"}, {"first", kScanFirst}, {"count", 100}});
+    helper->expect("refused", 60000);
+    tcpscope::KernelCounts full = settled(*labelled);
+    ASSERT_EQ(full.series.size(), kMaxSeries) << "the refused connects filled the series";
+    const uint64_t dropped = full.series_dropped;
+    EXPECT_GT(dropped, 0u);
+
+    // A reading that is out of date (the series counted since) expires
+    // nothing: the series stays with its count.
+    std::vector<tcpscope::SeriesCount> stale = {full.series[0]};
+    stale[0].value -= 1;
+    EXPECT_EQ(labelled->expire_series(stale), 0u);
+    tcpscope::KernelCounts still;
+    ASSERT_TRUE(labelled->read_counts(&still));
+    ASSERT_EQ(still.series.size(), kMaxSeries);
+    EXPECT_EQ(series_sum(still, full.series[0].family, full.series[0].slot, full.series[0].port),
+              full.series[0].value);
+
+    const uint64_t idle_ns = 1000000000ull;
+    tcpscope::SeriesExpiry expiry(idle_ns);
+    EXPECT_TRUE(expiry.idle(still.series, tcpscope::monotonic_ns()).empty()) << "first reading";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    tcpscope::KernelCounts later;
+    ASSERT_TRUE(labelled->read_counts(&later));
+    auto idle = expiry.idle(later.series, tcpscope::monotonic_ns());
+    EXPECT_EQ(idle.size(), kMaxSeries);
+    EXPECT_EQ(labelled->expire_series(idle), kMaxSeries);
+    tcpscope::KernelCounts emptied;
+    ASSERT_TRUE(labelled->read_counts(&emptied));
+    EXPECT_EQ(emptied.series.size(), 0u) << "every idle series was removed";
+
+    auto plain = start_metrics(*helper, 0, 1);
+    ASSERT_TRUE(plain);
+    auto before = nstat(helper->pid());
+    helper->send({{"type", "serve"}, {"port", kServicePort}, {"count", kServiceConnections}});
+    helper->expect("served", 60000);
+    auto after = nstat(helper->pid());
+    tcpscope::KernelCounts l = settled(*labelled);
+    tcpscope::KernelCounts p = settled(*plain);
+    EXPECT_EQ(l.series_dropped, dropped) << "no count of the real service was dropped";
+    EXPECT_EQ(counter_delta(before, after, "TcpActiveOpens"), static_cast<uint64_t>(kServiceConnections));
+    const uint32_t CLOSE = 7, SYN_SENT = 2, SYN_RECV = 3, LISTEN = 10;
+    EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, CLOSE * TS_STATE_SLOTS + SYN_SENT, kServicePort),
+              counter_delta(before, after, "TcpActiveOpens"));
+    EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, LISTEN * TS_STATE_SLOTS + SYN_RECV, kServicePort),
+              counter_delta(before, after, "TcpPassiveOpens"));
+    for (uint32_t slot = 0; slot < TS_STATE_SLOTS * TS_STATE_SLOTS; ++slot) {
+        EXPECT_EQ(series_sum(l, TS_FAM_TRANSITIONS, slot, kServicePort), p.transitions[slot])
+            << tcpscope::tcp_state_name(static_cast<int>(slot / TS_STATE_SLOTS)) << " -> "
+            << tcpscope::tcp_state_name(static_cast<int>(slot % TS_STATE_SLOTS));
+    }
     helper->send({{"type", "exit"}});
     helper->join();
 }

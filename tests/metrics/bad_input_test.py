@@ -48,6 +48,18 @@ def raw(port, data, timeout=3):
         return got
 
 
+REFUSED_CONNECTS = '''
+import socket
+for port in range(1000, 1100):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        pass
+    s.close()
+'''
+
+
 def main():
     ms.require_root()
     binary = sys.argv[1]
@@ -67,7 +79,11 @@ def main():
           "bad --listen: exit 2 with the form in words: " + r.stderr.strip())
 
     for bad, words in ((["--labels", "pid"], "comm, netns and port"),
-                       (["--max-series", "0"], "from 1 to 1000000"),
+                       (["--max-series", "0"], "from 1 to 16384"),
+                       # The cap: its kernel memory is stated in the README.
+                       (["--max-series", "16385"], "from 1 to 16384"),
+                       (["--max-series", "1000000"], "from 1 to 16384"),
+                       (["--series-idle", "0"], "positive number of seconds"),
                        (["--stuck", "0"], "positive number of seconds"),
                        (["--stuck", "-5"], "positive number of seconds"),
                        (["--stuck", "nan"], "positive number of seconds")):
@@ -81,6 +97,32 @@ def main():
           "--labels comm,port: the counters carry them")
     rc, _ = m.stop()
     check(rc == 0, "stopped")
+
+    # Series idle for --series-idle are removed between scrapes too: 100
+    # refused connects (4 series a port) fill --max-series 64; with no
+    # scrape meanwhile, the next scrape finds them gone.
+    ns = ms.Netns("tsmidle%d" % os.getpid())
+    m = None
+    try:
+        m = ms.Metrics(binary, "--netns", ns.path, "--labels", "port", "--max-series", "64",
+                       "--series-idle", "5")
+        ns.run("python3", "-c", REFUSED_CONNECTS)
+        body = m.scrape()
+        full = sum(1 for line in body.splitlines() if line.startswith("tcpscope_") and 'port="' in line)
+        check(full == 64 and "tcpscope_series_dropped_total 0" not in body,
+              "refused connects to 100 ports fill --max-series 64 (%d series)" % full)
+        time.sleep(12)  # idle 5 s, swept every 1.25 s; no scrape meanwhile
+        body = m.scrape()
+        left = sum(1 for line in body.splitlines() if line.startswith("tcpscope_") and 'port="' in line)
+        check(left == 0 and "tcpscope_series_expired_total 64" in body,
+              "idle series removed without a scrape (%d left)" % left)
+        rc, _ = m.stop()
+        m = None
+        check(rc == 0, "stopped")
+    finally:
+        if m:
+            m.stop(signal.SIGKILL)
+        ns.close()
 
     m = ms.Metrics(binary)
     try:

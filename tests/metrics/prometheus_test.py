@@ -79,6 +79,28 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/ope
                      "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
 
+# `leak ADDR PORT` connects to its peer and holds the socket in CLOSE_WAIT
+# once the peer has closed, until stdin closes; named so that its gauges are
+# told from the workload's. `peer ADDR PORT` accepts one connection and
+# closes it.
+OLD_LEAK = '''
+import socket, sys
+mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode == "peer":
+    lst = socket.create_server((addr, port))
+    print("listening", flush=True)
+    conn, _ = lst.accept()
+    conn.close()
+else:
+    open("/proc/self/comm", "w").write("oldleak")
+    s = socket.create_connection((addr, port))
+    while s.recv(100):
+        pass
+    print("leaking", flush=True)
+sys.stdin.read()
+'''
+
+
 def main():
     ms.require_root()
     binary, repo = sys.argv[1], sys.argv[2]
@@ -106,6 +128,23 @@ def main():
         ms.sh("ip", "-n", a.name, "link", "set", tag + "va", "up")
         ms.sh("ip", "-n", b.name, "link", "set", tag + "vb", "up")
 
+        # A CLOSE_WAIT leak older than tcpscope: its process ("oldleak")
+        # holds a socket whose peer closed before tcpscope started.
+        # Its peer, which closes at once, is in the other namespace: its
+        # orphan in FIN_WAIT2 is not among the census's sockets.
+        oldpeer = b.popen("python3", "-c", OLD_LEAK, "peer", "10.253.77.2", "7001", stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+        procs.append(oldpeer)
+        if oldpeer.stdout.readline().strip() != "listening":
+            raise RuntimeError("the older leak's peer did not start")
+        oldleak = a.popen("python3", "-c", OLD_LEAK, "leak", "10.253.77.2", "7001", stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+        procs.append(oldleak)
+        if oldleak.stdout.readline().strip() != "leaking":
+            raise RuntimeError("the older leak did not start")
+        # Its connection is in the namespace's counters but not tcpscope's.
+        k0 = a.nstat()
+
         metrics = ms.Metrics(binary, "--netns", a.path, "--stuck", "1")
         prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
                           workdir)
@@ -124,7 +163,7 @@ def main():
         k = a.nstat()
 
         def kn(name):
-            return int(k.get(name, 0))
+            return int(k.get(name, 0)) - int(k0.get(name, 0))
 
         print("nstat:", {n: kn(n) for n in ("TcpActiveOpens", "TcpPassiveOpens", "TcpOutRsts", "TcpEstabResets",
                                              "TcpAttemptFails", "TcpRetransSegs")}, flush=True)
@@ -143,7 +182,8 @@ def main():
             # FIN_WAIT2, became a timewait socket: the full socket's CLOSE).
             'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
             'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
-            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 1,
+            'sum(tcpscope_close_wait_sockets{comm="oldleak"})': 1,
+            'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 2,
             # --stuck 1: the same socket, once it has been there a second.
             'sum(tcpscope_stuck_sockets{state="CLOSE_WAIT",comm="python3"})': 1,
         }
@@ -161,6 +201,11 @@ def main():
         check((prom.value('sum(tcpscope_sigpipe_total{result="ignored"})') or 0) >= 1, "SIGPIPE counted")
         age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="python3"})')
         check(age is not None and 0 < age < 120, "the CLOSE_WAIT socket's age is known: %s s" % age)
+        # The leak older than tcpscope has an age too (at least since
+        # tcpscope first found it), which the CloseWaitLeak alert needs.
+        old_age = prom.value('max(tcpscope_close_wait_oldest_seconds{comm="oldleak"})')
+        check(old_age is not None and old_age > 0,
+              "a CLOSE_WAIT socket older than tcpscope has an age for the leak alert: %s s" % old_age)
         # The stuck gauges against ss in that namespace: one CLOSE_WAIT socket
         # there, as old as the CLOSE_WAIT gauge says.
         # The stuck gauges against ss in that namespace: the workload is over,
@@ -170,8 +215,8 @@ def main():
         watched = ("close-wait", "fin-wait-2", "syn-sent", "syn-recv", "last-ack")
         ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
         stuck = prom.value('sum(tcpscope_stuck_sockets)')
-        check(stuck == len(ss) >= 1, "stuck sockets %s, ss shows %d in a watched state: %s" %
-              (stuck, len(ss), prom.query('tcpscope_stuck_sockets')))
+        check(stuck == len(ss) >= 1, "stuck sockets %s, ss shows %d in a watched state: %s; ss: %s" %
+              (stuck, len(ss), prom.query('tcpscope_stuck_sockets'), ss))
         stuck_age = prom.value('max(tcpscope_stuck_oldest_seconds{state="CLOSE_WAIT",comm="python3"})')
         check(stuck_age is not None and age is not None and 1 <= stuck_age and abs(stuck_age - age) < 3,
               "the stuck socket's age %s s is the CLOSE_WAIT gauge's (%s s), past --stuck 1" % (stuck_age, age))

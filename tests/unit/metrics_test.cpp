@@ -8,6 +8,7 @@
 #include "exposition.h"
 #include "listen_address.h"
 #include "metric_families.h"
+#include "series_expiry.h"
 #include "socket_census.h"
 
 namespace tcpscope {
@@ -55,7 +56,7 @@ TEST(MetricFamilies, CountsBecomeLabelledSeries) {
     c.sigpipe[1] = 1;
     c.hist_buckets[TS_HIST_CONNECT * TS_BUCKET_SLOTS + 3] = 2;
     c.hist_buckets[TS_HIST_CONNECT * TS_BUCKET_SLOTS + TS_BUCKETS - 1] = 1;
-    c.hist_sum_ns[TS_HIST_CONNECT] = 2500000000ull;
+    c.hist_sum_ns[TS_HIST_CONNECT].add(2500000000ull, 0);
     ResetReasons reasons({{1, "NO_SOCKET"}});
     auto fs = kernel_families(c, reasons);
 
@@ -110,6 +111,84 @@ TEST(MetricFamilies, LabelledSeriesCarryTheChosenLabels) {
     EXPECT_NE(text.find("tcpscope_series_dropped_total 7"), std::string::npos);
 }
 
+// The histograms' sums: the connection-lifetime sum grows by the number of
+// open connections every second (Little's law). At 100,000 of them a u64
+// of ns wrapped after 2.1 days; the kernel's 128-bit per-CPU sum and its
+// total over CPUs hold a year of it (and far more) exactly.
+TEST(MetricFamilies, HistogramSumDoesNotWrapAtOneHundredThousandConnectionsForAYear) {
+    constexpr uint64_t kPerSecondNs = 100000ull * 1000000000ull;  // 10^14 ns a second
+    constexpr uint64_t kSecondsPerYear = 365ull * 86400;
+    // Two CPUs, each adding half of it, one close a second each.
+    ts_sum128 cpu[2] = {};
+    for (uint64_t s = 0; s < kSecondsPerYear; ++s) {
+        ts_sum128_add(&cpu[0], kPerSecondNs / 2);
+        ts_sum128_add(&cpu[1], kPerSecondNs / 2);
+    }
+    EXPECT_GT(cpu[0].hi, 0u) << "past 2^64 ns on one CPU";
+    KernelCounts c;
+    for (const auto& v : cpu) c.hist_sum_ns[TS_HIST_CONNECTION].add(v.lo, v.hi);
+    const double expected_s = 1e5 * static_cast<double>(kSecondsPerYear);  // 3.15e12 s
+    EXPECT_NEAR(c.hist_sum_ns[TS_HIST_CONNECTION].seconds(), expected_s, expected_s * 1e-12);
+    const auto fs = kernel_families(c, ResetReasons());
+    const auto* h = find(fs, "tcpscope_connection_duration_seconds");
+    ASSERT_NE(h, nullptr);
+    EXPECT_NEAR(h->metric[0].histogram.sample_sum, expected_s, expected_s * 1e-12);
+
+    // The carry itself, at the edge of the low word, on a CPU and over CPUs.
+    ts_sum128 edge = {UINT64_MAX - 5, 0};
+    ts_sum128_add(&edge, 10);
+    EXPECT_EQ(edge.lo, 4u);
+    EXPECT_EQ(edge.hi, 1u);
+    NsSum total;
+    total.add(UINT64_MAX, 0);
+    total.add(2, 1);
+    EXPECT_EQ(total.lo, 1u);
+    EXPECT_EQ(total.hi, 2u);
+    EXPECT_DOUBLE_EQ(total.seconds(), (2.0 * 18446744073709551616.0 + 1) / 1e9);
+}
+
+// A series is idle once its value has not moved for the idle time, counted
+// from the first reading that saw it as it is; a series gone from a reading
+// is forgotten, and an expired one too (if it comes back, it is new).
+TEST(SeriesExpiry, SeriesUnchangedForTheIdleTimeExpire) {
+    const uint64_t s = 1000000000ull;
+    SeriesExpiry expiry(10 * s);
+    auto series = [](uint32_t port, uint64_t value) {
+        SeriesCount c;
+        c.family = TS_FAM_TRANSITIONS;
+        c.port = port;
+        c.key.port = port;
+        c.value = value;
+        return c;
+    };
+    EXPECT_TRUE(expiry.idle({series(1, 1), series(2, 5)}, 100 * s).empty());
+    EXPECT_TRUE(expiry.idle({series(1, 1), series(2, 6)}, 105 * s).empty());
+    auto idle = expiry.idle({series(1, 1), series(2, 6)}, 110 * s);
+    ASSERT_EQ(idle.size(), 1u);
+    EXPECT_EQ(idle[0].port, 1u);
+    EXPECT_EQ(idle[0].value, 1u);
+    EXPECT_EQ(expiry.tracked(), 1u) << "the expired one is forgotten";
+    EXPECT_TRUE(expiry.idle({series(1, 1), series(2, 6)}, 114 * s).empty()) << "port 1 is new again";
+    idle = expiry.idle({series(1, 1), series(2, 6)}, 115 * s);
+    ASSERT_EQ(idle.size(), 1u);
+    EXPECT_EQ(idle[0].port, 2u) << "unchanged since 105 s";
+    // Gone from a reading: forgotten, so a return is a new sighting.
+    EXPECT_TRUE(expiry.idle({}, 116 * s).empty());
+    EXPECT_EQ(expiry.tracked(), 0u);
+    EXPECT_TRUE(expiry.idle({series(1, 1)}, 130 * s).empty());
+}
+
+TEST(MetricFamilies, LabelledSeriesSayHowManyExpired) {
+    KernelCounts c;
+    c.label_mask = TS_LABEL_PORT;
+    c.series_expired = 12;
+    std::string text = render_text_format(kernel_families(c, ResetReasons()));
+    EXPECT_NE(text.find("tcpscope_series_expired_total 12"), std::string::npos) << text;
+    c.label_mask = 0;
+    text = render_text_format(kernel_families(c, ResetReasons()));
+    EXPECT_EQ(text.find("tcpscope_series_expired_total"), std::string::npos);
+}
+
 TEST(MetricFamilies, LabelNames) {
     uint32_t mask = 0;
     std::string error;
@@ -153,6 +232,38 @@ TEST(SocketCensus, CloseWaitByOwnerKeepsTheOldestKnownAge) {
     // No age is made up for sockets whose entry into CLOSE_WAIT was not seen.
     EXPECT_EQ(text.find("tcpscope_close_wait_oldest_seconds{comm=\"?\"}"), std::string::npos);
     EXPECT_EQ(text.find("state=\"SYN_SENT\""), std::string::npos);
+}
+
+// A CLOSE_WAIT socket older than tcpscope (no entry seen: state_ts 0) has
+// an age all the same: at least since a census first found it there. On
+// main it had none, and the leak alert, which needs an age, never fired.
+TEST(SocketCensus, CloseWaitOlderThanTcpscopeAgesFromItsFirstSighting) {
+    const uint64_t s = 1000000000ull;
+    SocketSnapshot snapshot;
+    SocketRecord leak;
+    leak.cookie = 7;
+    leak.state = 8;  // CLOSE_WAIT, entered before tcpscope started
+    leak.pid = 42;
+    leak.comm = "app";
+    snapshot.sockets = {leak};
+    snapshot.taken_ns = 100 * s;
+    CloseWaitAges ages;
+    ages.update(snapshot);
+    auto census = census_of(snapshot, &ages);
+    ASSERT_TRUE(census.close_wait["app"].age_known);
+    EXPECT_EQ(census.close_wait["app"].oldest_seconds, 0);
+    snapshot.taken_ns = 760 * s;
+    ages.update(snapshot);
+    census = census_of(snapshot, &ages);
+    EXPECT_DOUBLE_EQ(census.close_wait["app"].oldest_seconds, 660);
+    std::string text = render_text_format(census_families(census));
+    EXPECT_NE(text.find("tcpscope_close_wait_oldest_seconds{comm=\"app\"} 660"), std::string::npos) << text;
+    // Without the sightings (main's census) it has no age.
+    EXPECT_FALSE(census_of(snapshot).close_wait["app"].age_known);
+    // It leaves CLOSE_WAIT: forgotten.
+    snapshot.sockets[0].state = 9;
+    ages.update(snapshot);
+    EXPECT_EQ(ages.tracked(), 0u);
 }
 
 TEST(SocketCensus, CommLabelIsPrintable) {

@@ -3,6 +3,7 @@
 #include "listen_address.h"
 #include "metric_families.h"
 #include "trace_options.h"
+#include "tcpscope.h"
 
 namespace tcpscope {
 
@@ -31,10 +32,21 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
             },
             "comm,netns,port"));
     cmd->add_option("--max-series", o.max_series,
-                    "With --labels: at most this many labelled series; counts beyond are "
+                    "With --labels: at most this many labelled series (the kernel's memory for "
+                    "them is bounded by it; see the README); counts beyond are "
                     "tcpscope_series_dropped_total")
         ->capture_default_str()
-        ->check(whole(1, 1000000, "must be a whole number of series from 1 to 1000000", "N"));
+        ->check(whole(1, TS_MAX_SERIES_CAP,
+                      "must be a whole number of series from 1 to " +
+                          std::to_string(TS_MAX_SERIES_CAP) +
+                          " (each series costs 8 bytes per CPU of kernel memory)",
+                      "N"));
+    cmd->add_option("--series-idle", o.series_idle_s,
+                    "With --labels: a series whose count has not moved for this many seconds is "
+                    "removed, so its room serves new series (it starts again from 0 if it comes "
+                    "back)")
+        ->capture_default_str()
+        ->check(positive_seconds());
     cmd->add_option("--stuck", o.stuck_s,
                     "Gauges of the sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, SYN_SENT, "
                     "SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting (tcpscope_stuck_*)")

@@ -24,6 +24,23 @@ struct SeriesCount {
     uint32_t port = 0;    // 0: not known
     std::string comm;     // raw, up to TS_COMM_LEN bytes
     uint64_t value = 0;
+    ts_series_key key{};  // the kernel's key, as read: what removing it takes
+};
+
+// A histogram's sum of observations in ns over every CPU, 128 bits wide as
+// the kernel keeps it per CPU (struct ts_sum128): a u64 of ns would wrap in
+// two days at 100,000 concurrent connections.
+struct NsSum {
+    uint64_t lo = 0;
+    uint64_t hi = 0;
+
+    // Adds one CPU's sum (or any 128-bit amount).
+    void add(uint64_t add_lo, uint64_t add_hi) {
+        lo += add_lo;
+        hi += add_hi + (lo < add_lo ? 1 : 0);
+    }
+    double seconds() const { return (static_cast<double>(hi) * 18446744073709551616.0 + static_cast<double>(lo)) / 1e9; }
+    bool operator==(const NsSum& o) const { return lo == o.lo && hi == o.hi; }
 };
 
 struct KernelCounts {
@@ -31,6 +48,9 @@ struct KernelCounts {
     uint32_t label_mask = 0;
     std::vector<SeriesCount> series;
     uint64_t series_dropped = 0;  // counts that found --max-series reached
+    // Series removed so far for having gone idle (--series-idle): filled by
+    // whoever removes them, not read from the kernel.
+    uint64_t series_expired = 0;
 
     // [old * TS_STATE_SLOTS + new]
     std::array<uint64_t, TS_STATE_SLOTS * TS_STATE_SLOTS> transitions{};
@@ -43,7 +63,7 @@ struct KernelCounts {
     std::array<uint64_t, TS_SIGNAL_RESULT_SLOTS> sigpipe{};
     // [histogram * TS_BUCKET_SLOTS + bucket], not cumulative
     std::array<uint64_t, TS_HIST_COUNT * TS_BUCKET_SLOTS> hist_buckets{};
-    std::array<uint64_t, TS_HIST_COUNT> hist_sum_ns{};
+    std::array<NsSum, TS_HIST_COUNT> hist_sum_ns{};
 };
 
 // The kernel's own accounting of one of our programs (bpf_prog_info).

@@ -15,6 +15,10 @@
 
 #include "tcpscope.skel.h"
 
+// The kernel's ENOTSUPP (524), which it returns for BPF commands a map
+// type lacks; not in the C library's errno.h.
+constexpr int ENOTSUPP_ERRNO = 524;
+
 namespace tcpscope {
 
 namespace {
@@ -208,6 +212,12 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     t->label_mask_ = skel->rodata->label_mask;
     if (t->label_mask_ != 0) {
         // A hash of at most max_series entries: the hard series limit.
+        if (config.max_series < 1 || config.max_series > TS_MAX_SERIES_CAP) {
+            set_error(error, "open", EINVAL,
+                      "max_series " + std::to_string(config.max_series) + " is not from 1 to " +
+                          std::to_string(TS_MAX_SERIES_CAP));
+            return nullptr;
+        }
         bpf_map__set_max_entries(skel->maps.m_series, config.max_series);
     }
     // Metrics mode sends nothing through the ring buffer: one page will do.
@@ -321,10 +331,29 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
 
 namespace {
 
-// Sums a per-CPU array of u64 counters into out (out.size() slots).
+bool refused_as_unsupported(int err);
+
+// Sums a per-CPU array of u64 counters into out (out.size() slots): the
+// whole array in one BPF_MAP_LOOKUP_BATCH, or slot by slot on a kernel
+// that refuses batches.
 template <size_t N>
 bool sum_per_cpu(const struct bpf_map* map, int ncpus, std::array<uint64_t, N>* out) {
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus), 0);
+    const size_t cpus = static_cast<size_t>(ncpus);
+    std::vector<uint32_t> keys(N);
+    std::vector<uint64_t> values(N * cpus);
+    uint32_t out_batch = 0, count = N;
+    int err = bpf_map_lookup_batch(bpf_map__fd(map), nullptr, &out_batch, keys.data(),
+                                   values.data(), &count, nullptr);
+    if ((err == 0 || errno == ENOENT) && count == N) {
+        for (size_t i = 0; i < N; ++i) {
+            uint64_t total = 0;
+            for (size_t cpu = 0; cpu < cpus; ++cpu) total += values[i * cpus + cpu];
+            (*out)[keys[i]] = total;
+        }
+        return true;
+    }
+    if (err && !refused_as_unsupported(errno)) return false;
+    std::vector<uint64_t> per_cpu(cpus, 0);
     for (uint32_t key = 0; key < N; ++key) {
         if (bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu.data(),
                                  per_cpu.size() * sizeof(uint64_t), 0) != 0) {
@@ -337,7 +366,129 @@ bool sum_per_cpu(const struct bpf_map* map, int ncpus, std::array<uint64_t, N>* 
     return true;
 }
 
+// The histograms' 128-bit sums (struct ts_sum128), added up over CPUs.
+bool sum_per_cpu_128(const struct bpf_map* map, int ncpus,
+                     std::array<NsSum, TS_HIST_COUNT>* out) {
+    std::vector<ts_sum128> per_cpu(static_cast<size_t>(ncpus));
+    for (uint32_t key = 0; key < TS_HIST_COUNT; ++key) {
+        if (bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu.data(),
+                                 per_cpu.size() * sizeof(ts_sum128), 0) != 0) {
+            return false;
+        }
+        NsSum total;
+        for (const ts_sum128& v : per_cpu) total.add(v.lo, v.hi);
+        (*out)[key] = total;
+    }
+    return true;
+}
+
+SeriesCount series_count(const ts_series_key& key, const uint64_t* per_cpu, int ncpus) {
+    SeriesCount sc;
+    sc.key = key;
+    sc.family = key.family;
+    sc.slot = key.slot;
+    sc.netns = key.netns;
+    sc.port = key.port;
+    sc.comm.assign(key.comm, strnlen(key.comm, TS_COMM_LEN));
+    for (int cpu = 0; cpu < ncpus; ++cpu) sc.value += per_cpu[cpu];
+    return sc;
+}
+
+bool refused_as_unsupported(int err) {
+    return err == EINVAL || err == ENOTSUPP_ERRNO || err == EOPNOTSUPP || err == ENOSYS;
+}
+
 }  // namespace
+
+// Every series, a batch of keys and per-CPU values per syscall
+// (BPF_MAP_LOOKUP_BATCH; a hash map's batch is one or more of its buckets,
+// so a batch may end short, and ENOENT says the walk is over). A kernel
+// that refuses batches gets two syscalls per series (next key, lookup).
+bool Tracer::read_series(std::vector<SeriesCount>* out) const {
+    const int fd = bpf_map__fd(skel_->maps.m_series);
+    const size_t ncpus = static_cast<size_t>(ncpus_);
+    out->reserve(bpf_map__max_entries(skel_->maps.m_series));
+    if (!batch_refused_) {
+        uint32_t batch_size = 256;
+        std::vector<ts_series_key> keys;
+        std::vector<uint64_t> values;
+        uint32_t in_batch = 0, out_batch = 0;
+        bool first = true;
+        for (;;) {
+            keys.resize(batch_size);
+            values.resize(batch_size * ncpus);
+            uint32_t count = batch_size;
+            int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
+                                           values.data(), &count, nullptr);
+            int code = err ? errno : 0;
+            if (err && code == ENOSPC && count == 0 && batch_size < (1u << 20)) {
+                batch_size *= 2;  // one bucket holds more series than a batch
+                continue;
+            }
+            if (err && code != ENOENT) {
+                if (first && refused_as_unsupported(code)) {
+                    batch_refused_ = true;
+                    break;
+                }
+                return false;
+            }
+            for (uint32_t i = 0; i < count; ++i) {
+                out->push_back(series_count(keys[i], &values[i * ncpus], ncpus_));
+            }
+            if (err) return true;  // ENOENT: no bucket left
+            in_batch = out_batch;
+            first = false;
+        }
+    }
+    std::vector<uint64_t> per_cpu(ncpus, 0);
+    ts_series_key key{}, next{};
+    const ts_series_key* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;  // expired meanwhile
+        out->push_back(series_count(key, per_cpu.data(), ncpus_));
+    }
+    return true;
+}
+
+// Deletes series a reading found idle. Lookup-and-delete takes the values
+// and the entry in one step under the map's bucket lock: a series counted
+// since that reading (its total differs) is put back with all it counted,
+// so no count is lost to an expiry; if the kernel made it anew meanwhile,
+// the two are added up.
+size_t Tracer::expire_series(const std::vector<SeriesCount>& idle) {
+    const int fd = bpf_map__fd(skel_->maps.m_series);
+    const size_t ncpus = static_cast<size_t>(ncpus_);
+    std::vector<uint64_t> taken(ncpus), now(ncpus);
+    size_t expired = 0;
+    for (const SeriesCount& sc : idle) {
+        if (bpf_map_lookup_and_delete_elem(fd, &sc.key, taken.data()) != 0) {
+            if (errno == ENOENT) continue;
+            // Kernels before 5.14 have no lookup-and-delete for hashes: read,
+            // then delete (a count landing in between is lost).
+            if (bpf_map_lookup_elem(fd, &sc.key, taken.data()) != 0) continue;
+            uint64_t total = 0;
+            for (uint64_t v : taken) total += v;
+            if (total != sc.value) continue;
+            if (bpf_map_delete_elem(fd, &sc.key) == 0) ++expired;
+            continue;
+        }
+        uint64_t total = 0;
+        for (uint64_t v : taken) total += v;
+        if (total == sc.value) {
+            ++expired;
+            continue;
+        }
+        // Counted since the reading: not idle. Put it back.
+        if (bpf_map_update_elem(fd, &sc.key, taken.data(), BPF_NOEXIST) == 0) continue;
+        if (bpf_map_lookup_elem(fd, &sc.key, now.data()) == 0) {
+            for (size_t cpu = 0; cpu < ncpus; ++cpu) now[cpu] += taken[cpu];
+            bpf_map_update_elem(fd, &sc.key, now.data(), BPF_EXIST);
+        }
+    }
+    return expired;
+}
 
 bool Tracer::read_counts(KernelCounts* out) const {
     const auto& m = skel_->maps;
@@ -346,25 +497,7 @@ bool Tracer::read_counts(KernelCounts* out) const {
         std::array<uint64_t, 1> dropped{};
         if (!sum_per_cpu(m.m_series_dropped, ncpus_, &dropped)) return false;
         out->series_dropped = dropped[0];
-        std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus_), 0);
-        ts_series_key key{}, next{};
-        const ts_series_key* prev = nullptr;
-        while (bpf_map__get_next_key(m.m_series, prev, &next, sizeof(next)) == 0) {
-            key = next;
-            prev = &key;
-            if (bpf_map__lookup_elem(m.m_series, &key, sizeof(key), per_cpu.data(),
-                                     per_cpu.size() * sizeof(uint64_t), 0) != 0) {
-                continue;  // gone meanwhile: series are never deleted, but be safe
-            }
-            SeriesCount sc;
-            sc.family = key.family;
-            sc.slot = key.slot;
-            sc.netns = key.netns;
-            sc.port = key.port;
-            sc.comm.assign(key.comm, strnlen(key.comm, TS_COMM_LEN));
-            for (uint64_t v : per_cpu) sc.value += v;
-            out->series.push_back(std::move(sc));
-        }
+        if (!read_series(&out->series)) return false;
     }
     return sum_per_cpu(m.m_transitions, ncpus_, &out->transitions) &&
            sum_per_cpu(m.m_resets_sent, ncpus_, &out->resets_sent) &&
@@ -373,7 +506,7 @@ bool Tracer::read_counts(KernelCounts* out) const {
            sum_per_cpu(m.m_socket_errors, ncpus_, &out->socket_errors) &&
            sum_per_cpu(m.m_sigpipe, ncpus_, &out->sigpipe) &&
            sum_per_cpu(m.m_hist_buckets, ncpus_, &out->hist_buckets) &&
-           sum_per_cpu(m.m_hist_sum_ns, ncpus_, &out->hist_sum_ns);
+           sum_per_cpu_128(m.m_hist_sum_ns, ncpus_, &out->hist_sum_ns);
 }
 
 int Tracer::socket_storage_fd() const { return bpf_map__fd(skel_->maps.socks); }

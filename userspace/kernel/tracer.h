@@ -45,7 +45,7 @@ struct TracerConfig {
     // its smallest and never polled.
     bool metrics_mode = false;
     // Metrics mode: the labels of the counters' series (TS_LABEL_*), and
-    // how many series the kernel may make at most.
+    // how many series the kernel may make at most (1 to TS_MAX_SERIES_CAP).
     uint32_t label_mask = 0;
     uint32_t max_series = 10000;
 };
@@ -108,6 +108,11 @@ public:
     // Metrics mode: the counters, summed over CPUs. False when a map
     // could not be read.
     bool read_counts(KernelCounts* out) const;
+    // Metrics mode with labels: removes these series (found idle by a
+    // reading, SeriesCount::value as read then) from the kernel's map, so
+    // that their space serves new series; a series counted since that
+    // reading stays, with every count. Returns how many were removed.
+    size_t expire_series(const std::vector<SeriesCount>& idle);
     // The socket storage map (struct ts_sock_info), for sock_diag to dump
     // beside each socket.
     int socket_storage_fd() const;
@@ -124,6 +129,7 @@ public:
 private:
     Tracer() = default;
     static int on_record(void* ctx, void* data, size_t size);
+    bool read_series(std::vector<SeriesCount>* out) const;
 
     struct tcpscope_bpf* skel_ = nullptr;
     struct ring_buffer* ringbuf_ = nullptr;
@@ -133,6 +139,8 @@ private:
     SeedResult seeded_;
     int ncpus_ = 1;
     uint32_t label_mask_ = 0;
+    // The kernel refused BPF_MAP_LOOKUP_BATCH once: read series one by one.
+    mutable bool batch_refused_ = false;
     // Loaded programs that emit events, with the kind they emit.
     std::vector<std::pair<int, int>> event_programs_;  // (prog fd, kind)
 };

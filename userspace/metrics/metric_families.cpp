@@ -49,8 +49,7 @@ void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
         m.histogram.bucket.push_back(b);
     }
     m.histogram.sample_count = cumulative;
-    m.histogram.sample_sum = static_cast<double>(counts.hist_sum_ns[static_cast<size_t>(hist)]) /
-                             kNsPerSecond;
+    m.histogram.sample_sum = counts.hist_sum_ns[static_cast<size_t>(hist)].seconds();
     f->metric.push_back(std::move(m));
 }
 
@@ -160,6 +159,14 @@ std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReas
                           MetricType::Counter);
     add_counter(&dropped, {}, c.series_dropped);
     out.push_back(std::move(dropped));
+    if (c.label_mask != 0) {
+        auto expired = family("tcpscope_series_expired_total",
+                              "Labelled series removed for having stayed unchanged for "
+                              "--series-idle (one that comes back starts again from 0)",
+                              MetricType::Counter);
+        add_counter(&expired, {}, c.series_expired);
+        out.push_back(std::move(expired));
+    }
 
     auto connect = family("tcpscope_connect_duration_seconds",
                           "Time from SYN_SENT to ESTABLISHED (the connect's handshake)",

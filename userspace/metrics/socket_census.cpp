@@ -15,16 +15,18 @@ void SocketCensus::add_close_wait(const std::string& comm, bool age_known, doubl
     }
 }
 
-SocketCensus census_of(const SocketSnapshot& snapshot) {
+SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages) {
     constexpr int kCloseWait = 8;
     SocketCensus census;
     for (const auto& s : snapshot.sockets) {
         census.by_state[static_cast<size_t>(s.state)] += 1;
         if (s.state != kCloseWait) continue;
         std::string comm = s.pid ? comm_label(s.comm.c_str(), s.comm.size()) : "?";
-        bool age_known = s.state_ts && s.state_ts <= snapshot.taken_ns;
+        uint64_t since = s.state_ts && s.state_ts <= snapshot.taken_ns ? s.state_ts : 0;
+        if (!since && ages) since = ages->first_seen_ns(s.cookie);
+        bool age_known = since != 0 && since <= snapshot.taken_ns;
         census.add_close_wait(comm, age_known,
-                              age_known ? static_cast<double>(snapshot.taken_ns - s.state_ts) / 1e9 : 0);
+                              age_known ? static_cast<double>(snapshot.taken_ns - since) / 1e9 : 0);
     }
     return census;
 }
@@ -60,8 +62,9 @@ std::vector<prometheus::MetricFamily> census_families(const SocketCensus& census
     cw.type = prometheus::MetricType::Gauge;
     auto& oldest = out[2];
     oldest.name = "tcpscope_close_wait_oldest_seconds";
-    oldest.help = "Age of the oldest CLOSE_WAIT socket of each owner whose entry into "
-                  "CLOSE_WAIT tcpscope saw";
+    oldest.help = "Age of the oldest CLOSE_WAIT socket of each owner: since its entry into "
+                  "CLOSE_WAIT when tcpscope saw it, else since tcpscope first found it there (a "
+                  "lower bound for sockets older than tcpscope)";
     oldest.type = prometheus::MetricType::Gauge;
     for (const auto& [comm, c] : census.close_wait) {
         ClientMetric m;

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <prometheus/metric_family.h>
 
+#include "close_wait_ages.h"
 #include "socket_snapshot.h"
 #include "tcpscope.h"
 
@@ -24,8 +25,9 @@ struct SocketCensus {
     std::array<uint64_t, TS_STATE_SLOTS> by_state{};
     struct CloseWait {
         uint64_t sockets = 0;
-        // Age of the oldest whose entry into CLOSE_WAIT tcpscope saw; none
-        // for sockets that were in CLOSE_WAIT before it started.
+        // Age of the oldest: from its entry into CLOSE_WAIT when tcpscope
+        // saw it, else at least since a census first found it there (with
+        // CloseWaitAges); unknown only without either.
         bool age_known = false;
         double oldest_seconds = 0;
     };
@@ -37,8 +39,10 @@ struct SocketCensus {
 };
 
 // The census of a snapshot: every socket by state, the CLOSE_WAIT ones
-// by owner with the age of the oldest whose entry tcpscope saw.
-SocketCensus census_of(const SocketSnapshot& snapshot);
+// by owner with the age of the oldest: whose entry tcpscope saw, or, given
+// ages (updated with this snapshot), the time since a census first found
+// it in CLOSE_WAIT, a lower bound for a socket older than tcpscope.
+SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages = nullptr);
 
 // A process name as a label value: printable ASCII, others as '?'.
 std::string comm_label(const char* comm, size_t max_len);

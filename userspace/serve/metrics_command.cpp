@@ -5,7 +5,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <dirent.h>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "listen_address.h"
 #include "metric_families.h"
 #include "metrics_server.h"
+#include "series_expiry.h"
 #include "netns_check.h"
 #include "sock_diag.h"
 #include "socket_census.h"
@@ -96,7 +99,20 @@ int run_metrics_command(const MetricsOptions& o) {
         stuck = std::make_unique<StuckDetector>(StuckOptions{static_cast<uint64_t>(o.stuck_s * 1e9), 0},
                                                 monotonic_ns());
     }
+    // --labels: series idle for --series-idle are removed from the kernel's
+    // map at each scrape, and between scrapes by the main thread.
+    SeriesExpiry expiry(static_cast<uint64_t>(o.series_idle_s * 1e9));
+    uint64_t series_expired = 0;
+    // Ages of CLOSE_WAIT sockets older than tcpscope: since first found.
+    CloseWaitAges close_wait_ages;
     std::mutex scrape_mutex;
+    // Caller holds scrape_mutex.
+    auto expire_idle_series = [&](KernelCounts* counts) {
+        if (config.label_mask == 0) return;
+        auto idle = expiry.idle(counts->series, monotonic_ns());
+        if (!idle.empty()) series_expired += tracer->expire_series(idle);
+        counts->series_expired = series_expired;
+    };
     double last_scrape_seconds = 0;
     uint64_t text_scrapes = 0;
     uint64_t open_metrics_scrapes = 0;
@@ -116,12 +132,18 @@ int run_metrics_command(const MetricsOptions& o) {
         (format == ExpositionFormat::kOpenMetrics ? open_metrics_scrapes : text_scrapes) += 1;
         self.text_scrapes = text_scrapes;
         self.open_metrics_scrapes = open_metrics_scrapes;
-        if (tracer->read_counts(&counts)) families = kernel_families(counts, reasons);
+        if (tracer->read_counts(&counts)) {
+            expire_idle_series(&counts);
+            families = kernel_families(counts, reasons);
+        }
         if (census_reader) {
             SocketSnapshot snapshot;
             std::string census_error;
             if (census_reader->read(&snapshot, &census_error)) {
-                for (auto& f : census_families(census_of(snapshot))) families.push_back(std::move(f));
+                close_wait_ages.update(snapshot);
+                for (auto& f : census_families(census_of(snapshot, &close_wait_ages))) {
+                    families.push_back(std::move(f));
+                }
                 if (stuck) {
                     stuck->update(snapshot);
                     std::vector<StuckReport> now_stuck;
@@ -192,8 +214,24 @@ int run_metrics_command(const MetricsOptions& o) {
     server.serve();
     std::fprintf(stderr, "%s: serving http://%s/metrics\n", me,
                  listen_address_text(listen).c_str());
-    int sig = 0;
-    sigwait(&stops, &sig);
+    // Idle series expire between scrapes too: without a scraper the map
+    // would otherwise keep what a burst filled.
+    const double sweep_s = std::min(o.series_idle_s / 4, 10.0);
+    const struct timespec sweep_period = {static_cast<time_t>(sweep_s),
+                                          static_cast<long>((sweep_s - static_cast<long>(sweep_s)) * 1e9)};
+    int sig = -1;
+    while (sig < 0) {
+        if (config.label_mask == 0) {
+            sigwait(&stops, &sig);
+            break;
+        }
+        sig = sigtimedwait(&stops, nullptr, &sweep_period);
+        if (sig < 0) {
+            std::lock_guard<std::mutex> lock(scrape_mutex);
+            KernelCounts counts;
+            if (tracer->read_counts(&counts)) expire_idle_series(&counts);
+        }
+    }
     std::fprintf(stderr, "%s: %s, stopping\n", me, strsignal(sig));
     server.stop();
     return kExitOk;

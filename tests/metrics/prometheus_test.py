@@ -107,6 +107,12 @@ def main():
         ms.sh("ip", "-n", b.name, "link", "set", tag + "vb", "up")
 
         metrics = ms.Metrics(binary, "--netns", a.path, "--stuck", "1")
+        # Every check below runs after tcpscope dropped to nobody with CAP_BPF alone.
+        with open("/proc/%d/status" % metrics.proc.pid) as f:
+            status = dict(line.split(":", 1) for line in f)
+        check(status["Uid"].split()[0] == "65534" and status["CapEff"].strip() == "%016x" % (1 << 39),
+              "scraped as nobody with CAP_BPF alone (Uid %s, CapEff %s)" % (status["Uid"].split()[0],
+                                                                        status["CapEff"].strip()))
         prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
                           workdir)
 

@@ -19,6 +19,9 @@ struct MetricsOptions {
     uint32_t max_series = 10000;  // the hard limit on labelled series
     double stuck_s = 0;         // --stuck: 0 = no tcpscope_stuck_* gauges
     bool verbose = false;
+    std::string user = "nobody";  // to run as once attached, keeping CAP_BPF only
+    bool no_drop = false;         // keep every privilege (for debugging)
+    std::string web_config_file;  // --web.config.file: TLS and basic auth
 };
 
 CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& options);

@@ -229,6 +229,21 @@ def test_deadline_and_per_peer(binary):
         check(cut and took < 14, "a client trickling a byte a second is cut off at the deadline (%.1f s)" % took)
         s.close()
 
+        # Endless header lines (each short enough for httplib): cut off at
+        # the request's 128 KiB, not stored until the deadline.
+        s = connect_from("127.0.0.1", m.port)
+        sent = 0
+        try:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n")
+            for _ in range(4096):
+                s.sendall(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+                sent += 1010
+        except OSError:
+            pass
+        check(sent < 4096 * 1010 or closed_by_server(s, 2),
+              "endless headers: cut off after %d KiB sent (of %d)" % (sent // 1024, 4096 * 1010 // 1024))
+        s.close()
+
         # One peer address gets 8 connections at once; the 9th and 10th are closed at once.
         held = [connect_from("127.0.0.7", m.port) for _ in range(8)]
         time.sleep(0.5)

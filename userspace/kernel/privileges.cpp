@@ -97,7 +97,7 @@ bool drop_to_bpf_reader(const std::string& user, std::string* kept, std::string*
             if (cap != CAP_BPF) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
         }
     }
-    std::string who = "user " + std::to_string(geteuid());
+    std::string who = "uid " + std::to_string(geteuid());
     const bool may_switch = (caps.effective & bit(CAP_SETUID)) && (caps.effective & bit(CAP_SETGID));
     if (may_switch) {
         struct passwd* pw = getpwnam(user.c_str());

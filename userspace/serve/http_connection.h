@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -53,15 +54,21 @@ private:
 };
 
 // The httplib::Stream one request is read from and answered on: the
-// connection with that request's deadline.
+// connection with that request's deadline, and a cap on the bytes the
+// request may take (httplib bounds each header line, not their number).
 class DeadlineStream : public httplib::Stream {
 public:
-    DeadlineStream(HttpConnection& connection, Clock::time_point deadline)
-        : connection_(connection), deadline_(deadline) {}
+    DeadlineStream(HttpConnection& connection, Clock::time_point deadline, size_t max_bytes)
+        : connection_(connection), deadline_(deadline), bytes_left_(max_bytes) {}
 
     bool is_readable() const override { return connection_.wait_readable(deadline_); }
     bool is_writable() const override { return connection_.wait_writable(deadline_); }
-    ssize_t read(char* ptr, size_t size) override { return connection_.read(ptr, size, deadline_); }
+    ssize_t read(char* ptr, size_t size) override {
+        if (bytes_left_ == 0) return -1;
+        ssize_t n = connection_.read(ptr, std::min(size, bytes_left_), deadline_);
+        if (n > 0) bytes_left_ -= static_cast<size_t>(n);
+        return n;
+    }
     ssize_t write(const char* ptr, size_t size) override { return connection_.write(ptr, size, deadline_); }
     void get_remote_ip_and_port(std::string& ip, int& port) const override;
     void get_local_ip_and_port(std::string& ip, int& port) const override;
@@ -70,6 +77,7 @@ public:
 private:
     HttpConnection& connection_;
     Clock::time_point deadline_;
+    size_t bytes_left_;
 };
 
 }  // namespace tcpscope

@@ -177,7 +177,8 @@ void MetricsServer::serve_connection(uint64_t id, int fd, std::string peer_ip, i
     for (int served = 0; ok && served < limits_.max_requests_per_connection; ++served) {
         // Idle until the request's first byte, then one deadline for all of it.
         if (stopping_ || !connection->wait_readable(Clock::now() + limits_.idle_timeout)) break;
-        DeadlineStream stream(*connection, Clock::now() + limits_.request_deadline);
+        DeadlineStream stream(*connection, Clock::now() + limits_.request_deadline,
+                              limits_.max_request_bytes);
         bool closed = false;
         bool last = served + 1 == limits_.max_requests_per_connection || stopping_;
         ok = router_->handle(stream, last, closed) && !closed;

@@ -37,6 +37,8 @@ struct ServerLimits {
     std::chrono::milliseconds request_deadline{10000};  // TLS handshake; headers, body and answer
     std::chrono::milliseconds idle_timeout{5000};  // for a request's first byte (keep-alive)
     int max_requests_per_connection = 100;
+    size_t max_request_bytes = 128 * 1024;  // request line, headers and body
+
 };
 
 class BasicAuth;

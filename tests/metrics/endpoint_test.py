@@ -397,14 +397,50 @@ def test_web_config(binary, workdir):
     finally:
         if prom:
             prom.stop()
-        if m.proc.poll() is None:
-            m.proc.send_signal(signal.SIGTERM)
-        try:
-            m.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            m.proc.kill()
-            m.proc.wait()
-        check(m.proc.returncode == 0, "stops cleanly (%d)" % m.proc.returncode)
+        stop_metrics(m)
+    test_client_certificates(binary, workdir, crt, key)
+
+
+def stop_metrics(m):
+    if m.proc.poll() is None:
+        m.proc.send_signal(signal.SIGTERM)
+    try:
+        m.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        m.proc.kill()
+        m.proc.wait()
+    check(m.proc.returncode == 0, "stops cleanly (%d)" % m.proc.returncode)
+
+
+def test_client_certificates(binary, workdir, crt, key):
+    """client_auth_type RequireAndVerifyClientCert: curl without a client
+    certificate, or with one the client CA did not sign, is refused."""
+    ccrt, ckey = os.path.join(workdir, "client.crt"), os.path.join(workdir, "client.key")
+    ocrt, okey = os.path.join(workdir, "other.crt"), os.path.join(workdir, "other.key")
+    for c, k, cn in ((ccrt, ckey, "scraper"), (ocrt, okey, "stranger")):
+        ms.sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", k, "-out", c, "-days", "2",
+              "-subj", "/CN=" + cn)
+    config = os.path.join(workdir, "mtls.yml")
+    with open(config, "w") as f:
+        f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_ca_file: client.crt\n"
+                "  client_auth_type: RequireAndVerifyClientCert\n" % (crt, key))
+    m = ms.Metrics.__new__(ms.Metrics)
+    m.port = ms.free_port()
+    m.proc = subprocess.Popen([binary, "metrics", "--listen", "127.0.0.1:%d" % m.port, "--web.config.file", config],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = "https://127.0.0.1:%d/metrics" % m.port
+    try:
+        def curl(*extra):
+            return ms.sh("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", crt, *extra, url,
+                         check=False).stdout
+        deadline = time.time() + 30
+        while curl("--cert", ccrt, "--key", ckey) != "200" and time.time() < deadline and m.proc.poll() is None:
+            time.sleep(0.3)
+        check(curl("--cert", ccrt, "--key", ckey) == "200", "a client certificate the client CA signed: 200")
+        check(curl() != "200", "no client certificate: refused")
+        check(curl("--cert", ocrt, "--key", okey) != "200", "a client certificate of another CA: refused")
+    finally:
+        stop_metrics(m)
 
 
 def main():

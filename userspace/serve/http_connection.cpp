@@ -141,12 +141,10 @@ ssize_t HttpConnection::write(const char* buf, size_t size, Clock::time_point de
 
 namespace {
 
-void name_of(int fd, bool peer, std::string& ip, int& port) {
+void local_name_of(int fd, std::string& ip, int& port) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
-    int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
-                  : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (rc != 0) return;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
     char buf[INET6_ADDRSTRLEN] = {};
     if (ss.ss_family == AF_INET) {
         auto* a = reinterpret_cast<sockaddr_in*>(&ss);
@@ -168,7 +166,7 @@ void DeadlineStream::get_remote_ip_and_port(std::string& ip, int& port) const {
 }
 
 void DeadlineStream::get_local_ip_and_port(std::string& ip, int& port) const {
-    name_of(connection_.fd(), false, ip, port);
+    local_name_of(connection_.fd(), ip, port);
 }
 
 }  // namespace tcpscope

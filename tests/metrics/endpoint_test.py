@@ -117,10 +117,13 @@ def status_of(pid):
     out = []
     for tid in os.listdir("/proc/%d/task" % pid):
         fields = {}
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                fields[k] = v.split()
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    fields[k] = v.split()
+        except OSError:
+            continue  # a connection's thread that ended meanwhile
         out.append(fields)
     return out
 
@@ -195,6 +198,7 @@ def test_privileges(binary):
     try:
         threads = status_of(m.proc.pid)
         want = "%016x" % (1 << CAP_BPF)
+        ok = bool(threads)
         for t in threads:
             ok = (t["Uid"] == ["65534"] * 4 and t["CapEff"] == [want] and t["CapPrm"] == [want] and
                   t["CapInh"] == ["0" * 16] and t["CapBnd"] == [want] and t["NoNewPrivs"] == ["1"])

@@ -174,8 +174,15 @@ def main():
         # --stuck 1 (the CLOSE_WAIT leak, and its loopback peer's FIN_WAIT2
         # timewait socket); none ESTABLISHED retransmits any more.
         watched = ("close-wait", "fin-wait-2", "syn-sent", "syn-recv", "last-ack")
-        ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
-        stuck = prom.value('sum(tcpscope_stuck_sockets)')
+        # A socket that entered its state less than --stuck before the last
+        # scrape is not stuck yet: give the scrapes a few seconds to agree.
+        deadline = time.time() + 10
+        while True:
+            ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
+            stuck = prom.value('sum(tcpscope_stuck_sockets)')
+            if stuck == len(ss) or time.time() > deadline:
+                break
+            time.sleep(1)
         check(stuck == len(ss) >= 1, "stuck sockets %s, ss shows %d in a watched state: %s" %
               (stuck, len(ss), prom.query('tcpscope_stuck_sockets')))
         stuck_age = prom.value('max(tcpscope_stuck_oldest_seconds{state="CLOSE_WAIT",comm="python3"})')

@@ -43,3 +43,10 @@ find_package(Threads REQUIRED)
 # text format, cpp-httplib for the HTTP server (both Debian packages).
 tcpscope_require_pkg(PROMETHEUS_CORE prometheus-cpp-core prometheus-cpp-dev)
 tcpscope_require_pkg(HTTPLIB cpp-httplib libcpp-httplib-dev)
+# `tcpscope metrics --web.config.file`: TLS through OpenSSL (the library
+# Debian's cpp-httplib is built against), the exporter-toolkit's YAML
+# format through yaml-cpp, bcrypt password hashes through libxcrypt's
+# crypt_rn ($2a$/$2b$/$2y$).
+tcpscope_require_pkg(OPENSSL openssl libssl-dev)
+tcpscope_require_pkg(YAMLCPP yaml-cpp libyaml-cpp-dev)
+tcpscope_require_pkg(LIBXCRYPT libxcrypt libcrypt-dev)

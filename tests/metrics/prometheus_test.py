@@ -146,6 +146,12 @@ def main():
         k0 = a.nstat()
 
         metrics = ms.Metrics(binary, "--netns", a.path, "--stuck", "1")
+        # Every check below runs after tcpscope dropped to nobody with CAP_BPF alone.
+        with open("/proc/%d/status" % metrics.proc.pid) as f:
+            status = dict(line.split(":", 1) for line in f)
+        check(status["Uid"].split()[0] == "65534" and status["CapEff"].strip() == "%016x" % (1 << 39),
+              "scraped as nobody with CAP_BPF alone (Uid %s, CapEff %s)" % (status["Uid"].split()[0],
+                                                                        status["CapEff"].strip()))
         prom = Prometheus("127.0.0.1:%d" % metrics.port, os.path.join(repo, "dashboards/prometheus/alerts.yml"),
                           workdir)
 
@@ -213,8 +219,15 @@ def main():
         # --stuck 1 (the CLOSE_WAIT leak, and its loopback peer's FIN_WAIT2
         # timewait socket); none ESTABLISHED retransmits any more.
         watched = ("close-wait", "fin-wait-2", "syn-sent", "syn-recv", "last-ack")
-        ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
-        stuck = prom.value('sum(tcpscope_stuck_sockets)')
+        # A socket that entered its state less than --stuck before the last
+        # scrape is not stuck yet: give the scrapes a few seconds to agree.
+        deadline = time.time() + 10
+        while True:
+            ss = a.run("ss", "-Htn", *sum((["state", w] for w in watched), [])).stdout.splitlines()
+            stuck = prom.value('sum(tcpscope_stuck_sockets)')
+            if stuck == len(ss) or time.time() > deadline:
+                break
+            time.sleep(1)
         check(stuck == len(ss) >= 1, "stuck sockets %s, ss shows %d in a watched state: %s; ss: %s" %
               (stuck, len(ss), prom.query('tcpscope_stuck_sockets'), ss))
         stuck_age = prom.value('max(tcpscope_stuck_oldest_seconds{state="CLOSE_WAIT",comm="python3"})')

@@ -51,6 +51,16 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
                     "Gauges of the sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, SYN_SENT, "
                     "SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting (tcpscope_stuck_*)")
         ->check(positive_seconds());
+    cmd->add_option("--web.config.file", o.web_config_file,
+                    "TLS and basic authentication, in the Prometheus exporter-toolkit's web "
+                    "configuration format (tls_server_config, basic_auth_users)")
+        ->check(CLI::ExistingFile);
+    auto* user = cmd->add_option("--user", o.user,
+                                 "Once attached, run as this user, keeping only CAP_BPF (to read "
+                                 "its maps and the socket storage in sock_diag dumps)")
+                     ->capture_default_str();
+    cmd->add_flag("--no-drop", o.no_drop, "Keep root and every capability after attaching")
+        ->excludes(user);
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     return cmd;
 }

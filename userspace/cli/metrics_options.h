@@ -20,6 +20,9 @@ struct MetricsOptions {
     double series_idle_s = 600;   // a labelled series unchanged this long is removed
     double stuck_s = 0;         // --stuck: 0 = no tcpscope_stuck_* gauges
     bool verbose = false;
+    std::string user = "nobody";  // to run as once attached, keeping CAP_BPF only
+    bool no_drop = false;         // keep every privilege (for debugging)
+    std::string web_config_file;  // --web.config.file: TLS and basic auth
 };
 
 CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& options);

@@ -21,12 +21,14 @@
 #include "metrics_server.h"
 #include "series_expiry.h"
 #include "netns_check.h"
+#include "privileges.h"
 #include "sock_diag.h"
 #include "socket_census.h"
 #include "stuck_detector.h"
 #include "stuck_families.h"
 #include "trace_loop.h"
 #include "tracer.h"
+#include "web_config.h"
 
 namespace tcpscope {
 namespace {
@@ -67,6 +69,11 @@ int run_metrics_command(const MetricsOptions& o) {
     std::string error;
     if (!parse_listen_address(o.listen, &listen, &error)) {
         std::fprintf(stderr, "%s: --listen: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
+    WebConfig web;
+    if (!o.web_config_file.empty() && !load_web_config(o.web_config_file, &web, &error)) {
+        std::fprintf(stderr, "%s: --web.config.file: %s\n", me, error.c_str());
         return kExitUsage;
     }
     TracerConfig config;
@@ -168,6 +175,10 @@ int run_metrics_command(const MetricsOptions& o) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return body;
     });
+    if (!server.configure(web, &error)) {
+        std::fprintf(stderr, "%s: --web.config.file: %s\n", me, error.c_str());
+        return kExitUsage;
+    }
     // Bind before loading: a port in use is found at once, and a scraper
     // that connects while the programs load waits in the backlog.
     if (!server.bind(listen, &error)) {
@@ -205,14 +216,26 @@ int run_metrics_command(const MetricsOptions& o) {
         std::fprintf(stderr, "%s: warning: %s; reset reasons shown as numbers\n", me,
                      btf_error.c_str());
     }
-    if (!listen.loopback) {
+    if (!listen.loopback && web.users.empty()) {
         std::fprintf(stderr,
-                     "%s: warning: listening on %s, which is not a loopback address: anyone who "
-                     "can reach it can read these metrics\n",
+                     "%s: warning: listening on %s, which is not a loopback address, without "
+                     "basic_auth_users in a --web.config.file: anyone who can reach it can read "
+                     "these metrics\n",
                      me, listen_address_text(listen).c_str());
     }
+    // Attached, maps and sock_diag socket open, port bound: from here on a
+    // scrape needs CAP_BPF and nothing else. The server's threads start
+    // after, so they inherit the reduced set.
+    if (!o.no_drop) {
+        std::string kept;
+        if (!drop_to_bpf_reader(o.user, &kept, &error)) {
+            std::fprintf(stderr, "%s: %s (use --no-drop to keep every privilege)\n", me, error.c_str());
+            return kExitEnvironment;
+        }
+        if (o.verbose) std::fprintf(stderr, "%s: running as %s\n", me, kept.c_str());
+    }
     server.serve();
-    std::fprintf(stderr, "%s: serving http://%s/metrics\n", me,
+    std::fprintf(stderr, "%s: serving %s://%s/metrics\n", me, web.tls ? "https" : "http",
                  listen_address_text(listen).c_str());
     // Idle series expire between scrapes too: without a scraper the map
     // would otherwise keep what a burst filled.

@@ -334,13 +334,32 @@ TEST(KernelFilter, ScopeKeepsTheCgroupAndItsNamespaces) {
             return e.kind == EventKind::ResetSent && e.no_socket && e.netns == ns && e.local.port == closed;
         });
     };
+    auto refused_in = [&](const std::vector<Event>& ev, uint32_t ns) {
+        return std::any_of(ev.begin(), ev.end(), [&](const Event& e) {
+            return e.kind == EventKind::State && e.old_state == 2 && e.new_state == 7 && e.netns == ns &&
+                   e.remote.port == closed;
+        });
+    };
+    // Before 6.10, tcp_send_reset does not fire for a RST sent with no
+    // socket: then only the cgroup's side is checked (the refused connects
+    // are seen by the control, and are none of the scope's).
+    const bool rst_shown = kernel_support().shows(tcpscope::KernelFeature::ResetWithoutSocket);
     ASSERT_TRUE(control.wait_for(
-        [&](const std::vector<Event>& ev) { return refused_rst_in(ev, a->netns()) && refused_rst_in(ev, b->netns()); },
+        [&](const std::vector<Event>& ev) {
+            return refused_in(ev, a->netns()) && refused_in(ev, b->netns()) &&
+                   (!rst_shown || (refused_rst_in(ev, a->netns()) && refused_rst_in(ev, b->netns())));
+        },
         10))
         << describe(control.events());
-    EXPECT_TRUE(scoped.wait_for([&](const std::vector<Event>& ev) { return refused_rst_in(ev, a->netns()); }, 10))
-        << "the RST with no socket in the cgroup's namespace\n"
-        << describe(scoped.events());
+    if (rst_shown) {
+        EXPECT_TRUE(scoped.wait_for([&](const std::vector<Event>& ev) { return refused_rst_in(ev, a->netns()); }, 10))
+            << "the RST with no socket in the cgroup's namespace\n"
+            << describe(scoped.events());
+    } else {
+        std::printf("note: RSTs sent with no socket are not traced on %s: the namespace part is "
+                    "left out\n",
+                    this_kernel().c_str());
+    }
     scoped.settle(300);
 
     const auto& seen = scoped.events();

@@ -8,7 +8,7 @@
 # The set: close-wait-forever (the 983,160 lost events, and its
 # facts failed beside churn), time-wait, connect-refused (a RST with no
 # socket), and the two-namespace ones, peer-vanished and peer-rebooted (a
-# RST with no socket from a namespace made mid-run). About 40 s in all, most
+# RST with no socket from a namespace made mid-run). 20 to 40 s in all, most
 # of it peer-vanished's retransmission backoff.
 # Usage: run_beside_churn_test.sh TCPSCOPE_BINARY TCPSCOPE_CHURN
 set -u

@@ -106,8 +106,36 @@ struct {
 	__type(value, struct ts_call);
 } scratch SEC(".maps");
 
+/* The command's cgroup (v2 id and depth), set before load: every task in
+ * it or below it is traced, whatever pid namespace it sees itself in and
+ * however it came there. 0: the traced map decides (no cgroup v2). */
+const volatile __u64 scope_cgroup_id = 0;
+const volatile __u32 scope_cgroup_level = 0;
+
+/* Whether cg is the scope's cgroup or below it (as tcpscope.bpf.c's
+ * cgroup_in_filter: cgroup->ancestors[] indexed by depth, 6.0+). */
+static __always_inline bool cgroup_in_scope(const struct cgroup *cg)
+{
+	__u32 level = scope_cgroup_level;
+	struct cgroup *ancestor = NULL;
+
+	if (cg->kn->id == scope_cgroup_id)
+		return true;
+	if (cg->level <= (int)level || level > 4096)
+		return false;
+	__u64 slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
+		     (__u64)level * sizeof(ancestor);
+	if (bpf_probe_read_kernel(&ancestor, sizeof(ancestor), (const void *)slot) || !ancestor)
+		return false;
+	return BPF_CORE_READ(ancestor, kn, id) == scope_cgroup_id;
+}
+
 static __always_inline bool is_traced(void)
 {
+	if (scope_cgroup_id) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		return cgroup_in_scope(t->cgroups->dfl_cgrp);
+	}
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
 }
@@ -250,30 +278,58 @@ int BPF_PROG(call_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* poll/ppoll: the pollfd array's sockets that came back with revents. */
-static __always_inline void ready_from_poll(struct ts_call *c)
+/* poll/ppoll: the sockets among the pollfd entries that came back with
+ * revents, the first TS_CALL_MAX_READY of them wherever they are in the
+ * array. poll returns how many entries have revents, so the walk stops at
+ * the last of those (or once the record is full); POLL_SCAN_MAX bounds it
+ * (RLIMIT_NOFILE's usual hard limit is far below). bpf_loop (5.17+, in
+ * Debian's 6.1) so that the verifier checks the body once, not per entry. */
+#define POLL_SCAN_MAX (1u << 20)
+
+struct poll_scan {
+	struct ts_call *c;
+	struct pollfd *fds;
+	__u32 ready_left;  /* entries with revents not met yet */
+	__u32 out;
+};
+
+static long poll_entry(__u32 i, void *ctx)
 {
-	struct pollfd *fds = (struct pollfd *)c->args[0];
-	__u32 n = c->args[1];
-	__u32 out = 0;
-	for (__u32 i = 0; i < TS_CALL_MAX_READY; i++) {
-		if (i >= n)
-			break;
-		struct pollfd p = {};
-		if (bpf_probe_read_user(&p, sizeof(p), &fds[i]))
-			break;
-		if (!p.revents)
-			continue;
-		struct sock *sk = tcp_sock_of_fd(p.fd);
-		if (!sk || out >= TS_CALL_MAX_READY)
-			continue;
-		c->ready[out & (TS_CALL_MAX_READY - 1)].fd = p.fd;
-		c->ready[out & (TS_CALL_MAX_READY - 1)].events = (__u16)p.revents;
-		c->ready[out & (TS_CALL_MAX_READY - 1)].sk = (__u64)sk;
-		c->ready[out & (TS_CALL_MAX_READY - 1)].cookie = cookie_of(sk);
-		out++;
+	struct poll_scan *scan = ctx;
+	struct ts_call *c = scan->c;
+	struct pollfd p = {};
+
+	if (bpf_probe_read_user(&p, sizeof(p), &scan->fds[i]))
+		return 1;
+	if (!p.revents)
+		return 0;
+	struct sock *sk = tcp_sock_of_fd(p.fd);
+	if (sk) {
+		__u32 k = scan->out & (TS_CALL_MAX_READY - 1);
+		c->ready[k].fd = p.fd;
+		c->ready[k].events = (__u16)p.revents;
+		c->ready[k].sk = (__u64)sk;
+		c->ready[k].cookie = cookie_of(sk);
+		scan->out++;
 	}
-	c->nready = out;
+	scan->ready_left--;
+	return scan->ready_left == 0 || scan->out >= TS_CALL_MAX_READY;
+}
+
+static __always_inline void ready_from_poll(struct ts_call *c, long ret)
+{
+	struct poll_scan scan = {
+		.c = c,
+		.fds = (struct pollfd *)c->args[0],
+		.ready_left = ret,
+		.out = 0,
+	};
+	__u32 n = c->args[1];
+
+	if (n > POLL_SCAN_MAX)
+		n = POLL_SCAN_MAX;
+	bpf_loop(n, poll_entry, &scan, 0);
+	c->nready = scan.out < TS_CALL_MAX_READY ? scan.out : TS_CALL_MAX_READY;
 }
 
 /* select/pselect6: the first 64 descriptors of the read and write sets
@@ -372,7 +428,7 @@ int BPF_PROG(call_exit, struct pt_regs *regs, long ret)
 	}
 	if (ret > 0) {
 		if (nr == NR_poll || nr == NR_ppoll)
-			ready_from_poll(c);
+			ready_from_poll(c, ret);
 		else if (nr == NR_select || nr == NR_pselect6)
 			ready_from_select(c);
 		else if (nr == NR_epoll_wait || nr == NR_epoll_pwait)

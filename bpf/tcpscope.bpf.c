@@ -474,12 +474,49 @@ static __always_inline bool process_passes(__u32 tgid, const char *comm, __u32 f
 	return true;
 }
 
-/* A RST sent by a timewait mini-socket or with no socket at all belongs to
- * no process: the running task is a bystander. Process filters cannot
- * match such events, so with any process filter set they are left out. */
-static __always_inline bool ownerless_passes(void)
+/* The scope of `exec` and `run` (filter.scope): the network namespaces, by
+ * cookie, where a process of the --cgroup tree has had an event of a socket
+ * of its own (learned below), and those the loader added (the namespaces a
+ * scenario makes, as it makes them). Cookies, not inodes: an inode is
+ * reused once its namespace is gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_SCOPE_NETNS_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} scope_netns SEC(".maps");
+
+/* An event of the --cgroup tree's own: its namespace joins the scope. */
+static __always_inline void learn_scope_netns(const struct ts_event *e)
 {
-	return !filter.pid && !filter.cgroup_id && !filter.has_comm;
+	__u64 cookie = e->netns_cookie;
+	__u8 one = 1;
+
+	if (!filter.scope || !(e->flags & TS_F_IN_CGROUP) || !cookie)
+		return;
+	if (!bpf_map_lookup_elem(&scope_netns, &cookie))
+		bpf_map_update_elem(&scope_netns, &cookie, &one, BPF_NOEXIST);
+}
+
+/* A RST sent by a timewait mini-socket or with no socket at all, or a
+ * packet of no full socket, belongs to no process: the running task is a
+ * bystander. Process filters cannot match such events, so with any process
+ * filter set they are left out, unless a scope is set: then they pass in
+ * the scope's namespaces, and when they ran on a task of the --cgroup tree
+ * (whose TS_F_IN_CGROUP fill_current set: a loopback or veth peer's answer
+ * is handled in softirq on the sender's own task, before the loader can
+ * have added a namespace just made). */
+static __always_inline bool ownerless_passes(const struct ts_event *e)
+{
+	__u64 cookie = e->netns_cookie;
+
+	if (!filter.pid && !filter.cgroup_id && !filter.has_comm)
+		return true;
+	if (!filter.scope)
+		return false;
+	if (e->flags & TS_F_IN_CGROUP)
+		return true;
+	return cookie && bpf_map_lookup_elem(&scope_netns, &cookie);
 }
 
 /* Who is running. One helper call for the task, then plain loads: on this
@@ -723,6 +760,7 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
+	learn_scope_netns(e);
 	/* d is the metrics' port label; records keep d for packets only. */
 	if (metrics_mode && si)
 		e->d = si->service_port;
@@ -884,7 +922,7 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 			e = new_event(slot, TS_KIND_RESET_SENT);
 			fill_tuple_sk(e, sk, false);
 			e->flags |= TS_F_MINISOCK | TS_F_IRQ;
-			if (!tuple_passes(e) || !ownerless_passes())
+			if (!tuple_passes(e) || !ownerless_passes(e))
 				return 0;
 			set_unknown(e);
 			/* A timewait socket stands in for FIN_WAIT2 (an orphan
@@ -914,7 +952,7 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 			e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 			e->netns_cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
 		}
-		if (!tuple_passes(e) || !ownerless_passes())
+		if (!tuple_passes(e) || !ownerless_passes(e))
 			return 0;
 		set_unknown(e);
 		/* No port label (d stays 0): the port such a RST answers is
@@ -1186,12 +1224,14 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 		if (!sock_owned_by_user(sk))
 			e->flags |= TS_F_IRQ;
 		attribute(e, sk, true);
+		if (!process_passes(e->pid, e->comm, e->flags))
+			return 0;
 	} else {
 		e->flags |= TS_F_IRQ;
+		if (!ownerless_passes(e))
+			return 0;
 		set_unknown(e);
 	}
-	if (!process_passes(e->pid, e->comm, e->flags))
-		return 0;
 	e->a = dir;
 	e->b = ((__u8 *)&th)[13];
 	e->d = BPF_CORE_READ(dev, ifindex);

@@ -189,8 +189,16 @@ struct ts_filter {
 	__u8 comm[TS_COMM_LEN];
 	__u8 has_comm;
 	__u8 netns_exclude;  /* 1: netns names the one namespace to skip */
-	__u8 pad[6];
+	/* 1: `exec` and `run`: events of the --cgroup tree, and the ownerless
+	 * ones (RSTs with no socket or from a mini-socket, packets of no full
+	 * socket) of the scope's namespaces only (see scope_netns). */
+	__u8 scope;
+	__u8 pad[5];
 };
+
+/* How many network namespaces a scope holds (by cookie): a scenario makes
+ * two or three, a command seldom more. */
+#define TS_SCOPE_NETNS_MAX 64
 
 /*
  * Metrics mode (`tcpscope metrics`): the programs count into per-CPU arrays

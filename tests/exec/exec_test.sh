@@ -14,7 +14,14 @@
 #   not exist, 128+N when signal N killed it.
 # - SIGINT to tcpscope alone: the command gets it too, and no BPF link,
 #   no process of the tree is left.
-# Usage: exec_test.sh TCPSCOPE_BINARY TEXTBOOK_SERVER TEXTBOOK_CLIENT BPF_LINKS_SH
+# - Inside a PID namespace of its own (unshare --pid --fork --mount-proc),
+#   where the command's pid is not the kernel's: the calls and the events
+#   are still captured (the command's cgroup selects them).
+# - poll: a ready socket past the 8th entry of the set is reported ready.
+# - Under sudo (SUDO_UID set, tcpscope's HOME root's), the command gets the
+#   invoking user's HOME, USER, LOGNAME and SHELL.
+# - The command's cgroup is gone afterwards.
+# Usage: exec_test.sh TCPSCOPE_BINARY TEXTBOOK_SERVER TEXTBOOK_CLIENT BPF_LINKS_SH POLL_LATE_READY
 # (bpf_links.sh by its path: the kernel matrix copies the files a test's
 # command names, and the siblings of its script only.)
 set -u
@@ -22,6 +29,7 @@ set -u
 bin=$1
 server=$2
 client=$3
+poll_late_ready=$5
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: needs root to load BPF programs and create network namespaces"
   exit 77
@@ -87,6 +95,49 @@ check "summary: exit_code 0, nothing lost" \
   > "$dir/pair.txt" 2>&1
 check "text: a ladder with the EPIPE write and why" \
   sh -c "grep -q 'EPIPE' '$dir/pair.txt' && grep -q '^Why:' '$dir/pair.txt' && grep -q 'RST received in CLOSE_WAIT' '$dir/pair.txt'"
+
+# 1b. The same pair with tcpscope inside a PID namespace of its own: the
+# command's pid there is not the kernel's, which a pid filter would compare
+# with (and so capture nothing, silently).
+unshare --pid --fork --mount-proc "$bin" exec --json --user 0 --output "$dir/pidns.jsonl" -- \
+  unshare -n sh -c "ip link set lo up && { \"$server\" 5125 & \"$client\" 5125; st=\$?; wait; exit \$st; }" \
+  2> "$dir/pidns.err"
+rc=$?
+check "in a PID namespace: the pair exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || cat "$dir/pidns.err"
+pidns_steps=$(grep '"type":"step"' "$dir/pidns.jsonl" | grep -c '"side":"client"')
+check "in a PID namespace: the client's calls are captured ($pidns_steps)" [ "$pidns_steps" -ge 3 ]
+check "in a PID namespace: the EPIPE and its cause" \
+  sh -c "grep '\"errno\":\"EPIPE\"' '$dir/pidns.jsonl' | grep -q 'RST received in CLOSE_WAIT'"
+check "in a PID namespace: the kernel's state changes" \
+  [ "$(grep -c '"type":"state"' "$dir/pidns.jsonl")" -ge 4 ]
+
+# 1c. poll: the ready socket is the 10th entry, after nine pipes that are not.
+"$bin" exec --json --user 0 --output "$dir/poll.jsonl" -- "$poll_late_ready" 2> "$dir/poll.err"
+rc=$?
+check "poll past the 8th entry: the program saw its socket ready (rc=$rc)" [ "$rc" -eq 0 ]
+poll_step=$(grep '"type":"step"' "$dir/poll.jsonl" | grep '"op":"poll"' | head -n 1)
+check "and the poll step names that socket ready (IN, a cookie): $poll_step" \
+  sh -c "printf '%s\n' '$poll_step' | grep -q '\"ready\":\[{\"cookie\":[1-9][0-9]*,.*\"events\":\"IN\"'"
+
+# 1d. Under sudo: tcpscope's environment is root's; the command's is the
+# invoking user's, as `sudo -u` would make it.
+expected_home=$(awk -F: '$3 == 65534 { print $6; exit }' /etc/passwd)
+expected_user=$(awk -F: '$3 == 65534 { print $1; exit }' /etc/passwd)
+HOME=/root USER=root LOGNAME=root SUDO_UID=65534 SUDO_GID=65534 \
+  "$bin" exec -- sh -c 'echo "HOME=${HOME-unset} USER=$USER LOGNAME=$LOGNAME SHELL=$SHELL"' \
+  > "$dir/env.txt" 2>&1
+env_line=$(grep '^HOME=' "$dir/env.txt")
+check "under sudo: HOME is the user's, not root's ($env_line)" \
+  [ "$env_line" != "${env_line#HOME=${expected_home:-unset} }" ]
+check "under sudo: USER and LOGNAME are the user's" \
+  sh -c "printf '%s\n' '$env_line' | grep -q 'USER=${expected_user:-65534} LOGNAME=${expected_user:-65534} '"
+# The command's cgroup is tcpscope-exec-<tcpscope's pid>, and goes with it.
+"$bin" exec -- sh -c 'exit 0' > /dev/null 2>&1 &
+tpid=$!
+wait "$tpid"
+leftover=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "tcpscope-exec-$tpid" 2>/dev/null)
+check "no cgroup of the command left ($leftover)" [ -z "$leftover" ]
 
 # 2. Exit statuses.
 "$bin" exec -- sh -c 'exit 7' > /dev/null 2>&1

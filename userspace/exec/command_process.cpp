@@ -60,6 +60,21 @@ std::set<pid_t> descendants() {
     return all;
 }
 
+// What `sudo -u USER` and `su USER` give the command: the target user's
+// HOME, USER, LOGNAME and SHELL. A uid with no passwd entry has no home to
+// give: HOME goes rather than stay the invoker's (root's under sudo).
+void set_user_environment(const RunAs& as) {
+    const std::string user = as.name.empty() ? std::to_string(as.uid) : as.name;
+    setenv("USER", user.c_str(), 1);
+    setenv("LOGNAME", user.c_str(), 1);
+    if (as.home.empty()) {
+        unsetenv("HOME");
+    } else {
+        setenv("HOME", as.home.c_str(), 1);
+    }
+    setenv("SHELL", as.shell.empty() ? "/bin/sh" : as.shell.c_str(), 1);
+}
+
 [[noreturn]] void run_child(const std::vector<std::string>& argv, const RunAs& as, int gate) {
     // Wait for the tracer: the command's first instruction is traced.
     char byte = 0;
@@ -75,6 +90,9 @@ std::set<pid_t> descendants() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Another user's command gets that user's environment (compared
+    // before the switch, which makes the two uids equal).
+    if (as.uid != getuid()) set_user_environment(as);
     if (!as.name.empty() ? initgroups(as.name.c_str(), as.gid) != 0 : setgroups(0, nullptr) != 0) {
         std::fprintf(stderr, "tcpscope exec: cannot set the groups of uid %u: %s\n", as.uid,
                      std::strerror(errno));
@@ -112,11 +130,17 @@ bool resolve_run_as(const std::string& user, RunAs* out, std::string* error) {
                        : pw                                    ? pw->pw_gid
                                                                : out->gid;
             out->name = pw ? pw->pw_name : "";
+            out->home = pw ? pw->pw_dir : "";
+            out->shell = pw ? pw->pw_shell : "";
             return true;
         }
         out->uid = 0;
         out->gid = 0;
         out->name = "root";
+        if ((pw = getpwuid(0)) != nullptr) {
+            out->home = pw->pw_dir;
+            out->shell = pw->pw_shell;
+        }
         return true;
     }
     pw = parse_id(user.c_str(), &id) ? getpwuid(static_cast<uid_t>(id)) : getpwnam(user.c_str());
@@ -124,6 +148,8 @@ bool resolve_run_as(const std::string& user, RunAs* out, std::string* error) {
         if (parse_id(user.c_str(), &id)) {  // a uid with no name: its own group
             out->uid = out->gid = static_cast<uid_t>(id);
             out->name.clear();
+            out->home.clear();
+            out->shell.clear();
             return true;
         }
         *error = "--user: no such user: " + user;
@@ -132,6 +158,8 @@ bool resolve_run_as(const std::string& user, RunAs* out, std::string* error) {
     out->uid = pw->pw_uid;
     out->gid = pw->pw_gid;
     out->name = pw->pw_name;
+    out->home = pw->pw_dir;
+    out->shell = pw->pw_shell;
     return true;
 }
 

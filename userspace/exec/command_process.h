@@ -15,10 +15,18 @@ struct RunAs {
     uid_t uid = 0;
     gid_t gid = 0;
     std::string name;  // for the supplementary groups; empty: none
+    // From the user's passwd entry, for the command's environment; empty
+    // when the uid has none.
+    std::string home;
+    std::string shell;
 };
 
 // --user: a name or a number; empty: SUDO_UID/SUDO_GID when set, else
 // root. False with *error when the user does not exist.
+//
+// When the command runs as another user than tcpscope's, its HOME, USER,
+// LOGNAME and SHELL are that user's (from the passwd entry), as `sudo -u`
+// and `su` set them: under sudo, tcpscope's own HOME is root's.
 bool resolve_run_as(const std::string& user, RunAs* out, std::string* error);
 
 class CommandProcess {

@@ -8,6 +8,7 @@
 
 #include "btf_reasons.h"
 #include "captured_call.h"
+#include "command_cgroup.h"
 #include "command_process.h"
 #include "exit_codes.h"
 #include "failure_cause.h"
@@ -121,10 +122,28 @@ int run_exec_command(const ExecOptions& o) {
     install_stop_handlers();
     ResetReasons reasons = load_kernel_reset_reasons(&error);
 
+    // The command runs in a cgroup of its own, and the kernel side keeps
+    // only its events (and the ownerless RSTs of its namespaces): the
+    // rest of the host's traffic never reaches our memory. Made before
+    // the command, removed after it (the destructor, on every way out).
+    std::unique_ptr<CommandCgroup> cgroup = CommandCgroup::create("exec", &error);
+    if (!cgroup) {
+        std::fprintf(stderr,
+                     "tcpscope exec: warning: no cgroup of the command's own (%s): every TCP "
+                     "event of the host is kept until it ends, and inside a PID namespace its "
+                     "calls cannot be followed\n",
+                     error.c_str());
+    }
+
     // The kernel's TCP events, as `run` takes them: every kind asked for,
-    // from everywhere (the command's sockets are picked out afterwards).
+    // of the command's cgroup (its sockets are picked out afterwards).
     TracerConfig tc;
     tc.filter.kind_mask = o.kind_mask;
+    if (cgroup) {
+        tc.filter.cgroup_id = cgroup->id();
+        tc.filter.cgroup_level = cgroup->level();
+        tc.filter.scope = 1;
+    }
     tc.seed_owners = false;  // the command's sockets are all made after the start
     tc.ringbuf_bytes = 16u << 20;
     tc.verbose = o.verbose;
@@ -150,7 +169,7 @@ int run_exec_command(const ExecOptions& o) {
                 ++undecodable;
             }
         },
-        &terr);
+        &terr, cgroup ? cgroup->id() : 0, cgroup ? cgroup->level() : 0);
     if (!syscalls) {
         std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
         return kExitEnvironment;
@@ -162,7 +181,13 @@ int run_exec_command(const ExecOptions& o) {
         std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
         return kExitEnvironment;
     }
-    if (!syscalls->follow(command.pid())) {
+    // In before it runs a single instruction of the command's: the
+    // child waits at its gate until release().
+    if (cgroup && !cgroup->add(command.pid(), &error)) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
+        return kExitEnvironment;
+    }
+    if (!cgroup && !syscalls->follow(command.pid())) {
         std::fprintf(stderr, "tcpscope exec: cannot follow pid %d\n", command.pid());
         return kExitEnvironment;
     }
@@ -175,14 +200,24 @@ int run_exec_command(const ExecOptions& o) {
         tracer->poll(50);
         syscalls->poll(0);
         if (stop_requested() && !forwarded) {
-            // Ctrl-C at a terminal reaches the command by itself (it is in
-            // our process group); a signal sent to tcpscope alone is passed on.
-            command.forward(stop_signal());
+            // The command stays in our process group, as under sudo, time
+            // or strace, so the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach
+            // it by themselves (the tty driver signals the whole foreground
+            // group; job control works unchanged). Passing those on would
+            // deliver them twice: only a signal a process sent to tcpscope
+            // alone is forwarded.
+            if (!stop_sent_by_kernel()) command.forward(stop_signal());
             forwarded = true;
             stop_at = monotonic_ns();
         }
-        if (forwarded && monotonic_ns() - stop_at > kStopGraceNs) command.kill_tree();
+        if (forwarded && monotonic_ns() - stop_at > kStopGraceNs) {
+            command.kill_tree();
+            if (cgroup) cgroup->kill_all();
+        }
     }
+    // Whatever of the command left our tree (a double fork into another
+    // session) is still in its cgroup: it ends with the command.
+    if (cgroup) cgroup->kill_all();
     for (int waited = 0; waited < kSettleMs; waited += 50) {
         tracer->poll(50);
         syscalls->poll(0);
@@ -196,6 +231,14 @@ int run_exec_command(const ExecOptions& o) {
 
     std::set<uint32_t> pids{static_cast<uint32_t>(command.pid())};
     for (const auto& c : calls) pids.insert(c.step.pid);
+    // With the cgroup, the kernel kept only signals to its processes,
+    // whose pids (the kernel's) command.pid() may not be, inside a PID
+    // namespace.
+    if (cgroup) {
+        for (const auto& e : capture.events) {
+            if (e.kind == EventKind::Signal) pids.insert(e.target_pid);
+        }
+    }
     std::vector<Step> steps = finish_calls(calls);
     std::vector<Event> events = events_of_calls(std::move(capture.events), steps, pids);
     explain_failures(steps, events, reasons);

@@ -32,7 +32,8 @@ SyscallTracer::~SyscallTracer() {
     if (skel_) syscalls_bpf__destroy(skel_);  // detaches every link
 }
 
-std::unique_ptr<SyscallTracer> SyscallTracer::start(CallHandler handler, TracerError* error) {
+std::unique_ptr<SyscallTracer> SyscallTracer::start(CallHandler handler, TracerError* error,
+                                                    uint64_t cgroup_id, uint32_t cgroup_level) {
     std::unique_ptr<SyscallTracer> t(new SyscallTracer());
     t->handler_ = std::move(handler);
     t->skel_ = syscalls_bpf__open();
@@ -40,6 +41,8 @@ std::unique_ptr<SyscallTracer> SyscallTracer::start(CallHandler handler, TracerE
         fail(error, "open", errno, "cannot open the syscall capture's BPF object");
         return nullptr;
     }
+    t->skel_->rodata->scope_cgroup_id = cgroup_id;
+    t->skel_->rodata->scope_cgroup_level = cgroup_level;
     int err = syscalls_bpf__load(t->skel_);
     if (err) {
         fail(error, "load", -err, "the kernel refused the syscall capture's programs");

@@ -25,11 +25,16 @@ public:
     SyscallTracer(const SyscallTracer&) = delete;
     SyscallTracer& operator=(const SyscallTracer&) = delete;
 
-    // Loads and attaches; null with *error filled when it cannot.
-    static std::unique_ptr<SyscallTracer> start(CallHandler handler, TracerError* error);
+    // Loads and attaches; null with *error filled when it cannot. With a
+    // cgroup (v2 id and depth), every process in it or below it is traced,
+    // pid namespaces or not; without one (0), the processes follow() names.
+    static std::unique_ptr<SyscallTracer> start(CallHandler handler, TracerError* error,
+                                                uint64_t cgroup_id = 0, uint32_t cgroup_level = 0);
 
-    // Traces `pid` and, from then on, every process it forks. Call before
-    // the process runs its first instruction of interest.
+    // Without a cgroup: traces `pid` (as the kernel numbers it, which is
+    // not the number a process in a PID namespace of its own sees) and,
+    // from then on, every process it forks. Call before the process runs
+    // its first instruction of interest.
     bool follow(pid_t pid);
 
     // Hands every record ready to the handler, waiting up to timeout_ms.

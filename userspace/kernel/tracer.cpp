@@ -511,6 +511,13 @@ bool Tracer::read_counts(KernelCounts* out) const {
 
 int Tracer::socket_storage_fd() const { return bpf_map__fd(skel_->maps.socks); }
 
+bool Tracer::add_scope_netns(uint64_t netns_cookie) {
+    uint8_t one = 1;
+    int err = bpf_map__update_elem(skel_->maps.scope_netns, &netns_cookie, sizeof(netns_cookie), &one,
+                                   sizeof(one), BPF_ANY);
+    return err == 0;
+}
+
 std::vector<ProgramStats> Tracer::program_stats() const {
     std::vector<ProgramStats> out;
     struct bpf_program* prog = nullptr;

@@ -116,6 +116,10 @@ public:
     // The socket storage map (struct ts_sock_info), for sock_diag to dump
     // beside each socket.
     int socket_storage_fd() const;
+    // filter.scope: a network namespace (by cookie) whose ownerless events
+    // (RSTs with no socket or from a mini-socket) are the scope's too. The
+    // kernel adds the namespaces of the --cgroup tree's own sockets itself.
+    bool add_scope_netns(uint64_t netns_cookie);
     // The kernel's accounting of each loaded program.
     std::vector<ProgramStats> program_stats() const;
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ladder.h"
+#include "run_verdict.h"
 
 namespace tcpscope {
 
@@ -43,6 +44,7 @@ td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-al
 td.verdict { font-weight: bold; white-space: nowrap; }
 tr.holds td.verdict { color: #2e6b2e; }
 tr.fails td.verdict { color: #c0201a; }
+tr.unjudged td.verdict { color: #a05a00; }
 tr.not_observable td.verdict { color: #777; }
 td.seen { color: #555; font-family: monospace; font-size: 12px; }
 p.why { max-width: 1000px; line-height: 1.4; }
@@ -96,12 +98,14 @@ std::string render_index_html(const std::vector<IndexEntry>& entries) {
            "<tr><th>scenario</th><th>verdict</th><th>facts held</th><th>not observable</th>"
            "<th>what it shows</th></tr>\n";
     for (const auto& e : entries) {
-        std::string verdict = e.ok ? "pass" : "FAIL";
+        const RunVerdict v = run_verdict(e.note.empty(), e.ok, e.lost);
+        std::string verdict = run_verdict_text(v, e.lost);
         if (!e.note.empty()) verdict += " (" + e.note + ")";
         std::string name = e.file.empty() ? html_escape(e.name)
                                           : "<a href=\"" + html_escape(e.file) + "\">" +
                                                 html_escape(e.name) + "</a>";
-        out += std::string("<tr class=\"") + (e.ok ? "holds" : "fails") + "\"><td>" + name +
+        const char* row = v == RunVerdict::Pass ? "holds" : v == RunVerdict::Fail ? "fails" : "unjudged";
+        out += std::string("<tr class=\"") + row + "\"><td>" + name +
                "</td><td class=\"verdict\">" +
                html_escape(verdict) + "</td><td>" + std::to_string(e.held) + "/" +
                std::to_string(e.facts) + "</td><td>" + std::to_string(e.not_observable) +

@@ -5,6 +5,7 @@
 // so it opens the same from a mail attachment as from a web server.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct IndexEntry {
     size_t not_observable = 0;
     bool ok = false;
     std::string note;         // why it did not run to the end
+    // Events lost: the run is "NOT JUDGED" (run_verdict.h) unless it
+    // failed for a reason of its own (a note).
+    uint64_t lost = 0;
 };
 
 std::string render_index_html(const std::vector<IndexEntry>& entries);

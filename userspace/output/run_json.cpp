@@ -88,6 +88,10 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
     number(out, s.not_observable);
     out += ",\"ok\":";
     boolean(out, s.ok);
+    if (!s.verdict.empty()) {
+        out += ",\"verdict\":";
+        append_json_string(out, s.verdict);
+    }
     out += ",\"counts\":{";
     for (size_t i = 0; i < s.counts.size(); ++i) {
         if (i) out += ',';

@@ -47,6 +47,9 @@ struct RunSummary {
     bool timed_out = false;
     uint64_t duration_ns = 0;
     std::string error;  // why it could not run; the key is left out when empty
+    // run: "pass", "fail" or "not_judged" (events were lost, see
+    // run_verdict.h); the key is left out when empty (exec).
+    std::string verdict;
 
     // Adds one event of `type` to counts.
     void count(const std::string& type);

@@ -15,6 +15,7 @@
 #include "page_file.h"
 #include "catalog.h"
 #include "run_json.h"
+#include "run_verdict.h"
 #include "scenario_runner.h"
 #include "signals.h"
 #include "text_format.h"
@@ -35,6 +36,8 @@ struct ScenarioResult {
     size_t not_observable = 0;  // facts this kernel cannot show
     std::string summary;
     std::string page;  // the HTML page written for it, "" if none
+    uint64_t lost = 0;  // events lost: then not judged
+    RunVerdict verdict = RunVerdict::Fail;
 };
 
 // Where --html writes one scenario's page.
@@ -90,6 +93,8 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         result.not_observable += !v.observable;
     }
     result.ok = outcome.passed(verdicts);
+    result.verdict = outcome.verdict(verdicts);
+    result.lost = outcome.lost;
 
     // One model for the text ladder and the picture, so they agree.
     LadderModel model = build_ladder_model(timeline, reasons, spec.name, &clock);
@@ -101,6 +106,9 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     tail += std::to_string(outcome.events.size()) + " kernel events, " +
             std::to_string(outcome.lost) + " lost";
     if (!result.note.empty()) tail += "; " + result.note;
+    // Facts judged on an incomplete record would read as pass or FAIL
+    // for the wrong reason: say so instead.
+    if (result.verdict == RunVerdict::NotJudged) tail += "\n" + run_verdict_text(result.verdict, result.lost);
     if (!o.html.empty()) {
         LadderPage page{spec.name, spec.summary, spec.explanation, verdicts, tail};
         std::string path = html_page_path(o, spec.name);
@@ -111,6 +119,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
         } else {
             std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
             result.ok = false;
+            result.verdict = RunVerdict::Fail;
             result.note = "page not written";
         }
     }
@@ -214,7 +223,11 @@ int run_run_command(const RunOptions& o) {
         const auto& r = results.back();
         if (o.all) {
             std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %zu not observable, %.1f s)%s%s\n",
-                         i + 1, selected.size(), spec.name.c_str(), r.ok ? "ok" : "FAILED", r.held,
+                         i + 1, selected.size(), spec.name.c_str(),
+                         r.verdict == RunVerdict::Pass        ? "ok"
+                         : r.verdict == RunVerdict::NotJudged ? run_verdict_text(r.verdict, r.lost).c_str()
+                                                              : "FAILED",
+                         r.held,
                          r.facts, r.not_observable, r.seconds, r.note.empty() ? "" : ", ",
                          r.note.c_str());
         }
@@ -224,7 +237,7 @@ int run_run_command(const RunOptions& o) {
         std::vector<IndexEntry> index;
         for (const auto& r : results) {
             index.push_back({r.name, r.summary, r.page.empty() ? "" : r.name + ".html", r.facts,
-                             r.held, r.not_observable, r.ok, r.note});
+                             r.held, r.not_observable, r.ok, r.note, r.lost});
         }
         std::string error;
         if (write_page(o.html + "/index.html", render_index_html(index), &error)) {
@@ -237,9 +250,11 @@ int run_run_command(const RunOptions& o) {
     if (o.all && !o.json) {
         out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");
         for (const auto& r : results) {
-            char line[160];
+            char line[256];
+            std::string verdict = run_verdict_text(r.verdict, r.lost);
+            if (!r.note.empty()) verdict += " (" + r.note + ")";
             std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %6zu  %s", r.name.c_str(), r.facts,
-                          r.held, r.not_observable, r.ok ? "pass" : ("FAIL" + (r.note.empty() ? "" : " (" + r.note + ")")).c_str());
+                          r.held, r.not_observable, verdict.c_str());
             out.write_line(line);
         }
     }

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "command_cgroup.h"
 #include "filter_options.h"
 #include "scenario_sandbox.h"
 #include "signals.h"
@@ -31,11 +32,6 @@ namespace {
 constexpr int kSettleMs = 200;
 // How long the step pipe may stay open after the program exited.
 constexpr uint64_t kPipeGraceNs = 2'000'000'000;
-
-uint32_t own_netns_inode() {
-    struct stat st {};
-    return stat("/proc/self/ns/net", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
 
 std::string self_dir() {
     char buf[PATH_MAX] = {};
@@ -71,8 +67,18 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
     }
 }
 
+// Moves the calling process into the cgroup at path (writing 0 names the
+// writer), while still root.
+bool join_cgroup(const std::string& path, std::string* error) {
+    int fd = open((path + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, "0", 1) == 1;
+    if (!ok) *error = "cannot join cgroup " + path + ": " + std::strerror(errno);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
 [[noreturn]] void exec_scenario(const std::string& program, ScenarioPrivilege privilege,
-                               int step_fd) {
+                               int step_fd, const std::string& cgroup) {
     // Our own process group: a Ctrl-C at the terminal reaches the runner,
     // which then ends the whole group itself, cleanup included.
     setpgid(0, 0);
@@ -89,7 +95,7 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
     std::string error;
     if (program_fd < 0) {
         error = std::string("cannot open: ") + std::strerror(errno);
-    } else if (confine_scenario(privilege, &error)) {
+    } else if (join_cgroup(cgroup, &error) && confine_scenario(privilege, &error)) {
         // After the credential change, which clears the death signal.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
@@ -103,10 +109,10 @@ bool read_steps(int fd, std::string& pending, ScenarioOutcome& outcome) {
 
 }  // namespace
 
-bool ScenarioOutcome::passed(const std::vector<Verdict>& verdicts) const {
+RunVerdict ScenarioOutcome::verdict(const std::vector<Verdict>& verdicts) const {
     bool none_failed = true;
     for (const auto& v : verdicts) none_failed &= !v.failed();
-    return ran_to_end() && exit_code == 0 && none_failed;
+    return run_verdict(ran_to_end() && exit_code == 0, none_failed, lost);
 }
 
 RunSummary ScenarioOutcome::summary(const std::string& scenario,
@@ -119,6 +125,7 @@ RunSummary ScenarioOutcome::summary(const std::string& scenario,
         s.not_observable += !v.observable;
     }
     s.ok = passed(verdicts);
+    s.verdict = run_verdict_key(verdict(verdicts));
     for (const auto& e : events) s.count(kind_name(e.kind));
     s.steps = steps.size();
     s.lost = lost;
@@ -143,18 +150,22 @@ int scenario_timeout_s(int declared) {
     return value > 0 ? value : declared;
 }
 
-int remove_leftover_namespaces(int pid) {
+std::vector<std::string> named_namespaces(int pid) {
     std::string prefix = "tsc-" + std::to_string(pid) + "-";
-    int removed = 0;
-    DIR* dir = opendir("/var/run/netns");
-    if (dir == nullptr) return 0;
     std::vector<std::string> names;
+    DIR* dir = opendir("/var/run/netns");
+    if (dir == nullptr) return names;
     while (struct dirent* d = readdir(dir)) {
         std::string name = d->d_name;
         if (name.rfind(prefix, 0) == 0) names.push_back(name);
     }
     closedir(dir);
-    for (const auto& name : names) {
+    return names;
+}
+
+int remove_leftover_namespaces(int pid) {
+    int removed = 0;
+    for (const auto& name : named_namespaces(pid)) {
         // `ip netns delete` unmounts and removes the bind mount; deleting
         // the namespace also deletes the veth ends inside it.
         std::string cmd = "ip netns delete '" + name + "' 2>/dev/null";
@@ -170,15 +181,22 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         return outcome;
     }
 
-    // In the kernel: everything but the host's namespace (scenarios run in
-    // namespaces of their own). Here: only the namespaces the steps name.
+    // In the kernel: the scenario's processes (a cgroup of their own,
+    // joined before the program starts) and the ownerless events (RSTs
+    // with no socket, from timewait sockets) of its namespaces only, so
+    // that other namespaces' traffic never fills the ring buffer. Here:
+    // only the namespaces the steps name.
+    std::string cgroup_error;
+    std::unique_ptr<CommandCgroup> cgroup = CommandCgroup::create("run", &cgroup_error);
+    if (!cgroup) {
+        outcome.error = "a cgroup of the scenario's own: " + cgroup_error;
+        return outcome;
+    }
     TracerConfig tc;
     tc.filter.kind_mask = (1u << TS_KIND_COUNT) - 1;
-    tc.filter.netns = own_netns_inode();
-    // By cookie too: a scenario's namespace could reuse an inode, never
-    // the host's cookie.
-    tc.filter.netns_cookie = netns_cookie_of("", nullptr);
-    tc.filter.netns_exclude = 1;
+    tc.filter.cgroup_id = cgroup->id();
+    tc.filter.cgroup_level = cgroup->level();
+    tc.filter.scope = 1;
     tc.seed_owners = false;  // every socket of a scenario is made after the start
     tc.ringbuf_bytes = config.ringbuf_bytes;
     tc.verbose = config.verbose;
@@ -209,7 +227,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     if (child == 0) {
         close(pipe_fds[0]);
         int fd = dup(pipe_fds[1]);  // without O_CLOEXEC: the program inherits it
-        exec_scenario(config.program, config.privilege, fd);
+        exec_scenario(config.program, config.privilege, fd, cgroup->path());
     }
     setpgid(child, child);  // also here, against the race with the child
     close(pipe_fds[1]);
@@ -221,7 +239,22 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     int status = 0;
     uint64_t deadline = start + static_cast<uint64_t>(config.timeout_s) * 1000000000ull;
     uint64_t exited_at = 0;
+    // The namespaces the program makes by name (tsc-<its pid>-*), into
+    // the kernel's scope as they appear. The kernel learns them by itself
+    // once one of the scenario's sockets has an event there, or when an
+    // ownerless RST is handled on one of its tasks; this covers a
+    // namespace whose first event is an answer handled elsewhere (a
+    // "rebooted" peer's RST handled by ksoftirqd).
+    std::set<std::string> scoped_namespaces;
+    auto scope_named_namespaces = [&]() {
+        for (const auto& name : named_namespaces(child)) {
+            if (scoped_namespaces.count(name)) continue;
+            uint64_t cookie = netns_cookie_of("/var/run/netns/" + name, nullptr);
+            if (cookie && tracer->add_scope_netns(cookie)) scoped_namespaces.insert(name);
+        }
+    };
     auto finished = [&]() {
+        scope_named_namespaces();
         if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
         if (!exited && waitpid(child, &status, WNOHANG) == child) {
             exited = true;
@@ -246,8 +279,10 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         waitpid(child, &status, 0);
         exited = true;
     }
-    // Grandchildren of a program that crashed may linger in its group.
+    // Grandchildren of a program that crashed may linger in its group,
+    // or have left it: the cgroup holds them all.
     kill(-child, SIGKILL);
+    cgroup->kill_all();
     read_steps(pipe_fds[0], pending, outcome);
     close(pipe_fds[0]);
 

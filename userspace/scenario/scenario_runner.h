@@ -12,6 +12,7 @@
 #include "kernel_support.h"
 #include "facts.h"
 #include "run_json.h"
+#include "run_verdict.h"
 #include "step.h"
 #include "scenario_sandbox.h"
 #include "tracer.h"
@@ -33,10 +34,14 @@ struct ScenarioOutcome {
     std::vector<std::string> warnings;  // event kinds this kernel left out
 
     bool ran_to_end() const { return error.empty() && !timed_out && !interrupted; }
-    // The scenario passes: it ran to the end, its program exited 0, and no
-    // fact failed (each held, or this kernel cannot show it). The summary
-    // line and the exit code both use this.
-    bool passed(const std::vector<Verdict>& verdicts) const;
+    // The scenario passes: it ran to the end, its program exited 0, no
+    // event was lost, and no fact failed (each held, or this kernel cannot
+    // show it). With events lost it is not judged (run_verdict.h). The
+    // summary line and the exit code both use this.
+    RunVerdict verdict(const std::vector<Verdict>& verdicts) const;
+    bool passed(const std::vector<Verdict>& verdicts) const {
+        return verdict(verdicts) == RunVerdict::Pass;
+    }
     // The scenario's summary line, given the verdicts of its facts (none
     // when it could not run).
     RunSummary summary(const std::string& scenario, const std::vector<Verdict>& verdicts) const;
@@ -57,6 +62,10 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
 std::string scenario_program_path(const std::string& name);
 // The declared timeout, or $TCPSCOPE_SCENARIO_TIMEOUT seconds when set.
 int scenario_timeout_s(int declared);
+
+// The network namespaces named tsc-<pid>-* (in /var/run/netns) that the
+// scenario process pid made.
+std::vector<std::string> named_namespaces(int pid);
 
 // Removes network namespaces named tsc-<pid>-* that a scenario process
 // left (it died before its own cleanup); returns how many.

@@ -10,5 +10,10 @@ namespace tcpscope {
 void install_stop_handlers();
 bool stop_requested();
 int stop_signal();  // the signal that asked us to stop, 0 if none
+// Whether that signal came from the kernel (si_code SI_KERNEL): a
+// terminal's Ctrl-C, Ctrl-\ or hangup, which the tty driver sends to the
+// whole foreground process group at once, rather than from a process that
+// named us (kill(2), SI_USER).
+bool stop_sent_by_kernel();
 
 }  // namespace tcpscope

@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "tcpscope.h"
+#include "owners.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -1236,44 +1237,34 @@ int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device
  * process context. A socket made earlier, by a server already running, has
  * had no such moment: its events in softirq (a SYN on its listener, a FIN
  * from the peer) would name nobody. So at start the loader runs the
- * iterator below once over every task's open files. It touches no
- * descriptor (the application's close() stays the last reference), needs no
- * ptrace right, and sees global tgids and the socket itself.
+ * iterator below once over every task, reading its descriptor table. It
+ * takes no reference on any file (the application's close() stays the last
+ * one), needs no ptrace right, and sees global tgids and the socket itself.
  *
- * The iterator cannot write the socket's storage: the socket it reaches
- * from a file is a pointer the verifier does not trust (6.12+ refuses it to
- * bpf_sk_storage_get). So it records the owner by the socket's address,
- * with the socket's inode to tell a later socket at the same address, and
- * the programs above adopt that record the first time they meet the socket
- * (sock_storage). A child its listener accepts later has no file yet: it
+ * The iterator cannot write the socket's storage: the socket it reads from
+ * a descriptor table is no pointer the verifier trusts (6.12+ refuses even
+ * bpf_sock_from_file's to bpf_sk_storage_get). So it records the owner by the socket's inode (with
+ * its address, to tell a later socket given the same number), the programs
+ * above adopt that record the first time they meet the socket
+ * (sock_storage), and the sock_diag reader reads it for a socket they have
+ * not met (owners.h). A child its listener accepts later has no file yet: it
  * adopts its older listener's owner through the listener's namespace and
  * port, as the kernel's copy of a listener's storage would have given it.
  * ------------------------------------------------------------------ */
-
-struct older_owner {
-	__u64 sk;           /* the socket's address */
-	__u64 ino;          /* its inode: a later socket at the same address differs */
-	__u64 cgroup_id;
-	__u32 tgid;         /* 0: listeners of several processes share this port */
-	__u32 owner_flags;  /* TS_F_IN_CGROUP */
-	__u32 service_port; /* a listener's own port, else 0 */
-	__u32 pad;
-	char comm[TS_COMM_LEN];
-};
 
 struct older_listener_key {
 	__u32 netns;        /* inode */
 	__u32 port;
 };
 
-/* Owners found by the pass, by socket address; an entry goes once adopted.
+/* Owners found by the pass, by socket inode; an entry goes once adopted.
  * Not preallocated: memory for the sockets there are, at most 256 Ki. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 18);
 	__type(key, __u64);
-	__type(value, struct older_owner);
+	__type(value, struct ts_older_owner);
 } older_socks SEC(".maps");
 
 /* Older listeners, by namespace and port, for the children they accept. */
@@ -1282,12 +1273,12 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 14);
 	__type(key, struct older_listener_key);
-	__type(value, struct older_owner);
+	__type(value, struct ts_older_owner);
 } older_listeners SEC(".maps");
 
 struct ts_owner_counts owner_counts = {};
 
-static __always_inline void owner_into(struct ts_sock_info *si, const struct older_owner *o,
+static __always_inline void owner_into(struct ts_sock_info *si, const struct ts_older_owner *o,
 				       __u32 from)
 {
 	si->tgid = o->tgid;
@@ -1304,19 +1295,19 @@ static __always_inline void owner_into(struct ts_sock_info *si, const struct old
  * (or, for a child not accepted yet, its listener). Looked up once. */
 static __always_inline void adopt_older_owner(struct ts_sock_info *si, const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
-	struct older_owner *o;
+	__u64 key = sock_inode(sk);
+	struct ts_older_owner *o;
 
 	si->owner_flags |= TS_F_OLDER_CHECKED;
-	o = bpf_map_lookup_elem(&older_socks, &key);
-	if (o) {
-		if (o->ino == sock_inode(sk))
+	if (key) {
+		o = bpf_map_lookup_elem(&older_socks, &key);
+		if (o && o->sk == (__u64)sk) {
 			owner_into(si, o, TS_OWNER_SEEDED);
-		bpf_map_delete_elem(&older_socks, &key);
+			bpf_map_delete_elem(&older_socks, &key);
+		}
 		return;
 	}
-	if (sk->sk_socket)
-		return;
+	/* No file: a child its listener has not handed out yet. */
 	struct older_listener_key lk = {
 		.netns = sk->__sk_common.skc_net.net->ns.inum,
 		.port = sk->__sk_common.skc_num,
@@ -1333,83 +1324,82 @@ static __always_inline void forget_older_listener(const struct sock *sk)
 		.netns = sk->__sk_common.skc_net.net->ns.inum,
 		.port = sk->__sk_common.skc_num,
 	};
-	struct older_owner *o = bpf_map_lookup_elem(&older_listeners, &lk);
+	struct ts_older_owner *o = bpf_map_lookup_elem(&older_listeners, &lk);
 
 	if (o && o->sk == (__u64)sk)
 		bpf_map_delete_elem(&older_listeners, &lk);
 }
 
-SEC("iter/task_file")
-int learn_owners(struct bpf_iter__task_file *ctx)
+#define TS_S_IFMT 0170000
+#define TS_S_IFSOCK 0140000
+
+/* One process's walk over its descriptor table (bpf_loop's context). */
+struct fd_walk {
+	struct file **fds;
+	struct ts_older_owner owner; /* the process's part, filled once */
+};
+
+/* Records the owner of the socket behind one descriptor, if it is a TCP
+ * socket worth recording. Every read is a probe read of a pointer the
+ * table holds: no reference is taken on the file, so the application's
+ * close() stays the last one, whenever it comes. */
+static __always_inline void record_socket(struct fd_walk *w, struct file *file)
 {
-	struct seq_file *seq = ctx->meta->seq;
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
-	struct older_owner o = {}, *known;
+	struct ts_older_owner o = w->owner, *known;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
 	struct socket *sock;
 	struct sock *sk;
-	char tick = 0;
 	__u64 key;
 
-	if (!task || !file)
-		return 0;
-	/* One byte per file: a read of N bytes returns after N files, and
-	 * the loader drains the ring buffer between reads, so no event is
-	 * lost while owners are learned, however many files the host has. */
-	bpf_seq_write(seq, &tick, 1);
-	if (filter.pid && task->tgid != filter.pid)
-		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk;
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & TS_S_IFMT) != TS_S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
 	if (!sk)
-		return 0;
-	if (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6)
-		return 0;
-	if (sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
-		return 0;
+		return;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
 	/* Not connected nor listening (new, or closed): its owner's next
 	 * move (connect, listen) is in process context and teaches it. */
-	if (sk->__sk_common.skc_state == TCP_CLOSE)
-		return 0;
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_CLOSE)
+		return;
+	__u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (filter.netns_cookie || filter.netns) {
 		struct ts_event probe = {};
 
-		fill_netns(&probe, sk->__sk_common.skc_net.net);
+		probe.netns = netns;
+		probe.netns_cookie = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
 		if (!netns_passes(&probe))
-			return 0;
+			return;
 	}
 	o.sk = (__u64)sk;
-	o.ino = file->f_inode->i_ino;
-	o.tgid = task->tgid;
-	o.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
-		o.owner_flags = TS_F_IN_CGROUP;
-	__builtin_memcpy(o.comm, task->group_leader->comm, TS_COMM_LEN);
 	/* A listener's service port is its own; its children get it too. */
-	if (sk->__sk_common.skc_state == TCP_LISTEN)
-		o.service_port = sk->__sk_common.skc_num;
-	key = o.sk;
+	if (state == TCP_LISTEN)
+		o.service_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	key = BPF_CORE_READ(inode, i_ino);
 	known = bpf_map_lookup_elem(&older_socks, &key);
 	if (known) {
 		/* Seen in another process already (a socket inherited across
 		 * fork): the lowest tgid, usually the parent that made it. */
 		if (o.tgid >= known->tgid)
-			return 0;
+			return;
 		*known = o;
 	} else {
 		owner_counts.sockets++;
 		if (bpf_map_update_elem(&older_socks, &key, &o, BPF_NOEXIST)) {
 			owner_counts.failed++;
-			return 0;
+			return;
 		}
 		owner_counts.seeded++;
 	}
 	if (!o.service_port)
-		return 0;
+		return;
 	struct older_listener_key lk = {
-		.netns = sk->__sk_common.skc_net.net->ns.inum,
+		.netns = netns,
 		.port = o.service_port,
 	};
 	known = bpf_map_lookup_elem(&older_listeners, &lk);
@@ -1423,5 +1413,64 @@ int learn_owners(struct bpf_iter__task_file *ctx)
 		 * processes on this port: a child's listener is not known. */
 		known->tgid = 0;
 	}
+}
+
+static long visit_fd(__u64 i, void *ctx)
+{
+	struct fd_walk *w = ctx;
+	struct file *file = NULL;
+
+	if (bpf_probe_read_kernel(&file, sizeof(file), &w->fds[i]) == 0 && file)
+		record_socket(w, file);
+	return 0;
+}
+
+/* The iterator over tasks, not over their files: iter/task_file takes a
+ * reference on each file while the program looks at it, and a close() by
+ * the application in that moment would leave the socket to tcpscope's
+ * release (a listener still in LISTEN, its port not free). Here the
+ * descriptor table is read under RCU, as /proc does, and nothing is
+ * pinned. */
+SEC("iter/task")
+int learn_owners(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct fd_walk w = {};
+	struct files_struct *files;
+	struct fdtable *fdt;
+	char tick = 0;
+	__u32 max_fds;
+
+	if (!task)
+		return 0;
+	/* One byte per task: a read of N bytes returns after N tasks, and
+	 * the loader drains the ring buffer between reads, so no event is
+	 * lost while owners are learned, however many tasks the host has. */
+	bpf_seq_write(seq, &tick, 1);
+	if (filter.pid && task->tgid != filter.pid)
+		return 0;
+	files = task->files;
+	if (!files)
+		return 0;
+	/* Threads share their leader's table (CLONE_FILES): walk it once. */
+	if (task->pid != task->tgid && files == task->group_leader->files)
+		return 0;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt)
+		return 0;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	w.fds = BPF_CORE_READ(fdt, fd);
+	if (!w.fds)
+		return 0;
+	w.owner.tgid = task->tgid;
+	w.owner.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
+		w.owner.owner_flags = TS_F_IN_CGROUP;
+	__builtin_memcpy(w.owner.comm, task->group_leader->comm, TS_COMM_LEN);
+	/* bpf_loop's bound; a table that large is beyond nr_open's default. */
+	if (max_fds > (1u << 23))
+		max_fds = 1u << 23;
+	bpf_loop(max_fds, visit_fd, &w, 0);
 	return 0;
 }

@@ -261,8 +261,9 @@ TEST(KernelOwners, NoEventIsLostWhileOwnersAreLearned) {
     f.netns = holder->netns_path();
     Capture cap;
     std::string error;
-    // 128 KiB: about 650 records, a few milliseconds of this churn.
-    ASSERT_TRUE(cap.start(f, &error, 128u << 10)) << error;
+    // 1 MiB: about 5,200 records, some 30 ms of this churn; copying each
+    // socket's descriptor, as the start once did, takes far longer.
+    ASSERT_TRUE(cap.start(f, &error, 1u << 20)) << error;
     const auto lost_at_start = cap.tracer().losses();
     const size_t taken_at_start = cap.events().size();
     const auto& seeded = cap.tracer().seeded_owners();

@@ -19,6 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include <bpf/bpf.h>
+
+#include "owners.h"
+
 namespace tcpscope {
 namespace {
 
@@ -52,9 +56,10 @@ const ts_sock_info* storage_of(const nlattr* storages, size_t len) {
 }  // namespace
 
 std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int storage_map_fd,
-                                         std::string* error) {
+                                         std::string* error, int older_owners_fd) {
     std::unique_ptr<SockDiag> d(new SockDiag());
     d->map_fd_ = storage_map_fd;
+    d->older_fd_ = older_owners_fd;
     if (netns_path.empty()) {
         d->fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     } else {
@@ -190,6 +195,16 @@ bool SockDiag::dump(int family, SocketSnapshot* snapshot, std::string* error) {
                 if (si->tgid) rec.comm.assign(si->comm, strnlen(si->comm, TS_COMM_LEN));
                 rec.state_ts = si->state_ts;
                 rec.in_cgroup = si->owner_flags & TS_F_IN_CGROUP;
+            }
+            // Older than the tracer and not met by its programs yet (an
+            // idle leak): the owner the start found, by inode.
+            ts_older_owner older{};
+            uint64_t inode = rec.inode;
+            if ((!si || !si->tgid) && older_fd_ >= 0 && inode != 0 &&
+                bpf_map_lookup_elem(older_fd_, &inode, &older) == 0) {
+                rec.pid = older.tgid;
+                rec.comm.assign(older.comm, strnlen(older.comm, TS_COMM_LEN));
+                rec.in_cgroup = older.owner_flags & TS_F_IN_CGROUP;
             }
             snapshot->sockets.push_back(std::move(rec));
         }

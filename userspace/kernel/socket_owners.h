@@ -4,12 +4,13 @@
 // process context (connect, listen, send, close). A socket made earlier,
 // by a server already running, has had no such moment yet: its events in
 // softirq (a SYN on its listener, a FIN from the peer) would otherwise name
-// nobody. So at start the loader runs a BPF iterator over every task's
-// open files once (learn_owners in tcpscope.bpf.c, iter/task_file): the
-// kernel side finds each TCP socket itself and records its owner, which
-// the programs adopt into the socket's storage when they first meet it.
-// No descriptor of another process is touched (their close() stays the
-// last reference), no ptrace right is needed, and the pids are global.
+// nobody. So at start the loader runs a BPF iterator over every task once
+// (learn_owners in tcpscope.bpf.c, iter/task): the kernel side reads each
+// task's descriptor table, finds each TCP socket itself and records its
+// owner, which the programs adopt into the socket's storage when they
+// first meet it. No descriptor of another process is touched nor any file
+// referenced (their close() stays the last reference), no ptrace right is
+// needed, and the pids are global.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +30,8 @@ struct SeedResult {
 };
 
 // Reads the iterator link's pass to its end (bpf_iter_create, then reads;
-// each read covers a bounded number of files), calling between_reads after
-// each read so that the caller keeps draining its ring buffer meanwhile.
-// Returns "" or why the pass failed.
+// each read covers a bounded number of tasks), calling between_reads (if
+// set) after each read. Returns "" or why the pass failed.
 std::string run_owner_pass(int iter_link_fd, const std::function<void()>& between_reads);
 
 }  // namespace tcpscope

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -317,9 +319,19 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
 void Tracer::learn_owners() {
     SeedResult& r = seeded_;
     struct bpf_link* link = skel_->links.learn_owners;
-    r.error = link != nullptr
-                  ? run_owner_pass(bpf_link__fd(link), [this] { ring_buffer__consume(ringbuf_); })
-                  : "the iterator over the tasks' files was not attached";
+    // The pass may spend tens of milliseconds in one process with many
+    // sockets, inside one read(): a thread of its own takes the records
+    // meanwhile, woken as the buffer fills, as the poll loop would be.
+    // Only it touches the handler until it is joined.
+    std::atomic<bool> pass_done{false};
+    std::thread drain([this, &pass_done] {
+        while (!pass_done.load()) ring_buffer__poll(ringbuf_, 5);
+        ring_buffer__consume(ringbuf_);
+    });
+    r.error = link != nullptr ? run_owner_pass(bpf_link__fd(link), nullptr)
+                              : "the iterator over the tasks was not attached";
+    pass_done = true;
+    drain.join();
     const ts_owner_counts& counts = skel_->bss->owner_counts;
     r.ran = r.error.empty();
     // The programs look up what the pass found from now on (bss is
@@ -405,6 +417,8 @@ bool Tracer::read_counts(KernelCounts* out) const {
 }
 
 int Tracer::socket_storage_fd() const { return bpf_map__fd(skel_->maps.socks); }
+
+int Tracer::older_owners_fd() const { return bpf_map__fd(skel_->maps.older_socks); }
 
 std::vector<ProgramStats> Tracer::program_stats() const {
     std::vector<ProgramStats> out;

@@ -112,6 +112,10 @@ public:
     // The socket storage map (struct ts_sock_info), for sock_diag to dump
     // beside each socket.
     int socket_storage_fd() const;
+    // The owners of older sockets the start found, by socket inode
+    // (struct ts_older_owner, owners.h), for sockets the programs have
+    // not met yet.
+    int older_owners_fd() const;
     // The kernel's accounting of each loaded program.
     std::vector<ProgramStats> program_stats() const;
 

@@ -114,10 +114,13 @@ void owners_body(HelperIO& io) {
             io.report({{"type", "churned"}, {"rebinds", rebinds}, {"failures", failures},
                        {"first_failure", first_failure}});
         } else if (type == "hold") {
-            // As many as asked, within the hard limit (raising it needs
-            // CAP_SYS_RESOURCE, which a test machine may not grant).
+            // As many as asked, within the hard limit, raised where we may
+            // (raising it needs CAP_SYS_RESOURCE, which a test machine may
+            // not grant).
             struct rlimit rl {};
             if (getrlimit(RLIMIT_NOFILE, &rl) != 0) fail("getrlimit");
+            struct rlimit wanted = {m.at("n").get<rlim_t>() + 256, m.at("n").get<rlim_t>() + 256};
+            if (wanted.rlim_max > rl.rlim_max && setrlimit(RLIMIT_NOFILE, &wanted) == 0) rl = wanted;
             rl.rlim_cur = rl.rlim_max;
             if (setrlimit(RLIMIT_NOFILE, &rl) != 0) fail("setrlimit");
             const int n = static_cast<int>(
@@ -468,6 +471,10 @@ TEST(KernelOwners, PacketEventsDoNotTeachTheOwner) {
         int afd = accept_timeout(lfd, 5000);
         char buf[16];
         if (recv(afd, buf, sizeof(buf), 0) <= 0) fail("recv");
+        io.report({{"type", "ok"}});
+        // Once the child is gone (its send could otherwise still hold the
+        // socket, and the FIN would be processed on its behalf).
+        io.expect("close");
         close(afd);  // the FIN that moves the client to CLOSE_WAIT
         close(lfd);
         io.report({{"type", "ok"}});
@@ -511,6 +518,7 @@ TEST(KernelOwners, PacketEventsDoNotTeachTheOwner) {
     json r = step(*owner, {{"type", "fork_send"}});
     const uint32_t child = r.at("child");
     server->expect("ok");
+    step(*server, {{"type", "close"}});
     auto close_wait = [&](const std::vector<Event>& ev) {
         for (const auto& e : ev) {
             if (e.kind == EventKind::State && e.new_state == kCloseWait && e.remote.port == port) {

@@ -90,10 +90,10 @@ struct {
 	__uint(max_entries, 1 << 22);
 } calls SEC(".maps");
 
-/* Records the ring buffer had no room for (one slot). */
+/* What was lost, by reason (enum ts_call_lost_reason). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TS_CALL_LOST_REASONS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -105,6 +105,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_call);
 } scratch SEC(".maps");
+
+static __always_inline void count_lost(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &reason);
+
+	if (n)
+		(*n)++;
+}
 
 /* The command's cgroup (v2 id and depth), set before load: every task in
  * it or below it is traced, whatever pid namespace it sees itself in and
@@ -274,7 +282,8 @@ int BPF_PROG(call_enter, struct pt_regs *regs, long id)
 	c->tid = (__u32)id_;
 	c->start_ns = bpf_ktime_get_ns();
 	__u32 tid = c->tid;
-	bpf_map_update_elem(&inflight, &tid, c, BPF_ANY);
+	if (bpf_map_update_elem(&inflight, &tid, c, BPF_ANY))
+		count_lost(TS_CALL_LOST_INFLIGHT_FULL);
 	return 0;
 }
 
@@ -435,12 +444,8 @@ int BPF_PROG(call_exit, struct pt_regs *regs, long ret)
 			ready_from_epoll(c, ret);
 	}
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
-	if (bpf_ringbuf_output(&calls, c, sizeof(*c), 0)) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			(*n)++;
-	}
+	if (bpf_ringbuf_output(&calls, c, sizeof(*c), 0))
+		count_lost(TS_CALL_LOST_RINGBUF_FULL);
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
@@ -455,7 +460,8 @@ int BPF_PROG(tree_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 ctgid = child->tgid;
 	__u8 one = 1;
-	bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	if (bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY))
+		count_lost(TS_CALL_LOST_TRACED_FULL);
 	return 0;
 }
 

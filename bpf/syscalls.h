@@ -11,6 +11,17 @@
 #define TS_CALL_ADDR_LEN 28   /* sizeof(struct sockaddr_in6) */
 #define TS_CALL_MAX_READY 8   /* sockets reported per readiness call */
 
+/* Why the capture lost something (the index of its lost map). Never
+ * silent: each is counted, and the loader adds them to the losses. */
+enum ts_call_lost_reason {
+	TS_CALL_LOST_RINGBUF_FULL = 0,  /* a call: no room in the ring buffer */
+	TS_CALL_LOST_INFLIGHT_FULL = 1, /* a call: the map of calls in flight was full */
+	TS_CALL_LOST_TRACED_FULL = 2,   /* a process forked by a traced one: the map
+					 * of traced processes was full, so none of
+					 * its calls is captured */
+	TS_CALL_LOST_REASONS = 3,
+};
+
 /* One socket a readiness call (poll, select, epoll_wait) reported ready. */
 struct ts_ready {
 	__s32 fd;

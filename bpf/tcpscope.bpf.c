@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "tcpscope.h"
+#include "owners.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -61,11 +62,12 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
-/* Failed reserves by event kind, per CPU so that counting never
- * contends; by kind so that a test can account for one kind exactly. */
+/* Events lost, by reason (TS_LOST_*) then event kind: key = reason *
+ * TS_KIND_COUNT + kind. Per CPU so that counting never contends; by kind
+ * so that a test can account for one kind exactly. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TS_KIND_COUNT);
+	__uint(max_entries, TS_LOST_REASONS * TS_KIND_COUNT);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -270,9 +272,9 @@ static __always_inline bool kind_enabled(__u32 kind)
 	return filter.kind_mask & (1u << kind);
 }
 
-static __always_inline void count_lost(__u32 kind)
+static __always_inline void count_lost(__u32 reason, __u32 kind)
 {
-	__u32 key = kind;
+	__u32 key = reason * TS_KIND_COUNT + kind;
 	__u64 *n = bpf_map_lookup_elem(&lost, &key);
 
 	if (n)
@@ -437,7 +439,7 @@ static __always_inline bool tuple_passes(const struct ts_event *e)
 
 /* Whether cgroup cg is the --cgroup one or below it, as systemd slices
  * and Kubernetes pods nest: its ancestor at the filter's depth is the
- * filter's cgroup. cgroup->ancestors[] is a flexible array (6.0+) indexed
+ * filter's cgroup. cgroup->ancestors[] is a flexible array (Linux 6.1+) indexed
  * by depth; a variable index into it is read with a probe read. */
 static __always_inline bool cgroup_in_filter(const struct cgroup *cg)
 {
@@ -534,8 +536,11 @@ static __always_inline void fill_current(struct ts_event *e)
 	e->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 	if (filter.cgroup_id && cgroup_in_filter(t->cgroups->dfl_cgrp))
 		e->flags |= TS_F_IN_CGROUP;
-	__builtin_memcpy(e->cur_comm, t->comm, sizeof(e->cur_comm));
+	/* The process's name is its thread-group leader's; the thread's own
+	 * (a pool worker's "tokio-runtime-w") is kept beside it. */
+	__builtin_memcpy(e->cur_comm, t->group_leader->comm, sizeof(e->cur_comm));
 	__builtin_memcpy(e->comm, e->cur_comm, sizeof(e->comm));
+	__builtin_memcpy(e->cur_thread, t->comm, sizeof(e->cur_thread));
 }
 
 static __always_inline void set_owner_from(struct ts_event *e, const struct ts_sock_info *si)
@@ -565,6 +570,22 @@ static __always_inline void set_unknown(struct ts_event *e)
 	e->flags |= TS_F_UNKNOWN;
 }
 
+/* Set by the loader once the pass over the tasks' files is done: from then
+ * on a socket met without an owner looks for one the pass found. */
+bool older_pass_done = false;
+/* In ts_sock_info.owner_flags, the kernel side's own: the owners found at
+ * start were looked up for this socket (once is enough). */
+#define TS_F_OLDER_CHECKED (1u << 31)
+
+/* This socket's storage, created zeroed when missing if create is set
+ * (NULL when absent, or when the kernel could not allocate it). A value
+ * made for another socket is one the kernel copied from the listener
+ * into this child at clone time (BPF_F_CLONE): the listener's owner is
+ * kept, as the child's owner until its own owner touches it, and the
+ * rest (the listener's state times) dropped. */
+static __always_inline void adopt_older_owner(struct ts_sock_info *si, const struct sock *sk);
+static __always_inline void forget_older_listener(const struct sock *sk);
+
 /* The socket's inode number (what /proc/PID/fd links name), 0 while it
  * has none (a child not accepted yet). */
 static __always_inline __u64 sock_inode(const struct sock *sk)
@@ -572,30 +593,24 @@ static __always_inline __u64 sock_inode(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 }
 
-/* This socket's storage, created zeroed when missing if create is set
- * (NULL when absent, or when the kernel could not allocate it). A value
- * made for another socket is one the kernel copied from the listener
- * into this child at clone time (BPF_F_CLONE): the listener's owner is
- * kept, as the child's owner until its own owner touches it, and the
- * rest (the listener's state times) dropped. A value the loader seeded
- * for an older socket has no socket pointer yet: it is this socket's own
- * if the inode is the one seeded, else a copy in a child. */
 static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, bool create)
 {
 	struct ts_sock_info *si;
 
 	si = bpf_sk_storage_get(&socks, (struct sock *)sk, NULL,
 				create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-	if (!si || si->sk == (__u64)sk)
+	if (!si)
 		return si;
-	bool copied = si->sk != 0 ||
-		      (si->owner_from == TS_OWNER_SEEDED && si->seed_ino != sock_inode(sk));
-	if (copied) {
-		si->owner_from = si->tgid ? TS_OWNER_LISTENER : TS_OWNER_NONE;
-		si->state_ts = 0;
-		si->pending_ts = 0;
+	if (si->sk != (__u64)sk) {
+		if (si->sk != 0) {
+			si->owner_from = si->tgid ? TS_OWNER_LISTENER : TS_OWNER_NONE;
+			si->state_ts = 0;
+			si->pending_ts = 0;
+		}
+		si->sk = (__u64)sk;
 	}
-	si->sk = (__u64)sk;
+	if (!si->tgid && !(si->owner_flags & TS_F_OLDER_CHECKED) && older_pass_done)
+		adopt_older_owner(si, sk);
 	return si;
 }
 
@@ -647,7 +662,7 @@ static __always_inline void submit(const struct ts_event *tmpl)
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		count_lost(tmpl->kind);
+		count_lost(TS_LOST_RINGBUF_FULL, tmpl->kind);
 		return;
 	}
 	__builtin_memcpy(e, tmpl, sizeof(*e));
@@ -693,8 +708,9 @@ struct {
 
 /* Runs `call` with `slot`, this CPU's scratch record for the current
  * nesting level. The depth is restored on the way out: whatever ran nested
- * in between has restored it too. */
-#define WITH_SLOT(call)                                                         \
+ * in between has restored it too. A level past the last is an event of
+ * `kind` never seen: counted as such, never silent. */
+#define WITH_SLOT(kind, call)                                                   \
 	do {                                                                    \
 		__u32 zero_ = 0;                                                \
 		struct scratch_area *area_ = bpf_map_lookup_elem(&scratch, &zero_); \
@@ -705,6 +721,8 @@ struct {
 				area_->depth = depth_ + 1;                      \
 				call;                                           \
 				area_->depth = depth_;                          \
+			} else {                                                \
+				count_lost(TS_LOST_NESTED, kind);               \
 			}                                                       \
 		}                                                               \
 	} while (0)
@@ -782,6 +800,7 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	e->cgroup_id = si->pending_cgroup_id;
 	__builtin_memcpy(e->cur_comm, si->pending_comm, TS_COMM_LEN);
 	__builtin_memcpy(e->comm, si->pending_comm, TS_COMM_LEN);
+	__builtin_memcpy(e->cur_thread, si->pending_thread, TS_COMM_LEN);
 	e->flags = si->pending_flags;  /* TS_F_IRQ, TS_F_IN_CGROUP of that task */
 	si->pending_ts = 0;
 	if (!tuple_passes(e))
@@ -835,6 +854,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 		si->pending_flags = (sock_owned_by_user(sk) ? 0 : TS_F_IRQ) |
 				    (e->flags & TS_F_IN_CGROUP);
 		__builtin_memcpy(si->pending_comm, e->cur_comm, TS_COMM_LEN);
+		__builtin_memcpy(si->pending_thread, e->cur_thread, TS_COMM_LEN);
 		return 0;
 	}
 	/* Even with state events off we keep the per-socket entry, because
@@ -842,6 +862,8 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	 * owning task itself (connect, listen, close, shutdown) tells us who
 	 * owns the socket; a listener's owner passes to its children when
 	 * the kernel clones them. */
+	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE && older_pass_done)
+		forget_older_listener(sk);
 	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
 	if (!e)
 		return 0;
@@ -896,7 +918,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, const struct sock *sk, int oldstate, int newstate)
 {
-	WITH_SLOT(set_state(slot, sk, oldstate, newstate));
+	WITH_SLOT(TS_KIND_STATE, set_state(slot, sk, oldstate, newstate));
 	return 0;
 }
 
@@ -972,7 +994,7 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
-	WITH_SLOT(send_reset(slot, sk, skb, false, 0));
+	WITH_SLOT(TS_KIND_RESET_SENT, send_reset(slot, sk, skb, false, 0));
 	return 0;
 }
 
@@ -982,7 +1004,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset_reason, const struct sock *sk, const struct sk_buff *skb,
 	     int reason)
 {
-	WITH_SLOT(send_reset(slot, sk, skb, true, reason));
+	WITH_SLOT(TS_KIND_RESET_SENT, send_reset(slot, sk, skb, true, reason));
 	return 0;
 }
 
@@ -1003,7 +1025,7 @@ static __always_inline int receive_reset(struct ts_event *slot, const struct soc
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
-	WITH_SLOT(receive_reset(slot, sk));
+	WITH_SLOT(TS_KIND_RESET_RECEIVED, receive_reset(slot, sk));
 	return 0;
 }
 
@@ -1030,7 +1052,7 @@ static __always_inline int retransmit(struct ts_event *slot, const struct sock *
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb)
 {
-	WITH_SLOT(retransmit(slot, sk, false, 0));
+	WITH_SLOT(TS_KIND_RETRANSMIT, retransmit(slot, sk, false, 0));
 	return 0;
 }
 
@@ -1038,7 +1060,7 @@ int BPF_PROG(handle_retransmit, const struct sock *sk, const struct sk_buff *skb
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(handle_retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	WITH_SLOT(retransmit(slot, sk, true, err));
+	WITH_SLOT(TS_KIND_RETRANSMIT, retransmit(slot, sk, true, err));
 	return 0;
 }
 
@@ -1072,7 +1094,7 @@ static __always_inline int error_report(struct ts_event *slot, const struct sock
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(handle_error_report, const struct sock *sk)
 {
-	WITH_SLOT(error_report(slot, sk));
+	WITH_SLOT(TS_KIND_SOCK_ERROR, error_report(slot, sk));
 	return 0;
 }
 
@@ -1100,7 +1122,7 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 		char comm[TS_COMM_LEN];
 		__u32 flags = 0;
 
-		__builtin_memcpy(comm, task->comm, TS_COMM_LEN);
+		__builtin_memcpy(comm, task->group_leader->comm, TS_COMM_LEN);
 		if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
 			flags = TS_F_IN_CGROUP;
 		if (!process_passes(e->b, comm, flags))
@@ -1126,7 +1148,7 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 {
 	if (sig != SIGPIPE)
 		return 0;
-	WITH_SLOT(signal_event(slot, sig, task, result));
+	WITH_SLOT(TS_KIND_SIGNAL, signal_event(slot, sig, task, result));
 	return 0;
 }
 
@@ -1175,14 +1197,14 @@ static __always_inline int length_event(struct ts_event *slot, __u32 kind, const
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(handle_send_length, struct sock *sk, int ret, int flags)
 {
-	WITH_SLOT(length_event(slot, TS_KIND_SEND, sk, ret, flags));
+	WITH_SLOT(TS_KIND_SEND, length_event(slot, TS_KIND_SEND, sk, ret, flags));
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(handle_recv_length, struct sock *sk, int ret, int flags)
 {
-	WITH_SLOT(length_event(slot, TS_KIND_RECV, sk, ret, flags));
+	WITH_SLOT(TS_KIND_RECV, length_event(slot, TS_KIND_RECV, sk, ret, flags));
 	return 0;
 }
 
@@ -1196,6 +1218,23 @@ static __always_inline bool packet_full_tcp_sock(const struct sock *sk)
 	if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV)
 		return false;
 	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
+}
+
+/* A packet names its socket's owner, and never teaches it: the task that
+ * sends a segment need not be the socket's owner even while the owner
+ * holds the socket's lock (a shared qdisc dequeues whatever is queued, and
+ * NET_TX softirq runs inside any task). An owner learned here would then
+ * name every later event of the socket. So an owner known from the
+ * owner's own calls (or the listener, or the start) is named; with none,
+ * the packet names nobody. */
+static __always_inline void packet_owner(struct ts_event *e, const struct sock *sk)
+{
+	struct ts_sock_info *si = sock_storage(sk, true);
+
+	if (si && si->tgid)
+		set_owner_from(e, si);
+	else
+		set_unknown(e);
 }
 
 static __always_inline int packet_event(struct ts_event *slot, const struct sk_buff *skb,
@@ -1213,9 +1252,8 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 		return 0;
 	/* The packet belongs to skb->sk, not to whoever is running: an ACK
 	 * or a retransmit leaves in softirq or on a timer, often inside an
-	 * unrelated task's syscall. A full TCP socket has an owner, and is in
-	 * its owner's context while that owner holds it (connect, send,
-	 * close, its backlog). Anything else (a SYN-ACK's request socket, a
+	 * unrelated task's syscall. A full TCP socket has an owner (see
+	 * packet_owner: named, never learned here). Anything else (a SYN-ACK's request socket, a
 	 * timewait ACK, a RST from the kernel's control socket, a packet with
 	 * no socket) belongs to no process and leaves in softirq. */
 	const struct sock *sk = skb->sk;
@@ -1223,7 +1261,7 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 	if (sk && packet_full_tcp_sock(sk)) {
 		if (!sock_owned_by_user(sk))
 			e->flags |= TS_F_IRQ;
-		attribute(e, sk, true);
+		packet_owner(e, sk);
 		if (!process_passes(e->pid, e->comm, e->flags))
 			return 0;
 	} else {
@@ -1244,6 +1282,251 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
-	WITH_SLOT(packet_event(slot, skb, dev, TS_DIR_TX));
+	WITH_SLOT(TS_KIND_PACKET, packet_event(slot, skb, dev, TS_DIR_TX));
+	return 0;
+}
+
+/* ------------------------------------------------------------------
+ * Owners of the sockets older than the tracer.
+ *
+ * The programs above learn a socket's owner when it acts on the socket in
+ * process context. A socket made earlier, by a server already running, has
+ * had no such moment: its events in softirq (a SYN on its listener, a FIN
+ * from the peer) would name nobody. So at start the loader runs the
+ * iterator below once over every task, reading its descriptor table. It
+ * takes no reference on any file (the application's close() stays the last
+ * one), needs no ptrace right, and sees global tgids and the socket itself.
+ *
+ * The iterator cannot write the socket's storage: the socket it reads from
+ * a descriptor table is no pointer the verifier trusts (6.12+ refuses even
+ * bpf_sock_from_file's to bpf_sk_storage_get). So it records the owner by the socket's inode (with
+ * its address, to tell a later socket given the same number), the programs
+ * above adopt that record the first time they meet the socket
+ * (sock_storage), and the sock_diag reader reads it for a socket they have
+ * not met (owners.h). A child its listener accepts later has no file yet: it
+ * adopts its older listener's owner through the listener's namespace and
+ * port, as the kernel's copy of a listener's storage would have given it.
+ * ------------------------------------------------------------------ */
+
+struct older_listener_key {
+	__u32 netns;        /* inode */
+	__u32 port;
+};
+
+/* Owners found by the pass, by socket inode; an entry goes once adopted.
+ * Not preallocated: memory for the sockets there are, at most 256 Ki. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 18);
+	__type(key, __u64);
+	__type(value, struct ts_older_owner);
+} older_socks SEC(".maps");
+
+/* Older listeners, by namespace and port, for the children they accept. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 14);
+	__type(key, struct older_listener_key);
+	__type(value, struct ts_older_owner);
+} older_listeners SEC(".maps");
+
+struct ts_owner_counts owner_counts = {};
+
+static __always_inline void owner_into(struct ts_sock_info *si, const struct ts_older_owner *o,
+				       __u32 from)
+{
+	si->tgid = o->tgid;
+	si->tid = o->tgid;
+	si->cgroup_id = o->cgroup_id;
+	si->owner_flags = o->owner_flags;
+	__builtin_memcpy(si->comm, o->comm, TS_COMM_LEN);
+	si->owner_from = from;
+	if (o->service_port)
+		si->service_port = o->service_port;
+}
+
+/* A socket the programs meet without an owner: the pass may have found it
+ * (or, for a child not accepted yet, its listener). Looked up once. */
+static __always_inline void adopt_older_owner(struct ts_sock_info *si, const struct sock *sk)
+{
+	__u64 key = sock_inode(sk);
+	struct ts_older_owner *o;
+
+	si->owner_flags |= TS_F_OLDER_CHECKED;
+	if (key) {
+		o = bpf_map_lookup_elem(&older_socks, &key);
+		if (o && o->sk == (__u64)sk) {
+			owner_into(si, o, TS_OWNER_SEEDED);
+			bpf_map_delete_elem(&older_socks, &key);
+		}
+		return;
+	}
+	/* No file: a child its listener has not handed out yet. */
+	struct older_listener_key lk = {
+		.netns = sk->__sk_common.skc_net.net->ns.inum,
+		.port = sk->__sk_common.skc_num,
+	};
+	o = bpf_map_lookup_elem(&older_listeners, &lk);
+	if (o && o->tgid)
+		owner_into(si, o, TS_OWNER_LISTENER);
+}
+
+/* An older listener that closes: its port may be another's next. */
+static __always_inline void forget_older_listener(const struct sock *sk)
+{
+	struct older_listener_key lk = {
+		.netns = sk->__sk_common.skc_net.net->ns.inum,
+		.port = sk->__sk_common.skc_num,
+	};
+	struct ts_older_owner *o = bpf_map_lookup_elem(&older_listeners, &lk);
+
+	if (o && o->sk == (__u64)sk)
+		bpf_map_delete_elem(&older_listeners, &lk);
+}
+
+#define TS_S_IFMT 0170000
+#define TS_S_IFSOCK 0140000
+
+/* One process's walk over its descriptor table (bpf_loop's context). */
+struct fd_walk {
+	struct file **fds;
+	struct ts_older_owner owner; /* the process's part, filled once */
+};
+
+/* Records the owner of the socket behind one descriptor, if it is a TCP
+ * socket worth recording. Every read is a probe read of a pointer the
+ * table holds: no reference is taken on the file, so the application's
+ * close() stays the last one, whenever it comes. */
+static __always_inline void record_socket(struct fd_walk *w, struct file *file)
+{
+	struct ts_older_owner o = w->owner, *known;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct socket *sock;
+	struct sock *sk;
+	__u64 key;
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & TS_S_IFMT) != TS_S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	/* Not connected nor listening (new, or closed): its owner's next
+	 * move (connect, listen) is in process context and teaches it. */
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_CLOSE)
+		return;
+	__u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (filter.netns_cookie || filter.netns) {
+		struct ts_event probe = {};
+
+		probe.netns = netns;
+		probe.netns_cookie = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+		if (!netns_passes(&probe))
+			return;
+	}
+	o.sk = (__u64)sk;
+	/* A listener's service port is its own; its children get it too. */
+	if (state == TCP_LISTEN)
+		o.service_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	key = BPF_CORE_READ(inode, i_ino);
+	known = bpf_map_lookup_elem(&older_socks, &key);
+	if (known) {
+		/* Seen in another process already (a socket inherited across
+		 * fork): the lowest tgid, usually the parent that made it. */
+		if (o.tgid >= known->tgid)
+			return;
+		*known = o;
+	} else {
+		owner_counts.sockets++;
+		if (bpf_map_update_elem(&older_socks, &key, &o, BPF_NOEXIST)) {
+			owner_counts.failed++;
+			return;
+		}
+		owner_counts.seeded++;
+	}
+	if (!o.service_port)
+		return;
+	struct older_listener_key lk = {
+		.netns = netns,
+		.port = o.service_port,
+	};
+	known = bpf_map_lookup_elem(&older_listeners, &lk);
+	if (!known) {
+		bpf_map_update_elem(&older_listeners, &lk, &o, BPF_NOEXIST);
+	} else if (known->sk == o.sk) {
+		if (o.tgid < known->tgid)
+			*known = o;
+	} else if (known->tgid != o.tgid) {
+		/* SO_REUSEPORT listeners (or one per address) of several
+		 * processes on this port: a child's listener is not known. */
+		known->tgid = 0;
+	}
+}
+
+static long visit_fd(__u64 i, void *ctx)
+{
+	struct fd_walk *w = ctx;
+	struct file *file = NULL;
+
+	if (bpf_probe_read_kernel(&file, sizeof(file), &w->fds[i]) == 0 && file)
+		record_socket(w, file);
+	return 0;
+}
+
+/* The iterator over tasks, not over their files: iter/task_file takes a
+ * reference on each file while the program looks at it, and a close() by
+ * the application in that moment would leave the socket to tcpscope's
+ * release (a listener still in LISTEN, its port not free). Here the
+ * descriptor table is read under RCU, as /proc does, and nothing is
+ * pinned. */
+SEC("iter/task")
+int learn_owners(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct fd_walk w = {};
+	struct files_struct *files;
+	struct fdtable *fdt;
+	char tick = 0;
+	__u32 max_fds;
+
+	if (!task)
+		return 0;
+	/* One byte per task: a read of N bytes returns after N tasks, and
+	 * the loader drains the ring buffer between reads, so no event is
+	 * lost while owners are learned, however many tasks the host has. */
+	bpf_seq_write(seq, &tick, 1);
+	if (filter.pid && task->tgid != filter.pid)
+		return 0;
+	files = task->files;
+	if (!files)
+		return 0;
+	/* Threads share their leader's table (CLONE_FILES): walk it once. */
+	if (task->pid != task->tgid && files == task->group_leader->files)
+		return 0;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt)
+		return 0;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	w.fds = BPF_CORE_READ(fdt, fd);
+	if (!w.fds)
+		return 0;
+	w.owner.tgid = task->tgid;
+	w.owner.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
+		w.owner.owner_flags = TS_F_IN_CGROUP;
+	__builtin_memcpy(w.owner.comm, task->group_leader->comm, TS_COMM_LEN);
+	/* bpf_loop's bound; a table that large is beyond nr_open's default. */
+	if (max_fds > (1u << 23))
+		max_fds = 1u << 23;
+	bpf_loop(max_fds, visit_fd, &w, 0);
 	return 0;
 }

@@ -24,6 +24,16 @@ enum ts_kind {
 	TS_KIND_COUNT = 9,
 };
 
+/* Why an event was lost in the kernel (the first index of the lost map). */
+enum ts_lost_reason {
+	/* No room in the ring buffer. */
+	TS_LOST_RINGBUF_FULL = 0,
+	/* Our programs already ran TS_NEST deep on that CPU (process,
+	 * softirq, hardirq, NMI): no scratch record was left for a fifth. */
+	TS_LOST_NESTED = 1,
+	TS_LOST_REASONS = 2,
+};
+
 /* ts_event.flags */
 enum ts_flags {
 	/* pid/comm are the socket's owner, remembered from process context;
@@ -68,28 +78,25 @@ enum ts_owner_from {
 	TS_OWNER_SEEN = 1,
 	/* Copied from the listening socket at clone time (BPF_F_CLONE). */
 	TS_OWNER_LISTENER = 2,
-	/* Written by the loader at start, for a socket older than the tracer
-	 * (its process found through /proc/PID/fd). */
+	/* Learned at start, for a socket older than the tracer: the
+	 * iterator over the tasks' files (learn_owners) found its process. */
 	TS_OWNER_SEEDED = 3,
 };
 
 /* What the kernel side remembers about a socket, in its socket-local
- * storage. Here rather than in the BPF file because the loader writes it
- * too, for the sockets that existed before the tracer started. */
+ * storage. Here rather than in the BPF file because sock_diag hands it to
+ * the loader beside each socket (--stuck, the CLOSE_WAIT gauges). */
 struct ts_sock_info {
 	/* The socket this storage was made for. The kernel copies a
 	 * listener's storage into each child it clones (BPF_F_CLONE): a
-	 * value whose sk is not the socket's own is such a copy. 0 when
-	 * the loader wrote it. */
+	 * value whose sk is not the socket's own is such a copy. */
 	__u64 sk;
-	/* The loader's seed: the socket's inode, to tell the socket's own
-	 * value from a child's copy of it. */
-	__u64 seed_ino;
+	__u64 pad_sk;
 	__u64 state_ts;   /* when the current state was entered, 0 = unknown */
 	__u64 cgroup_id;
 	__u32 tgid;       /* 0 = owner not known yet */
 	__u32 tid;
-	char comm[TS_COMM_LEN];
+	char comm[TS_COMM_LEN]; /* the owner's process name (its thread-group leader's) */
 	__u32 owner_from; /* enum ts_owner_from */
 	__u32 owner_flags; /* TS_F_IN_CGROUP, computed when the owner was set */
 	/* A LISTEN -> SYN_RECV transition held back until the child socket
@@ -101,7 +108,8 @@ struct ts_sock_info {
 	__u32 pending_tid;
 	__u32 pending_flags;
 	__u32 pending_pad;
-	char pending_comm[TS_COMM_LEN];
+	char pending_comm[TS_COMM_LEN];   /* the running process's name */
+	char pending_thread[TS_COMM_LEN]; /* the running thread's own name */
 	/* Metrics mode: when the socket reached ESTABLISHED (0 = not yet or
 	 * unknown), for the connection's lifetime at its move to CLOSE. */
 	__u64 established_ts;
@@ -163,14 +171,30 @@ struct ts_event {
 	__s32 b;
 	__s32 c;
 	__s32 d;
-	char comm[TS_COMM_LEN];     /* attributed process name */
-	char cur_comm[TS_COMM_LEN]; /* running task's name */
+	/* Process names are the thread-group leader's comm, what ps and
+	 * /proc/PID/comm show for the process: a thread may rename itself
+	 * (pthread_setname_np), and a Java or tokio service runs its sockets
+	 * in threads named after a pool. The thread's own name is cur_thread. */
+	char comm[TS_COMM_LEN];     /* attributed process's name */
+	char cur_comm[TS_COMM_LEN]; /* running process's name (of cur_pid) */
 	__u32 seq;           /* packet: sequence number (host order) */
 	__u32 ack_seq;       /* packet: acknowledgement number (host order) */
 	/* state into CLOSE (TS_F_CLOSE_STATS): tcp_sock.bytes_acked (bytes
 	 * sent and acknowledged) and bytes_received, as the socket closes. */
 	__u64 bytes_acked;
 	__u64 bytes_received;
+	/* The running thread's own name (its comm, which the thread may have
+	 * set with prctl(PR_SET_NAME)); cur_comm is its process's. */
+	char cur_thread[TS_COMM_LEN];
+};
+
+/* What learning the owners of older sockets found (learn_owners, in .bss;
+ * the loader reads it after the pass). */
+struct ts_owner_counts {
+	__u64 sockets;       /* TCP sockets found in some task's files (each once) */
+	__u64 seeded;        /* whose owner was written */
+	__u64 already_known; /* the kernel side had seen their owner itself */
+	__u64 failed;        /* no storage could be had (allocation failed) */
 };
 
 /* Filters, set in .rodata before load. Zero means "no filter". */

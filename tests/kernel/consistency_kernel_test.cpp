@@ -396,7 +396,8 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
             auto t = thread_names.find(r.tid);
             if (r.cur_pid != helper_pid || t == thread_names.end()) {
                 failures.add("process context outside the helper's threads", d);
-            } else if (name_of(r.cur_comm) != t->second) {
+            } else if (name_of(r.cur_thread) != t->second) {
+                // cur_comm is the process's name; the thread's own is cur_thread.
                 failures.add("running task's name does not match its tid", d);
             }
         }

@@ -31,6 +31,7 @@ ts_event base_record(uint16_t kind) {
     inet_pton(AF_INET, "10.1.2.3", r.daddr);
     std::memcpy(r.comm, "server", 6);
     std::memcpy(r.cur_comm, "swapper/0", 9);
+    std::memcpy(r.cur_thread, "ksoftirqd/0", 11);
     return r;
 }
 
@@ -53,6 +54,7 @@ TEST(Decode, CommonFields) {
     EXPECT_EQ(e.netns, 4026531840u);
     EXPECT_EQ(e.comm, "server");
     EXPECT_EQ(e.cur_comm, "swapper/0");
+    EXPECT_EQ(e.cur_thread, "ksoftirqd/0");
     EXPECT_EQ(e.family, AF_INET);
     EXPECT_EQ(e.local, (Endpoint{"127.0.0.1", 5000}));
     EXPECT_EQ(e.remote, (Endpoint{"10.1.2.3", 43210}));
@@ -298,10 +300,12 @@ TEST(Decode, CommWithArbitraryBytesIsSanitised) {
                                               '3', '1', 'm', 0x80, 'x', 'y', 'z', 'Q'};
     std::memcpy(r.comm, nasty, sizeof(nasty));  // no NUL terminator in all 16 bytes
     std::memcpy(r.cur_comm, nasty, sizeof(nasty));
+    std::memcpy(r.cur_thread, nasty, sizeof(nasty));  // the record's last bytes
     // Bytes right after comm[] are cur_comm; after cur_comm, seq. If the
     // decoder ran past 16 bytes it would pick them up.
     r.seq = 0x41414141;  // "AAAA"
     Event e = decode_ok(r);
+    EXPECT_EQ(e.cur_thread, "a\\x01\\xff\\x5cb\\x7f\\x1b[31m\\x80xyzQ");
     EXPECT_EQ(e.comm, "a\\x01\\xff\\x5cb\\x7f\\x1b[31m\\x80xyzQ");
     EXPECT_EQ(e.cur_comm, e.comm);
     EXPECT_TRUE(all_printable(e.comm));

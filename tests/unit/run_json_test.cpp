@@ -66,7 +66,7 @@ Schema operator+(Schema a, const Schema& b) {
 
 const Schema kCommon = {{"v", T::Uint},        {"type", T::Str},        {"ts_ns", T::Uint},
                         {"time", T::Str},      {"pid", T::Uint},      {"tid", T::Uint},        {"comm", T::Str},
-                        {"attribution", T::Str}, {"cur_pid", T::Uint},  {"cur_comm", T::Str},
+                        {"attribution", T::Str}, {"cur_pid", T::Uint},  {"cur_comm", T::Str}, {"cur_thread", T::Str},
                         {"context", T::Str},   {"cgroup_id", T::Uint}};
 const Schema kSocket = {{"family", T::Str}, {"saddr", T::Str},  {"sport", T::Uint},
                         {"daddr", T::Str},  {"dport", T::Uint}, {"cookie", T::Uint},

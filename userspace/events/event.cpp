@@ -9,13 +9,14 @@
 namespace tcpscope {
 
 // The record layout is an ABI between the BPF object and this file.
-static_assert(sizeof(ts_event) == 176, "ts_event size changed: update both sides");
+static_assert(sizeof(ts_event) == 192, "ts_event size changed: update both sides");
 static_assert(offsetof(ts_event, kind) == 56, "ts_event layout changed");
 static_assert(offsetof(ts_event, saddr) == 64, "ts_event layout changed");
 static_assert(offsetof(ts_event, a) == 100, "ts_event layout changed");
 static_assert(offsetof(ts_event, comm) == 116, "ts_event layout changed");
 static_assert(offsetof(ts_event, seq) == 148, "ts_event layout changed");
 static_assert(offsetof(ts_event, bytes_acked) == 160, "ts_event layout changed");
+static_assert(offsetof(ts_event, cur_thread) == 176, "ts_event layout changed");
 
 namespace {
 
@@ -100,6 +101,7 @@ std::optional<Event> decode_event(const void* data, size_t size) {
     e.netns_cookie = raw.netns_cookie;
     e.comm = sanitize_comm(raw.comm, sizeof(raw.comm));
     e.cur_comm = sanitize_comm(raw.cur_comm, sizeof(raw.cur_comm));
+    e.cur_thread = sanitize_comm(raw.cur_thread, sizeof(raw.cur_thread));
     if (raw.flags & TS_F_OWNER) {
         e.attribution = "owner";
     } else if (raw.flags & TS_F_LISTENER) {

@@ -58,8 +58,11 @@ struct Event {
     uint32_t cur_pid = 0;
     uint32_t netns = 0;         // inode: reused once the namespace is gone
     uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE: never reused
-    std::string comm;      // attributed process name, sanitised to printable text
-    std::string cur_comm;  // running task's name
+    // Process names are the thread-group leader's (what ps shows for the
+    // process), sanitised to printable text.
+    std::string comm;        // attributed process's name
+    std::string cur_comm;    // running process's name (of cur_pid)
+    std::string cur_thread;  // running thread's own name (prctl PR_SET_NAME)
     // How pid/comm were chosen: "current" (the running task), "owner" (the
     // socket's owner remembered from process context), "listener" (the
     // owner of the listening socket that accepted it) or "unknown" (in

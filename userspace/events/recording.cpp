@@ -26,6 +26,7 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
         e.cur_pid = j.value("cur_pid", e.pid);
         e.comm = j.value("comm", std::string());
         e.cur_comm = j.value("cur_comm", e.comm);
+        e.cur_thread = j.value("cur_thread", e.cur_comm);
         e.attribution = j.value("attribution", std::string("current"));
         e.irq = j.value("context", std::string("process")) != "process";
         e.cgroup_id = j.value("cgroup_id", uint64_t{0});

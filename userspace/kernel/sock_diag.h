@@ -19,8 +19,10 @@ public:
     // A netlink socket in the network namespace at netns_path (empty: our
     // own): sock_diag answers for the namespace its socket was made in.
     // storage_map_fd: the socks map (Tracer::socket_storage_fd()).
+    // older_owners_fd: the owners found at start (Tracer::older_owners_fd()),
+    // for a socket older than the tracer that has no storage yet (-1: none).
     static std::unique_ptr<SockDiag> open(const std::string& netns_path, int storage_map_fd,
-                                          std::string* error);
+                                          std::string* error, int older_owners_fd = -1);
     ~SockDiag();
     SockDiag(const SockDiag&) = delete;
     SockDiag& operator=(const SockDiag&) = delete;
@@ -31,8 +33,12 @@ public:
 private:
     SockDiag() = default;
     bool dump(int family, SocketSnapshot* snapshot, std::string* error);
+    // Owners from the start's pass for the sockets from index `first` on
+    // that the programs have not met yet.
+    void add_older_owners(SocketSnapshot* snapshot, size_t first) const;
     int fd_ = -1;
     int map_fd_ = -1;
+    int older_fd_ = -1;
     uint32_t netns_ = 0;
     uint32_t seq_ = 0;  // of the last dump asked for
 };

@@ -4,37 +4,34 @@
 // process context (connect, listen, send, close). A socket made earlier,
 // by a server already running, has had no such moment yet: its events in
 // softirq (a SYN on its listener, a FIN from the peer) would otherwise name
-// nobody. So at start the loader finds each TCP socket's process through
-// /proc/PID/fd, takes a copy of the descriptor (pidfd_getfd, Linux 5.6),
-// and writes the owner into the socket's own storage, where the kernel
-// side reads it, and from where the kernel copies a listener's owner into
-// each child it accepts.
+// nobody. So at start the loader runs a BPF iterator over every task once
+// (learn_owners in tcpscope.bpf.c, iter/task): the kernel side reads each
+// task's descriptor table, finds each TCP socket itself and records its
+// owner, which the programs adopt into the socket's storage when they
+// first meet it. No descriptor of another process is touched nor any file
+// referenced (their close() stays the last reference), no ptrace right is
+// needed, and the pids are global.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
-
-#include <linux/types.h>
-
-#include "tcpscope.h"
 
 namespace tcpscope {
 
 struct SeedResult {
-    size_t sockets = 0;        // TCP sockets found in some process's descriptors
-    size_t seeded = 0;         // whose owner was written
-    size_t already_known = 0;  // the kernel side had seen their owner itself
-    size_t failed = 0;         // could not be copied or written (the process left, ...)
-    std::string first_error;   // why the first failure happened
+    bool ran = false;          // the pass went to its end
+    size_t sockets = 0;        // TCP sockets found in some task's files
+    size_t seeded = 0;         // whose owner was recorded
+    size_t already_known = 0;  // (the pass cannot tell: always 0)
+    size_t failed = 0;         // no room to record them
+    std::string error;         // why the pass could not run (then the counts are 0)
 };
 
-// Seeds the owner of every TCP socket any process holds into map_fd (the
-// BPF_MAP_TYPE_SK_STORAGE map of struct ts_sock_info). A socket held by
-// several processes (a listener inherited across fork) goes to the one
-// with the lowest pid, usually the parent that made it. filter decides the
-// TS_F_IN_CGROUP bit (the --cgroup tree). Needs root (CAP_SYS_PTRACE for
-// pidfd_getfd).
-SeedResult seed_socket_owners(int map_fd, const ts_filter& filter);
+// Reads the iterator link's pass to its end (bpf_iter_create, then reads;
+// each read covers a bounded number of tasks), calling between_reads (if
+// set) after each read. Returns "" or why the pass failed.
+std::string run_owner_pass(int iter_link_fd, const std::function<void()>& between_reads);
 
 }  // namespace tcpscope

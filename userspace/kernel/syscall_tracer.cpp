@@ -84,13 +84,16 @@ uint64_t SyscallTracer::lost() const {
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return 0;
     std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus));
-    uint32_t zero = 0;
-    if (bpf_map__lookup_elem(skel_->maps.lost, &zero, sizeof(zero), per_cpu.data(),
-                             per_cpu.size() * sizeof(uint64_t), 0) != 0) {
-        return 0;
-    }
     uint64_t total = 0;
-    for (uint64_t n : per_cpu) total += n;
+    // Every reason: a full ring buffer, a full map of calls in flight, a
+    // forked process the full map of traced ones could not take.
+    for (uint32_t reason = 0; reason < TS_CALL_LOST_REASONS; ++reason) {
+        if (bpf_map__lookup_elem(skel_->maps.lost, &reason, sizeof(reason), per_cpu.data(),
+                                 per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+            continue;
+        }
+        for (uint64_t n : per_cpu) total += n;
+    }
     return total;
 }
 

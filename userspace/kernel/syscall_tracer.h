@@ -39,7 +39,9 @@ public:
 
     // Hands every record ready to the handler, waiting up to timeout_ms.
     int poll(int timeout_ms);
-    // Records the ring buffer had no room for.
+    // What the capture lost, every reason (ts_call_lost_reason): calls
+    // the ring buffer or the map of calls in flight had no room for, and
+    // forked processes the map of traced ones had no room for.
     uint64_t lost() const;
 
 private:

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -291,6 +293,9 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         }
         bpf_program__set_autoload(spec.prog, wanted && best == &spec);
     }
+    // The iterator that learns the owners of older sockets: loaded only
+    // where seeding is on.
+    bpf_program__set_autoload(skel->progs.learn_owners, config.seed_owners);
 
     err = tcpscope_bpf__load(skel);
     if (err) {
@@ -308,25 +313,60 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
             t->event_programs_.emplace_back(bpf_program__fd(spec.prog), kind);
         }
     }
-    // After attaching: a socket made from now on is seen by the programs,
-    // one made before is found in /proc.
-    if (config.seed_owners) {
-        t->seeded_ = seed_socket_owners(bpf_map__fd(skel->maps.socks), config.filter);
-        if (t->seeded_.failed != 0) {
-            t->warnings_.push_back("the owners of " + std::to_string(t->seeded_.failed) + " of " +
-                                   std::to_string(t->seeded_.sockets) +
-                                   " existing TCP sockets could not be learned (" +
-                                   t->seeded_.first_error +
-                                   "): their events in softirq are attributed to nobody");
-        }
-    }
+    // The consumer first: records are taken while owners are learned.
     t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),
                                    nullptr);
     if (t->ringbuf_ == nullptr) {
         set_error(error, "ringbuf", errno, "cannot set up the ring buffer");
         return nullptr;
     }
+    // After attaching: a socket made from now on is seen by the programs,
+    // one made before is found by the iterator over the tasks' files.
+    if (config.seed_owners) t->learn_owners();
     return t;
+}
+
+void Tracer::learn_owners() {
+    SeedResult& r = seeded_;
+    struct bpf_link* link = skel_->links.learn_owners;
+    // The pass may spend tens of milliseconds in one process with many
+    // sockets, inside one read(): a thread of its own takes the records
+    // meanwhile, woken as the buffer fills, as the poll loop would be.
+    // Only it touches the handler until it is joined.
+    std::atomic<bool> pass_done{false};
+    std::thread drain([this, &pass_done] {
+        while (!pass_done.load()) ring_buffer__poll(ringbuf_, 5);
+        ring_buffer__consume(ringbuf_);
+    });
+    r.error = link != nullptr ? run_owner_pass(bpf_link__fd(link), nullptr)
+                              : "the iterator over the tasks was not attached";
+    pass_done = true;
+    drain.join();
+    const ts_owner_counts& counts = skel_->bss->owner_counts;
+    r.ran = r.error.empty();
+    // The programs look up what the pass found from now on (bss is
+    // mapped: the running programs see the store).
+    skel_->bss->older_pass_done = true;
+    if (r.ran) {
+        r.sockets = counts.sockets;
+        r.seeded = counts.seeded;
+        r.already_known = counts.already_known;
+        r.failed = counts.failed;
+    }
+    // The pass is done: the link has nothing more to give.
+    bpf_link__destroy(link);
+    skel_->links.learn_owners = nullptr;
+    if (!r.ran) {
+        warnings_.push_back("the owners of the TCP sockets older than tcpscope could not be "
+                            "learned (" + r.error +
+                            "): their events in softirq are attributed to nobody");
+    } else if (r.failed != 0) {
+        warnings_.push_back("the owners of " + std::to_string(r.failed) + " of the " +
+                            std::to_string(r.sockets) +
+                            " TCP sockets older than tcpscope could not be recorded (the map of "
+                            "older owners is full): their events in softirq are attributed to "
+                            "nobody");
+    }
 }
 
 namespace {
@@ -518,6 +558,8 @@ bool Tracer::add_scope_netns(uint64_t netns_cookie) {
     return err == 0;
 }
 
+int Tracer::older_owners_fd() const { return bpf_map__fd(skel_->maps.older_socks); }
+
 std::vector<ProgramStats> Tracer::program_stats() const {
     std::vector<ProgramStats> out;
     struct bpf_program* prog = nullptr;
@@ -566,13 +608,20 @@ uint64_t KernelLosses::program_skipped_total() const {
 KernelLosses Tracer::losses() const {
     KernelLosses out;
     std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpus_), 0);
-    for (uint32_t kind = 0; kind < TS_KIND_COUNT; ++kind) {
-        if (bpf_map__lookup_elem(skel_->maps.lost, &kind, sizeof(kind), per_cpu.data(),
-                                 per_cpu.size() * sizeof(uint64_t), 0) != 0) {
-            out.complete = false;
-            continue;
+    for (uint32_t reason = 0; reason < TS_LOST_REASONS; ++reason) {
+        // A fifth nesting level of our programs on one CPU: like a run the
+        // kernel skipped, the event was never seen.
+        uint64_t* by_kind =
+            reason == TS_LOST_RINGBUF_FULL ? out.ringbuf_full : out.program_skipped;
+        for (uint32_t kind = 0; kind < TS_KIND_COUNT; ++kind) {
+            uint32_t key = reason * TS_KIND_COUNT + kind;
+            if (bpf_map__lookup_elem(skel_->maps.lost, &key, sizeof(key), per_cpu.data(),
+                                     per_cpu.size() * sizeof(uint64_t), 0) != 0) {
+                out.complete = false;
+                continue;
+            }
+            for (uint64_t v : per_cpu) by_kind[kind] += v;
         }
-        for (uint64_t v : per_cpu) out.ringbuf_full[kind] += v;
     }
     // The kernel counts, per program, the runs it skipped because the
     // program was already active on that CPU (recursion_misses).

@@ -38,7 +38,7 @@ struct TracerConfig {
     std::function<bool(const std::string&)> has_tracepoint;
     // Learn the owners of the TCP sockets that exist already (see
     // socket_owners.h). Off where every socket of interest is made after
-    // the start (the scenario runner).
+    // the start (the scenario runner, exec): the iterator is not loaded.
     bool seed_owners = true;
     // `tcpscope metrics`: the programs count into per-CPU arrays (read
     // with read_counts) and send no record; the ring buffer is left at
@@ -61,9 +61,10 @@ struct KernelLosses {
     // No room in the ring buffer (the reader fell behind).
     uint64_t ringbuf_full[TS_KIND_COUNT] = {};
     // The kernel skipped our program because it was already running on
-    // that CPU (an interrupt arrived while it ran): the event was never
-    // seen. Counted before filtering, so an upper bound on what the
-    // filters would have let through.
+    // that CPU (an interrupt arrived while it ran), or our programs were
+    // already nested four deep there (process, softirq, hardirq, NMI):
+    // the event was never seen. Counted before filtering, so an upper
+    // bound on what the filters would have let through.
     uint64_t program_skipped[TS_KIND_COUNT] = {};
 
     // False when a counter could not be read (then the sums fall short).
@@ -120,6 +121,10 @@ public:
     // (RSTs with no socket or from a mini-socket) are the scope's too. The
     // kernel adds the namespaces of the --cgroup tree's own sockets itself.
     bool add_scope_netns(uint64_t netns_cookie);
+    // The owners of older sockets the start found, by socket inode
+    // (struct ts_older_owner, owners.h), for sockets the programs have
+    // not met yet.
+    int older_owners_fd() const;
     // The kernel's accounting of each loaded program.
     std::vector<ProgramStats> program_stats() const;
 
@@ -134,6 +139,9 @@ private:
     Tracer() = default;
     static int on_record(void* ctx, void* data, size_t size);
     bool read_series(std::vector<SeriesCount>* out) const;
+    // One pass of the iterator over the tasks' files (socket_owners.h),
+    // draining the ring buffer meanwhile; fills seeded_ and the warnings.
+    void learn_owners();
 
     struct tcpscope_bpf* skel_ = nullptr;
     struct ring_buffer* ringbuf_ = nullptr;

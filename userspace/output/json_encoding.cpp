@@ -37,6 +37,7 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
     j["attribution"] = e.attribution;
     j["cur_pid"] = e.cur_pid;
     j["cur_comm"] = e.cur_comm;
+    j["cur_thread"] = e.cur_thread;
     j["context"] = e.irq ? "softirq" : "process";
     j["cgroup_id"] = e.cgroup_id;
     if (e.is_socket_event()) add_socket_fields(j, e);

@@ -197,6 +197,8 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
     b.num(e.cur_pid);
     TS_KEY("cur_comm");
     quoted(b, e.cur_comm);
+    TS_KEY("cur_thread");
+    quoted(b, e.cur_thread);
     TS_KEY("context");
     if (e.irq) {
         b.lit("\"softirq\"");

@@ -206,7 +206,8 @@ int run_metrics_command(const MetricsOptions& o) {
         std::fprintf(stderr, "%s: warning: %s: %s are left out\n",
                      me, why.c_str(), kSnapshotFamilies);
     } else {
-        census_reader = SockDiag::open(census_netns, tracer->socket_storage_fd(), &why);
+        census_reader = SockDiag::open(census_netns, tracer->socket_storage_fd(), &why,
+                                       tracer->older_owners_fd());
         if (!census_reader) {
             std::fprintf(stderr, "%s: warning: %s: %s are left out\n",
                          me, why.c_str(), kSnapshotFamilies);

@@ -118,7 +118,7 @@ int run_trace_command(const TraceOptions& o) {
                          why.c_str());
             return kExitUsage;
         }
-        diag = SockDiag::open(netns, tracer->socket_storage_fd(), &why);
+        diag = SockDiag::open(netns, tracer->socket_storage_fd(), &why, tracer->older_owners_fd());
         if (!diag) {
             std::fprintf(stderr, "tcpscope trace: --stuck: %s\n", why.c_str());
             return kExitEnvironment;

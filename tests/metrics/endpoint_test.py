@@ -21,7 +21,6 @@ package):
 Usage: endpoint_test.py TCPSCOPE_BINARY
 """
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -32,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import metrics_support as ms  # noqa: E402
@@ -51,44 +49,12 @@ def whole(body):
     return "tcpscope_scrape_duration_seconds " in body
 
 
-class Prometheus:
+class Prometheus(ms.Prometheus):
     """Debian's prometheus on a loopback port, with the given scrape jobs."""
 
     def __init__(self, workdir, jobs, every=1):
-        self.port = ms.free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        config = os.path.join(workdir, "prometheus.yml")
-        with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: %ds\n  scrape_timeout: %ds\nscrape_configs:\n" % (every, every) + jobs)
-        self.log = open(os.path.join(workdir, "prometheus.log"), "w")
-        self.proc = subprocess.Popen(
-            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(workdir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("prometheus exited %d, see %s" % (self.proc.returncode, self.log.name))
-            try:
-                ms.fetch(self.url + "/-/ready", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("prometheus is not ready")
-
-    def query(self, expr):
-        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        body = json.loads(ms.fetch(url)[2])
-        if body.get("status") != "success":
-            raise RuntimeError("query %s: %s" % (expr, body))
-        return body["data"]["result"]
-
-    def value(self, expr):
-        result = self.query(expr)
-        return float(result[0]["value"][1]) if result else None
-
-    def targets(self):
-        return json.loads(ms.fetch(self.url + "/api/v1/targets")[2])["data"]["activeTargets"]
+        super().__init__(workdir, "global:\n  scrape_interval: %ds\n  scrape_timeout: %ds\n"
+                                  "scrape_configs:\n" % (every, every) + jobs)
 
     def wait_scrapes(self, job, n, timeout=30):
         """Until the job's target has been scraped n more times."""

@@ -1,6 +1,7 @@
 """What the metrics tests share: network namespaces of the test's own, a
 free loopback port, tcpscope metrics started and stopped, HTTP fetches,
-nstat inside a namespace, and the BPF links tcpscope leaves (none)."""
+nstat inside a namespace, the BPF links tcpscope leaves (none), and a real
+Prometheus to scrape it."""
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 SKIP = 77
@@ -140,3 +142,54 @@ def parse_text(text):
         else:
             samples[(name_labels, frozenset())] = float(value)
     return samples
+
+
+class Prometheus:
+    """Debian's prometheus on a loopback port of its own, with the configuration given
+    (YAML text, written to workdir), waited for until it is ready."""
+
+    def __init__(self, workdir, config_text):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        config = os.path.join(workdir, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write(config_text)
+        self.log = open(os.path.join(workdir, "prometheus.log"), "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(workdir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("prometheus exited %d, see %s" % (self.proc.returncode, self.log.name))
+            try:
+                fetch(self.url + "/-/ready", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("prometheus is not ready")
+
+    def query(self, expr):
+        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        body = json.loads(fetch(url)[2])
+        if body.get("status") != "success":
+            raise RuntimeError("query %s: %s" % (expr, body))
+        return body["data"]["result"]
+
+    def value(self, expr):
+        result = self.query(expr)
+        return float(result[0]["value"][1]) if result else None
+
+    def targets(self):
+        return json.loads(fetch(self.url + "/api/v1/targets")[2])["data"]["activeTargets"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()

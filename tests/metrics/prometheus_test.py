@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import metrics_support as ms  # noqa: E402
@@ -25,53 +24,16 @@ import metrics_support as ms  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class Prometheus:
+class Prometheus(ms.Prometheus):
+    """Scraping tcpscope every second, with the alert rules."""
+
     def __init__(self, target, rules, workdir):
-        self.port = ms.free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        config = os.path.join(workdir, "prometheus.yml")
         shutil.copy(rules, os.path.join(workdir, "alerts.yml"))
-        with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "rule_files: [alerts.yml]\n"
-                    "scrape_configs:\n  - job_name: tcpscope\n"
-                    "    static_configs:\n      - targets: ['%s']\n" % target)
-        self.log = open(os.path.join(workdir, "prometheus.log"), "w")
-        self.proc = subprocess.Popen(
-            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(workdir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("prometheus exited %d, see %s" % (self.proc.returncode, self.log.name))
-            try:
-                ms.fetch(self.url + "/-/ready", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("prometheus is not ready")
-
-    def query(self, expr):
-        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        body = json.loads(ms.fetch(url)[2])
-        if body.get("status") != "success":
-            raise RuntimeError("query %s: %s" % (expr, body))
-        return body["data"]["result"]
-
-    def value(self, expr):
-        result = self.query(expr)
-        return float(result[0]["value"][1]) if result else None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        super().__init__(workdir,
+                         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                         "rule_files: [alerts.yml]\n"
+                         "scrape_configs:\n  - job_name: tcpscope\n"
+                         "    static_configs:\n      - targets: ['%s']\n" % target)
 
 
 # The Accept header Prometheus 2.42 sends.

@@ -224,6 +224,41 @@ TEST(ServerKilled, AnOrphanFreedAtOnceFailsTheMinisocketFact) {
     EXPECT_TRUE(verdict(verdicts, "the mini-socket answers with a RST").ok);
 }
 
+// The kernel's other path: the client's ACK reached the dying server while
+// its close() held the socket, so the orphan stays a full socket on its
+// FIN_WAIT2 timer and answers data with TCP_ABORT_ON_DATA (seen on 6.12).
+void keep_the_orphan(Recording& r, const char* reason, bool minisock) {
+    Step* look = step(r, "client", kSockDiag);
+    ASSERT_NE(look, nullptr);
+    look->info["timer"] = "keepalive";
+    Event* rst = event_where(r, [](const Event& e, const std::string&) {
+        return e.kind == EventKind::ResetSent;
+    });
+    ASSERT_NE(rst, nullptr);
+    rst->minisock = minisock;
+    rst->no_socket = false;
+    rst->state = state_value("FIN_WAIT2");
+    rst->reason = r.reasons.intern(reason);
+}
+
+TEST(ServerKilled, AnOrphanKeptInFinWait2AbortsOnData) {
+    Recording r = load("server-killed");
+    keep_the_orphan(r, "TCP_ABORT_ON_DATA", false);
+    auto verdicts = verdicts_of(r, "server-killed");
+    EXPECT_TRUE(verdict(verdicts, "FIN_WAIT2 timewait mini-socket").ok)
+        << verdict(verdicts, "FIN_WAIT2 timewait mini-socket").detail;
+    EXPECT_TRUE(verdict(verdicts, "the mini-socket answers with a RST").ok)
+        << verdict(verdicts, "the mini-socket answers with a RST").detail;
+}
+
+TEST(ServerKilled, AKeptOrphanAnsweringAsAMinisocketFailsTheResetFact) {
+    Recording r = load("server-killed");
+    keep_the_orphan(r, "TCP_TIMEWAIT_SOCKET", true);
+    auto verdicts = verdicts_of(r, "server-killed");
+    EXPECT_TRUE(verdict(verdicts, "FIN_WAIT2 timewait mini-socket").ok);
+    EXPECT_FALSE(verdict(verdicts, "the mini-socket answers with a RST").ok);
+}
+
 TEST(ServerKilled, ASendRefusedAfterEofFailsTheFirstSendFact) {
     // A kernel that refuses to send once the peer's FIN came.
     Recording r = load("server-killed");

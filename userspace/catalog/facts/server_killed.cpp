@@ -2,6 +2,7 @@
 // in recv(); then the client (SIGPIPE ignored) sends three times.
 #include "scenario_facts.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tcpscope {
@@ -85,6 +86,19 @@ FactResult blocked_recv_returns_eof(const FactContext& c) {
     return {recv->ret == 0 && !recv->failed() && blocked && prompt && eof, seen, unseen};
 }
 
+// The kernel's other path: the client's ACK of the FIN reached the dying
+// server while its close() still held the socket (on loopback the ACK is
+// made inside the FIN's transmit, and waits in the socket's backlog), and
+// tcp_rcv_state_process() keeps such an orphan as a full socket on its
+// FIN_WAIT2 timer ("keepalive" to sock_diag) instead of handing it to a
+// mini-socket. Seen once under qemu on 6.12.
+bool orphan_kept_in_fin_wait2(const FactContext& c) {
+    const Step* diag = c.timeline.find_step("client", kSockDiag);
+    return diag != nullptr && diag->ret == 0 && diag_state(*diag) == "FIN_WAIT2" &&
+           diag->info.value("timer", std::string()) == "keepalive" &&
+           diag->local == server_endpoint(c);
+}
+
 FactResult fin_wait2_minisocket(const FactContext& c) {
     const Step* diag = c.timeline.find_step("client", kSockDiag);
     if (diag == nullptr) return fails("no sock_diag step");
@@ -95,9 +109,14 @@ FactResult fin_wait2_minisocket(const FactContext& c) {
     bool minisock = diag->ret == 0 && diag_state(*diag) == "FIN_WAIT2" &&
                     diag->info.value("timer", std::string()) == "timewait" &&
                     diag->local == server_endpoint(c);
-    return {handed_over && minisock,
+    bool reached_fin_wait2 = std::find(path.begin(), path.end(), "FIN_WAIT1->FIN_WAIT2") != path.end();
+    bool kept = reached_fin_wait2 && orphan_kept_in_fin_wait2(c);
+    return {(handed_over && minisock) || kept,
             "server's last event: " + (path.empty() ? std::string("none") : path.back()) +
-                "; " + describe_diag(*diag) + " (no tracepoint shows this socket; sock_diag does)"};
+                "; " + describe_diag(*diag) + " (no tracepoint shows this socket; sock_diag does)" +
+                (kept ? "; the orphan itself, kept on its FIN_WAIT2 timer: the client's ACK came "
+                        "while the dying server's close() held the socket"
+                      : "")};
 }
 
 FactResult first_send_goes_out(const FactContext& c) {
@@ -114,6 +133,15 @@ FactResult minisocket_answers_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
     auto window = after_first_send(c, *s);
+    if (orphan_kept_in_fin_wait2(c)) {
+        // A full orphan that is sent data aborts: TCP_ABORT_ON_DATA.
+        FactResult rst = sent_reset(c, window, "server", "TCP_ABORT_ON_DATA");
+        bool from_orphan = false;
+        for (const Event* e : select(c.timeline, window, EventKind::ResetSent, "server")) {
+            from_orphan |= !e->minisock && !e->no_socket;
+        }
+        return {rst.ok && from_orphan, rst.detail + " (from the orphan kept in FIN_WAIT2)", rst.unseen};
+    }
     FactResult rst = sent_reset(c, window, "server", "TCP_TIMEWAIT_SOCKET");
     // Sent by the timewait mini-socket, not by a full socket or no socket.
     // (Before 6.10 tcp_send_reset is silent for it: sent_reset says so.)
@@ -182,11 +210,14 @@ ScenarioFacts server_killed_facts() {
          "CLOSE_WAIT",
          blocked_recv_returns_eof},
         {"the server's connection lives on as a FIN_WAIT2 timewait mini-socket (seen through "
-         "sock_diag: no tracepoint shows it)",
+         "sock_diag: no tracepoint shows it), or, when the client's ACK came while the dying "
+         "close() held the socket, as the orphan itself on its FIN_WAIT2 timer",
          fin_wait2_minisocket},
         {"the first send returns 1 and one 1-byte segment leaves the client",
          first_send_goes_out},
-        {"the mini-socket answers with a RST, reason TCP_TIMEWAIT_SOCKET", minisocket_answers_rst},
+        {"the mini-socket answers with a RST, reason TCP_TIMEWAIT_SOCKET (a kept orphan: "
+         "TCP_ABORT_ON_DATA)",
+         minisocket_answers_rst},
         {"the RST hits the client in CLOSE_WAIT: CLOSE_WAIT -> CLOSE with error EPIPE, not "
          "ECONNRESET (SO_ERROR reads EPIPE)",
          client_error_is_epipe},
@@ -199,7 +230,9 @@ ScenarioFacts server_killed_facts() {
         "close() (books sometimes suggest a crashed process leaves its peer hanging: that is "
         "a crashed host, see peer-rebooted). The socket, now an orphan, goes FIN_WAIT1 -> "
         "FIN_WAIT2 when the client acknowledges the FIN, then hands over to a FIN_WAIT2 "
-        "timewait mini-socket, which no tracepoint reports but sock_diag shows. The FIN "
+        "timewait mini-socket, which no tracepoint reports but sock_diag shows (unless the "
+        "client's ACK arrives while close() still holds the socket: the kernel then keeps the "
+        "orphan itself on its FIN_WAIT2 timer, and it answers data with TCP_ABORT_ON_DATA). The FIN "
         "wakes the client's blocked recv(), which returns 0: end of file, nothing more will "
         "come. The client's socket is in CLOSE_WAIT and may still send: the one-byte send is "
         "queued and returns 1, and the mini-socket, which has no process behind it to read "

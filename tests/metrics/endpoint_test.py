@@ -67,17 +67,6 @@ class Prometheus(ms.Prometheus):
             time.sleep(0.5)
         return count() - start
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
 def status_of(pid):
     """Every thread's Uid, CapEff, CapPrm, CapBnd and NoNewPrivs."""
     out = []

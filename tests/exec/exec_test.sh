@@ -86,8 +86,21 @@ check "the client's kernel events are there: reset_received on its cookie" \
   [ "$(grep '"type":"reset_received"' "$dir/pair.jsonl" | grep -c "\"cookie\":$ccookie,")" -ge 1 ]
 check "and its state changes: ESTABLISHED -> CLOSE_WAIT" \
   [ "$(grep '"type":"state"' "$dir/pair.jsonl" | grep "\"cookie\":$ccookie," | grep -c '"old_state":"ESTABLISHED","new_state":"CLOSE_WAIT"')" -eq 1 ]
-check "summary: exit_code 0, nothing lost" \
-  sh -c "tail -n 1 '$dir/pair.jsonl' | grep -q '\"lost\":0,\"exit_code\":0,'"
+# Nothing lost from our buffers (the kernel's ring buffer, the calls'
+# records). A run of our programs the kernel skipped because an interrupt
+# came while it ran on that CPU (recursion_misses: seen under qemu on 6.1,
+# where the programs run slowly) cannot be prevented, only counted: it
+# must then be in "lost" and in lost_by_reason, and is said.
+summary=$(tail -n 1 "$dir/pair.jsonl")
+by_reason() { printf '%s\n' "$summary" | sed -n "s/.*\"lost_by_reason\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"; }
+lost=$(printf '%s\n' "$summary" | sed -n 's/.*"lost":\([0-9]*\),.*/\1/p')
+skipped=$(by_reason program_skipped)
+nothing_lost_from_buffers() {
+  [ -n "$lost" -a -n "$skipped" ] && printf '%s\n' "$summary" | grep -q '"exit_code":0,' &&
+    [ "$(by_reason ringbuf_full)" = 0 -a "$(by_reason calls)" = 0 -a "$lost" -eq "$skipped" ]
+}
+check "summary: exit_code 0, nothing lost from the buffers ($summary)" nothing_lost_from_buffers
+[ "${skipped:-0}" -eq 0 ] || echo "note: the kernel skipped $skipped runs of our programs (an interrupt on the same CPU); counted as lost"
 
 # The same run as text: the ladder and its "Why:".
 "$bin" exec --user 0 -- \

@@ -97,6 +97,12 @@ json HelperIO::next(int timeout_ms) {
     return json::parse(line);
 }
 
+bool HelperIO::message_waiting() {
+    if (buffer_.find('\n') != std::string::npos) return true;
+    struct pollfd p = {in_, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
 json HelperIO::expect(const std::string& type, int timeout_ms) {
     json m = next(timeout_ms);
     if (m.value("type", "") != type) {

@@ -55,6 +55,9 @@ public:
     json next(int timeout_ms = 20000);
     // Next message, which must have "type" == type.
     json expect(const std::string& type, int timeout_ms = 20000);
+    // Whether a message from the test is there to be read (does not wait):
+    // a helper looping until told to stop checks it between rounds.
+    bool message_waiting();
 
 private:
     int in_, out_;

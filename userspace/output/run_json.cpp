@@ -111,6 +111,16 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
     boolean(out, s.timed_out);
     out += ",\"duration_ns\":";
     number(out, s.duration_ns);
+    if (!s.lost_by_reason.empty()) {
+        out += ",\"lost_by_reason\":{";
+        for (size_t i = 0; i < s.lost_by_reason.size(); ++i) {
+            if (i) out += ',';
+            append_json_string(out, s.lost_by_reason[i].first);
+            out += ':';
+            number(out, s.lost_by_reason[i].second);
+        }
+        out += '}';
+    }
     if (!s.error.empty()) {
         out += ",\"error\":";
         append_json_string(out, s.error);

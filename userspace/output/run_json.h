@@ -42,6 +42,10 @@ struct RunSummary {
     std::vector<std::pair<std::string, uint64_t>> counts;
     uint64_t steps = 0;
     uint64_t lost = 0;
+    // What lost adds up, by reason (JSON "lost_by_reason", written when
+    // not empty): the kernel's ring buffer full, our programs skipped by
+    // the kernel, and for exec the calls' records.
+    std::vector<std::pair<std::string, uint64_t>> lost_by_reason;
     int exit_code = -1;
     int term_signal = 0;
     bool timed_out = false;

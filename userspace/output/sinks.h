@@ -65,11 +65,15 @@ private:
 class CaptureSink : public EventSink {
 public:
     void event(const Event& event) override { events.push_back(event); }
-    void lost(uint64_t, uint64_t count, uint64_t, LossReason) override { lost_total += count; }
+    void lost(uint64_t, uint64_t count, uint64_t, LossReason reason) override {
+        lost_total += count;
+        lost_by_reason[static_cast<size_t>(reason)] += count;
+    }
     void summary(const TraceSummary& s) override { final_summary = s; }
 
     std::vector<Event> events;
     uint64_t lost_total = 0;
+    uint64_t lost_by_reason[kLossReasons] = {};
     TraceSummary final_summary;
 };
 

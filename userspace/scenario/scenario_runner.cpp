@@ -129,6 +129,7 @@ RunSummary ScenarioOutcome::summary(const std::string& scenario,
     for (const auto& e : events) s.count(kind_name(e.kind));
     s.steps = steps.size();
     s.lost = lost;
+    s.lost_by_reason = lost_by_reason;
     s.exit_code = exit_code;
     s.term_signal = term_signal;
     s.timed_out = timed_out;
@@ -289,6 +290,11 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     for (int waited = 0; waited < kSettleMs; waited += 50) tracer->poll(50);
     loop.finish(*tracer);
     outcome.lost = capture.lost_total;
+    for (size_t r = 0; r < kLossReasons; ++r) {
+        if (static_cast<LossReason>(r) == LossReason::WriteFailed) continue;  // no output of its own
+        outcome.lost_by_reason.emplace_back(loss_reason_name(static_cast<LossReason>(r)),
+                                            capture.lost_by_reason[r]);
+    }
     tracer.reset();  // detach before anything else runs
     remove_leftover_namespaces(child);
 

@@ -23,6 +23,7 @@ struct ScenarioOutcome {
     std::vector<Step> steps;
     std::vector<Event> events;      // only the scenario's own
     uint64_t lost = 0;
+    std::vector<std::pair<std::string, uint64_t>> lost_by_reason;  // what lost adds up
     uint64_t undecodable_steps = 0;
     int exit_code = -1;             // the program's exit status, -1 if killed
     int term_signal = 0;            // the signal that killed it, 0 if none

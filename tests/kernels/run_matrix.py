@@ -21,11 +21,15 @@ through ctest (`make test`), not here.
 Exit status: 0 when no test failed on any kernel, 1 otherwise, 2 on a usage
 or environment error.
 
-Usage: run_matrix.py [BUILD_DIR] [--kernels 6.1,6.12] [--tests REGEX] [--repeat N] [-v]
+The kernels boot side by side, one qemu per host core (--jobs): each is one
+host thread, so two cores run the two columns in the time of the longer.
+
+Usage: run_matrix.py [BUILD_DIR] [--kernels 6.1,6.12] [--tests REGEX] [--repeat N] [--jobs N] [-v]
        run_matrix.py [BUILD_DIR] --kernels 6.1 --run 'SHELL COMMAND'   (debugging)
 """
 
 import argparse
+import concurrent.futures
 import gzip
 import json
 import lzma
@@ -38,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -469,6 +474,24 @@ def skip_reason(output):
     return ""
 
 
+# The machines running now: whatever way this script ends (an interrupt
+# reaches the main thread only), none is left behind.
+RUNNING = set()
+RUNNING_LOCK = threading.Lock()
+STOPPING = False
+
+
+def kill_running():
+    global STOPPING
+    with RUNNING_LOCK:
+        STOPPING = True
+        for proc in list(RUNNING):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def boot(kernel, initrd, plan, timeout, verbose, log_path):
     res = Result(kernel, plan)
     # Two vCPUs (the tiers race softirq against process context), run by
@@ -484,8 +507,14 @@ def boot(kernel, initrd, plan, timeout, verbose, log_path):
             "-kernel", kernel["vmlinuz"], "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 rdinit=/init quiet"]
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with RUNNING_LOCK:
+        if STOPPING:
+            res.problem = "not booted: the matrix was stopped"
+            res.wall_secs = 0
+            return res
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        RUNNING.add(proc)
     current, output, partial = None, [], b""
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
@@ -553,6 +582,8 @@ def boot(kernel, initrd, plan, timeout, verbose, log_path):
                                   "reason": res.problem, "output": output}
     finally:
         stop(proc, graceful=done)
+        with RUNNING_LOCK:
+            RUNNING.discard(proc)
         res.wall_secs = time.monotonic() - start
     return res
 
@@ -619,6 +650,8 @@ def main():
     ap.add_argument("--run", metavar="SHELL_COMMAND",
                     help="run this command in the machine instead of the tests (debugging)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per kernel")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="kernels booted at once, each on one host thread (default: the cores, %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per test")
     args = ap.parse_args()
 
@@ -652,9 +685,10 @@ def main():
         build_common_image(common, build, plan, tmpdir, args.run)
         log(f"run_matrix: initramfs with {len(plan)} tests, "
             f"{os.path.getsize(common) / 1e6:.0f} MB, in {time.monotonic() - t0:.1f} s")
-        for k in kernels:
+
+        def run_kernel(k):
             initrd = os.path.join(tmpdir, "initrd-" + k["column"] + ".gz")
-            part = os.path.join(tmpdir, "modules.cpio.gz")
+            part = os.path.join(tmpdir, "modules-" + k["column"] + ".cpio.gz")
             build_kernel_image(part, k)
             with open(initrd, "wb") as out:
                 for p in (common, part):
@@ -672,14 +706,24 @@ def main():
                 f"suite {r.suite_secs or 0:.1f} s, total {r.wall_secs:.1f} s"
                 + (f"; {r.problem}" if r.problem else "")
                 + f" (console: {os.path.relpath(os.path.join(k['dir'], 'console.log'))})")
+            return r
+
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+        try:
+            results = list(pool.map(run_kernel, kernels))
+        finally:
+            kill_running()  # on an interrupt: the boots then end at once
+            pool.shutdown(wait=True)
+        # The failures' output once every machine is done, kernel by kernel.
+        for k, r in zip(kernels, results):
             for n in r.order:
                 t = r.tests.get(n)
                 if t and t["status"] == "failed" and t["output"]:
                     log(f"---- {k['column']}: {n}: last lines of its output")
                     for line in t["output"][-40:]:
                         log("    " + line)
-            results.append(r)
     finally:
+        kill_running()
         shutil.rmtree(tmpdir, ignore_errors=True)
     report(results, os.uname().release, os.path.join(kernels_dir, "results.json"))
     return 1 if any(r.failed() for r in results) else 0

@@ -133,6 +133,8 @@ def main():
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--connections-per-run", type=int, default=5000)
     ap.add_argument("--sample-seconds", type=float, default=15.0)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the event files (their folder is printed) for a closer look")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run_soak: needs root (it loads BPF programs)")
@@ -219,6 +221,10 @@ def main():
     paths, other_paths = {}, collections.Counter()
     other_examples = {}
     attributed = 0  # of those, how many name the load as their process
+    # State events of the load's namespaces that name neither the load as
+    # owner nor it as the running task: a transition the load made that
+    # was reported under another name is one the counts above miss.
+    unattributed, unattributed_examples = 0, []
     state_prefix = '{"v":1,"type":"state",'
     name = os.path.basename(churn)[:15]
     as_owner, as_current = f'"comm":"{name}"', f'"cur_comm":"{name}"'
@@ -241,6 +247,10 @@ def main():
                         if path not in USUAL_PATHS:
                             other_paths[" ".join(path)] += 1
                             other_examples.setdefault(" ".join(path), line.strip())
+                else:
+                    unattributed += 1
+                    if len(unattributed_examples) < 10:
+                        unattributed_examples.append(line.strip())
             elif '"type":"summary"' in line:
                 summary = json.loads(line)
     expected = sum(expected_by_netns.values())
@@ -281,9 +291,11 @@ def main():
                       "churn_errors": errors, "state_events": state_events,
                       "expected_transitions": expected, "mismatched_netns": mismatched,
                       "attributed_to_the_load": attributed,
+                      "unattributed_in_the_load_namespaces": unattributed,
+                      "unattributed_examples": unattributed_examples,
                       "other_paths": {p: {"sockets": n, "last_event": other_examples[p]}
                                       for p, n in other_paths.items()},
-                      "unfinished_paths": [" ".join(p) for p in list(paths.values())[:20]],
+                      "unfinished_paths": {c: " ".join(p) for c, p in list(paths.items())[:20]},
                       "lost": summary and summary["lost"],
                       "lost_by_reason": summary and summary.get("lost_by_reason"),
                       "events": summary and summary["events"],
@@ -295,9 +307,12 @@ def main():
                       "stories": story_count, "story_endings": dict(story_endings),
                       "stories_lost": story_summary and story_summary["lost"],
                       "checks": checks}, indent=1))
-    os.remove(output)
-    os.remove(stories_output)
-    os.rmdir(workdir)
+    if args.keep:
+        print(f"run_soak: the event files are kept in {workdir}", file=sys.stderr)
+    else:
+        os.remove(output)
+        os.remove(stories_output)
+        os.rmdir(workdir)
     sys.exit(0 if all(checks.values()) else 1)
 
 

@@ -155,6 +155,22 @@ void enter_private_netns() {
     write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535");
 }
 
+// The namespace's cookie (SO_NETNS_COOKIE, Linux 5.14): unlike its inode,
+// never given to another namespace, so a soak can tell this run's events
+// from those of a later namespace that took the same inode. 0 when unknown.
+unsigned long long netns_cookie() {
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    unsigned long long cookie = 0;
+    socklen_t len = sizeof(cookie);
+    if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) cookie = 0;
+    close(fd);
+    return cookie;
+}
+
 unsigned long netns_inode() {
     struct stat st {};
     if (stat("/proc/self/ns/net", &st) != 0) return 0;
@@ -332,10 +348,11 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"mode\":\"%s\",\"connections\":%llu,\"clients\":%u,\"single_thread\":%s,"
-        "\"netns\":%s,\"netns_inode\":%lu,"
+        "\"netns\":%s,\"netns_inode\":%lu,\"netns_cookie\":%llu,"
         "\"elapsed_s\":%.6f,\"conn_per_s\":%.1f,\"errors\":%llu}\n",
         o.mode == Mode::Close ? "close" : "rst", static_cast<unsigned long long>(o.connections),
         o.clients, o.single_thread ? "true" : "false", o.netns ? "true" : "false", netns_inode(),
+        netns_cookie(),
         elapsed,
         elapsed > 0 ? static_cast<double>(o.connections) / elapsed : 0.0,
         static_cast<unsigned long long>(errors));

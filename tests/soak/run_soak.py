@@ -56,6 +56,51 @@ def json_value(line, key):
     return line[at:end]
 
 
+class Follower:
+    """Reads the lines a tracer appends to its output file as they come, and frees the disk
+    space of what it has read (a hole punched in the file: the tracer's offset, and so the
+    file's size, stay as they are). An hour of churn writes over 100 GB of JSON lines; this
+    way the soak never holds more than the lines written since its last look."""
+
+    FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 0x01, 0x02
+
+    def __init__(self, path):
+        import ctypes
+        import ctypes.util
+        self.path = path
+        self.offset = 0      # where the next unread line starts
+        self.punched = 0     # bytes freed so far
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self.libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+
+    def lines(self):
+        """The complete lines written since the last call."""
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            return
+        with f:
+            f.seek(self.offset)
+            while True:
+                chunk = f.read(1 << 24)
+                if not chunk:
+                    break
+                end = chunk.rfind(b"\n")
+                if end < 0:
+                    if len(chunk) < (1 << 24):
+                        break
+                    sys.exit(f"run_soak: a line of {self.path} is longer than 16 MiB")
+                self.offset += end + 1
+                yield from chunk[:end + 1].decode("utf-8", "replace").splitlines()
+                f.seek(self.offset)
+            # Whole blocks behind the last line read go back to the file system.
+            free_to = self.offset & ~((1 << 20) - 1)
+            if free_to > self.punched:
+                mode = self.FALLOC_FL_KEEP_SIZE | self.FALLOC_FL_PUNCH_HOLE
+                if self.libc.fallocate(f.fileno(), mode, self.punched, free_to - self.punched) == 0:
+                    self.punched = free_to
+
+
 # The two paths a churn connection takes: client, then server side.
 USUAL_PATHS = {
     ("CLOSE>SYN_SENT", "SYN_SENT>ESTABLISHED", "ESTABLISHED>CLOSE_WAIT", "CLOSE_WAIT>LAST_ACK",
@@ -64,6 +109,62 @@ USUAL_PATHS = {
      "FIN_WAIT2>CLOSE"),
     ("CLOSE>LISTEN", "LISTEN>CLOSE"),
 }
+
+
+class StateTally:
+    """Follows each socket of the load through its state events (by cookie), as they come."""
+
+    PREFIX = '{"v":1,"type":"state",'
+
+    def __init__(self, expected_by_netns, process_name):
+        self.expected_by_netns = expected_by_netns
+        self.as_owner = f'"comm":"{process_name}"'
+        self.as_current = f'"cur_comm":"{process_name}"'
+        self.seen_by_netns = collections.Counter()
+        self.attributed = 0  # of those, how many name the load as their process
+        self.paths, self.other_paths, self.other_examples = {}, collections.Counter(), {}
+        # State events of the load's namespaces that name neither the load as owner nor it
+        # as the running task: a transition the load made that was reported under another
+        # name is one the counts miss.
+        self.unattributed, self.unattributed_examples = 0, []
+        self.summary = None
+
+    def feed(self, line):
+        if line.startswith(self.PREFIX):
+            at = line.index('"netns_cookie":') + 15
+            netns = int(line[at:line.index(",", at)])
+            if netns not in self.expected_by_netns:
+                return
+            owner = self.as_owner in line
+            if owner or self.as_current in line:
+                self.seen_by_netns[netns] += 1
+                self.attributed += owner
+                cookie = json_value(line, "cookie")
+                new = json_value(line, "new_state")
+                self.paths.setdefault(cookie, []).append(json_value(line, "old_state") + ">" + new)
+                if new == "CLOSE":
+                    path = tuple(self.paths.pop(cookie))
+                    if path not in USUAL_PATHS:
+                        self.other_paths[" ".join(path)] += 1
+                        self.other_examples.setdefault(" ".join(path), line.strip())
+            else:
+                self.unattributed += 1
+                if len(self.unattributed_examples) < 10:
+                    self.unattributed_examples.append(line.strip())
+        elif '"type":"summary"' in line:
+            self.summary = json.loads(line)
+
+
+class StoryTally:
+    def __init__(self):
+        self.count, self.endings, self.summary = 0, collections.Counter(), None
+
+    def feed(self, line):
+        if '"type":"connection"' in line:
+            self.count += 1
+            self.endings[json_value(line, "end")] += 1
+        elif '"type":"summary"' in line:
+            self.summary = json.loads(line)
 
 
 def free_port():
@@ -153,9 +254,9 @@ def main():
     metrics_url = f"http://127.0.0.1:{port}/metrics"
     # Everything is traced and the load's events are picked out afterwards:
     # a --comm filter would count only the events attributed to the load,
-    # and mix up delivery with attribution. Other activity on the host may
-    # reuse a finished churn run's namespace inode: its events are told
-    # apart by the task names they carry.
+    # and mix up delivery with attribution. Each run's events are picked
+    # by its namespace's cookie, which no later namespace takes (an inode
+    # may be: a test run during an earlier soak took a finished run's).
     tracer = subprocess.Popen([tcpscope, "trace", "--json", "--output", output],
                               stderr=subprocess.PIPE, text=True)
     metrics = subprocess.Popen([tcpscope, "metrics", "--listen", f"127.0.0.1:{port}",
@@ -169,9 +270,11 @@ def main():
         wait_for_endpoint(metrics_url, metrics)
         samples = []  # (seconds, rss KiB)
         agent_rss = {name: [] for name in ("metrics", "connections")}
-        # Transitions each namespace should show (an inode can be reused
-        # by a later run: its expectations add up).
+        # Transitions each run's namespace should show, by its cookie.
         expected_by_netns = collections.Counter()
+        states = StateTally(expected_by_netns, os.path.basename(churn)[:15])
+        story_tally = StoryTally()
+        followers = [(Follower(output), states), (Follower(stories_output), story_tally)]
         connections, runs, errors = 0, 0, 0
         start = time.monotonic()
         next_sample = start
@@ -182,10 +285,16 @@ def main():
             if out.returncode != 0:
                 sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
-            expected_by_netns[result["netns_inode"]] += 10 * result["connections"] + 2
+            if not result.get("netns_cookie"):
+                sys.exit("run_soak: the churn could not read its namespace's cookie (SO_NETNS_COOKIE)")
+            expected_by_netns[result["netns_cookie"]] += 10 * result["connections"] + 2
             connections += result["connections"]
             errors += result["errors"]
             runs += 1
+            # What the tracers wrote so far, read between runs: the run's expectations are in.
+            for follower, tally in followers:
+                for line in follower.lines():
+                    tally.feed(line)
             if time.monotonic() >= next_sample:
                 samples.append((round(time.monotonic() - start), rss_kib(tracer.pid)))
                 for name in agent_rss:
@@ -213,60 +322,18 @@ def main():
                 proc.wait()
         cgroup.remove()
 
-    # Ten minutes of churn write tens of millions of lines: read the keys
-    # needed without parsing each line as a whole. Each socket's path (its
-    # transitions by cookie) is followed, so that a count that differs
-    # points at the sockets that took another path.
-    seen_by_netns, summary = collections.Counter(), None
-    paths, other_paths = {}, collections.Counter()
-    other_examples = {}
-    attributed = 0  # of those, how many name the load as their process
-    # State events of the load's namespaces that name neither the load as
-    # owner nor it as the running task: a transition the load made that
-    # was reported under another name is one the counts above miss.
-    unattributed, unattributed_examples = 0, []
-    state_prefix = '{"v":1,"type":"state",'
-    name = os.path.basename(churn)[:15]
-    as_owner, as_current = f'"comm":"{name}"', f'"cur_comm":"{name}"'
-    with open(output) as f:
-        for line in f:
-            if line.startswith(state_prefix):
-                at = line.index('"netns":') + 8
-                inode = int(line[at:line.index(",", at)])
-                if inode not in expected_by_netns:
-                    continue
-                owner = as_owner in line
-                if owner or as_current in line:
-                    seen_by_netns[inode] += 1
-                    attributed += owner
-                    cookie = json_value(line, "cookie")
-                    new = json_value(line, "new_state")
-                    paths.setdefault(cookie, []).append(json_value(line, "old_state") + ">" + new)
-                    if new == "CLOSE":
-                        path = tuple(paths.pop(cookie))
-                        if path not in USUAL_PATHS:
-                            other_paths[" ".join(path)] += 1
-                            other_examples.setdefault(" ".join(path), line.strip())
-                else:
-                    unattributed += 1
-                    if len(unattributed_examples) < 10:
-                        unattributed_examples.append(line.strip())
-            elif '"type":"summary"' in line:
-                summary = json.loads(line)
+    # The rest, written as the tracers stopped (their summaries among it).
+    for follower, tally in followers:
+        for line in follower.lines():
+            tally.feed(line)
+    summary, story_summary = states.summary, story_tally.summary
+    story_count, story_endings = story_tally.count, story_tally.endings
     expected = sum(expected_by_netns.values())
-    state_events = sum(seen_by_netns.values())
+    state_events = sum(states.seen_by_netns.values())
+    attributed = states.attributed
     # Where the count differs, which runs: the first place to look.
-    mismatched = {str(inode): {"expected": n, "seen": seen_by_netns[inode]}
-                  for inode, n in expected_by_netns.items() if seen_by_netns[inode] != n}
-    # The stories: one per socket the load made, each ended by FIN.
-    story_count, story_endings, story_summary = 0, collections.Counter(), None
-    with open(stories_output) as f:
-        for line in f:
-            if '"type":"connection"' in line:
-                story_count += 1
-                story_endings[json_value(line, "end")] += 1
-            elif '"type":"summary"' in line:
-                story_summary = json.loads(line)
+    mismatched = {str(netns): {"expected": n, "seen": states.seen_by_netns[netns]}
+                  for netns, n in expected_by_netns.items() if states.seen_by_netns[netns] != n}
 
     def flat(values):
         third = max(1, len(values) // 3)
@@ -291,11 +358,12 @@ def main():
                       "churn_errors": errors, "state_events": state_events,
                       "expected_transitions": expected, "mismatched_netns": mismatched,
                       "attributed_to_the_load": attributed,
-                      "unattributed_in_the_load_namespaces": unattributed,
-                      "unattributed_examples": unattributed_examples,
-                      "other_paths": {p: {"sockets": n, "last_event": other_examples[p]}
-                                      for p, n in other_paths.items()},
-                      "unfinished_paths": {c: " ".join(p) for c, p in list(paths.items())[:20]},
+                      "unattributed_in_the_load_namespaces": states.unattributed,
+                      "unattributed_examples": states.unattributed_examples,
+                      "other_paths": {p: {"sockets": n, "last_event": states.other_examples[p]}
+                                      for p, n in states.other_paths.items()},
+                      "unfinished_paths": {c: " ".join(p)
+                                           for c, p in list(states.paths.items())[:20]},
                       "lost": summary and summary["lost"],
                       "lost_by_reason": summary and summary.get("lost_by_reason"),
                       "events": summary and summary["events"],

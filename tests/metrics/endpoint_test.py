@@ -132,6 +132,14 @@ class Trickler:
                     pass
 
 
+def sample(body, series):
+    """The value of one series in a text-format scrape, or None."""
+    for line in body.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
 def test_second_instance(binary):
     first = ms.Metrics(binary)
     try:
@@ -188,21 +196,47 @@ def test_deadline_and_per_peer(binary):
         took = time.time() - start
         check(cut and took < 14, "a client trickling a byte a second is cut off at the deadline (%.1f s)" % took)
         s.close()
+        check(sample(m.scrape(), 'tcpscope_http_requests_cut_total{reason="deadline"}') == 1,
+              "and tcpscope counts it: tcpscope_http_requests_cut_total{reason=\"deadline\"} 1")
 
-        # Endless header lines (each short enough for httplib): cut off at
-        # the request's 128 KiB, not stored until the deadline.
+        # Endless header lines (each short enough for httplib, and few
+        # enough for its 100 headers): cut off at the request's 128 KiB,
+        # not stored until the deadline.
         s = connect_from("127.0.0.1", m.port)
         sent = 0
         try:
             s.sendall(b"GET /metrics HTTP/1.1\r\n")
-            for _ in range(4096):
-                s.sendall(b"X-Filler: " + b"a" * 1000 + b"\r\n")
-                sent += 1010
+            for _ in range(1024):
+                s.sendall(b"X-Filler: " + b"a" * 4000 + b"\r\n")
+                sent += 4010
         except OSError:
             pass
-        check(sent < 4096 * 1010 or closed_by_server(s, 2),
-              "endless headers: cut off after %d KiB sent (of %d)" % (sent // 1024, 4096 * 1010 // 1024))
+        check(sent < 1024 * 4010 or closed_by_server(s, 2),
+              "endless headers: cut off after %d KiB sent (of %d)" % (sent // 1024, 1024 * 4010 // 1024))
         s.close()
+        too_large = sample(m.scrape(), 'tcpscope_http_requests_cut_total{reason="too_large"}')
+        check(too_large == 1, "and counted as too_large (%s)" % too_large)
+
+        # A request httplib cannot parse: one 400, and the connection ends
+        # (it once answered the rest of the bytes as a hundred more requests).
+        s = connect_from("127.0.0.1", m.port)
+        s.sendall(b"NONSENSE\r\n\r\n" + b"more nonsense\r\n" * 50)
+        answers, data = 0, b""
+        s.settimeout(3)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        answers = data.count(b"HTTP/1.1 400")
+        s.close()
+        malformed = sample(m.scrape(), 'tcpscope_http_requests_cut_total{reason="malformed"}')
+        check(answers == 1 and malformed == 1,
+              "a request that cannot be parsed: one 400 (%d) and the connection closed, counted as "
+              "malformed (%s)" % (answers, malformed))
 
         # One peer address gets 8 connections at once; the 9th and 10th are closed at once.
         held = [connect_from("127.0.0.7", m.port) for _ in range(8)]
@@ -210,7 +244,10 @@ def test_deadline_and_per_peer(binary):
         extra = [connect_from("127.0.0.7", m.port) for _ in range(2)]
         check(all(closed_by_server(e, 2) for e in extra), "beyond 8 connections from one address: closed at once")
         check(not any(closed_by_server(h, 0.2) for h in held), "the first 8 stay open")
-        check(whole(m.scrape()), "another address still scrapes")
+        body = m.scrape()
+        check(whole(body), "another address still scrapes")
+        refused = sample(body, 'tcpscope_http_connections_refused_total{reason="peer_limit"}')
+        check(refused == 2, "and the 2 refused are counted as peer_limit (%s)" % refused)
         for c in held + extra:
             c.close()
     finally:
@@ -328,6 +365,8 @@ def test_web_config(binary, workdir):
             check(False, "plain HTTP on the TLS port gets no answer")
         except (OSError, http.client.HTTPException):
             check(True, "plain HTTP on the TLS port gets no answer")
+        tls_cut = sample(get(auth)[2], 'tcpscope_http_requests_cut_total{reason="tls_handshake"}')
+        check(tls_cut is not None and tls_cut >= 1, "and it is counted as a failed TLS handshake (%s)" % tls_cut)
         r = ms.sh("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", crt, "-u", "prometheus:" + secret,
                   "https://127.0.0.1:%d/metrics" % m.port, check=False)
         check(r.stdout == "200", "curl --cacert -u: %s %s" % (r.stdout, r.stderr.strip()))

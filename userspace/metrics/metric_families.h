@@ -43,6 +43,13 @@ struct SelfInfo {
     double last_scrape_seconds = 0;  // how long the previous scrape took
     uint64_t text_scrapes = 0;          // scrapes answered so far, this one included,
     uint64_t open_metrics_scrapes = 0;  // by the format the scraper asked for
+    // What the endpoint turned away or cut off (serve/metrics_server.h).
+    uint64_t http_refused_connections_limit = 0;
+    uint64_t http_refused_connections_peer = 0;
+    uint64_t http_cut_deadline = 0;
+    uint64_t http_cut_too_large = 0;
+    uint64_t http_cut_malformed = 0;
+    uint64_t http_cut_tls = 0;
 };
 std::vector<prometheus::MetricFamily> self_families(const SelfInfo& self);
 

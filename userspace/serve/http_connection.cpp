@@ -33,7 +33,9 @@ HttpConnection::~HttpConnection() {
 
 bool HttpConnection::wait(short events, Clock::time_point deadline) {
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        // Rounded up: a wait that gives up has passed its deadline (the
+        // server counts requests cut off at their deadline by that).
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) return false;
         pollfd p{fd_, events, 0};
         int n = poll(&p, 1, static_cast<int>(left));

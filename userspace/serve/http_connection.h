@@ -73,6 +73,8 @@ public:
     void get_remote_ip_and_port(std::string& ip, int& port) const override;
     void get_local_ip_and_port(std::string& ip, int& port) const override;
     socket_t socket() const override { return connection_.fd(); }
+    bool deadline_passed() const { return Clock::now() >= deadline_; }
+    bool byte_limit_reached() const { return bytes_left_ == 0; }
 
 private:
     HttpConnection& connection_;

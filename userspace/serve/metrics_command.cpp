@@ -123,6 +123,9 @@ int run_metrics_command(const MetricsOptions& o) {
     double last_scrape_seconds = 0;
     uint64_t text_scrapes = 0;
     uint64_t open_metrics_scrapes = 0;
+    // The server's own counters, read at each scrape (the scrape runs on
+    // the server's threads, which start after it is set).
+    const MetricsServer* endpoint = nullptr;
     // One scrape at a time: each reads a few thousand map slots, and
     // concurrent scrapers would only queue in the kernel instead of here.
     MetricsServer server([&](ExpositionFormat format) {
@@ -139,6 +142,15 @@ int run_metrics_command(const MetricsOptions& o) {
         (format == ExpositionFormat::kOpenMetrics ? open_metrics_scrapes : text_scrapes) += 1;
         self.text_scrapes = text_scrapes;
         self.open_metrics_scrapes = open_metrics_scrapes;
+        if (endpoint) {
+            const ServerCounters served = endpoint->counters();
+            self.http_refused_connections_limit = served.refused_connections_limit;
+            self.http_refused_connections_peer = served.refused_connections_peer;
+            self.http_cut_deadline = served.cut_deadline;
+            self.http_cut_too_large = served.cut_too_large;
+            self.http_cut_malformed = served.cut_malformed;
+            self.http_cut_tls = served.cut_tls;
+        }
         if (tracer->read_counts(&counts)) {
             expire_idle_series(&counts);
             families = kernel_families(counts, reasons);
@@ -235,6 +247,7 @@ int run_metrics_command(const MetricsOptions& o) {
         }
         if (o.verbose) std::fprintf(stderr, "%s: running as %s\n", me, kept.c_str());
     }
+    endpoint = &server;
     server.serve();
     std::fprintf(stderr, "%s: serving %s://%s/metrics\n", me, web.tls ? "https" : "http",
                  listen_address_text(listen).c_str());

@@ -48,6 +48,10 @@ std::string address_of(const sockaddr_storage& ss, int* port) {
 
 // cpp-httplib's request parsing, routing and answer writing, on streams of
 // ours: its own accept loop and thread pool are not used.
+// The status of the last answer this thread wrote (httplib's logger sees
+// every answer, its own 400s for requests it could not parse included).
+thread_local int last_answer_status = 0;
+
 class HttpRouter : public httplib::Server {
 public:
     bool handle(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
@@ -58,6 +62,9 @@ public:
 MetricsServer::MetricsServer(Scrape scrape, ServerLimits limits)
     : limits_(limits), router_(std::make_unique<HttpRouter>()) {
     router_->set_payload_max_length(64 * 1024);
+    router_->set_logger([](const httplib::Request&, const httplib::Response& res) {
+        last_answer_status = res.status;
+    });
     router_->set_keep_alive_timeout(
         std::chrono::duration_cast<std::chrono::seconds>(limits_.idle_timeout).count());
     router_->set_keep_alive_max_count(static_cast<size_t>(limits_.max_requests_per_connection));
@@ -154,11 +161,12 @@ void MetricsServer::accept_loop() {
         int port = 0;
         std::string peer = address_of(ss, &port);
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || static_cast<int>(open_fds_.size()) >= limits_.max_connections ||
-            per_peer_[peer] >= limits_.max_per_peer) {
+        const bool all_taken = static_cast<int>(open_fds_.size()) >= limits_.max_connections;
+        if (stopping_ || all_taken || per_peer_[peer] >= limits_.max_per_peer) {
             // Refused at once: the peer learns it now instead of waiting in
             // a queue behind connections that may never finish.
             close(fd);
+            if (!stopping_) (all_taken ? counts_.refused_limit : counts_.refused_peer) += 1;
             if (per_peer_[peer] == 0) per_peer_.erase(peer);
             continue;
         }
@@ -173,7 +181,11 @@ void MetricsServer::serve_connection(uint64_t id, int fd, std::string peer_ip, i
     SSL* ssl = tls_ ? SSL_new(tls_->get()) : nullptr;
     auto connection = std::make_unique<HttpConnection>(fd, ssl, peer_ip, peer_port);
     bool ok = !tls_ || ssl;
-    if (ok) ok = connection->handshake(Clock::now() + limits_.request_deadline);
+    if (ok && tls_) {
+        const auto deadline = Clock::now() + limits_.request_deadline;
+        ok = connection->handshake(deadline);
+        if (!ok) (Clock::now() >= deadline ? counts_.cut_deadline : counts_.cut_tls) += 1;
+    }
     for (int served = 0; ok && served < limits_.max_requests_per_connection; ++served) {
         // Idle until the request's first byte, then one deadline for all of it.
         if (stopping_ || !connection->wait_readable(Clock::now() + limits_.idle_timeout)) break;
@@ -181,7 +193,25 @@ void MetricsServer::serve_connection(uint64_t id, int fd, std::string peer_ip, i
                               limits_.max_request_bytes);
         bool closed = false;
         bool last = served + 1 == limits_.max_requests_per_connection || stopping_;
+        last_answer_status = 0;
         ok = router_->handle(stream, last, closed) && !closed;
+        // A request httplib could not parse gets its 400 (414, 431) with
+        // keep-alive, and the rest of it would be read as the next
+        // request, and answered 400 again, a hundred times: end the
+        // connection instead.
+        const int status = last_answer_status;
+        const bool unparsed = status == 400 || status == 413 || status == 414 || status == 431;
+        if (!ok || unparsed) {
+            // Why, when it was ours that cut it.
+            if (stream.deadline_passed()) {
+                counts_.cut_deadline += 1;
+            } else if (stream.byte_limit_reached()) {
+                counts_.cut_too_large += 1;
+            } else if (unparsed) {
+                counts_.cut_malformed += 1;
+            }
+            ok = false;
+        }
     }
     std::lock_guard<std::mutex> lock(mutex_);
     // The descriptor leaves open_fds_ as it is closed, under the lock, so
@@ -191,6 +221,17 @@ void MetricsServer::serve_connection(uint64_t id, int fd, std::string peer_ip, i
     if (--per_peer_[peer_ip] == 0) per_peer_.erase(peer_ip);
     finished_.push_back(id);
     all_done_.notify_all();
+}
+
+ServerCounters MetricsServer::counters() const {
+    ServerCounters c;
+    c.refused_connections_limit = counts_.refused_limit;
+    c.refused_connections_peer = counts_.refused_peer;
+    c.cut_deadline = counts_.cut_deadline;
+    c.cut_too_large = counts_.cut_too_large;
+    c.cut_malformed = counts_.cut_malformed;
+    c.cut_tls = counts_.cut_tls;
+    return c;
 }
 
 void MetricsServer::reap_finished() {

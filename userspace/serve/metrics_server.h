@@ -41,6 +41,18 @@ struct ServerLimits {
 
 };
 
+// What the server turned away or cut off so far, for tcpscope's own
+// metrics: an operator sees an endpoint under attack, or a scraper beyond
+// a bound, instead of only failed scrapes.
+struct ServerCounters {
+    uint64_t refused_connections_limit = 0;  // beyond max_connections
+    uint64_t refused_connections_peer = 0;   // beyond max_per_peer from one address
+    uint64_t cut_deadline = 0;     // a request (or TLS handshake) past its deadline
+    uint64_t cut_too_large = 0;    // a request past max_request_bytes
+    uint64_t cut_malformed = 0;    // a request httplib could not parse (answered 400)
+    uint64_t cut_tls = 0;          // a TLS handshake that failed before its deadline
+};
+
 class BasicAuth;
 class TlsContext;
 class HttpRouter;
@@ -66,6 +78,8 @@ public:
     // Stops accepting; requests being answered finish (within their
     // deadline), idle connections are closed; joins every thread.
     void stop();
+    // So far; safe from any thread (the scrape's).
+    ServerCounters counters() const;
 
 private:
     void accept_loop();
@@ -88,6 +102,10 @@ private:
     std::map<uint64_t, int> open_fds_;             // to cut them at stop()
     std::vector<uint64_t> finished_;               // threads to join
     std::map<std::string, int> per_peer_;          // open connections by peer address
+    struct {
+        std::atomic<uint64_t> refused_limit{0}, refused_peer{0}, cut_deadline{0}, cut_too_large{0},
+            cut_malformed{0}, cut_tls{0};
+    } counts_;
 };
 
 }  // namespace tcpscope

@@ -33,7 +33,9 @@ def whole(body):
 
 
 def raw(port, data, timeout=3):
-    """Sends bytes, returns what comes back before the server closes."""
+    """Sends bytes, returns what comes back before the server closes (a
+    reset is a close: the server ends a connection whose request it could
+    not parse, with that request's unread bytes still queued)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
@@ -44,7 +46,7 @@ def raw(port, data, timeout=3):
                 if not chunk:
                     break
                 got += chunk
-        except socket.timeout:
+        except (socket.timeout, ConnectionResetError):
             pass
         return got
 

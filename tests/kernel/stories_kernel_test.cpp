@@ -567,6 +567,18 @@ TEST(KernelStuck, CloseWaitLeaksBeforeAndAfterStart) {
     const uint64_t old_cookie = old_leak.at("cookie");
     ASSERT_TRUE(wait_for([&] { return !stuck_lines(old_cookie, "stuck").empty(); }, 15))
         << "the old leak was not reported; stderr:\n" << slurp(err_path);
+    // Reporting, it holds CAP_BPF alone (sock_diag hands the socket storage
+    // only to it), as user nobody: not root, as --stuck once kept.
+    {
+        std::string uid, cap_eff;
+        std::ifstream status("/proc/" + std::to_string(tool.pid()) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("Uid:", 0) == 0) uid = line.substr(4);
+            if (line.rfind("CapEff:", 0) == 0) cap_eff = line.substr(7);
+        }
+        EXPECT_NE(uid.find("65534"), std::string::npos) << "Uid:" << uid;
+        EXPECT_NE(cap_eff.find("0000008000000000"), std::string::npos) << "CapEff:" << cap_eff;
+    }
     h->send({{"type", "leak"}, {"port", port_new}, {"bytes", 1000}});
     json new_leak = h->expect("leaked");
     const uint64_t new_cookie = new_leak.at("cookie");

@@ -124,11 +124,19 @@ int run_trace_command(const TraceOptions& o) {
             return kExitEnvironment;
         }
     }
-    // sock_diag dumps our socket storage only to CAP_BPF: --stuck keeps root.
-    const bool keep_root = o.no_drop || o.stuck_s > 0;
-    if (!keep_root && !drop_privileges(o.user, &error)) {
-        std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
-        return kExitEnvironment;
+    // sock_diag hands our socket storage (the owners of idle sockets) only
+    // to CAP_BPF: --stuck keeps that capability alone, as metrics does;
+    // otherwise nothing at all is kept.
+    const bool keep_root = o.no_drop;
+    if (!keep_root) {
+        std::string kept;
+        const bool dropped = o.stuck_s > 0 ? drop_to_bpf_reader(o.user, &kept, &error)
+                                           : drop_privileges(o.user, &error);
+        if (!dropped) {
+            std::fprintf(stderr, "tcpscope trace: %s (use --no-drop to keep root)\n", error.c_str());
+            return kExitEnvironment;
+        }
+        if (o.verbose && !kept.empty()) std::fprintf(stderr, "tcpscope trace: running as %s\n", kept.c_str());
     }
     // A kernel may refuse bpf() to an unprivileged process
     // (kernel.unprivileged_bpf_disabled), reading counters included:

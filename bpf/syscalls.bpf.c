@@ -30,6 +30,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "syscalls.h"
+#include "cgroup_subtree.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -120,22 +121,10 @@ static __always_inline void count_lost(__u32 reason)
 const volatile __u64 scope_cgroup_id = 0;
 const volatile __u32 scope_cgroup_level = 0;
 
-/* Whether cg is the scope's cgroup or below it (as tcpscope.bpf.c's
- * cgroup_in_filter: cgroup->ancestors[] indexed by depth, 6.0+). */
+/* Whether cg is the scope's cgroup or below it. */
 static __always_inline bool cgroup_in_scope(const struct cgroup *cg)
 {
-	__u32 level = scope_cgroup_level;
-	struct cgroup *ancestor = NULL;
-
-	if (cg->kn->id == scope_cgroup_id)
-		return true;
-	if (cg->level <= (int)level || level > 4096)
-		return false;
-	__u64 slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
-		     (__u64)level * sizeof(ancestor);
-	if (bpf_probe_read_kernel(&ancestor, sizeof(ancestor), (const void *)slot) || !ancestor)
-		return false;
-	return BPF_CORE_READ(ancestor, kn, id) == scope_cgroup_id;
+	return cgroup_in_subtree(cg, scope_cgroup_id, scope_cgroup_level);
 }
 
 static __always_inline bool is_traced(void)

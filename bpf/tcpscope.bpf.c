@@ -21,6 +21,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpscope.h"
 #include "owners.h"
+#include "cgroup_subtree.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -437,24 +438,10 @@ static __always_inline bool tuple_passes(const struct ts_event *e)
 	return true;
 }
 
-/* Whether cgroup cg is the --cgroup one or below it, as systemd slices
- * and Kubernetes pods nest: its ancestor at the filter's depth is the
- * filter's cgroup. cgroup->ancestors[] is a flexible array (Linux 6.1+) indexed
- * by depth; a variable index into it is read with a probe read. */
+/* Whether cgroup cg is the --cgroup one or below it. */
 static __always_inline bool cgroup_in_filter(const struct cgroup *cg)
 {
-	__u32 level = filter.cgroup_level;
-	struct cgroup *ancestor = NULL;
-
-	if (cg->kn->id == filter.cgroup_id)
-		return true;
-	if (cg->level <= (int)level || level > 4096)
-		return false;
-	__u64 slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
-		     (__u64)level * sizeof(ancestor);
-	if (bpf_probe_read_kernel(&ancestor, sizeof(ancestor), (const void *)slot) || !ancestor)
-		return false;
-	return BPF_CORE_READ(ancestor, kn, id) == filter.cgroup_id;
+	return cgroup_in_subtree(cg, filter.cgroup_id, filter.cgroup_level);
 }
 
 /* Process-side filters, applied to the attributed process (whose

@@ -100,6 +100,8 @@ check "trace --comm of no process: a warning" has "$dir/comm.err" \
   "tcpscope trace: warning: --comm $comm: no process has that name now"
 run self trace --pid $$ --comm "$(cat /proc/$$/comm)" --duration 0.2
 check "trace --pid and --comm of this shell: no warning" lacks "$dir/self.err" "warning"
+check "every line trace writes on stderr but its summary has the prefix" \
+  sh -c "! grep -v -e '^tcpscope trace: ' -e '^summary: ' '$dir/self.err' '$dir/pid.err' '$dir/comm.err'"
 cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 if [ -n "$cg2" ] && mkdir "$cg2/tcpscope-cli-empty-$$" 2>/dev/null; then
   cgroup="$cg2/tcpscope-cli-empty-$$"

@@ -135,7 +135,7 @@ int run_trace_command(const TraceOptions& o) {
                      keep_root ? "" : " after dropping root on this kernel");
         return kExitEnvironment;
     }
-    if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
+    if (!o.json) std::fprintf(stderr, "tcpscope trace: Tracing TCP... Hit Ctrl-C to end.\n");
 
     std::unique_ptr<StuckDetector> stuck;
     if (diag) {

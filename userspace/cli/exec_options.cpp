@@ -7,7 +7,8 @@ namespace tcpscope {
 CLI::App* add_exec_command(CLI::App& app, ExecOptions& o) {
     CLI::App* cmd = app.add_subcommand(
         "exec", "Run a command under tracing: its socket calls, the kernel's TCP events and the "
-                "wire as one ladder; exits with the command's status");
+                "wire as one ladder; exits with the command's status (125: exec itself failed; 126: "
+                "the command cannot be run; 127: not found)");
     cmd->add_flag("--json", o.json, "JSON lines (run's schema: step and event lines, summary)");
     cmd->add_option("--output", o.output, "Write to this file instead of stdout");
     cmd->add_option("--html", o.html,

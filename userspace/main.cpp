@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "closest_names.h"
 #include "exec_command.h"
 #include "exit_codes.h"
 #include "info_command.h"
@@ -27,8 +28,16 @@ std::string command_named(const CLI::App& app, int argc, char** argv) {
 // A bad command line, with the prefix every message of ours has
 // ("tcpscope run: ..."). CLI11's own message names the subcommand in its
 // ValidationErrors ("run: ..."): that part goes, the prefix says it.
-void print_usage_error(const std::string& command, const CLI::ParseError& e) {
+void print_usage_error(const CLI::App& app, const std::string& command, const CLI::ParseError& e) {
     std::string what = e.what();
+    if (command.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+        // No subcommand: name them, as the help does.
+        std::vector<std::string> names;
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+            names.push_back(sub->get_name());
+        }
+        what = "give a command: " + tcpscope::one_of(names);
+    }
     if (!command.empty() && what.compare(0, command.size() + 2, command + ": ") == 0) {
         what.erase(0, command.size() + 2);
     }
@@ -83,7 +92,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        print_usage_error(command, e);
+        print_usage_error(app, command, e);
         return usage_status;
     }
     if (trace->parsed()) return tcpscope::run_trace_command(trace_options);

@@ -60,6 +60,9 @@ check "run conect-refused: did you mean connect-refused?" has "$dir/typo.err" "d
 run noname run
 check "run with no name: 'tcpscope run: ...' ($(head -n 1 "$dir/noname.err"))" \
   has "$dir/noname.err" "tcpscope run: give a scenario name or --all"
+run nocommand
+check "no command: exit 2 and the commands to give ($rc)" \
+  sh -c "[ $rc -eq 2 ] && grep -q '^tcpscope: give a command: trace, run, list, info, metrics or exec' '$dir/nocommand.err'"
 run badport trace --port 0
 check "trace --port 0: 'tcpscope trace: ...'" has "$dir/badport.err" "tcpscope trace: --port"
 run badopt trace --bogus
@@ -102,6 +105,39 @@ run self trace --pid $$ --comm "$(cat /proc/$$/comm)" --duration 0.2
 check "trace --pid and --comm of this shell: no warning" lacks "$dir/self.err" "warning"
 check "every line trace writes on stderr but its summary has the prefix" \
   sh -c "! grep -v -e '^tcpscope trace: ' -e '^summary: ' '$dir/self.err' '$dir/pid.err' '$dir/comm.err'"
+# A thread's id is not a process's: --pid names the process it belongs to.
+thread=""
+for t in /proc/[0-9]*/task/[0-9]*; do
+  _p=${t#/proc/}
+  _p=${_p%%/*}
+  [ "$_p" != "${t##*/}" ] && { thread="$_p ${t##*/}"; break; }
+done
+if [ -n "$thread" ]; then
+  set -- $thread
+  run tid trace --pid "$2" --duration 0.2
+  check "trace --pid of a thread ($2 of $1): a warning naming its process" \
+    has "$dir/tid.err" "--pid $2: that is a thread of process $1"
+else
+  echo "note: no multithreaded process running: a thread's id not checked"
+fi
+# metrics: the same warnings (wording "counting anyway"), before it serves.
+port=$((20000 + $$ % 20000))
+"$bin" metrics --listen "127.0.0.1:$port" --pid "$gone" --comm "$comm" > /dev/null 2> "$dir/metrics.err" &
+mpid=$!
+for _ in $(seq 1 600); do  # up to 60 s on a loaded machine
+  grep -q -e "serving" -e "cannot" "$dir/metrics.err" 2>/dev/null && break
+  kill -0 "$mpid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -INT "$mpid" 2>/dev/null
+wait "$mpid"
+if grep -q "serving" "$dir/metrics.err"; then
+  check "metrics --pid and --comm of no process: warnings" sh -c \
+    "grep -qF 'tcpscope metrics: warning: --pid $gone: no process has that pid now; counting anyway' '$dir/metrics.err' &&
+     grep -qF 'tcpscope metrics: warning: --comm $comm: no process has that name now' '$dir/metrics.err'"
+else
+  echo "note: metrics did not serve on port $port: $(cat "$dir/metrics.err")"
+fi
 cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 if [ -n "$cg2" ] && mkdir "$cg2/tcpscope-cli-empty-$$" 2>/dev/null; then
   cgroup="$cg2/tcpscope-cli-empty-$$"

@@ -75,6 +75,15 @@ check "exec --bogus: 125, its own bad command line ($rc)" [ "$rc" -eq 125 ]
 check "with the prefix" has "$dir/execbad.err" "tcpscope exec: "
 run nouser exec --user tcpscope-no-such-user -- true
 check "exec --user with no such user: 125 ($rc)" [ "$rc" -eq 125 ]
+if command -v setpriv > /dev/null; then
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" exec -- true > /dev/null 2> "$dir/noroot.err"
+  rc=$?
+  # 126/127: setpriv could not run the binary as nobody (a directory on
+  # its path closed to others): nothing to check then.
+  [ "$rc" -eq 126 -o "$rc" -eq 127 ] && echo "note: nobody cannot run $bin: exec without root not checked"
+  [ "$rc" -eq 126 -o "$rc" -eq 127 ] || check "exec without root: 125, its own failure ($rc: $(cat "$dir/noroot.err"))" \
+    sh -c "[ $rc -eq 125 ] && grep -q '^tcpscope exec: needs root' '$dir/noroot.err'"
+fi
 run missing exec -- /nonexistent/tcpscope-no-such-command
 check "a command that does not exist: 127 ($rc)" [ "$rc" -eq 127 ]
 check "its error" has "$dir/missing.err" \

@@ -104,6 +104,7 @@ TEST(ExecOptions, NoFixWhenNothingIsAmbiguous) {
     EXPECT_EQ(fix_for({"ls", "/tmp"}), "");             // no option-like word: CLI11 reads it right
     EXPECT_EQ(fix_for({"--json"}), "");                 // no command at all: another message
     EXPECT_EQ(fix_for({"--bogus", "ls"}), "");          // an unknown option of exec's: CLI11 says so
+    EXPECT_EQ(fix_for({"--bogus", "ls", "-l"}), "");    // that first, not a fix that keeps it
     EXPECT_EQ(fix_for({"cat", "-"}), "");               // "-" is a file name
 }
 

@@ -70,8 +70,10 @@ std::string missing_separator_fix(const CLI::App& exec, const std::vector<std::s
         }
         // One of exec's options: skip its value when it takes one and
         // has none of its own ("--user=alice").
+        // Not one of exec's: CLI11's message names it first.
         const CLI::Option* opt = exec.get_option_no_throw(w.substr(0, w.find('=')));
-        if (opt && opt->get_items_expected_min() > 0 && w.find('=') == std::string::npos) ++i;
+        if (!opt) return "";
+        if (opt->get_items_expected_min() > 0 && w.find('=') == std::string::npos) ++i;
     }
     bool option_after = false;
     for (size_t i = first + 1; i < words.size(); ++i) {

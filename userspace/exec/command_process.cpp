@@ -198,7 +198,9 @@ bool CommandProcess::start(const std::vector<std::string>& argv, const RunAs& as
         *error = std::string("pipe: ") + std::strerror(errno);
         return false;
     }
-    if (pipe2(report, O_CLOEXEC) != 0) {
+    // Non-blocking too: the read, once the command has ended, must never
+    // wait (a write end is open only in a child that has not exec'd yet).
+    if (pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
         *error = std::string("pipe: ") + std::strerror(errno);
         close(fds[0]);
         close(fds[1]);
@@ -264,8 +266,8 @@ void CommandProcess::kill_tree() {
 
 void CommandProcess::read_failure() {
     if (report_ < 0) return;
-    // The child has ended: its end of the pipe is closed, so this read
-    // does not block. Nothing to read: execvp succeeded.
+    // The child has ended: its end of the pipe is closed. Nothing to
+    // read: execvp succeeded.
     ChildFailure f{};
     ssize_t n;
     do {

@@ -13,7 +13,8 @@ namespace {
 
 bool numeric(const char* name) { return std::isdigit(static_cast<unsigned char>(name[0])) != 0; }
 
-// The kernel's comm is at most TS_COMM_LEN - 1 characters, as --comm is.
+// The first line of a /proc file, "" when it is gone (a process that
+// ended meanwhile).
 std::string read_line(const std::string& path) {
     std::ifstream in(path);
     std::string line;

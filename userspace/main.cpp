@@ -3,13 +3,50 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
+#include "closest_names.h"
 #include "exec_command.h"
 #include "exit_codes.h"
 #include "info_command.h"
 #include "metrics_command.h"
 #include "scenario_commands.h"
 #include "trace_command.h"
+
+namespace {
+
+// The subcommand argv names ("run"), or "" when it names none.
+std::string command_named(const CLI::App& app, int argc, char** argv) {
+    if (argc < 2) return "";
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->get_name() == argv[1]) return argv[1];
+    }
+    return "";
+}
+
+// A bad command line, with the prefix every message of ours has
+// ("tcpscope run: ..."). CLI11's own message names the subcommand in its
+// ValidationErrors ("run: ..."): that part goes, the prefix says it.
+void print_usage_error(const CLI::App& app, const std::string& command, const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (command.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+        // No subcommand: name them, as the help does.
+        std::vector<std::string> names;
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+            names.push_back(sub->get_name());
+        }
+        what = "give a command: " + tcpscope::one_of(names);
+    }
+    if (!command.empty() && what.compare(0, command.size() + 2, command + ": ") == 0) {
+        what.erase(0, command.size() + 2);
+    }
+    const std::string me = command.empty() ? "tcpscope" : "tcpscope " + command;
+    std::fprintf(stderr, "%s: %s\nRun '%s --help' for more information.\n", me.c_str(), what.c_str(),
+                 me.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"tcpscope: see what the kernel's TCP stack does, and why a socket call "
@@ -34,6 +71,18 @@ int main(int argc, char** argv) {
     std::vector<std::string> exec_command;
     const int cli_argc = tcpscope::split_exec_command(argc, argv, &exec_command);
     exec_options.command = exec_command;
+    const std::string command = command_named(app, argc, argv);
+    // exec's own failures, a bad command line included, exit 125 (as
+    // env(1) and timeout(1)), apart from any status the command may have.
+    const int usage_status = command == "exec" ? tcpscope::kExecFailure : tcpscope::kExitUsage;
+    if (command == "exec") {
+        const std::string fix =
+            tcpscope::missing_separator_fix(*exec, std::vector<std::string>(argv + 2, argv + argc));
+        if (!fix.empty()) {
+            std::fprintf(stderr, "tcpscope exec: put -- before the command: %s\n", fix.c_str());
+            return usage_status;
+        }
+    }
     try {
         app.parse(cli_argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -43,8 +92,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return tcpscope::kExitUsage;
+        print_usage_error(app, command, e);
+        return usage_status;
     }
     if (trace->parsed()) return tcpscope::run_trace_command(trace_options);
     if (run->parsed()) return tcpscope::run_run_command(run_options);
@@ -52,5 +101,5 @@ int main(int argc, char** argv) {
     if (info->parsed()) return tcpscope::run_info_command(info_options);
     if (metrics->parsed()) return tcpscope::run_metrics_command(metrics_options);
     if (exec->parsed()) return tcpscope::run_exec_command(exec_options);
-    return tcpscope::kExitUsage;
+    return usage_status;
 }

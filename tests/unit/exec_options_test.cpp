@@ -78,5 +78,43 @@ TEST(ExecOptions, OtherSubcommandsAreLeftAlone) {
     EXPECT_TRUE(command.empty());
 }
 
+
+// #27: `tcpscope exec python3 -c 'print(1)'` got CLI11's "The following
+// argument was not expected: -c"; the fix is the line to type.
+std::string fix_for(std::vector<std::string> words) {
+    CLI::App app{"tcpscope"};
+    ExecOptions options;
+    CLI::App* exec = add_exec_command(app, options);
+    return missing_separator_fix(*exec, words);
+}
+
+TEST(ExecOptions, AnOptionAfterTheCommandWithoutSeparatorGetsTheLineToType) {
+    EXPECT_EQ(fix_for({"python3", "-c", "print(1)"}), "tcpscope exec -- python3 -c 'print(1)'");
+    // exec's own options stay before the "--", their values with them.
+    EXPECT_EQ(fix_for({"--json", "--user", "alice", "curl", "-sS", "http://127.0.0.1:7199/"}),
+              "tcpscope exec --json --user alice -- curl -sS http://127.0.0.1:7199/");
+    EXPECT_EQ(fix_for({"--events=state", "ls", "-l"}), "tcpscope exec --events=state -- ls -l");
+    // One of exec's own options after the command would be taken for exec's.
+    EXPECT_EQ(fix_for({"./client", "--json"}), "tcpscope exec -- ./client --json");
+}
+
+TEST(ExecOptions, NoFixWhenNothingIsAmbiguous) {
+    EXPECT_EQ(fix_for({"--", "python3", "-c", "print(1)"}), "");
+    EXPECT_EQ(fix_for({"--json", "--", "ls", "-l"}), "");
+    EXPECT_EQ(fix_for({"ls", "/tmp"}), "");             // no option-like word: CLI11 reads it right
+    EXPECT_EQ(fix_for({"--json"}), "");                 // no command at all: another message
+    EXPECT_EQ(fix_for({"--bogus", "ls"}), "");          // an unknown option of exec's: CLI11 says so
+    EXPECT_EQ(fix_for({"--bogus", "ls", "-l"}), "");    // that first, not a fix that keeps it
+    EXPECT_EQ(fix_for({"cat", "-"}), "");               // "-" is a file name
+}
+
+TEST(ExecOptions, ShellQuotingReadsBackTheSameWords) {
+    EXPECT_EQ(shell_quote("plain-word_1.2:3/x"), "plain-word_1.2:3/x");
+    EXPECT_EQ(shell_quote(""), "''");
+    EXPECT_EQ(shell_quote("a b"), "'a b'");
+    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+    EXPECT_EQ(shell_quote("$HOME"), "'$HOME'");
+}
+
 }  // namespace
 }  // namespace tcpscope

@@ -32,4 +32,15 @@ CLI::App* add_exec_command(CLI::App& app, ExecOptions& options);
 // this is not exec, or it has no "--"), and the command after "--".
 int split_exec_command(int argc, char** argv, std::vector<std::string>* command);
 
+// Without "--", a word like an option after the command's first word
+// (`tcpscope exec python3 -c 'print(1)'`) would be read as one of exec's,
+// or refused as unknown: the command line to type instead ("tcpscope exec
+// --json -- python3 -c 'print(1)'", shell-quoted). Empty when there is a
+// "--", or no such word. `words` are those after "exec".
+std::string missing_separator_fix(const CLI::App& exec, const std::vector<std::string>& words);
+
+// A word as a POSIX shell reads it back: as it is when it is made of
+// safe characters only, else in single quotes.
+std::string shell_quote(const std::string& word);
+
 }  // namespace tcpscope

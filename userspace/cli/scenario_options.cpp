@@ -1,6 +1,9 @@
 #include "scenario_options.h"
 
+#include <algorithm>
+
 #include "catalog.h"
+#include "closest_names.h"
 
 namespace tcpscope {
 
@@ -14,6 +17,14 @@ std::vector<std::string> scenario_names() {
 
 }  // namespace
 
+std::string unknown_scenario_message(const std::string& name) {
+    const std::vector<std::string> names = scenario_names();
+    std::string text = "no scenario named '" + name + "'";
+    const std::vector<std::string> close = closest_names(name, names);
+    if (!close.empty()) text += "; did you mean " + one_of(close) + "?";
+    return text + " (`tcpscope list` shows all " + std::to_string(names.size()) + ")";
+}
+
 CLI::App* add_list_command(CLI::App& app, ListOptions& o) {
     CLI::App* cmd = app.add_subcommand("list", "List the bundled scenarios");
     cmd->add_flag("--json", o.json, "One JSON object per scenario");
@@ -23,8 +34,9 @@ CLI::App* add_list_command(CLI::App& app, ListOptions& o) {
 CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
     CLI::App* cmd = app.add_subcommand(
         "run", "Run a bundled scenario under tracing; print its timeline and a verdict per fact");
-    auto* name = cmd->add_option("name", o.name, "Scenario name (see `tcpscope list`)")
-                     ->check(CLI::IsMember(scenario_names()));
+    // Checked in the callback, not by CLI::IsMember: a mistyped name gets
+    // the names it may stand for, not all of them.
+    auto* name = cmd->add_option("name", o.name, "Scenario name (see `tcpscope list`)");
     auto* all = cmd->add_flag("--all", o.all, "Run every scenario");
     name->excludes(all);
     cmd->add_flag("--json", o.json, "JSON lines (the trace schema plus step, verdict, summary)");
@@ -35,6 +47,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     cmd->callback([&o]() {
         if (o.name.empty() && !o.all) throw CLI::ValidationError("run", "give a scenario name or --all");
+        const std::vector<std::string> names = scenario_names();
+        if (!o.name.empty() && std::find(names.begin(), names.end(), o.name) == names.end()) {
+            throw CLI::ValidationError("run", unknown_scenario_message(o.name));
+        }
     });
     return cmd;
 }

@@ -27,4 +27,8 @@ struct RunOptions {
 CLI::App* add_list_command(CLI::App& app, ListOptions& options);
 CLI::App* add_run_command(CLI::App& app, RunOptions& options);
 
+// `tcpscope run NAME` with no such scenario: says so and, where one is
+// close, which it may be ("did you mean close-wait-forever?").
+std::string unknown_scenario_message(const std::string& name);
+
 }  // namespace tcpscope

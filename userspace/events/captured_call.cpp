@@ -94,22 +94,6 @@ std::string syscall_name(uint32_t nr) {
     return it != names.end() ? it->second : "syscall_" + std::to_string(nr);
 }
 
-std::string sockopt_name(int level, int optname) {
-    static const std::map<std::pair<int, int>, const char*> names = {
-        {{1, 2}, "SO_REUSEADDR"}, {{1, 3}, "SO_TYPE"}, {{1, 4}, "SO_ERROR"},
-        {{1, 7}, "SO_SNDBUF"}, {{1, 8}, "SO_RCVBUF"}, {{1, 9}, "SO_KEEPALIVE"},
-        {{1, 13}, "SO_LINGER"}, {{1, 15}, "SO_REUSEPORT"}, {{1, 20}, "SO_RCVTIMEO"},
-        {{1, 21}, "SO_SNDTIMEO"}, {{1, 57}, "SO_COOKIE"}, {{1, 66}, "SO_RCVTIMEO_NEW"},
-        {{1, 67}, "SO_SNDTIMEO_NEW"}, {{1, 71}, "SO_NETNS_COOKIE"},
-        {{6, 1}, "TCP_NODELAY"}, {{6, 2}, "TCP_MAXSEG"}, {{6, 4}, "TCP_KEEPIDLE"},
-        {{6, 5}, "TCP_KEEPINTVL"}, {{6, 6}, "TCP_KEEPCNT"}, {{6, 8}, "TCP_LINGER2"},
-        {{6, 11}, "TCP_INFO"}, {{6, 12}, "TCP_QUICKACK"}, {{6, 18}, "TCP_USER_TIMEOUT"},
-        {{6, 25}, "TCP_NOTSENT_LOWAT"},
-    };
-    auto it = names.find({level, optname});
-    return it != names.end() ? it->second : std::to_string(level) + "/" + std::to_string(optname);
-}
-
 std::optional<CapturedCall> decode_call(const void* data, size_t size, std::string* error) {
     if (size != sizeof(ts_call)) {
         if (error) *error = "call record of " + std::to_string(size) + " bytes, expected " +
@@ -207,16 +191,17 @@ std::optional<CapturedCall> decode_call(const void* data, size_t size, std::stri
         case kSetsockopt:
         case kGetsockopt: {
             s.op = r.nr == kSetsockopt ? StepOp::SetSockOpt : StepOp::GetSockOpt;
-            s.arg = sockopt_name(static_cast<int>(r.args[1]), static_cast<int>(r.args[2]));
-            // An int option's value; SO_LINGER's is a struct (its first int shown).
-            bool int_option = s.arg != "SO_LINGER" && s.arg != "SO_COOKIE" && s.arg != "TCP_INFO" &&
-                              s.arg.find("SO_RCVTIMEO") == std::string::npos &&
-                              s.arg.find("SO_SNDTIMEO") == std::string::npos;
+            const int level = static_cast<int>(r.args[1]);
+            const int optname = static_cast<int>(r.args[2]);
+            s.arg = sockopt_name(level, optname);
+            // An int option's value; a struct's first int, in braces
+            // (SO_LINGER's l_onoff); nothing for a string or a buffer.
+            const OptionValue kind = sockopt_value_kind(level, optname);
             std::string value;
-            if (c.optval) {
-                value = s.arg == "SO_LINGER" ? " {" + std::to_string(*c.optval) + ",...}"
-                                             : " " + std::to_string(*c.optval);
-                if (r.nr == kSetsockopt && int_option) s.size = *c.optval;
+            if (c.optval && kind != OptionValue::Opaque) {
+                value = kind == OptionValue::Struct ? " {" + std::to_string(*c.optval) + ",...}"
+                                                    : " " + std::to_string(*c.optval);
+                if (r.nr == kSetsockopt && kind == OptionValue::Int) s.size = *c.optval;
             }
             if (r.nr == kGetsockopt && c.optval && s.arg == "SO_ERROR") {
                 s.info["so_error"] = *c.optval ? errno_name(*c.optval) : "0";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "socket_options.h"
 #include "step.h"
 
 namespace tcpscope {
@@ -37,8 +38,6 @@ struct CapturedCall {
 
 // "sendto", ... for an x86_64 syscall number; "syscall_<n>" otherwise.
 std::string syscall_name(uint32_t nr);
-// "SO_LINGER", "TCP_NODELAY", ...; "<level>/<name>" numbers otherwise.
-std::string sockopt_name(int level, int optname);
 
 // One ts_call record; nothing when its size is not the record's (*error says).
 std::optional<CapturedCall> decode_call(const void* data, size_t size, std::string* error = nullptr);

@@ -13,8 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 #include <fstream>
 #include <set>
+
+#include "exit_codes.h"
 
 namespace tcpscope {
 
@@ -75,7 +78,26 @@ void set_user_environment(const RunAs& as) {
     setenv("SHELL", as.shell.empty() ? "/bin/sh" : as.shell.c_str(), 1);
 }
 
-[[noreturn]] void run_child(const std::vector<std::string>& argv, const RunAs& as, int gate) {
+// What the child writes on its report pipe when it cannot run the command.
+struct ChildFailure {
+    int stage;  // ChildStage
+    int err;    // errno
+    uint32_t uid;
+    uint32_t gid;
+};
+enum ChildStage : int { kStageGroups = 1, kStageIds = 2, kStageExec = 3 };
+
+[[noreturn]] void fail_child(int report, ChildStage stage, int err, const RunAs& as) {
+    ChildFailure f{stage, err, as.uid, as.gid};
+    ssize_t n;
+    do {
+        n = write(report, &f, sizeof(f));
+    } while (n < 0 && errno == EINTR);
+    _exit(127);
+}
+
+[[noreturn]] void run_child(const std::vector<std::string>& argv, const RunAs& as, int gate,
+                            int report) {
     // Wait for the tracer: the command's first instruction is traced.
     char byte = 0;
     ssize_t n;
@@ -94,26 +116,16 @@ void set_user_environment(const RunAs& as) {
     // before the switch, which makes the two uids equal).
     if (as.uid != getuid()) set_user_environment(as);
     if (!as.name.empty() ? initgroups(as.name.c_str(), as.gid) != 0 : setgroups(0, nullptr) != 0) {
-        std::fprintf(stderr, "tcpscope exec: cannot set the groups of uid %u: %s\n", as.uid,
-                     std::strerror(errno));
-        _exit(127);
+        fail_child(report, kStageGroups, errno, as);
     }
-    if (setgid(as.gid) != 0 || setuid(as.uid) != 0) {
-        std::fprintf(stderr, "tcpscope exec: cannot switch to uid %u gid %u: %s\n", as.uid, as.gid,
-                     std::strerror(errno));
-        _exit(127);
-    }
+    if (setgid(as.gid) != 0 || setuid(as.uid) != 0) fail_child(report, kStageIds, errno, as);
     // After the credential change, which clears it: the command goes with us.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execvp(args[0], args.data());
-    int err = errno;
-    std::fprintf(stderr, "tcpscope exec: cannot run '%s': %s\n", argv[0].c_str(),
-                 err == ENOENT ? "command not found" : std::strerror(err));
-    // As a shell does: 127 not found, 126 found but not executable.
-    _exit(err == ENOENT ? 127 : 126);
+    fail_child(report, kStageExec, errno, as);
 }
 
 }  // namespace
@@ -165,6 +177,7 @@ bool resolve_run_as(const std::string& user, RunAs* out, std::string* error) {
 
 CommandProcess::~CommandProcess() {
     if (gate_ >= 0) close(gate_);  // a child still gated exits 127
+    if (report_ >= 0) close(report_);
     if (pid_ > 0 && !done_) {
         kill_tree();
         while (!reap()) usleep(10000);
@@ -180,23 +193,35 @@ bool CommandProcess::start(const std::vector<std::string>& argv, const RunAs& as
         return false;
     }
     int fds[2];
+    int report[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         *error = std::string("pipe: ") + std::strerror(errno);
+        return false;
+    }
+    // Non-blocking too: the read, once the command has ended, must never
+    // wait (a write end is open only in a child that has not exec'd yet).
+    if (pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+        *error = std::string("pipe: ") + std::strerror(errno);
+        close(fds[0]);
+        close(fds[1]);
         return false;
     }
     pid_ = fork();
     if (pid_ < 0) {
         *error = std::string("fork: ") + std::strerror(errno);
-        close(fds[0]);
-        close(fds[1]);
+        for (int fd : {fds[0], fds[1], report[0], report[1]}) close(fd);
         return false;
     }
     if (pid_ == 0) {
         close(fds[1]);
-        run_child(argv, as, fds[0]);
+        close(report[0]);
+        run_child(argv, as, fds[0], report[1]);
     }
     close(fds[0]);
+    close(report[1]);
     gate_ = fds[1];
+    report_ = report[0];
+    program_ = argv.empty() ? "" : argv[0];
     return true;
 }
 
@@ -218,6 +243,7 @@ bool CommandProcess::reap() {
         if (p > 0) {
             if (p == pid_) {
                 command_reaped_ = true;
+                read_failure();
                 if (WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
                 if (WIFSIGNALED(status)) term_signal_ = WTERMSIG(status);
             }
@@ -236,6 +262,36 @@ void CommandProcess::forward(int sig) {
 void CommandProcess::kill_tree() {
     if (pid_ > 0 && !command_reaped_) kill(pid_, SIGKILL);
     for (pid_t p : descendants()) kill(p, SIGKILL);
+}
+
+void CommandProcess::read_failure() {
+    if (report_ < 0) return;
+    // The child has ended: its end of the pipe is closed. Nothing to
+    // read: execvp succeeded.
+    ChildFailure f{};
+    ssize_t n;
+    do {
+        n = read(report_, &f, sizeof(f));
+    } while (n < 0 && errno == EINTR);
+    close(report_);
+    report_ = -1;
+    if (n != static_cast<ssize_t>(sizeof(f))) return;
+    switch (f.stage) {
+        case kStageGroups:
+            failure_ = "cannot set the groups of uid " + std::to_string(f.uid) + ": " + std::strerror(f.err);
+            failure_status_ = kExecFailure;
+            break;
+        case kStageIds:
+            failure_ = "cannot switch to uid " + std::to_string(f.uid) + " gid " + std::to_string(f.gid) +
+                       ": " + std::strerror(f.err);
+            failure_status_ = kExecFailure;
+            break;
+        default:
+            // As timeout(1) and env(1): 127 not found, 126 found but not runnable.
+            failure_ = "cannot run '" + program_ + "': " +
+                       (f.err == ENOENT ? std::string("command not found") : std::strerror(f.err));
+            failure_status_ = f.err == ENOENT ? kExecNotFound : kExecCannotRun;
+    }
 }
 
 int CommandProcess::exit_status() const {

@@ -52,12 +52,25 @@ public:
 
     // The command's status: its exit code, or 128+N when signal N killed it.
     int exit_status() const;
+    // Why the command never ran (tcpscope exec says this alone, and
+    // exits 125, 126 or 127 for it): empty when it ran. Known once reap()
+    // has seen it end.
+    const std::string& failure() const { return failure_; }
+    int failure_status() const { return failure_status_; }
     int term_signal() const { return term_signal_; }
     int exit_code() const { return exit_code_; }
 
 private:
+    void read_failure();  // once the command has ended
+
     pid_t pid_ = -1;
+    std::string program_;  // argv[0], for the failure's text
     int gate_ = -1;  // write end; the child waits for its byte
+    // Read end of a close-on-exec pipe: a successful execvp closes it
+    // empty, a failure writes its stage and errno there first.
+    int report_ = -1;
+    std::string failure_;
+    int failure_status_ = 0;
     bool done_ = false;           // no process of the tree is left
     bool command_reaped_ = false; // the command itself is gone (its pid is free)
     int exit_code_ = -1;

@@ -98,24 +98,24 @@ int run_exec_command(const ExecOptions& o) {
     if (geteuid() != 0) {
         std::fprintf(stderr, "tcpscope exec: needs root (CAP_BPF and CAP_PERFMON to trace; the "
                              "command runs as --user)\n");
-        return kExitEnvironment;
+        return kExecFailure;
     }
     std::string error;
     RunAs as;
     if (!resolve_run_as(o.user, &as, &error)) {
         std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExitUsage;
+        return kExecFailure;
     }
     if (!o.html.empty() && !prepare_page_target(o.html, false, &error)) {
         std::fprintf(stderr, "tcpscope exec: --html: %s\n", error.c_str());
-        return kExitUsage;
+        return kExecFailure;
     }
     int out_fd = STDOUT_FILENO;
     if (!o.output.empty()) {
         out_fd = LineWriter::open_file(o.output, &error);
         if (out_fd < 0) {
             std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-            return kExitUsage;
+            return kExecFailure;
         }
     }
     LineWriter out(out_fd, out_fd != STDOUT_FILENO);
@@ -153,7 +153,7 @@ int run_exec_command(const ExecOptions& o) {
     auto tracer = Tracer::start(tc, loop.handler(), &terr);
     if (!tracer) {
         std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
-        return kExitEnvironment;
+        return kExecFailure;
     }
     const KernelSupport support = tracer->support();
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope exec: warning: %s\n", w.c_str());
@@ -172,24 +172,24 @@ int run_exec_command(const ExecOptions& o) {
         &terr, cgroup ? cgroup->id() : 0, cgroup ? cgroup->level() : 0);
     if (!syscalls) {
         std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
-        return kExitEnvironment;
+        return kExecFailure;
     }
 
     const WallClock clock = WallClock::anchor();
     CommandProcess command;
     if (!command.start(o.command, as, &error)) {
         std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExitEnvironment;
+        return kExecFailure;
     }
     // In before it runs a single instruction of the command's: the
     // child waits at its gate until release().
     if (cgroup && !cgroup->add(command.pid(), &error)) {
         std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExitEnvironment;
+        return kExecFailure;
     }
     if (!cgroup && !syscalls->follow(command.pid())) {
         std::fprintf(stderr, "tcpscope exec: cannot follow pid %d\n", command.pid());
-        return kExitEnvironment;
+        return kExecFailure;
     }
     const uint64_t start = monotonic_ns();
     command.release();
@@ -228,6 +228,11 @@ int run_exec_command(const ExecOptions& o) {
     loop.finish(*tracer);
     tracer.reset();
     const uint64_t duration = monotonic_ns() - start;
+    // A command that never ran has no calls to show: its error alone.
+    if (!command.failure().empty()) {
+        std::fprintf(stderr, "tcpscope exec: %s\n", command.failure().c_str());
+        return command.failure_status();
+    }
 
     std::set<uint32_t> pids{static_cast<uint32_t>(command.pid())};
     for (const auto& c : calls) pids.insert(c.step.pid);
@@ -322,7 +327,7 @@ int run_exec_command(const ExecOptions& o) {
     }
     // The command's status is the answer; a page asked for and not
     // written turns a success into a failure rather than pass unnoticed.
-    if (page_failed && command.exit_status() == 0) return kExitEnvironment;
+    if (page_failed && command.exit_status() == 0) return kExecFailure;
     return command.exit_status();
 }
 

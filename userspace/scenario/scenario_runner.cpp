@@ -102,7 +102,7 @@ bool join_cgroup(const std::string& path, std::string* error) {
         fexecve(program_fd, argv, environ);
         error = std::strerror(errno);
     }
-    std::fprintf(stderr, "tcpscope: cannot run %s (%s): %s\n", program.c_str(),
+    std::fprintf(stderr, "tcpscope run: cannot run %s (%s): %s\n", program.c_str(),
                  privilege_name(privilege), error.c_str());
     _exit(127);
 }

@@ -21,6 +21,7 @@
 #include "metrics_server.h"
 #include "series_expiry.h"
 #include "netns_check.h"
+#include "unmatched_filters.h"
 #include "privileges.h"
 #include "sock_diag.h"
 #include "socket_census.h"
@@ -204,12 +205,8 @@ int run_metrics_command(const MetricsOptions& o) {
         return kExitEnvironment;
     }
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "%s: warning: %s\n", me, w.c_str());
-    if (config.filter.netns != 0 && config.filter.netns_cookie == 0 &&
-        !network_namespace_exists(config.filter.netns)) {
-        std::fprintf(stderr,
-                     "%s: warning: --netns %u: no network namespace has that inode now; counting "
-                     "anyway, in case it appears\n",
-                     me, static_cast<unsigned>(config.filter.netns));
+    for (const auto& w : unmatched_filter_warnings(o.filter, config.filter, "counting")) {
+        std::fprintf(stderr, "%s: warning: %s\n", me, w.c_str());
     }
     // The census counts the sockets of one namespace: --netns's, or ours.
     std::string why;

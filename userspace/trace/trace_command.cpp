@@ -9,6 +9,7 @@
 #include "btf_reasons.h"
 #include "exit_codes.h"
 #include "netns_check.h"
+#include "unmatched_filters.h"
 #include "privileges.h"
 #include "signals.h"
 #include "sinks.h"
@@ -94,15 +95,10 @@ int run_trace_command(const TraceOptions& o) {
         return kExitEnvironment;
     }
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope trace: warning: %s\n", w.c_str());
-    // A namespace may appear later (the filter holds for it then), but a
-    // mistyped inode should not pass for a quiet host.
-    if (config.filter.netns != 0 && config.filter.netns_cookie == 0 &&
-        !network_namespace_exists(config.filter.netns)) {
-        std::fprintf(stderr,
-                     "tcpscope trace: warning: --netns %u: no network namespace has that inode "
-                     "now (no process is in one, and /run/netns names none); tracing anyway, in "
-                     "case it appears\n",
-                     static_cast<unsigned>(config.filter.netns));
+    // A process or namespace may appear later (the filter holds for it
+    // then), but a mistyped one should not pass for a quiet host.
+    for (const auto& w : unmatched_filter_warnings(o.filter, config.filter, "tracing")) {
+        std::fprintf(stderr, "tcpscope trace: warning: %s\n", w.c_str());
     }
     if (!btf_error.empty()) {
         std::fprintf(stderr, "tcpscope trace: warning: %s; reset reasons shown as numbers\n",
@@ -147,7 +143,7 @@ int run_trace_command(const TraceOptions& o) {
                      keep_root ? "" : " after dropping root on this kernel");
         return kExitEnvironment;
     }
-    if (!o.json) std::fprintf(stderr, "Tracing TCP... Hit Ctrl-C to end.\n");
+    if (!o.json) std::fprintf(stderr, "tcpscope trace: Tracing TCP... Hit Ctrl-C to end.\n");
 
     std::unique_ptr<StuckDetector> stuck;
     if (diag) {

@@ -69,8 +69,11 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     for (const auto& w : outcome.warnings) {
         std::fprintf(stderr, "tcpscope run: warning: %s\n", w.c_str());
     }
-    ScenarioResult result{spec.name, spec.facts.size(), 0, false, outcome_note(outcome),
-                          outcome.duration_ns / 1e9};
+    ScenarioResult result;
+    result.name = spec.name;
+    result.facts = spec.facts.size();
+    result.note = outcome_note(outcome);
+    result.seconds = outcome.duration_ns / 1e9;
     result.summary = spec.summary;
     if (!outcome.error.empty() && outcome.steps.empty()) {
         *exit_code = terr.stage.empty() ? kExitFailure : kExitEnvironment;

@@ -851,7 +851,21 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	 * the kernel clones them. */
 	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE && older_pass_done)
 		forget_older_listener(sk);
-	e = sock_event(slot, TS_KIND_STATE, sk, true, false, &si);
+	/* The last close of a socket runs in whichever task drops the last
+	 * reference to its file, and that need not be the owner: a process
+	 * reading /proc/PID/fdinfo (lsof, a monitoring agent, grep) holds a
+	 * reference for a moment, and when the owner's close() comes then, the
+	 * FIN leaves from the reader's fput. A closing transition names the
+	 * owner already known (the running task stays in cur_*), and teaches
+	 * nothing; any other transition made in process context does. */
+	bool teaches = true;
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+		struct ts_sock_info *known = sock_storage(sk, false);
+
+		if (known && known->tgid)
+			teaches = false;
+	}
+	e = sock_event(slot, TS_KIND_STATE, sk, teaches, false, &si);
 	if (!e)
 		return 0;
 	now = e->ts_ns;

@@ -11,7 +11,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -34,7 +37,7 @@ namespace {
 
 using tcpscope::FilterOptions;
 
-constexpr int kSynRecv = 3, kCloseWait = 8, kListen = 10;
+constexpr int kEstablished = 1, kSynRecv = 3, kFinWait1 = 4, kFinWait2 = 5, kCloseWait = 8, kListen = 10;
 
 std::vector<Event> on_port(const std::vector<Event>& events, uint16_t port) {
     return select(events, [port](const Event& e) {
@@ -555,6 +558,89 @@ TEST(KernelOwners, PacketEventsDoNotTeachTheOwner) {
         }
     }
     EXPECT_GT(child_packets, 0u) << "the child's segment was not seen:\n" << describe(cap.events());
+    owner->send({{"type", "exit"}});
+    server->send({{"type", "exit"}});
+    owner->join();
+    server->join();
+}
+
+// A socket's last close run by another process: that process held a
+// reference to the socket's file for a moment (as lsof or a monitoring
+// agent reading /proc/PID/fdinfo does; here the test takes a copy with
+// pidfd_getfd) when the owner closed its descriptor, so the FIN leaves from
+// its own close. The transition names the owner, with the other process as
+// the running task, and the owner stays the owner for the rest: in a soak
+// a grep over /proc/*/fdinfo once took a connection this way, and the
+// metrics filtered to the owner's cgroup lost its last transitions.
+TEST(KernelOwners, ALastCloseByAnotherProcessKeepsTheOwner) {
+    KTEST_REQUIRE_ROOT();
+    auto server = Helper::in_new_netns([](HelperIO& io) {
+        json m = io.expect("listen");
+        int lfd = tcp_listen("127.0.0.1", m.at("port").get<uint16_t>());
+        io.report({{"type", "ok"}});
+        io.expect("accept");
+        int afd = accept_timeout(lfd, 5000);
+        io.report({{"type", "ok"}});
+        io.expect("exit");
+        close(afd);
+        close(lfd);
+    });
+    auto owner = Helper::in_netns_of(*server, [](HelperIO& io) {
+        prctl(PR_SET_NAME, "tst-last-owner");
+        json m = io.expect("connect");
+        int fd = tcp_connect("127.0.0.1", m.at("port").get<uint16_t>());
+        if (fd < 0) {
+            errno = -fd;
+            fail("connect");
+        }
+        io.report({{"type", "ok"}, {"fd", fd}});
+        io.expect("close");
+        close(fd);  // not the last reference: the test holds a copy
+        io.report({{"type", "ok"}});
+        io.expect("exit");
+    });
+    const uint16_t port = unique_port();
+    step(*server, {{"type", "listen"}, {"port", port}});
+    FilterOptions f;
+    f.netns = server->netns_path();
+    Capture cap;
+    std::string error;
+    ASSERT_TRUE(cap.start(f, &error)) << error;
+    server->send({{"type", "accept"}});
+    json r = step(*owner, {{"type", "connect"}, {"port", port}});
+    server->expect("ok");
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, owner->pid(), 0));
+    ASSERT_GE(pidfd, 0) << std::strerror(errno);
+    const int copy = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, r.at("fd").get<int>(), 0));
+    ASSERT_GE(copy, 0) << std::strerror(errno);
+    close(pidfd);
+    step(*owner, {{"type", "close"}});
+    close(copy);  // the last reference: the FIN leaves from here
+    auto fin_wait2 = [&](const std::vector<Event>& ev) {
+        for (const auto& e : ev) {
+            if (e.kind == EventKind::State && e.new_state == kFinWait2 && e.remote.port == port) return true;
+        }
+        return false;
+    };
+    ASSERT_TRUE(cap.wait_for(fin_wait2, 10)) << describe(cap.events());
+    cap.settle(200);
+
+    size_t closing = 0, later = 0;
+    for (const auto& e : cap.events()) {
+        if (e.kind != EventKind::State || e.remote.port != port) continue;
+        if (e.old_state == kEstablished && e.new_state == kFinWait1) {
+            ++closing;
+            EXPECT_EQ(e.cur_pid, static_cast<uint32_t>(getpid())) << "the test's close sent the FIN: " << describe(e);
+            EXPECT_EQ(e.pid, static_cast<uint32_t>(owner->pid())) << describe(e);
+            EXPECT_EQ(e.comm, "tst-last-owner") << describe(e);
+            EXPECT_EQ(e.attribution, "owner") << describe(e);
+        } else if (e.new_state == kFinWait2) {
+            ++later;
+            EXPECT_EQ(e.pid, static_cast<uint32_t>(owner->pid())) << describe(e);
+        }
+    }
+    EXPECT_EQ(closing, 1u) << describe(cap.events());
+    EXPECT_EQ(later, 1u) << describe(cap.events());
     owner->send({{"type", "exit"}});
     server->send({{"type", "exit"}});
     owner->join();

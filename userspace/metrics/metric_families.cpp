@@ -234,18 +234,18 @@ std::vector<MetricFamily> self_families(const SelfInfo& self) {
                           "Connections to the endpoint closed at once: all connections taken "
                           "(connections_limit) or all of one address's (peer_limit)",
                           MetricType::Counter);
-    add_counter(&refused, {{"reason", "connections_limit"}}, self.http_refused_connections_limit);
-    add_counter(&refused, {{"reason", "peer_limit"}}, self.http_refused_connections_peer);
+    add_counter(&refused, {{"reason", "connections_limit"}}, self.endpoint.refused_connections_limit);
+    add_counter(&refused, {{"reason", "peer_limit"}}, self.endpoint.refused_connections_peer);
     out.push_back(std::move(refused));
     auto cut = family("tcpscope_http_requests_cut_total",
                       "Requests the endpoint cut off, with their connection: past their deadline "
                       "(TLS handshake included), past the request size limit, unparseable "
                       "(answered 400), or a failed TLS handshake",
                       MetricType::Counter);
-    add_counter(&cut, {{"reason", "deadline"}}, self.http_cut_deadline);
-    add_counter(&cut, {{"reason", "too_large"}}, self.http_cut_too_large);
-    add_counter(&cut, {{"reason", "malformed"}}, self.http_cut_malformed);
-    add_counter(&cut, {{"reason", "tls_handshake"}}, self.http_cut_tls);
+    add_counter(&cut, {{"reason", "deadline"}}, self.endpoint.cut_deadline);
+    add_counter(&cut, {{"reason", "too_large"}}, self.endpoint.cut_too_large);
+    add_counter(&cut, {{"reason", "malformed"}}, self.endpoint.cut_malformed);
+    add_counter(&cut, {{"reason", "tls_handshake"}}, self.endpoint.cut_tls);
     out.push_back(std::move(cut));
 
     // The kernel counts run time and runs only while kernel.bpf_stats_enabled

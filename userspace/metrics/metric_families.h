@@ -9,6 +9,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "endpoint_counts.h"
 #include "kernel_counts.h"
 #include "names.h"
 
@@ -43,13 +44,7 @@ struct SelfInfo {
     double last_scrape_seconds = 0;  // how long the previous scrape took
     uint64_t text_scrapes = 0;          // scrapes answered so far, this one included,
     uint64_t open_metrics_scrapes = 0;  // by the format the scraper asked for
-    // What the endpoint turned away or cut off (serve/metrics_server.h).
-    uint64_t http_refused_connections_limit = 0;
-    uint64_t http_refused_connections_peer = 0;
-    uint64_t http_cut_deadline = 0;
-    uint64_t http_cut_too_large = 0;
-    uint64_t http_cut_malformed = 0;
-    uint64_t http_cut_tls = 0;
+    EndpointCounts endpoint;
 };
 std::vector<prometheus::MetricFamily> self_families(const SelfInfo& self);
 

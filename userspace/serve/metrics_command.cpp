@@ -143,15 +143,7 @@ int run_metrics_command(const MetricsOptions& o) {
         (format == ExpositionFormat::kOpenMetrics ? open_metrics_scrapes : text_scrapes) += 1;
         self.text_scrapes = text_scrapes;
         self.open_metrics_scrapes = open_metrics_scrapes;
-        if (endpoint) {
-            const ServerCounters served = endpoint->counters();
-            self.http_refused_connections_limit = served.refused_connections_limit;
-            self.http_refused_connections_peer = served.refused_connections_peer;
-            self.http_cut_deadline = served.cut_deadline;
-            self.http_cut_too_large = served.cut_too_large;
-            self.http_cut_malformed = served.cut_malformed;
-            self.http_cut_tls = served.cut_tls;
-        }
+        if (endpoint) self.endpoint = endpoint->counters();
         if (tracer->read_counts(&counts)) {
             expire_idle_series(&counts);
             families = kernel_families(counts, reasons);

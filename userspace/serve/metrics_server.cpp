@@ -223,8 +223,8 @@ void MetricsServer::serve_connection(uint64_t id, int fd, std::string peer_ip, i
     all_done_.notify_all();
 }
 
-ServerCounters MetricsServer::counters() const {
-    ServerCounters c;
+EndpointCounts MetricsServer::counters() const {
+    EndpointCounts c;
     c.refused_connections_limit = counts_.refused_limit;
     c.refused_connections_peer = counts_.refused_peer;
     c.cut_deadline = counts_.cut_deadline;

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "endpoint_counts.h"
 #include "exposition.h"
 #include "listen_address.h"
 #include "web_config.h"
@@ -39,18 +40,6 @@ struct ServerLimits {
     int max_requests_per_connection = 100;
     size_t max_request_bytes = 128 * 1024;  // request line, headers and body
 
-};
-
-// What the server turned away or cut off so far, for tcpscope's own
-// metrics: an operator sees an endpoint under attack, or a scraper beyond
-// a bound, instead of only failed scrapes.
-struct ServerCounters {
-    uint64_t refused_connections_limit = 0;  // beyond max_connections
-    uint64_t refused_connections_peer = 0;   // beyond max_per_peer from one address
-    uint64_t cut_deadline = 0;     // a request (or TLS handshake) past its deadline
-    uint64_t cut_too_large = 0;    // a request past max_request_bytes
-    uint64_t cut_malformed = 0;    // a request httplib could not parse (answered 400)
-    uint64_t cut_tls = 0;          // a TLS handshake that failed before its deadline
 };
 
 class BasicAuth;
@@ -79,7 +68,7 @@ public:
     // deadline), idle connections are closed; joins every thread.
     void stop();
     // So far; safe from any thread (the scrape's).
-    ServerCounters counters() const;
+    EndpointCounts counters() const;
 
 private:
     void accept_loop();

@@ -1,7 +1,8 @@
 // send-buffer-full: what a non-blocking send() does when the peer stops reading.
 //
 // The server accepts and never reads. The client sends 64 KiB chunks,
-// non-blocking: full counts, then one short count, then -1 EAGAIN. The
+// non-blocking: full counts, then a short count (a few when ACKs free room
+// between calls), then -1 EAGAIN. The
 // receiver's Recv-Q is full (it advertises a zero window) and the sender's
 // Send-Q holds the rest. On loopback the send buffer auto-grows to ~4 MB:
 // getsockopt(SO_SNDBUF) shows it, and sock_diag gives both queues (the

@@ -162,6 +162,39 @@ TEST(SendBufferFull, AllOrNothingSendsFailTheShortCountFact) {
     EXPECT_TRUE(verdict(verdicts, "the receiver's Recv-Q holds everything").ok);
 }
 
+TEST(SendBufferFull, TwoShortCountsBeforeEagainHold) {
+    // The peer's ACKs freed room between two calls: the last full chunk
+    // became a short count too (seen under qemu on 6.12).
+    Recording r = load("send-buffer-full");
+    Step* last_full = nullptr;
+    for (auto& s : r.steps) {
+        if (s.side == "client" && kSend.matches(s) && s.ret == s.size) last_full = &s;
+    }
+    ASSERT_NE(last_full, nullptr);
+    Event* kernel = kernel_result(r, last_full, EventKind::Send);
+    ASSERT_NE(kernel, nullptr);
+    last_full->ret -= 6000;
+    kernel->ret = last_full->ret;
+    auto verdicts = verdicts_of(r, "send-buffer-full");
+    EXPECT_TRUE(verdict(verdicts, "accepts full 64 KiB chunks").ok) << verdict(verdicts, "accepts full 64 KiB chunks").detail;
+}
+
+TEST(SendBufferFull, AFullChunkAfterAShortCountFailsTheShortCountFact) {
+    // A short count in the middle of the full chunks is not the buffer
+    // filling up.
+    Recording r = load("send-buffer-full");
+    std::vector<Step*> sends;
+    for (auto& s : r.steps) {
+        if (s.side == "client" && kSend.matches(s)) sends.push_back(&s);
+    }
+    ASSERT_GE(sends.size(), 4u);
+    Event* kernel = kernel_result(r, sends[1], EventKind::Send);
+    ASSERT_NE(kernel, nullptr);
+    sends[1]->ret -= 6000;
+    kernel->ret = sends[1]->ret;
+    EXPECT_FALSE(verdict(verdicts_of(r, "send-buffer-full"), "accepts full 64 KiB chunks").ok);
+}
+
 TEST(SendBufferFull, ARetransmitTimerFailsTheWindowShutFact) {
     // Data lost on the way, not a window shut by the receiver.
     Recording r = load("send-buffer-full");

@@ -41,18 +41,22 @@ FactResult full_short_then_eagain(const FactContext& c) {
     int64_t chunk = info_number(*sends.front(), "bytes");
     const Step* failed = sends.back();
     const Step* shortcount = sends[sends.size() - 2];
-    size_t full = 0;
-    for (size_t i = 0; i + 2 < sends.size(); ++i) full += sends[i]->ret == chunk;
+    // Full chunks, then short counts until EAGAIN: usually one, but the
+    // peer's ACKs can free room between two calls, and then the next call
+    // takes a little more (seen under qemu on 6.12: 59,328 then 29,312).
+    size_t full = 0, shorts = 0;
+    while (full + 1 < sends.size() && sends[full]->ret == chunk) ++full;
+    for (size_t i = full; i + 1 < sends.size(); ++i) shorts += sends[i]->ret > 0 && sends[i]->ret < chunk;
     // The kernel's own results of the last two calls.
     auto kernel_short = select(c.timeline, c.timeline.during(*shortcount), EventKind::Send, "client");
     auto kernel_fail = select(c.timeline, c.timeline.during(*failed), EventKind::Send, "client");
     std::vector<std::string> unseen;
     bool short_ok = kernel_agrees(c, *shortcount, EventKind::Send, &unseen);
     bool eagain_ok = kernel_agrees(c, *failed, EventKind::Send, &unseen);
-    bool ok = chunk > 0 && full == sends.size() - 2 && shortcount->ret > 0 &&
-              shortcount->ret < chunk && failed->ret == -1 && failed->errno_name == "EAGAIN" &&
-              short_ok && eagain_ok;
+    bool ok = chunk > 0 && full > 0 && shorts >= 1 && full + shorts + 1 == sends.size() &&
+              failed->ret == -1 && failed->errno_name == "EAGAIN" && short_ok && eagain_ok;
     return {ok, std::to_string(full) + " x " + std::to_string(chunk) + " bytes, then " +
+                    (shorts > 1 ? std::to_string(shorts) + " short counts, the last " : "") +
                     describe(*shortcount) + " (kernel: " + describe(kernel_short, c.reasons) +
                     "), then " + describe(*failed) + " (kernel: " + describe(kernel_fail, c.reasons) +
                     ")",
@@ -123,8 +127,8 @@ FactResult send_q_holds_the_rest(const FactContext& c) {
 ScenarioFacts send_buffer_full_facts() {
     ScenarioFacts spec;
     spec.facts = {
-        {"non-blocking send() accepts full 64 KiB chunks, then one short count, then fails with "
-         "EAGAIN",
+        {"non-blocking send() accepts full 64 KiB chunks, then a short count (or a few, when ACKs "
+         "free room between calls), then fails with EAGAIN",
          full_short_then_eagain},
         {"the receiver's Recv-Q holds everything that crossed the wire and its window is shut: "
          "all sent data is acknowledged, yet the sender sends no more and runs its persist "

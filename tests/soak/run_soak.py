@@ -27,6 +27,8 @@ Exit status 0 when every check holds.
 import argparse
 import atexit
 import collections
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
@@ -65,8 +67,6 @@ class Follower:
     FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 0x01, 0x02
 
     def __init__(self, path):
-        import ctypes
-        import ctypes.util
         self.path = path
         self.offset = 0      # where the next unread line starts
         self.punched = 0     # bytes freed so far

@@ -256,11 +256,7 @@ int run_exec_command(const ExecOptions& o) {
     for (const auto& e : events) summary.count(kind_name(e.kind));
     summary.steps = steps.size();
     summary.lost = capture.lost_total + calls_lost;
-    for (size_t r = 0; r < kLossReasons; ++r) {
-        if (static_cast<LossReason>(r) == LossReason::WriteFailed) continue;  // no output of its own
-        summary.lost_by_reason.emplace_back(loss_reason_name(static_cast<LossReason>(r)),
-                                            capture.lost_by_reason[r]);
-    }
+    summary.lost_by_reason = capture.kernel_losses();
     summary.lost_by_reason.emplace_back("calls", calls_lost);
     summary.exit_code = command.term_signal() ? -1 : command.exit_code();
     summary.term_signal = command.term_signal();

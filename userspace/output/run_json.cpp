@@ -78,6 +78,22 @@ void RunSummary::count(const std::string& type) {
     counts.emplace_back(type, 1);
 }
 
+namespace {
+
+// {"name":n,...} in the order given.
+void append_counts_object(std::string& out, const std::vector<std::pair<std::string, uint64_t>>& counts) {
+    out += '{';
+    for (size_t i = 0; i < counts.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, counts[i].first);
+        out += ':';
+        number(out, counts[i].second);
+    }
+    out += '}';
+}
+
+}  // namespace
+
 void append_run_summary_json(std::string& out, const RunSummary& s) {
     open_line(out, "summary", s.scenario);
     out += ",\"facts\":";
@@ -92,14 +108,9 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
         out += ",\"verdict\":";
         append_json_string(out, s.verdict);
     }
-    out += ",\"counts\":{";
-    for (size_t i = 0; i < s.counts.size(); ++i) {
-        if (i) out += ',';
-        append_json_string(out, s.counts[i].first);
-        out += ':';
-        number(out, s.counts[i].second);
-    }
-    out += "},\"steps\":";
+    out += ",\"counts\":";
+    append_counts_object(out, s.counts);
+    out += ",\"steps\":";
     number(out, s.steps);
     out += ",\"lost\":";
     number(out, s.lost);
@@ -112,14 +123,8 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
     out += ",\"duration_ns\":";
     number(out, s.duration_ns);
     if (!s.lost_by_reason.empty()) {
-        out += ",\"lost_by_reason\":{";
-        for (size_t i = 0; i < s.lost_by_reason.size(); ++i) {
-            if (i) out += ',';
-            append_json_string(out, s.lost_by_reason[i].first);
-            out += ':';
-            number(out, s.lost_by_reason[i].second);
-        }
-        out += '}';
+        out += ",\"lost_by_reason\":";
+        append_counts_object(out, s.lost_by_reason);
     }
     if (!s.error.empty()) {
         out += ",\"error\":";

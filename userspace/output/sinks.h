@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "event.h"
@@ -70,6 +72,15 @@ public:
         lost_by_reason[static_cast<size_t>(reason)] += count;
     }
     void summary(const TraceSummary& s) override { final_summary = s; }
+
+    // The kernel side's losses by reason, named as in JSON (a write
+    // failure is no loss of the capture's: it has no output).
+    std::vector<std::pair<std::string, uint64_t>> kernel_losses() const {
+        return {{loss_reason_name(LossReason::RingbufFull),
+                 lost_by_reason[static_cast<size_t>(LossReason::RingbufFull)]},
+                {loss_reason_name(LossReason::ProgramSkipped),
+                 lost_by_reason[static_cast<size_t>(LossReason::ProgramSkipped)]}};
+    }
 
     std::vector<Event> events;
     uint64_t lost_total = 0;

@@ -290,11 +290,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     for (int waited = 0; waited < kSettleMs; waited += 50) tracer->poll(50);
     loop.finish(*tracer);
     outcome.lost = capture.lost_total;
-    for (size_t r = 0; r < kLossReasons; ++r) {
-        if (static_cast<LossReason>(r) == LossReason::WriteFailed) continue;  // no output of its own
-        outcome.lost_by_reason.emplace_back(loss_reason_name(static_cast<LossReason>(r)),
-                                            capture.lost_by_reason[r]);
-    }
+    outcome.lost_by_reason = capture.kernel_losses();
     tracer.reset();  // detach before anything else runs
     remove_leftover_namespaces(child);
 

@@ -44,8 +44,23 @@ int main() {
                 if (r.send_buf(fd, chunk.data(), chunk.size()) < 0) break;  // EAGAIN
             scen::sleep_ms(100);
             r.getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF");  // grown
-            r.sock_diag(local, server_addr);  // Send-Q
-            r.sock_diag(server_addr, local);  // Recv-Q, full
+            // The two looks are two calls, and a zero-window probe between
+            // them can move bytes from the Send-Q to the Recv-Q (seen under
+            // qemu). Send-Q only falls and Recv-Q only grows while neither
+            // application acts, so a second pair equal to the first proves
+            // nothing moved across the first; else look again (the facts
+            // judge the last pair).
+            for (int look = 0; look < 20; ++look) {
+                const scen::DiagResult sender = r.sock_diag(local, server_addr);  // Send-Q
+                const scen::DiagResult receiver = r.sock_diag(server_addr, local);  // Recv-Q, full
+                scen::DiagResult sender_again, receiver_again;
+                if (scen::sock_diag_query(local, server_addr, &sender_again) == 0 &&
+                    scen::sock_diag_query(server_addr, local, &receiver_again) == 0 &&
+                    sender_again.send_q == sender.send_q && receiver_again.recv_q == receiver.recv_q) {
+                    break;
+                }
+                scen::sleep_ms(5);
+            }
             scen::sleep_ms(100);
             // Not EAGAIN again: after the EAGAIN the send buffer auto-grew
             // (SO_SNDBUF above), so one more chunk fits.

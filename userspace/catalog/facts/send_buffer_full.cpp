@@ -30,9 +30,20 @@ int64_t accepted_bytes(const std::vector<const Step*>& sends) {
     return total;
 }
 
+// The scenario looks again when a probe moved bytes between its two looks:
+// the last pair is the one taken while nothing moved.
 const Step* sender_diag(const FactContext& c) {
     auto diags = own_diags(c, "client");
-    return diags.empty() ? nullptr : diags.front();
+    return diags.empty() ? nullptr : diags.back();
+}
+
+const Step* receiver_diag(const FactContext& c) {
+    const Step* last = nullptr;
+    for (int i = 0;; ++i) {
+        const Step* s = c.timeline.find_step("client", kDiagReceiver, i);
+        if (s == nullptr) return last;
+        last = s;
+    }
 }
 
 FactResult full_short_then_eagain(const FactContext& c) {
@@ -64,7 +75,7 @@ FactResult full_short_then_eagain(const FactContext& c) {
 }
 
 FactResult receiver_full_window_shut(const FactContext& c) {
-    const Step* recv_diag = c.timeline.find_step("client", kDiagReceiver);
+    const Step* recv_diag = receiver_diag(c);
     const Step* send_diag = sender_diag(c);
     if (recv_diag == nullptr || send_diag == nullptr) return fails("no sock_diag looks at both ends");
     uint64_t at = std::min(recv_diag->start_ns, send_diag->start_ns);
@@ -100,7 +111,7 @@ FactResult receiver_full_window_shut(const FactContext& c) {
 
 FactResult send_q_holds_the_rest(const FactContext& c) {
     auto sends = burst(c);
-    const Step* recv_diag = c.timeline.find_step("client", kDiagReceiver);
+    const Step* recv_diag = receiver_diag(c);
     const Step* send_diag = sender_diag(c);
     const Step* before = c.timeline.find_step("client", kSndbuf, 0);
     const Step* after = c.timeline.find_step("client", kSndbuf, 1);

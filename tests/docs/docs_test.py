@@ -8,7 +8,7 @@
 
 links:    every relative link in README.md and docs/*.md names a file that exists, and an
           #anchor a heading of that file.
-examples: every `tcpscope ...` line in the README's code blocks names a subcommand, options
+examples: every `tcpscope ...` line in the code blocks of the README and docs/ names a subcommand, options
           that subcommand's --help lists (with a value when they take one, none of two that
           exclude each other, what they need), a scenario that exists; and the binary's own
           parser accepts the values (the line is parsed with --help added before the
@@ -27,6 +27,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 
 # --- Markdown --------------------------------------------------------------------------------
 
@@ -135,12 +136,13 @@ def check_links(src):
 
 
 class Option:
-    def __init__(self, name, takes_value, excludes, needs):
+    def __init__(self, name, takes_value, excludes, needs, value_type=''):
         self.name, self.takes_value, self.excludes, self.needs = name, takes_value, excludes, needs
+        self.value_type = value_type  # as --help shows it: TEXT:FILE, FLOAT:SECONDS, ...
 
 
-def run(binary, *args):
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
+def run(binary, *args, cwd=None):
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
 def subcommands(binary):
@@ -186,7 +188,7 @@ def options(binary, sub):
                 excludes.append(w)
             elif mode == 'Needs:':
                 needs.append(w)
-        found[names[0]] = Option(names[0], takes_value, excludes, needs)
+        found[names[0]] = Option(names[0], takes_value, excludes, needs, rest[0] if takes_value else '')
     return found
 
 
@@ -198,18 +200,26 @@ def scenario_names(binary):
 # --- The README's examples -------------------------------------------------------------------
 
 
-def readme_command_lines(src):
-    """(line number, argv) of each tcpscope command line in the README's code blocks."""
-    text = open(os.path.join(src, 'README.md'), encoding='utf-8').read()
+def command_lines(src):
+    """(file, line number, argv) of each tcpscope command line in the code blocks of the README
+    and docs/ (a line ending in a backslash goes on on the next)."""
     lines = []
-    for block in code_blocks(text):
-        for n, line in block:
-            s = line.strip()
-            s = re.sub(r'^\$\s+', '', s)
-            s = re.sub(r'^sudo\s+', '', s)
-            if not s.startswith('tcpscope '):
-                continue
-            lines.append((n, shlex.split(s, comments=True)))
+    for path in markdown_files(src):
+        text = open(path, encoding='utf-8').read()
+        for block in code_blocks(text):
+            joined, first = '', 0
+            for n, line in block:
+                if not joined:
+                    first = n
+                joined += line.rstrip()
+                if joined.endswith('\\'):
+                    joined = joined[:-1] + ' '
+                    continue
+                s = re.sub(r'^\$\s+', '', joined.strip())
+                s = re.sub(r'^sudo\s+', '', s)
+                joined = ''
+                if s.startswith('tcpscope '):
+                    lines.append((os.path.relpath(path, src), first, shlex.split(s, comments=True)))
     return lines
 
 
@@ -217,11 +227,11 @@ def check_examples(src, binary):
     problems = []
     subs = subcommands(binary)
     scenarios = scenario_names(binary)
-    examples = readme_command_lines(src)
-    if len(examples) < 5:
-        problems.append(f'README.md: only {len(examples)} tcpscope command lines found in code blocks')
-    for n, argv in examples:
-        where = f'README.md:{n}: {" ".join(argv)}'
+    examples = command_lines(src)
+    if sum(1 for f, _, _ in examples if f == 'README.md') < 5:
+        problems.append('README.md: fewer than 5 tcpscope command lines found in code blocks')
+    for f, n, argv in examples:
+        where = f'{f}:{n}: {" ".join(argv)}'
         if len(argv) < 2 or argv[1] not in subs:
             problems.append(f'{where}: no subcommand of {subs}')
             continue
@@ -232,7 +242,7 @@ def check_examples(src, binary):
         if '--' in args:
             i = args.index('--')
             args, command = args[:i], args[i + 1:]
-        used, positionals, i = [], [], 0
+        used, positionals, files, i = [], [], [], 0
         while i < len(args):
             a = args[i]
             if a.startswith('--'):
@@ -245,6 +255,8 @@ def check_examples(src, binary):
                         problems.append(f'{where}: {name} needs a value')
                     else:
                         i += 1
+                        if opt.value_type.endswith(':FILE'):
+                            files.append(args[i])
                 used.append(name)
             else:
                 positionals.append(a)
@@ -275,8 +287,14 @@ def check_examples(src, binary):
         elif positionals:
             problems.append(f'{where}: `tcpscope {sub}` takes no argument {positionals}')
         # The binary's own parser and validators on the values (ports, durations, kinds).
+        # An input file an example names (a web configuration) is made, empty, in a scratch
+        # directory: the parser checks that it exists, and the example's is the reader's own.
         argv_checked = [sub] + argv[2:2 + len(args)] + ['--help']
-        result = run(binary, *argv_checked)
+        with tempfile.TemporaryDirectory() as scratch:
+            for name in files:
+                if not os.path.isabs(name):
+                    open(os.path.join(scratch, name), 'w').close()
+            result = run(binary, *argv_checked, cwd=scratch)
         if result.returncode != 0:
             problems.append(f'{where}: the binary refuses it (exit {result.returncode}): '
                             f'{result.stderr.strip()}')
@@ -403,7 +421,7 @@ def main():
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
     what, src = sys.argv[1], sys.argv[2]
-    binary = sys.argv[3] if len(sys.argv) > 3 else None
+    binary = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
     checks = {'links': lambda: check_links(src),
               'examples': lambda: check_examples(src, binary),
               'options': lambda: check_options(src, binary),

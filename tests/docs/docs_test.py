@@ -355,7 +355,10 @@ def check_options(src, binary):
 def schema_blocks(src):
     """(types, text) of docs/schema.md: a table row is about the types named in its first cell,
     a section about the types named in its heading; the rest is about every type."""
-    text = strip_code(open(os.path.join(src, 'docs', 'schema.md'), encoding='utf-8').read())
+    path = os.path.join(src, 'docs', 'schema.md')
+    if not os.path.exists(path):
+        raise SystemExit('docs/schema.md does not exist')
+    text = strip_code(open(path, encoding='utf-8').read())
     blocks, shared, section_types = [], [], set()
     for line in text.split('\n'):
         m = re.match(r'^#{1,6}\s+(.*)$', line)

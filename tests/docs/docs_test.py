@@ -21,6 +21,7 @@ schema:   every key of the JSON `tcpscope list --json` and `tcpscope info --json
 
 Needs no root: --help, list and info only. Exit status 1 with every problem listed.
 """
+import functools
 import json
 import os
 import re
@@ -145,6 +146,7 @@ def run(binary, *args, cwd=None):
     return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
+@functools.lru_cache(maxsize=None)
 def subcommands(binary):
     out = run(binary, '--help').stdout
     names, section = [], False
@@ -160,6 +162,7 @@ def subcommands(binary):
     return names
 
 
+@functools.lru_cache(maxsize=None)
 def options(binary, sub):
     """The options `tcpscope SUB --help` lists, --help itself left out."""
     result = run(binary, sub, '--help')
@@ -192,6 +195,7 @@ def options(binary, sub):
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def scenario_names(binary):
     out = run(binary, 'list', '--json').stdout
     return {json.loads(line)['name'] for line in out.split('\n') if line.strip()}

@@ -116,7 +116,7 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                   "One line per connection when it ends (owner, bytes, states, who closed, how it "
                   "ended and why) instead of the events")
         ->excludes(events);
-    cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
+    cmd->add_option("--duration", o.duration_s, "Stop after tracing this many seconds (counted once attached)")
         ->check(positive_seconds());
     cmd->add_option("--count", o.count, "Stop after this many events")
         ->check(whole(1, INT64_MAX, "must be a positive whole number of events", "N"));

@@ -90,7 +90,7 @@ std::string scenario_reference_markdown(const std::vector<ScenarioSpec>& scenari
     }
     for (const auto& s : scenarios) {
         out += "\n## " + s.name + "\n\n";
-        out += md(sentence(s.summary)) + "\n\n";
+        out += "**Shows:** " + md(sentence(s.summary)) + "\n\n";
         out += "**Setup.** " + md(s.setup) + " " + md(how_it_runs(s)) + "\n\n";
         out += "**Facts checked** (`tcpscope run " + s.name + "`):\n\n";
         for (size_t i = 0; i < s.facts.size(); ++i) {

@@ -38,7 +38,7 @@ std::string first_difference(const std::string& a, const std::string& b) {
 }
 
 TEST(ScenarioReference, DocsMatchTheCatalogue) {
-    const std::string committed = read_file(std::string(TCPSCOPE_SOURCE_DIR) + "/docs/scenarios.md");
+    const std::string committed = read_file(std::string(TCPSCOPE_DOCS) + "/scenarios.md");
     const std::string generated = scenario_reference_markdown(scenario_catalog());
     EXPECT_TRUE(committed == generated)
         << "docs/scenarios.md differs from what scenarios/catalog.txt and "

@@ -148,11 +148,12 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     auto* no_drop = cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
                         ->excludes(user);
     // sock_diag hands out tcpscope's socket storage (owner, state age)
-    // only to a process with CAP_BPF: --stuck keeps root, as --no-drop.
+    // only to a process with CAP_BPF: --stuck keeps that one capability,
+    // as user nobody.
     auto* stuck = cmd->add_option("--stuck", o.stuck_s,
                                   "Report sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, "
                                   "SYN_SENT, SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting "
-                                  "(keeps root, as --no-drop)")
+                                  "(keeps CAP_BPF alone, as nobody)")
                       ->check(positive_seconds())
                       ->excludes(user);
     (void)no_drop;

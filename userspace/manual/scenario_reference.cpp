@@ -83,7 +83,8 @@ std::string scenario_reference_markdown(const std::vector<ScenarioSpec>& scenari
     out += "Each scenario is a small program under `scenarios/` that makes the kernel do one "
            "thing; `tcpscope run NAME` runs it under tracing, prints its timeline, checks each "
            "fact below against the kernel's events and prints a verdict per fact, then the "
-           "explanation. `tcpscope list --long` prints this page in a terminal.\n\n";
+           "explanation ([run.md](run.md)). `tcpscope list --long` prints this page in a "
+           "terminal ([man-and-completion.md](man-and-completion.md) says how it is made).\n\n";
     out += "| scenario | what it shows |\n|---|---|\n";
     for (const auto& s : scenarios) {
         out += "| [`" + s.name + "`](#" + s.name + ") | " + md(s.summary, true) + " |\n";

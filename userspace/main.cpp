@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "closest_names.h"
+#include "command_line.h"
 #include "exec_command.h"
 #include "exit_codes.h"
 #include "info_command.h"
@@ -49,28 +50,14 @@ void print_usage_error(const CLI::App& app, const std::string& command, const CL
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"tcpscope: see what the kernel's TCP stack does, and why a socket call "
-                 "returned what it did"};
-    app.require_subcommand(1);
-    app.set_version_flag("--version", "tcpscope 0.1.0");
+    tcpscope::CommandLine cli;
+    CLI::App& app = cli.app;
+    CLI::App* exec = cli.exec;
 
-    tcpscope::TraceOptions trace_options;
-    CLI::App* trace = tcpscope::add_trace_command(app, trace_options);
-    tcpscope::RunOptions run_options;
-    CLI::App* run = tcpscope::add_run_command(app, run_options);
-    tcpscope::ListOptions list_options;
-    CLI::App* list = tcpscope::add_list_command(app, list_options);
-    tcpscope::InfoOptions info_options;
-    CLI::App* info = tcpscope::add_info_command(app, info_options);
-    tcpscope::MetricsOptions metrics_options;
-    CLI::App* metrics = tcpscope::add_metrics_command(app, metrics_options);
-
-    tcpscope::ExecOptions exec_options;
-    CLI::App* exec = tcpscope::add_exec_command(app, exec_options);
     // exec's command goes to the command untouched, not through CLI11.
     std::vector<std::string> exec_command;
     const int cli_argc = tcpscope::split_exec_command(argc, argv, &exec_command);
-    exec_options.command = exec_command;
+    cli.exec_options.command = exec_command;
     const std::string command = command_named(app, argc, argv);
     // exec's own failures, a bad command line included, exit 125 (as
     // env(1) and timeout(1)), apart from any status the command may have.
@@ -95,11 +82,11 @@ int main(int argc, char** argv) {
         print_usage_error(app, command, e);
         return usage_status;
     }
-    if (trace->parsed()) return tcpscope::run_trace_command(trace_options);
-    if (run->parsed()) return tcpscope::run_run_command(run_options);
-    if (list->parsed()) return tcpscope::run_list_command(list_options);
-    if (info->parsed()) return tcpscope::run_info_command(info_options);
-    if (metrics->parsed()) return tcpscope::run_metrics_command(metrics_options);
-    if (exec->parsed()) return tcpscope::run_exec_command(exec_options);
+    if (cli.trace->parsed()) return tcpscope::run_trace_command(cli.trace_options);
+    if (cli.run->parsed()) return tcpscope::run_run_command(cli.run_options);
+    if (cli.list->parsed()) return tcpscope::run_list_command(cli.list_options);
+    if (cli.info->parsed()) return tcpscope::run_info_command(cli.info_options);
+    if (cli.metrics->parsed()) return tcpscope::run_metrics_command(cli.metrics_options);
+    if (exec->parsed()) return tcpscope::run_exec_command(cli.exec_options);
     return usage_status;
 }

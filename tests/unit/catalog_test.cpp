@@ -31,6 +31,8 @@ TEST(Catalog, EveryScenarioDeclaresFactsAndExplains) {
     for (const auto& s : scenario_catalog()) {
         EXPECT_FALSE(s.facts.empty()) << s.name;
         EXPECT_FALSE(s.summary.empty()) << s.name;
+        // docs/scenarios.md and `tcpscope list --long` say what it does.
+        EXPECT_GT(s.setup.size(), 40u) << s.name;
         EXPECT_GT(s.explanation.size(), 100u) << s.name;
         EXPECT_GT(s.timeout_s, 0) << s.name;
         std::set<std::string> texts;

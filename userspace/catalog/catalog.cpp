@@ -13,6 +13,7 @@ ScenarioSpec make_spec(const char* name, const char* summary, int timeout_s,
     spec.summary = summary;
     spec.timeout_s = timeout_s;
     spec.privilege = privilege;
+    spec.setup = std::move(facts.setup);
     spec.explanation = std::move(facts.explanation);
     spec.facts = std::move(facts.facts);
     return spec;

@@ -1,7 +1,8 @@
-// The bundled scenarios (described in docs/scenarios.md) as plain data: the list
-// itself is scenarios/catalog.txt (name, privilege, timeout, summary), from
-// which CMake generates the table; each scenario's facts and explanation
+// The bundled scenarios as plain data: the list itself is
+// scenarios/catalog.txt (name, privilege, timeout, summary), from which
+// CMake generates the table; each scenario's setup, facts and explanation
 // come from catalog/facts/<name>.cpp. The facts know nothing of the table.
+// `tcpscope list --long` and docs/scenarios.md are written from it.
 #pragma once
 
 #include <string>
@@ -28,6 +29,7 @@ struct ScenarioSpec {
     std::string summary;      // one line for `tcpscope list`
     int timeout_s = 60;       // the runner kills the scenario after this
     ScenarioPrivilege privilege = ScenarioPrivilege::Loopback;
+    std::string setup;        // what the program does, in plain words
     std::string explanation;  // plain words, printed after the verdicts
     std::vector<Fact> facts;
 };

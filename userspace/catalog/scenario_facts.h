@@ -1,5 +1,5 @@
-// What each scenario's facts file provides: its facts and the explanation
-// printed under "Why:". One function per line of scenarios/catalog.txt,
+// What each scenario's facts file provides: what its program does, its
+// facts, and the explanation printed under "Why:". One function per line of scenarios/catalog.txt,
 // named after the scenario (zero-byte-send: zero_byte_send_facts()).
 #pragma once
 
@@ -11,6 +11,7 @@
 namespace tcpscope {
 
 struct ScenarioFacts {
+    std::string setup;  // what the program does, for `tcpscope list --long`
     std::vector<Fact> facts;
     std::string explanation;
 };

@@ -10,13 +10,15 @@ CLI::App* add_exec_command(CLI::App& app, ExecOptions& o) {
                 "wire as one ladder; exits with the command's status (125: exec itself failed; 126: "
                 "the command cannot be run; 127: not found)");
     cmd->add_flag("--json", o.json, "JSON lines (run's schema: step and event lines, summary)");
-    cmd->add_option("--output", o.output, "Write to this file instead of stdout");
+    cmd->add_option("--output", o.output, "Write to this file instead of stdout")->type_name("FILE");
     cmd->add_option("--html", o.html,
                     "Also write the ladder as a self-contained HTML page with an SVG sequence "
-                    "diagram to this file");
+                    "diagram to this file")
+        ->type_name("FILE");
     cmd->add_option("--user", o.user,
                     "Run the command as this user (name or uid; default: the user who invoked "
-                    "sudo, else root)");
+                    "sudo, else root)")
+        ->type_name("USER");
     cmd->add_option("--events", o.events,
                     "Kernel event kinds shown beside the calls (as for trace; default all)");
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");

@@ -58,6 +58,7 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user, keeping only CAP_BPF (to read "
                                  "its maps and the socket storage in sock_diag dumps)")
+                     ->type_name("USER")
                      ->capture_default_str();
     cmd->add_flag("--no-drop", o.no_drop, "Keep root and every capability after attaching")
         ->excludes(user);

@@ -27,7 +27,13 @@ std::string unknown_scenario_message(const std::string& name) {
 
 CLI::App* add_list_command(CLI::App& app, ListOptions& o) {
     CLI::App* cmd = app.add_subcommand("list", "List the bundled scenarios");
-    cmd->add_flag("--json", o.json, "One JSON object per scenario");
+    auto* json = cmd->add_flag("--json", o.json, "One JSON object per scenario");
+    auto* long_form = cmd->add_flag("--long", o.long_form,
+                                    "Each scenario in full: what its program does, how it runs, "
+                                    "the facts `tcpscope run` checks and why they hold")
+                          ->excludes(json);
+    cmd->add_flag("--markdown", o.markdown, "With --long: as Markdown (docs/scenarios.md)")
+        ->needs(long_form);
     return cmd;
 }
 
@@ -40,10 +46,11 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
     auto* all = cmd->add_flag("--all", o.all, "Run every scenario");
     name->excludes(all);
     cmd->add_flag("--json", o.json, "JSON lines (the trace schema plus step, verdict, summary)");
-    cmd->add_option("--output", o.output, "Write to this file instead of stdout");
+    cmd->add_option("--output", o.output, "Write to this file instead of stdout")->type_name("FILE");
     cmd->add_option("--html", o.html,
                     "Also write the ladder as an HTML page with an SVG diagram: a FILE, or with "
-                    "--all a DIR (index.html and one page per scenario)");
+                    "--all a DIR (index.html and one page per scenario)")
+        ->type_name("PATH");
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     cmd->callback([&o]() {
         if (o.name.empty() && !o.all) throw CLI::ValidationError("run", "give a scenario name or --all");

@@ -11,6 +11,9 @@ namespace tcpscope {
 
 struct ListOptions {
     bool json = false;
+    // Each scenario in full: setup, facts, explanation (docs/scenarios.md).
+    bool long_form = false;
+    bool markdown = false;  // with --long: as Markdown, docs/scenarios.md itself
 };
 
 struct RunOptions {

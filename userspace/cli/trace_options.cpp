@@ -101,7 +101,8 @@ void add_socket_filter_options(CLI::App* cmd, FilterOptions& filter) {
                     "cookie:N (SO_NETNS_COOKIE), a file (/proc/PID/ns/net) or an `ip netns` name")
         ->check(netns_form());
     cmd->add_option("--cgroup", filter.cgroup,
-                    "Only processes in this cgroup v2 directory or below it");
+                    "Only processes in this cgroup v2 directory or below it")
+        ->type_name("DIR");
 }
 
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
@@ -120,7 +121,8 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
         ->check(positive_seconds());
     cmd->add_option("--count", o.count, "Stop after this many events")
         ->check(whole(1, INT64_MAX, "must be a positive whole number of events", "N"));
-    cmd->add_option("--output", o.output, "Write events to this file instead of stdout");
+    cmd->add_option("--output", o.output, "Write events to this file instead of stdout")
+        ->type_name("FILE");
     cmd->add_option("--ringbuf-kib", o.ringbuf_kib,
                     "Ring buffer size in KiB (a power of two, at least 4)")
         ->capture_default_str()
@@ -141,6 +143,7 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     cmd->add_flag("--verbose", o.verbose, "Show libbpf's messages");
     auto* user = cmd->add_option("--user", o.user,
                                  "Once attached, run as this user (no capabilities left)")
+                     ->type_name("USER")
                      ->capture_default_str();
     auto* no_drop = cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
                         ->excludes(user);

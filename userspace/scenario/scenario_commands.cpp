@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "run_json.h"
 #include "run_verdict.h"
+#include "scenario_reference.h"
 #include "scenario_runner.h"
 #include "signals.h"
 #include "text_format.h"
@@ -165,6 +166,19 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
 
 int run_list_command(const ListOptions& o) {
     LineWriter out(STDOUT_FILENO, false);
+    if (o.long_form) {
+        const std::string text = o.markdown ? scenario_reference_markdown(scenario_catalog())
+                                            : scenario_reference_text(scenario_catalog());
+        // LineWriter adds each line's newline.
+        size_t start = 0;
+        while (start < text.size()) {
+            const size_t end = text.find('\n', start);
+            out.write_line(text.substr(start, end - start));
+            start = end == std::string::npos ? text.size() : end + 1;
+        }
+        out.flush();
+        return out.status() == LineWriter::Status::Failed ? kExitFailure : kExitOk;
+    }
     for (const auto& s : scenario_catalog()) {
         if (o.json) {
             Json j;

@@ -1,5 +1,5 @@
-// close-unread-data: the client sent 5 bytes that the server never read;
-// the server closes.
+// close-unread-data: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -48,6 +48,8 @@ FactResult peer_gets_econnreset(const FactContext& c) {
 
 ScenarioFacts close_unread_data_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client sent 5 bytes that the server never read; the server closes.";
     spec.facts = {
         {"the client's bytes wait unread in the server's receive queue when it closes (Recv-Q > 0)",
          bytes_unread_at_close},

@@ -1,7 +1,5 @@
-// close-wait-forever: the server sets TCP_LINGER2 to a few seconds and
-// closes; the client never calls close(). The server's orphan becomes a
-// FIN_WAIT2 mini-socket that only sock_diag can see, and it expires without
-// any event, while the client sits in CLOSE_WAIT reading EOF after EOF.
+// close-wait-forever: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -155,6 +153,11 @@ FactResult client_stays_in_close_wait(const FactContext& c) {
 
 ScenarioFacts close_wait_forever_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server sets TCP_LINGER2 to a few seconds and closes; the client never calls "
+        "close(). The server's orphan becomes a FIN_WAIT2 mini-socket that only sock_diag can "
+        "see, and it expires without any event, while the client sits in CLOSE_WAIT reading EOF "
+        "after EOF.";
     spec.facts = {
         {"the server's close() sends a FIN and its socket goes ESTABLISHED -> FIN_WAIT1 -> "
          "FIN_WAIT2 -> CLOSE at once",

@@ -1,5 +1,5 @@
-// connect-refused: a blocking connect() to a port nobody listens on
-// (127.0.0.1:5999 in a namespace of its own), then getsockopt(SO_ERROR).
+// connect-refused: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -116,6 +116,9 @@ FactResult so_error_consumed(const FactContext& c) {
 
 ScenarioFacts connect_refused_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "A blocking connect() to a port nobody listens on (127.0.0.1:5999 in a namespace of its "
+        "own), then getsockopt(SO_ERROR).";
     spec.facts = {
         {"the SYN is answered by a RST sent with no socket (reason NO_SOCKET), acknowledging "
          "the SYN",

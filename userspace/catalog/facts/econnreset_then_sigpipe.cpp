@@ -1,6 +1,5 @@
-// econnreset-then-sigpipe: the client's "hello" reaches the server unread;
-// the server closes (RST); the client, SIGPIPE at its default action, sends
-// one byte twice.
+// econnreset-then-sigpipe: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <cstdint>
@@ -100,6 +99,9 @@ FactResult sigpipe_kills(const FactContext& c) {
 
 ScenarioFacts econnreset_then_sigpipe_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client's \"hello\" reaches the server unread; the server closes (RST); the client, "
+        "SIGPIPE at its default action, sends one byte twice.";
     spec.facts = {
         {"the server closes with the client's 5 bytes unread (Recv-Q 5): a RST instead of a "
          "FIN, reason TCP_ABORT_ON_CLOSE, server ESTABLISHED -> CLOSE",

@@ -1,5 +1,5 @@
-// epoll-edge-triggered: the server's socket registered twice, "et"
-// (EPOLLIN|EPOLLET) and "lt" (EPOLLIN); the client sends 4 KiB once.
+// epoll-edge-triggered: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include "readiness_facts.h"
@@ -115,6 +115,9 @@ FactResult level_triggered_until_drained(const FactContext& c) {
 
 ScenarioFacts epoll_edge_triggered_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server's socket registered twice, \"et\" (EPOLLIN|EPOLLET) and \"lt\" (EPOLLIN); "
+        "the client sends 4 KiB once.";
     spec.facts = {
         {"the client's 4 KiB arrive in one segment and the edge-triggered wait reports IN",
          one_edge},

@@ -1,5 +1,5 @@
-// epoll-rdhup: the server's socket registered EPOLLIN|EPOLLET|EPOLLRDHUP;
-// the client sends 100 bytes and closes; the server waits, reads 50, waits.
+// epoll-rdhup: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include "readiness_facts.h"
@@ -69,6 +69,9 @@ FactResult rest_then_eof(const FactContext& c) {
 
 ScenarioFacts epoll_rdhup_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server's socket registered EPOLLIN|EPOLLET|EPOLLRDHUP; the client sends 100 bytes "
+        "and closes; the server waits, reads 50, waits.";
     spec.facts = {
         {"the client's 100 bytes and its FIN arrived before the wait: the server's socket is in "
          "CLOSE_WAIT",

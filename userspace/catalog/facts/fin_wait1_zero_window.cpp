@@ -1,7 +1,5 @@
-// fin-wait1-zero-window: the receiver never reads, both buffers are small;
-// the sender fills them (non-blocking, until EAGAIN) and closes. The FIN
-// queues behind the unsent data, so the sender sits in FIN_WAIT1 sending
-// zero-window probes, and no FIN ever reaches the wire.
+// fin-wait1-zero-window: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -189,6 +187,10 @@ FactResult no_fin_on_the_wire(const FactContext& c) {
 
 ScenarioFacts fin_wait1_zero_window_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The receiver never reads, both buffers are small; the sender fills them (non-blocking, "
+        "until EAGAIN) and closes. The FIN queues behind the unsent data, so the sender sits in "
+        "FIN_WAIT1 sending zero-window probes, and no FIN ever reaches the wire.";
     spec.facts = {
         {"the sender's non-blocking sends are accepted until send() fails with EAGAIN; the "
          "receiver's Recv-Q holds every byte that crossed the wire",

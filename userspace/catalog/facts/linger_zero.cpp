@@ -1,5 +1,5 @@
-// linger-zero: the client fills its send queue against a server that does not
-// read, sets SO_LINGER {1,0} and closes.
+// linger-zero: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <cstdint>
@@ -73,6 +73,9 @@ FactResult peer_gets_econnreset(const FactContext& c) {
 
 ScenarioFacts linger_zero_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client fills its send queue against a server that does not read, sets SO_LINGER "
+        "{1,0} and closes.";
     spec.facts = {
         {"unsent data waits in the client's send queue (Send-Q > 0) when it sets SO_LINGER {1,0}",
          data_queued_at_close},

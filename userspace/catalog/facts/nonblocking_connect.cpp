@@ -1,6 +1,5 @@
-// nonblocking-connect: non-blocking connect() to a listener (127.0.0.1:5000)
-// and to a closed port (127.0.0.1:5001); poll(POLLOUT) and SO_ERROR tell how
-// each ended; a second connect() on the refused socket.
+// nonblocking-connect: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <cstdint>
@@ -220,6 +219,10 @@ FactResult reconnect_aborted(const FactContext& c) {
 
 ScenarioFacts nonblocking_connect_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "Non-blocking connect() to a listener (127.0.0.1:5000) and to a closed port "
+        "(127.0.0.1:5001); poll(POLLOUT) and SO_ERROR tell how each ended; a second connect() "
+        "on the refused socket.";
     spec.facts = {
         {"both non-blocking connect() calls return -1 EINPROGRESS, even on loopback, after "
          "sending their SYN (CLOSE -> SYN_SENT)",

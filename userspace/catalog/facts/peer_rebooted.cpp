@@ -1,7 +1,5 @@
-// peer-rebooted: client and server in namespaces joined by veth; the
-// server's link goes down, the server is killed (its connection aborted),
-// its namespace deleted and made again with the same address and no
-// sockets; then the client (SIGPIPE ignored) sends, polls, reads and sends.
+// peer-rebooted: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <cstdint>
@@ -203,6 +201,11 @@ FactResult later_send_sigpipe(const FactContext& c) {
 
 ScenarioFacts peer_rebooted_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "Client and server in namespaces joined by veth; the server's link goes down, the "
+        "server is killed (its connection aborted), its namespace deleted and made again with "
+        "the same address and no sockets; then the client (SIGPIPE ignored) sends, polls, reads "
+        "and sends.";
     spec.facts = {
         {"the old server's connection is aborted (ESTABLISHED -> CLOSE, RST reason TCP_STATE), "
          "but its link is down: nothing reaches the client, which stays ESTABLISHED",

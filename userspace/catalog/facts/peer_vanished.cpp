@@ -1,8 +1,5 @@
-// peer-vanished: client and server in two namespaces joined by a veth pair;
-// after the handshake the server's link goes down and the client, with
-// TCP_USER_TIMEOUT set, sends one byte and blocks in recv(). The byte is
-// retransmitted with growing gaps until the user timeout aborts the
-// connection with ETIMEDOUT.
+// peer-vanished: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -118,6 +115,11 @@ FactResult nothing_came_back(const FactContext& c) {
 
 ScenarioFacts peer_vanished_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "Client and server in two namespaces joined by a veth pair; after the handshake the "
+        "server's link goes down and the client, with TCP_USER_TIMEOUT set, sends one byte and "
+        "blocks in recv(). The byte is retransmitted with growing gaps until the user timeout "
+        "aborts the connection with ETIMEDOUT.";
     spec.facts = {
         {"with the server's link down, send(1) still returns 1: the byte is only queued",
          send_is_queued},

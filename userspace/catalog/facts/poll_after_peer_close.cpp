@@ -1,5 +1,5 @@
-// poll-after-peer-close: the server accepted and closed; the client (SIGPIPE
-// ignored) polls, reads, writes one byte, polls and reads again, writes again.
+// poll-after-peer-close: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include "readiness_facts.h"
@@ -75,6 +75,9 @@ FactResult write_gets_epipe(const FactContext& c) { return send_epipe_with_sigpi
 
 ScenarioFacts poll_after_peer_close_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server accepted and closed; the client (SIGPIPE ignored) polls, reads, writes one "
+        "byte, polls and reads again, writes again.";
     spec.facts = {
         {"after the peer's FIN (client in CLOSE_WAIT) poll reports IN|OUT|RDHUP (0x2005): "
          "readable with nothing to read, and still writable",

@@ -1,6 +1,5 @@
-// poll-after-reset: the client's "hello" reaches the server unread; the
-// server closes (RST); the client (SIGPIPE ignored) polls, reads twice,
-// writes.
+// poll-after-reset: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include "readiness_facts.h"
@@ -59,6 +58,9 @@ FactResult write_gets_epipe(const FactContext& c) { return send_epipe_with_sigpi
 
 ScenarioFacts poll_after_reset_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client's \"hello\" reaches the server unread; the server closes (RST); the client "
+        "(SIGPIPE ignored) polls, reads twice, writes.";
     spec.facts = {
         {"the server closes with the client's 5 bytes unread (Recv-Q 5): RST, reason "
          "TCP_ABORT_ON_CLOSE",

@@ -1,5 +1,5 @@
-// rst-before-accept: the client connects and aborts (SO_LINGER {1,0}, close)
-// while the connection still waits in the server's accept queue.
+// rst-before-accept: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include "readiness_facts.h"
@@ -84,6 +84,9 @@ FactResult first_recv_econnreset(const FactContext& c) {
 
 ScenarioFacts rst_before_accept_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client connects and aborts (SO_LINGER {1,0}, close) while the connection still "
+        "waits in the server's accept queue.";
     spec.facts = {
         {"the client aborts (SO_LINGER {1,0}, close) before the server calls accept(): a RST leaves",
          client_aborts_first},

@@ -1,7 +1,5 @@
-// send-buffer-full: the server accepts and never reads; the client sends
-// 64 KiB chunks on a non-blocking socket: full counts, one short count, then
-// EAGAIN. The receiver's Recv-Q fills and its window shuts; the sender's
-// Send-Q (its buffer auto-grown to ~4 MB on loopback) holds the rest.
+// send-buffer-full: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -137,6 +135,11 @@ FactResult send_q_holds_the_rest(const FactContext& c) {
 
 ScenarioFacts send_buffer_full_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server accepts and never reads; the client sends 64 KiB chunks on a non-blocking "
+        "socket: full counts, one short count, then EAGAIN. The receiver's Recv-Q fills and its "
+        "window shuts; the sender's Send-Q (its buffer auto-grown to ~4 MB on loopback) holds "
+        "the rest.";
     spec.facts = {
         {"non-blocking send() accepts full 64 KiB chunks, then a short count (or a few, when ACKs "
          "free room between calls), then fails with EAGAIN",

@@ -1,5 +1,5 @@
-// server-killed: the server process is SIGKILLed while the client is blocked
-// in recv(); then the client (SIGPIPE ignored) sends three times.
+// server-killed: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <algorithm>
@@ -202,6 +202,9 @@ FactResult later_sends_sigpipe(const FactContext& c) {
 
 ScenarioFacts server_killed_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server process is SIGKILLed while the client is blocked in recv(); then the client "
+        "(SIGPIPE ignored) sends three times.";
     spec.facts = {
         {"after SIGKILL the kernel closes the server's socket: one FIN, server ESTABLISHED -> "
          "FIN_WAIT1 -> FIN_WAIT2 -> CLOSE",

@@ -1,7 +1,5 @@
-// shutdown-write: the client sends a request, shutdown(SHUT_WR)s and keeps
-// reading; the server reads to EOF, replies and closes. The half-closed
-// client still reads the reply, and its socket reaches TIME_WAIT (a
-// mini-socket only sock_diag shows) before it calls close().
+// shutdown-write: the facts and the explanation; spec.setup says what the
+// program does.
 #include "event_text.h"
 #include "scenario_facts.h"
 
@@ -174,6 +172,10 @@ FactResult time_wait_via_sock_diag(const FactContext& c) {
 
 ScenarioFacts shutdown_write_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The client sends a request, shutdown(SHUT_WR)s and keeps reading; the server reads to "
+        "EOF, replies and closes. The half-closed client still reads the reply, and its socket "
+        "reaches TIME_WAIT (a mini-socket only sock_diag shows) before it calls close().";
     spec.facts = {
         {"shutdown(SHUT_WR) returns 0 and sends a FIN at once: the client goes ESTABLISHED -> "
          "FIN_WAIT1, then FIN_WAIT2 when the server acknowledges it",

@@ -1,6 +1,5 @@
-// sigpipe-default: zero-byte-send with SIGPIPE at its default action. The
-// server accepted and closed; the client sends 0 bytes, 1 byte, then 1 byte
-// again, which kills it.
+// sigpipe-default: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 #include <cstdint>
@@ -55,6 +54,9 @@ FactResult sigpipe_kills_the_client(const FactContext& c) {
 
 ScenarioFacts sigpipe_default_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "As zero-byte-send, with SIGPIPE at its default action. The server accepted and closed; "
+        "the client sends 0 bytes, 1 byte, then 1 byte again, which kills it.";
     spec.facts = {
         {"the first one-byte send returns 1; the server's timewait socket answers RST "
          "(TCP_TIMEWAIT_SOCKET), closing the client from CLOSE_WAIT with EPIPE",

@@ -1,7 +1,5 @@
-// time-wait: in each round the server closes first, the client reads EOF and
-// closes; the server then drops its listener and binds the port again while
-// the TIME_WAIT mini-socket lasts. Round 1's listener had no SO_REUSEADDR,
-// round 2's had it.
+// time-wait: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -155,6 +153,10 @@ FactResult rebind_with_original_reuse(const FactContext& c) {
 
 ScenarioFacts time_wait_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "In each round the server closes first, the client reads EOF and closes; the server "
+        "then drops its listener and binds the port again while the TIME_WAIT mini-socket "
+        "lasts. Round 1's listener had no SO_REUSEADDR, round 2's had it.";
     spec.facts = {
         {"the server closes first: ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> CLOSE",
          server_closes_first},

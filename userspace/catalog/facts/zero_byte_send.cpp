@@ -1,5 +1,5 @@
-// zero-byte-send: the headline. The server accepted and closed; the client
-// (SIGPIPE ignored, non-blocking) sends 0 bytes, then 1 byte, then 1 byte.
+// zero-byte-send: the facts and the explanation; spec.setup says what the
+// program does.
 #include "scenario_facts.h"
 
 namespace tcpscope {
@@ -51,6 +51,9 @@ FactResult next_send_epipe_sigpipe(const FactContext& c) {
 
 ScenarioFacts zero_byte_send_facts() {
     ScenarioFacts spec;
+    spec.setup =
+        "The server accepted and closed; the client (SIGPIPE ignored, non-blocking) sends 0 "
+        "bytes, then 1 byte, then 1 byte.";
     spec.facts = {
         {"send(0) returns 0 with no segment on the wire and no state change",
          zero_send_is_silent},

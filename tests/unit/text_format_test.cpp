@@ -71,6 +71,14 @@ TEST(Text, ResetDetails) {
     Event r = make(EventKind::ResetReceived);
     r.state = 8;
     EXPECT_EQ(event_detail(r, kReasons), "RST received in CLOSE_WAIT");
+    // Data after our close: the abort's own "RST received" is named.
+    ResetReasons with_abort({{9, "TCP_ABORT_ON_DATA"}});
+    Event a = make(EventKind::ResetSent);
+    a.state = 7;
+    a.reason = 9;
+    EXPECT_EQ(event_detail(a, with_abort),
+              "RST sent, reason TCP_ABORT_ON_DATA in CLOSE: data came after our close (the \"RST "
+              "received\" just before is this abort)");
 }
 
 TEST(Text, OtherDetails) {

@@ -53,6 +53,11 @@ std::string event_detail(const Event& e, const ResetReasons& reasons) {
         } else {
             s += " in " + tcp_state_name(e.state);
         }
+        // The kernel's tcp_reset() for this abort is reported just before
+        // as a RST received, which none was: say so where it is read.
+        if (e.reason && reasons.name(*e.reason) == "TCP_ABORT_ON_DATA" && !e.minisock && !e.no_socket) {
+            s += ": data came after our close (the \"RST received\" just before is this abort)";
+        }
         return s;
     }
     case EventKind::ResetReceived:

@@ -7,7 +7,8 @@
 // A call hands an error over in three ways, and each gets the same
 // explanation: it fails with it (errno); getsockopt(SO_ERROR) fetches it
 // (the call returns 0, the error is the value); a readiness call (poll,
-// select, epoll_wait) reports ERR or HUP on a socket the error closed.
+// epoll_wait; select has no such bit) reports ERR or HUP on a socket the
+// error closed.
 // The last two are how a non-blocking connect() ends, which is how most
 // clients connect (curl, any client with a timeout).
 #pragma once

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the README's picture, scenarios/zero-byte-send.png, from a real
+# Regenerates the picture in docs/run.md, scenarios/zero-byte-send.png, from a real
 # run: `tcpscope run zero-byte-send --html`, then a screenshot of that page in
 # headless chromium by the browser tests' own tooling (tests/browser/).
 # Debian's python3 by its path: python3-pil is installed for it.

@@ -92,6 +92,12 @@ check "and nothing else: no ladder, no legend, no tally on stdout" [ ! -s "$dir/
 # (An older kernel's warnings about what it lacks may come first.)
 others=$(grep -v -e '^tcpscope exec: warning: ' "$dir/missing.err" | wc -l)
 check "nor on stderr ($others lines but the kernel's warnings)" [ "$others" -eq 1 ]
+run missingout exec --output "$dir/never-made.txt" -- /nonexistent/tcpscope-no-such-command
+check "--output for a command that does not exist: 127 ($rc)" [ "$rc" -eq 127 ]
+check "and no empty file left behind" [ ! -e "$dir/never-made.txt" ]
+printf 'kept\n' > "$dir/was-there.txt"
+run missingkept exec --output "$dir/was-there.txt" -- /nonexistent/tcpscope-no-such-command
+check "a file that was there before stays ($rc)" [ -e "$dir/was-there.txt" ]
 printf 'not a program\n' > "$dir/not-executable"
 chmod 644 "$dir/not-executable"
 run noexec exec -- "$dir/not-executable"

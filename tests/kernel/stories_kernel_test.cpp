@@ -533,6 +533,133 @@ int ss_recv_q(pid_t pid, uint16_t peer_port) {
     return -1;
 }
 
+// Connections made before the trace: `open` makes a pair on a port and
+// leaves it ESTABLISHED, `close` closes one of a pair's ends (by cookie).
+void older_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-older");
+    std::map<uint64_t, int> fds;  // by cookie
+    std::vector<int> listeners;
+    for (;;) {
+        json m = io.next(60000);
+        std::string type = m.value("type", "");
+        if (type == "exit") return;
+        json r = {{"type", "done"}};
+        if (type == "open") {
+            uint16_t port = m.at("port");
+            int lfd = tcp_listen("127.0.0.1", port);
+            int cfd = tcp_connect("127.0.0.1", port);
+            if (cfd < 0) fail("connect");
+            int afd = accept_timeout(lfd, 5000);
+            listeners.push_back(lfd);
+            r["client"] = socket_cookie(cfd);
+            r["server"] = socket_cookie(afd);
+            fds[socket_cookie(cfd)] = cfd;
+            fds[socket_cookie(afd)] = afd;
+        } else if (type == "shutdown" || type == "close") {
+            int fd = fds.at(m.at("cookie").get<uint64_t>());
+            if (type == "shutdown") {
+                shutdown(fd, SHUT_WR);
+            } else {
+                close(fd);
+            }
+            usleep(20000);  // the FIN and its ACK, on loopback
+        } else {
+            errno = 0;
+            fail("unknown command " + m.dump());
+        }
+        io.report(r);
+    }
+    for (int fd : listeners) close(fd);
+}
+
+// Sockets the trace finds already open, in ESTABLISHED, CLOSE_WAIT and
+// FIN_WAIT2: each story names its role from the ports (the client's is
+// the ephemeral one), who closed first from the state it leaves, and a
+// duration that is a lower bound from the trace's start.
+TEST(KernelStories, ConnectionsOlderThanTheTrace) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(older_body);
+    auto open = [&] {
+        h->send({{"type", "open"}, {"port", unique_port()}});
+        return h->expect("done");
+    };
+    auto act = [&](const char* what, uint64_t cookie) {
+        h->send({{"type", what}, {"cookie", cookie}});
+        h->expect("done");
+    };
+    json a = open(), b = open(), c = open();
+    // b: the server half-closes (client in CLOSE_WAIT, server in FIN_WAIT2);
+    // c: the client does (server in CLOSE_WAIT, client in FIN_WAIT2).
+    act("shutdown", b.at("server"));
+    act("shutdown", c.at("client"));
+    const std::string err_path = temp_path("older-stderr");
+    const uint64_t before_start = now_ns();
+    Background tool({TCPSCOPE_BINARY, "trace", "--connections", "--json", "--netns", h->netns_path()},
+                    err_path);
+    // Attached once a connection made now has its story.
+    json probe;
+    const uint64_t deadline = now_ns() + 20000000000ull;
+    while (now_ns() < deadline) {
+        probe = open();
+        act("close", probe.at("client"));
+        act("close", probe.at("server"));
+        uint64_t until = now_ns() + 2500000000ull;
+        while (!story_of(parsed(tool), probe.at("client")) && now_ns() < until) read_more(tool, 100);
+        if (story_of(parsed(tool), probe.at("client"))) break;
+    }
+    ASSERT_TRUE(story_of(parsed(tool), probe.at("client"))) << slurp(err_path);
+    const uint64_t attached = now_ns();
+    // a: the client closes first; b and c: each end left closes.
+    act("close", a.at("client"));
+    act("close", a.at("server"));
+    act("close", b.at("client"));
+    act("close", b.at("server"));
+    act("close", c.at("server"));
+    act("close", c.at("client"));
+    struct Want {
+        uint64_t cookie;
+        const char* role;
+        const char* closed_first;
+    };
+    const std::vector<Want> wants = {
+        {a.at("client"), "client", "local"}, {a.at("server"), "server", "peer"},
+        {b.at("client"), "client", "peer"},  {b.at("server"), "server", "local"},
+        {c.at("client"), "client", "local"}, {c.at("server"), "server", "peer"},
+    };
+    auto all_told = [&] {
+        auto lines = parsed(tool);
+        return std::all_of(wants.begin(), wants.end(),
+                           [&](const Want& w) { return story_of(lines, w.cookie) != nullptr; });
+    };
+    const uint64_t until = now_ns() + 10000000000ull;
+    while (!all_told() && now_ns() < until) read_more(tool, 100);
+    tool.stop();
+    const std::string err = slurp(err_path);
+    unlink(err_path.c_str());
+    auto lines = parsed(tool);
+    for (const auto& w : wants) {
+        const json* story = story_of(lines, w.cookie);
+        if (story == nullptr) {
+            ADD_FAILURE() << "no story for cookie " << w.cookie << "\n" << err;
+            continue;
+        }
+        const json& s = *story;
+        EXPECT_EQ(s.at("role"), w.role) << s;
+        EXPECT_EQ(s.at("role_from_ports"), true) << s;
+        EXPECT_EQ(s.at("closed_first"), w.closed_first) << s;
+        EXPECT_EQ(s.at("end"), "fin") << s;
+        EXPECT_EQ(s.at("pid"), h->pid()) << "the owner, found in /proc at start: " << s;
+        EXPECT_EQ(s.at("duration_known"), false) << s;
+        // At least since the trace began: after before_start, before the
+        // probe's story proved it attached.
+        const uint64_t end = s.at("ts_ns"), duration = s.at("duration_ns");
+        EXPECT_LE(duration, end - before_start) << s;
+        EXPECT_GE(duration, end - attached) << s;
+    }
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
 // A CLOSE_WAIT leak older than the tracer and one made under it: each is
 // reported at most once per period, with its owner, state, age and the
 // Recv-Q that ss shows, and once more when the test closes them.
@@ -634,6 +761,41 @@ TEST(KernelStuck, CloseWaitLeaksBeforeAndAfterStart) {
         EXPECT_TRUE(ended[0].at("new_state").is_null()) << ended[0];
         EXPECT_GE(ended[0].at("ts_ns").get<uint64_t>(), closed.at("t").get<uint64_t>() - 1000000000ull);
     }
+    h->send({{"type", "exit"}});
+    h->join();
+}
+
+// Text output: a stuck line that comes before any event still comes under
+// the column header (it once came alone, the header left for the first
+// event).
+TEST(KernelStuck, TextLinesComeUnderTheHeader) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(leak_body);
+    h->send({{"type", "leak"}, {"port", unique_port()}, {"bytes", 3}});
+    h->expect("leaked");
+    const std::string err_path = temp_path("stuck-text-stderr");
+    Background tool({TCPSCOPE_BINARY, "trace", "--stuck", "1", "--netns", h->netns_path()}, err_path);
+    auto has_stuck = [&] {
+        const auto& lines = tool.lines();
+        return std::any_of(lines.begin(), lines.end(),
+                           [](const std::string& l) { return l.find(" stuck ") != std::string::npos; });
+    };
+    uint64_t deadline = now_ns() + 15000000000ull;
+    while (!has_stuck() && now_ns() < deadline) read_more(tool, 100);
+    tool.stop();
+    ASSERT_TRUE(has_stuck()) << slurp(err_path);
+    unlink(err_path.c_str());
+    const auto& lines = tool.lines();
+    EXPECT_EQ(lines.front().rfind("TIME(s)", 0), 0u) << "first line: " << lines.front();
+    EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                            [](const std::string& l) { return l.rfind("TIME(s)", 0) == 0; }),
+              1)
+        << "one header";
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find("CLOSE_WAIT for at least") != std::string::npos;
+    }));
+    h->send({{"type", "close_all"}});
+    h->expect("closed");
     h->send({{"type", "exit"}});
     h->join();
 }

@@ -1,6 +1,6 @@
 // The lines `tcpscope run --json` writes beyond the steps (event lines with
 // "scenario" and "side", "verdict", the per-scenario "summary"), held to
-// the README's schema v1: each line is parsed back with nlohmann and every
+// the schema v1 of docs/schema.md: each line is parsed back with nlohmann and every
 // documented key is checked for presence, order, type and value, including
 // strings that need escaping.
 #include <sys/socket.h>
@@ -20,7 +20,7 @@ namespace {
 
 const ResetReasons kReasons({{1, "NO_SOCKET"}, {14, "TCP_STATE"}});
 
-// The JSON types the README documents.
+// The JSON types docs/schema.md documents.
 enum class T { Uint, Int, Str, Bool, Object, StrOrNull, UintOrNull, IntOrNull };
 using Schema = std::vector<std::pair<std::string, T>>;
 
@@ -72,7 +72,7 @@ const Schema kSocket = {{"family", T::Str}, {"saddr", T::Str},  {"sport", T::Uin
                         {"daddr", T::Str},  {"dport", T::Uint}, {"cookie", T::Uint},
                         {"netns", T::Uint}, {"netns_cookie", T::Uint}};
 
-// The keys of each event type (README table), `ret_negative` for send/recv.
+// The keys of each event type (docs/schema.md's table), `ret_negative` for send/recv.
 Schema event_schema(EventKind kind, bool ret_negative) {
     switch (kind) {
     case EventKind::State:
@@ -83,7 +83,7 @@ Schema event_schema(EventKind kind, bool ret_negative) {
                Schema{{"state", T::Str}, {"reason", T::StrOrNull}, {"no_socket", T::Bool},
                       {"minisock", T::Bool}};
     case EventKind::ResetReceived:
-        // "always null" (README) is the kernel side's doing: it never marks
+        // "always null" (docs/schema.md) is the kernel side's doing: it never marks
         // a received RST with a reason. The encoder writes what it is given.
         return kCommon + kSocket + Schema{{"state", T::Str}, {"reason", T::StrOrNull}};
     case EventKind::Retransmit:

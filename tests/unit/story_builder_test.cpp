@@ -246,6 +246,116 @@ TEST(Stories, ASigpipeOfAnotherProcessIsNotOurs) {
     EXPECT_NE(line.find(" >"), std::string::npos) << "its duration is a lower bound: " << line;
 }
 
+// Data after our close: the kernel's tcp_reset() (reported as a RST
+// received, in FIN_WAIT2) aborts the socket, which then sends a RST of its
+// own. The story says we sent it, for the data, in FIN_WAIT2: with the
+// reason (6.10+) and without it (before).
+TEST(Stories, DataAfterOurCloseIsOurAbortNotAReceivedRst) {
+    for (bool with_reason : {true, false}) {
+        ResetReasons reasons({{9, "TCP_ABORT_ON_DATA"}});
+        StoryBuilder b(reasons);
+        b.add(state(1, 10, 10, 3));  // LISTEN -> SYN_RECV
+        b.add(state(1, 20, 3, 1));   // -> ESTABLISHED
+        b.add(state(1, 30, 1, 4));   // -> FIN_WAIT1 (our close)
+        b.add(state(1, 31, 4, 5));   // -> FIN_WAIT2
+        Event received = state(1, 50, 0, 0);
+        received.kind = EventKind::ResetReceived;
+        received.state = 5;
+        b.add(received);
+        b.add(state(1, 51, 5, 7));  // -> CLOSE
+        Event sent = state(1, 52, 0, 0);
+        sent.kind = EventKind::ResetSent;
+        sent.state = 7;
+        if (with_reason) sent.reason = 9;
+        b.add(sent);
+        auto done = b.take_closed();
+        ASSERT_EQ(done.size(), 1u);
+        EXPECT_EQ(done[0].ending, Ending::ResetSent) << with_reason;
+        EXPECT_EQ(done[0].reset_state, 5) << "where the data came";
+        EXPECT_EQ(done[0].closed_first, Closer::Local);
+        std::string cause = story_cause(done[0], reasons);
+        EXPECT_NE(cause.find("data came after our close"), std::string::npos) << cause;
+        EXPECT_EQ(cause.find("received"), std::string::npos) << cause;
+    }
+}
+
+// Connections older than the trace, each in a state it can be found in at
+// start: the role from the ports, who closed first from the state it
+// leaves, and the duration at least since the trace began.
+TEST(Stories, OlderThanTheTraceInEachStateFoundAtStart) {
+    struct Case {
+        const char* found_in;
+        std::vector<std::pair<int, int>> moves;
+        Ending ending;
+        Closer closed_first;
+    };
+    const std::vector<Case> cases = {
+        {"ESTABLISHED, we close", {{1, 4}, {4, 5}, {5, 7}}, Ending::Fin, Closer::Local},
+        {"ESTABLISHED, peer closes", {{1, 8}, {8, 9}, {9, 7}}, Ending::Fin, Closer::Peer},
+        {"CLOSE_WAIT", {{8, 9}, {9, 7}}, Ending::Fin, Closer::Peer},
+        {"LAST_ACK", {{9, 7}}, Ending::Fin, Closer::Peer},
+        {"FIN_WAIT1", {{4, 5}, {5, 7}}, Ending::Fin, Closer::Local},
+        {"FIN_WAIT2", {{5, 7}}, Ending::Fin, Closer::Local},
+        {"CLOSING", {{11, 7}}, Ending::Fin, Closer::Local},
+    };
+    for (const auto& c : cases) {
+        ResetReasons reasons;
+        StoryOptions options;
+        options.trace_start_ns = 1000;
+        StoryBuilder b(reasons, options);
+        uint64_t ts = 5000;
+        for (auto [from, to] : c.moves) {
+            Event e = state(1, ts, from, to);
+            e.local = {"10.0.0.1", 51000};  // ephemeral: the client's end
+            e.remote = {"10.0.0.2", 443};
+            b.add(e);
+            ts += 1000;
+        }
+        auto done = b.take_closed();
+        ASSERT_EQ(done.size(), 1u) << c.found_in;
+        const ConnectionStory& s = done[0];
+        EXPECT_EQ(s.role, Role::Client) << c.found_in;
+        EXPECT_TRUE(s.role_from_ports) << c.found_in;
+        EXPECT_EQ(s.closed_first, c.closed_first) << c.found_in;
+        EXPECT_EQ(s.ending, c.ending) << c.found_in;
+        EXPECT_FALSE(s.duration_known()) << c.found_in;
+        EXPECT_EQ(s.duration_ns(), s.end_ns - 1000) << c.found_in << ": at least since the trace began";
+        std::string line = story_text_line(s, 0, reasons);
+        EXPECT_NE(line.find("client? "), std::string::npos) << line;
+        EXPECT_NE(line.find(" >"), std::string::npos) << c.found_in << ": a lower bound: " << line;
+    }
+    // The server's end: its port is the listener's, the peer's ephemeral.
+    ResetReasons reasons;
+    StoryBuilder b(reasons);
+    Event e = state(2, 10, 8, 9);
+    e.local = {"10.0.0.2", 443};
+    e.remote = {"10.0.0.1", 51000};
+    b.add(e);
+    e.ts_ns = 20;
+    e.old_state = 9;
+    e.new_state = 7;
+    b.add(e);
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].role, Role::Server);
+    // Neither port ephemeral (or both): unknown, said as such.
+    StoryBuilder b2(reasons);
+    e.local = {"10.0.0.2", 443};
+    e.remote = {"10.0.0.1", 8080};
+    b2.add(e);
+    done = b2.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].role, Role::Unknown);
+    EXPECT_FALSE(done[0].role_from_ports);
+    // Seen opening: the handshake names the role, never the ports.
+    StoryBuilder b3(reasons);
+    b3.add(state(3, 10, 7, 2));
+    b3.add(state(3, 20, 2, 7));
+    done = b3.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_FALSE(done[0].role_from_ports);
+}
+
 TEST(Stories, BoundedByEvictingTheOldestOpenConnection) {
     ResetReasons reasons;
     StoryBuilder b(reasons, StoryOptions{1000, 2});

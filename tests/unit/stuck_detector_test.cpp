@@ -183,6 +183,19 @@ TEST(Stuck, EstablishedOnlyWhileRetransmitting) {
     ASSERT_EQ(r.size(), 1u);
     EXPECT_TRUE(r[0].age_at_least);
     EXPECT_EQ(r[0].age_ns, 2 * kSecond);
+    // The words say what the age is: time retransmitting, not established.
+    std::string line = stuck_text_line(r[0], 10 * kSecond);
+    EXPECT_NE(line.find("ESTABLISHED, retransmitting unacknowledged data for at least 2.00 s"),
+              std::string::npos) << line;
+    EXPECT_NE(line.find("the same segment sent again 3 times"), std::string::npos) << line;
+    EXPECT_EQ(stuck_to_json(r[0], WallClock{}).at("age_of"), "retransmitting");
+    // Acknowledged at last: its spell ends, and the line says how.
+    s.retransmits = 0;
+    r = d.update(at(13, {s}));
+    ASSERT_EQ(r.size(), 1u);
+    line = stuck_text_line(r[0], 10 * kSecond);
+    EXPECT_NE(line.find("ESTABLISHED, retransmitting ended after at least 3.00 s: acknowledged"),
+              std::string::npos) << line;
 }
 
 TEST(Stuck, CensusOfTheSameSnapshot) {

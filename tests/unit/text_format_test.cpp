@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ladder_model.h"
 #include "text_format.h"
 
 namespace tcpscope {
@@ -49,6 +50,12 @@ TEST(Text, StateDetail) {
     EXPECT_EQ(event_detail(e, kReasons), "ESTABLISHED -> FIN_WAIT1");
     e.prev_state_ns = 12300000;
     EXPECT_EQ(event_detail(e, kReasons), "ESTABLISHED -> FIN_WAIT1 (12.3 ms)");
+    // close() after shutdown(SHUT_WR): the kernel sets FIN_WAIT1 again.
+    e.old_state = 4;
+    e.prev_state_ns.reset();
+    EXPECT_EQ(event_detail(e, kReasons),
+              "FIN_WAIT1 -> FIN_WAIT1: close() after shutdown(), state set again, no new FIN");
+    EXPECT_EQ(ladder_event_text(e, kReasons), event_detail(e, kReasons)) << "the ladder says the same";
 }
 
 TEST(Text, ResetDetails) {

@@ -1,4 +1,4 @@
-// The bundled scenarios (../shared/SCENARIOS.md) as plain data: the list
+// The bundled scenarios (described in docs/scenarios.md) as plain data: the list
 // itself is scenarios/catalog.txt (name, privilege, timeout, summary), from
 // which CMake generates the table; each scenario's facts and explanation
 // come from catalog/facts/<name>.cpp. The facts know nothing of the table.

@@ -116,7 +116,7 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                   "One line per connection when it ends (owner, bytes, states, who closed, how it "
                   "ended and why) instead of the events")
         ->excludes(events);
-    cmd->add_option("--duration", o.duration_s, "Stop after this many seconds")
+    cmd->add_option("--duration", o.duration_s, "Stop after tracing this many seconds (counted once attached)")
         ->check(positive_seconds());
     cmd->add_option("--count", o.count, "Stop after this many events")
         ->check(whole(1, INT64_MAX, "must be a positive whole number of events", "N"));
@@ -145,11 +145,12 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     auto* no_drop = cmd->add_flag("--no-drop", o.no_drop, "Keep root and capabilities after attaching")
                         ->excludes(user);
     // sock_diag hands out tcpscope's socket storage (owner, state age)
-    // only to a process with CAP_BPF: --stuck keeps root, as --no-drop.
+    // only to a process with CAP_BPF: --stuck keeps that one capability,
+    // as user nobody.
     auto* stuck = cmd->add_option("--stuck", o.stuck_s,
                                   "Report sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, "
                                   "SYN_SENT, SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting "
-                                  "(keeps root, as --no-drop)")
+                                  "(keeps CAP_BPF alone, as nobody)")
                       ->check(positive_seconds())
                       ->excludes(user);
     (void)no_drop;

@@ -32,16 +32,20 @@ std::string endpoint_text(const Endpoint& endpoint, int family) {
     return endpoint.addr + ":" + std::to_string(endpoint.port);
 }
 
+std::string state_change_text(const Event& e) {
+    std::string s = tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
+    if (e.prev_state_ns) s += " (" + duration_text(*e.prev_state_ns) + ")";
+    if (e.old_state == e.new_state) s += ": close() after shutdown(), state set again, no new FIN";
+    return s;
+}
+
 std::string event_detail(const Event& e, const ResetReasons& reasons) {
     auto reason_text = [&]() -> std::string {
         return e.reason ? ", reason " + reasons.name(*e.reason) : ", reason unknown";
     };
     switch (e.kind) {
-    case EventKind::State: {
-        std::string s = tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
-        if (e.prev_state_ns) s += " (" + duration_text(*e.prev_state_ns) + ")";
-        return s;
-    }
+    case EventKind::State:
+        return state_change_text(e);
     case EventKind::ResetSent: {
         std::string s = "RST sent" + reason_text();
         if (e.no_socket) {

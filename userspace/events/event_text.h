@@ -13,6 +13,12 @@ namespace tcpscope {
 // "ESTABLISHED -> FIN_WAIT1 (12.3 ms)", "RST sent, reason TCP_ABORT_ON_CLOSE", ...
 std::string event_detail(const Event& event, const ResetReasons& reasons);
 
+// "ESTABLISHED -> FIN_WAIT1 (12.3 ms)". A state "changed" to itself is
+// close() after shutdown(SHUT_WR) (Python's http.server does it): the
+// kernel sets the state again, sends no second FIN; the words say so, as
+// it reads like a bug.
+std::string state_change_text(const Event& event);
+
 // "127.0.0.1:5000" or "[::1]:5000".
 std::string endpoint_text(const Endpoint& endpoint, int family);
 

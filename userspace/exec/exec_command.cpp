@@ -1,8 +1,10 @@
 #include "exec_command.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
@@ -111,7 +113,13 @@ int run_exec_command(const ExecOptions& o) {
         return kExecFailure;
     }
     int out_fd = STDOUT_FILENO;
+    // Opened now, so that a path that cannot be written fails before the
+    // command runs; one made here is removed again if the command never
+    // runs (not found), as there is nothing to put in it.
+    bool output_made = false;
     if (!o.output.empty()) {
+        struct stat before;
+        output_made = stat(o.output.c_str(), &before) != 0 && errno == ENOENT;
         out_fd = LineWriter::open_file(o.output, &error);
         if (out_fd < 0) {
             std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
@@ -231,6 +239,7 @@ int run_exec_command(const ExecOptions& o) {
     // A command that never ran has no calls to show: its error alone.
     if (!command.failure().empty()) {
         std::fprintf(stderr, "tcpscope exec: %s\n", command.failure().c_str());
+        if (output_made) unlink(o.output.c_str());
         return command.failure_status();
     }
 

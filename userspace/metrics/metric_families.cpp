@@ -76,7 +76,9 @@ struct CounterFamily {
 };
 constexpr CounterFamily kCounterFamilies[TS_FAM_COUNT] = {
     {"tcpscope_state_transitions_total",
-     "TCP state changes, by the state left and the state entered", TS_STATE_SLOTS * TS_STATE_SLOTS},
+     "TCP state changes, by the state left and the state entered (left = entered: close() after "
+     "shutdown(), the kernel setting the state again)",
+     TS_STATE_SLOTS * TS_STATE_SLOTS},
     {"tcpscope_resets_sent_total",
      "RSTs this host sent, by the kernel's reason (not_reported before Linux 6.10) and the "
      "sending socket's state",

@@ -1,5 +1,5 @@
 // The JSON lines schema (version kJsonSchemaVersion), documented in
-// README.md. Pure functions: event in, JSON object out.
+// docs/schema.md. Pure functions: event in, JSON object out.
 #pragma once
 
 #include <cstdint>

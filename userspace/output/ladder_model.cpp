@@ -77,11 +77,8 @@ LadderRowKind row_kind(EventKind kind) {
 
 std::string ladder_event_text(const Event& e, const ResetReasons& reasons) {
     switch (e.kind) {
-    case EventKind::State: {
-        std::string text = tcp_state_name(e.old_state) + " -> " + tcp_state_name(e.new_state);
-        if (e.prev_state_ns) text += " (" + duration_text(*e.prev_state_ns) + ")";
-        return text;
-    }
+    case EventKind::State:
+        return state_change_text(e);
     case EventKind::ResetSent:
         return "RST sent (" + (e.reason ? reasons.name(*e.reason) : std::string("no reason")) +
                (e.minisock ? ", timewait socket" : "") + (e.no_socket ? ", no socket" : "") + ")";

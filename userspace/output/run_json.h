@@ -1,6 +1,6 @@
 // The JSON lines of `tcpscope run --json`: each step, each event with its
 // scenario and side, a "verdict" per fact, and a per-scenario "summary"
-// (schema v1, README.md). Events, verdicts and summaries are written with
+// (schema v1, docs/schema.md). Events, verdicts and summaries are written with
 // the primitives of `trace --json` (json_writer.h), so both commands encode
 // events and strings one way; a step's own keys come from the step
 // protocol's encoder (events/step.h), the one the scenario programs use.

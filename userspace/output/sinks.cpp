@@ -23,11 +23,14 @@ TextSink::TextSink(LineWriter& out, LineWriter& summary_out, const ResetReasons&
                    uint64_t start_ns, std::optional<WallClock> wall)
     : out_(out), summary_out_(summary_out), reasons_(reasons), start_ns_(start_ns), wall_(wall) {}
 
+void TextSink::write_header() {
+    if (header_written_) return;
+    out_.write_line(text_header(wall_ ? &*wall_ : nullptr));
+    header_written_ = true;
+}
+
 void TextSink::event(const Event& event) {
-    if (!header_written_) {
-        out_.write_line(text_header(wall_ ? &*wall_ : nullptr));
-        header_written_ = true;
-    }
+    write_header();
     out_.write_line(text_line(event, start_ns_, reasons_, wall_ ? &*wall_ : nullptr), true);
 }
 

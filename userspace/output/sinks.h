@@ -53,6 +53,10 @@ public:
     void event(const Event& event) override;
     void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
     void summary(const TraceSummary& summary) override;
+    // The column header, once: before the first event, or before the first
+    // line of another kind in the same columns (--stuck's), whichever
+    // comes first.
+    void write_header();
 
 private:
     LineWriter& out_;

@@ -7,17 +7,33 @@
 #include "text_format.h"
 
 namespace tcpscope {
+namespace {
+constexpr int kEstablished = 1;  // the kernel's TCP_ESTABLISHED
+}  // namespace
 
 std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallClock* wall) {
     std::string time = time_column(r.ts_ns, start_ns, wall);
     const SocketRecord& s = r.socket;
     std::string age = (r.age_at_least ? "at least " : "") + duration_text(r.age_ns);
     std::string detail = tcp_state_name(s.state);
+    // An ESTABLISHED socket is stuck only while its data goes unacknowledged,
+    // and its age is how long it has been seen retransmitting, not how long
+    // it has been established (perhaps days): say so.
+    const bool retransmitting = s.state == kEstablished;
     if (r.phase == StuckPhase::Stuck) {
-        detail += " for " + age + ", Recv-Q " + std::to_string(s.recv_q) + ", Send-Q " +
-                  std::to_string(s.send_q);
-        if (s.has_info) detail += ", retransmits " + std::to_string(s.retransmits);
+        detail += (retransmitting ? ", retransmitting unacknowledged data for " : " for ") + age +
+                  ", Recv-Q " + std::to_string(s.recv_q) + ", Send-Q " + std::to_string(s.send_q);
+        if (s.has_info) {
+            detail += retransmitting ? ", the same segment sent again " + std::to_string(s.retransmits) +
+                                           (s.retransmits == 1 ? " time" : " times")
+                                     : ", retransmits " + std::to_string(s.retransmits);
+        }
         if (r.report > 1) detail += " (report " + std::to_string(r.report) + ")";
+    } else if (retransmitting) {
+        detail += ", retransmitting ended after " + age + ": " +
+                  (r.new_state == kEstablished ? std::string("acknowledged")
+                   : r.new_state           ? "now " + tcp_state_name(r.new_state)
+                                           : std::string("socket gone"));
     } else {
         detail += " ended after " + age + ": " +
                   (r.new_state ? "now " + tcp_state_name(r.new_state) : std::string("socket gone"));
@@ -44,6 +60,9 @@ Json stuck_to_json(const StuckReport& r, const WallClock& clock) {
     j["state"] = tcp_state_name(s.state);
     j["age_ns"] = r.age_ns;
     j["age_at_least"] = r.age_at_least;
+    // What age_ns measures: time in the state, or (ESTABLISHED) time seen
+    // retransmitting unacknowledged data.
+    j["age_of"] = s.state == kEstablished ? "retransmitting" : "state";
     j["recv_q"] = s.recv_q;
     j["send_q"] = s.send_q;
     j["retransmits"] = s.has_info ? Json(s.retransmits) : Json(nullptr);

@@ -48,6 +48,9 @@ struct ConnectionStory {
     std::string comm;
     std::string attribution = "unknown";
     Role role = Role::Unknown;
+    // Not seen opening: the role is read from the ports (the ephemeral one
+    // is the client's), or stays unknown when both or neither are.
+    bool role_from_ports = false;
     int family = 0;
     Endpoint local;
     Endpoint remote;
@@ -59,6 +62,9 @@ struct ConnectionStory {
     // end_ns - first_seen_ns.
     std::optional<uint64_t> start_ns;
     uint64_t first_seen_ns = 0;
+    // Older than the trace: the trace's start, a lower bound of its start
+    // (0: first_seen_ns is the bound).
+    uint64_t known_since_ns = 0;
     uint64_t end_ns = 0;  // its move to CLOSE
     bool established = false;
     std::vector<StateSpan> states;
@@ -86,7 +92,9 @@ struct ConnectionStory {
     std::vector<int> errors;  // socket errors, in order (positive errno)
     uint32_t sigpipes = 0;
 
-    uint64_t duration_ns() const { return end_ns - (start_ns ? *start_ns : first_seen_ns); }
+    uint64_t duration_ns() const {
+        return end_ns - (start_ns ? *start_ns : known_since_ns ? known_since_ns : first_seen_ns);
+    }
     bool duration_known() const { return start_ns.has_value(); }
 };
 

@@ -1,5 +1,7 @@
 #include "story_builder.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -7,7 +9,7 @@ namespace tcpscope {
 namespace {
 
 constexpr int kEstablished = 1, kSynSent = 2, kSynRecv = 3, kFinWait1 = 4, kFinWait2 = 5,
-              kClose = 7, kCloseWait = 8, kLastAck = 9, kListen = 10, kClosing = 11;
+              kTimeWait = 6, kClose = 7, kCloseWait = 8, kLastAck = 9, kListen = 10, kClosing = 11;
 constexpr int kSigpipe = 13;
 // Cookies remembered after their story was handed out, to ignore their
 // late events (a second SIGPIPE, a RST sent after the grace).
@@ -24,6 +26,17 @@ bool abortive_close_reason(const std::string& name) {
 }
 
 }  // namespace
+
+void read_ephemeral_ports(uint16_t* low, uint16_t* high) {
+    std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f == nullptr) return;
+    unsigned a = 0, b = 0;
+    if (std::fscanf(f, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+        *low = static_cast<uint16_t>(a);
+        *high = static_cast<uint16_t>(b);
+    }
+    std::fclose(f);
+}
 
 StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
     auto it = conns_.find(e.cookie);
@@ -182,6 +195,13 @@ void StoryBuilder::on_state(Conn& c, const Event& e) {
     if (s.closed_first == Closer::Neither) {
         if (e.new_state == kFinWait1) s.closed_first = Closer::Local;
         if (e.new_state == kCloseWait) s.closed_first = Closer::Peer;
+        // A connection older than the trace, first seen past its first
+        // FIN: the state it leaves says who sent it.
+        if (e.old_state == kFinWait1 || e.old_state == kFinWait2 || e.old_state == kClosing ||
+            e.old_state == kTimeWait) {
+            s.closed_first = Closer::Local;
+        }
+        if (e.old_state == kCloseWait || e.old_state == kLastAck) s.closed_first = Closer::Peer;
     }
     if (e.new_state == kClose && !c.closed) {
         c.closed = true;
@@ -217,6 +237,20 @@ void StoryBuilder::on_signal(const Event& e) {
 
 void StoryBuilder::finish(Conn& c) {
     ConnectionStory& s = c.story;
+    if (!s.start_ns && options_.trace_start_ns && options_.trace_start_ns < s.first_seen_ns) {
+        // No SYN seen: it was there when the trace began.
+        s.known_since_ns = options_.trace_start_ns;
+    }
+    if (s.role == Role::Unknown) {
+        // Not seen opening: a port from the ephemeral range (connect()'s
+        // pick) on one side only names the client.
+        auto ephemeral = [&](uint16_t port) {
+            return port >= options_.ephemeral_low && port <= options_.ephemeral_high;
+        };
+        if (ephemeral(s.local.port) && !ephemeral(s.remote.port)) s.role = Role::Client;
+        if (ephemeral(s.remote.port) && !ephemeral(s.local.port)) s.role = Role::Server;
+        s.role_from_ports = s.role != Role::Unknown;
+    }
     const bool refused = has_error(s, ECONNREFUSED) ||
                          (c.rst_received && c.rst_received_state == kSynSent);
     if (!s.established && refused) {
@@ -224,6 +258,15 @@ void StoryBuilder::finish(Conn& c) {
         s.reset_state = kSynSent;
     } else if (has_error(s, ETIMEDOUT)) {
         s.ending = Ending::Timeout;
+    } else if (c.rst_received && c.rst_sent && c.rst_sent_ts >= c.rst_received_ts) {
+        // A socket never answers a RST with one. What the kernel reported
+        // as received was its tcp_reset() aborting the socket because data
+        // came after our close (FIN_WAIT1/2, CLOSING, LAST_ACK: RFC 1122),
+        // and the RST that followed is the one it sent for that data
+        // (TCP_ABORT_ON_DATA from 6.10). The state is where the data came.
+        s.ending = Ending::ResetSent;
+        s.reset_reason = c.rst_sent_reason;
+        s.reset_state = c.rst_received_state;
     } else if (c.rst_received && (!c.rst_sent || c.rst_received_ts <= c.rst_sent_ts)) {
         s.ending = Ending::ResetReceived;
         s.reset_state = c.rst_received_state;
@@ -334,7 +377,15 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
     case Ending::ResetSent:
         cause = std::string(s.closed_first == Closer::Local ? "we closed, then " : "") + "we sent a RST" +
                 (reason.empty() ? "" : " (" + reason + ")") + in_state;
-        if (reason == "TCP_ABORT_ON_DATA") cause += ": data came after our close";
+        // Before 6.10 no reason: a RST sent in a state after our FIN is
+        // the abort on data (the story found it sent after the kernel's
+        // tcp_reset()).
+        if (reason == "TCP_ABORT_ON_DATA" ||
+            (reason.empty() && s.reset_state &&
+             (*s.reset_state == kFinWait1 || *s.reset_state == kFinWait2 ||
+              *s.reset_state == kClosing || *s.reset_state == kLastAck))) {
+            cause += ": data came after our close";
+        }
         break;
     case Ending::Aborted:
         if (reason == "TCP_ABORT_ON_CLOSE") {

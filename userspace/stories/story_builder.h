@@ -31,7 +31,19 @@ namespace tcpscope {
 struct StoryOptions {
     uint64_t grace_ns = 1000000000ull;  // wait after CLOSE for late errors, RSTs, SIGPIPE
     size_t max_open = 65536;
+    // When the trace began (the events' clock), 0 when unknown: a
+    // connection not seen opening was there then, so it lasted at least
+    // from then.
+    uint64_t trace_start_ns = 0;
+    // The ephemeral port range (net.ipv4.ip_local_port_range): the role of
+    // a connection not seen opening is read from its ports.
+    uint16_t ephemeral_low = 32768;
+    uint16_t ephemeral_high = 60999;
 };
+
+// Reads net.ipv4.ip_local_port_range into *low and *high; leaves them as
+// they are when it cannot.
+void read_ephemeral_ports(uint16_t* low, uint16_t* high);
 
 class StoryBuilder {
 public:

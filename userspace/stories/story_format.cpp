@@ -34,7 +34,7 @@ std::string story_text_line(const ConnectionStory& s, uint64_t start_ns, const R
     return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
            pad_column(std::to_string(s.pid), 7) + pad_column(comm, 16) +
            pad_column(endpoint_text(s.local, s.family), 23) +
-           pad_column(endpoint_text(s.remote, s.family), 23) + pad_column(role_name(s.role), 7) +
+           pad_column(endpoint_text(s.remote, s.family), 23) + pad_column(std::string(role_name(s.role)) + (s.role_from_ports ? "?" : ""), 7) +
            pad_column(bytes_or_dash(s.bytes_sent), 10) + pad_column(bytes_or_dash(s.bytes_received), 10) +
            pad_column(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) +
            pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons) +
@@ -51,6 +51,7 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["comm"] = s.comm;
     j["attribution"] = s.attribution;
     j["role"] = role_name(s.role);
+    j["role_from_ports"] = s.role_from_ports;
     add_socket_keys(j, s.family, s.local, s.remote, s.cookie, s.netns);
     j["netns_cookie"] = s.netns_cookie;
     j["start_ns"] = s.start_ns ? Json(*s.start_ns) : Json(nullptr);
@@ -132,6 +133,8 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
     append_json_string(out, s.attribution);
     key(out, "role");
     append_json_string(out, role_name(s.role));
+    key(out, "role_from_ports");
+    out += s.role_from_ports ? "true" : "false";
     key(out, "family");
     out += s.family == 10 ? "\"inet6\"" : "\"inet\"";
     key(out, "saddr");

@@ -75,17 +75,25 @@ int run_trace_command(const TraceOptions& o) {
     const WallClock clock = WallClock::anchor();
     std::unique_ptr<EventSink> sink;
     StorySink* stories = nullptr;
+    TextSink* text_sink = nullptr;  // --stuck's text lines share its columns and header
     if (o.connections) {
+        StoryOptions story_options;
+        story_options.trace_start_ns = start_ns;
+        // This namespace's range; another namespace may have its own, but
+        // few change it.
+        read_ephemeral_ports(&story_options.ephemeral_low, &story_options.ephemeral_high);
         auto story_sink = std::make_unique<StorySink>(out, err_out, reasons, o.json, start_ns, clock,
-                                                      o.timestamps == "wall");
+                                                      o.timestamps == "wall", story_options);
         stories = story_sink.get();
         sink = std::move(story_sink);
     } else if (o.json) {
         sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
-        sink = std::make_unique<TextSink>(
+        auto text = std::make_unique<TextSink>(
             out, err_out, reasons, start_ns,
             o.timestamps == "wall" ? std::optional<WallClock>(clock) : std::nullopt);
+        text_sink = text.get();
+        sink = std::move(text);
     }
     TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
     TracerError terr;
@@ -177,6 +185,7 @@ int run_trace_command(const TraceOptions& o) {
                                                                  Json::error_handler_t::replace),
                                    true);
                 } else {
+                    if (text_sink) text_sink->write_header();
                     out.write_line(stuck_text_line(r, start_ns, wall), true);
                 }
             }

@@ -50,6 +50,10 @@ void TraceLoop::note_lost(LossReason reason, uint64_t so_far) {
 }
 
 LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {
+    // --duration counts from here, once the programs are attached: loading
+    // them can take seconds (a slow or busy machine, qemu), and a user asks
+    // for that many seconds of tracing.
+    start_ns_ = monotonic_ns();
     const uint64_t deadline =
         limits_.duration_s > 0 ? start_ns_ + static_cast<uint64_t>(limits_.duration_s * 1e9) : 0;
     uint64_t last_flush = start_ns_;

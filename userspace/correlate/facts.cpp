@@ -74,6 +74,9 @@ std::string describe(const Step& s) {
     // A readiness call: what came back, by name ("= 1 IN|OUT|RDHUP").
     std::string ready = ready_text(s);
     if (!ready.empty()) out += " " + ready;
+    // getsockopt(SO_ERROR) returns 0 whatever it fetched: the error it
+    // handed over is the point of the call.
+    if (auto so_error = fetched_so_error(s)) out += ", so_error " + *so_error;
     return out;
 }
 

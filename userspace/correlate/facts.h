@@ -80,7 +80,8 @@ bool shows(const FactContext& c, KernelFeature feature, std::vector<std::string>
 bool kernel_agrees(const FactContext& c, const Step& step, EventKind kind,
                    std::vector<std::string>* unseen);
 
-// `send(fd, "", 0) = -1 EPIPE`
+// `send(fd, "", 0) = -1 EPIPE`; what a call fetched follows its result:
+// `poll(fds, 1) = 1 OUT|ERR|HUP`, `getsockopt(5, SO_ERROR) = 0, so_error ECONNREFUSED`
 std::string describe(const Step& step);
 // `state ESTABLISHED -> CLOSE`, `reset_sent reason NO_SOCKET`, `packet tx RST len 0`
 std::string describe(const Event& event, const ResetReasons& reasons);

@@ -203,8 +203,10 @@ std::optional<CapturedCall> decode_call(const void* data, size_t size, std::stri
                                                     : " " + std::to_string(*c.optval);
                 if (r.nr == kSetsockopt && kind == OptionValue::Int) s.size = *c.optval;
             }
+            // The value fetched, as the scenario programs report it: an
+            // error by its name, none as the number 0.
             if (r.nr == kGetsockopt && c.optval && s.arg == "SO_ERROR") {
-                s.info["so_error"] = *c.optval ? errno_name(*c.optval) : "0";
+                s.info["so_error"] = *c.optval ? StepInfo(errno_name(*c.optval)) : StepInfo(0);
             }
             s.call = c.syscall + "(" + fds + ", " + s.arg + (r.nr == kSetsockopt ? value : "") + ")";
             break;

@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "names.h"
+
 namespace tcpscope {
 
 namespace {
@@ -80,6 +82,14 @@ std::optional<Step> parse_step(const std::string& line) {
         return std::nullopt;  // a key of the wrong type
     }
     return s;
+}
+
+std::optional<std::string> fetched_so_error(const Step& step) {
+    if (step.op != StepOp::GetSockOpt || !step.info.contains("so_error")) return std::nullopt;
+    const StepInfo& v = step.info["so_error"];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return v.get<int64_t>() == 0 ? std::string("0") : errno_name(static_cast<int>(v.get<int64_t>()));
+    return std::nullopt;
 }
 
 }  // namespace tcpscope

@@ -101,4 +101,10 @@ void step_to_json(const Step& step, StepInfo& out);
 // Parses one line of the step pipe; nothing on malformed input.
 std::optional<Step> parse_step(const std::string& line);
 
+// The value a getsockopt(SO_ERROR) step fetched (info.so_error): the
+// error's name ("ECONNREFUSED"), "0" when none was pending; nothing when
+// the step did not fetch one. The scenario programs write 0 as a number,
+// an error as its name.
+std::optional<std::string> fetched_so_error(const Step& step);
+
 }  // namespace tcpscope

@@ -271,14 +271,10 @@ int run_exec_command(const ExecOptions& o) {
     summary.term_signal = command.term_signal();
     summary.duration_ns = duration;
 
-    // The causes of failed calls, in words: under the text ladder, and on
-    // the page where run's "why" goes.
-    std::string why;
-    for (const auto& s : timeline.steps()) {
-        if (!s.info.contains("cause")) continue;
-        why += "  " + s.side + " " + s.call + " = " + std::to_string(s.ret) + " " + s.errno_name + ": " +
-               s.info["cause"].get<std::string>() + "\n";
-    }
+    // The causes of the errors calls handed over (failed, fetched by
+    // SO_ERROR, reported by poll/epoll), in words: under the text ladder,
+    // and on the page where run's "why" goes.
+    const std::string why = why_lines(timeline.steps());
     const std::string tally = std::to_string(steps.size()) + " calls, " + std::to_string(events.size()) +
                               " kernel events, " + std::to_string(summary.lost) + " lost";
     bool page_failed = false;
@@ -286,7 +282,8 @@ int run_exec_command(const ExecOptions& o) {
         std::string command_line;
         for (const auto& word : o.command) command_line += (command_line.empty() ? "" : " ") + word;
         LadderPage page{name, "tcpscope exec -- " + command_line,
-                        why.empty() ? "No call failed." : "Why each failed call failed:\n" + why, {},
+                        why.empty() ? "No call failed or reported an error."
+                                    : "Why each call failed or reported an error:\n" + why, {},
                         tally};
         std::string page_error;
         if (write_page(o.html, render_ladder_html(build_ladder_model(timeline, reasons, name, &clock), page),

@@ -115,7 +115,10 @@ LadderModel build_ladder_model(const Timeline& timeline, const ResetReasons& rea
             row.kind = LadderRowKind::Call;
             row.text = step_text(s);
             row.call = s.call;
-            row.error = s.failed();
+            // Red as well: a call that returned fine but handed over an
+            // error (SO_ERROR fetched one, poll reported the socket dead).
+            auto so_error = fetched_so_error(s);
+            row.error = s.failed() || (so_error && *so_error != "0") || s.info.contains("cause");
             row.end_ns = std::max(s.ts_ns, entry.ts_ns);
             append_run_step_json(row.raw_json, s, scenario);
         } else {

@@ -106,10 +106,9 @@ FactResult so_error_consumed(const FactContext& c) {
     for (const Event* e : c.timeline.between(connect->ts_ns + 1, s->ts_ns)) {
         if (e->kind == EventKind::SockError && e->cookie == connect->cookie) errors.push_back(e);
     }
-    bool zero = s->info.contains("so_error") && s->info["so_error"] == 0;
+    bool zero = fetched_so_error(*s) == std::optional<std::string>("0");
     return {s->ret == 0 && s->cookie == connect->cookie && zero && errors.empty(),
-            describe(*s) + ", SO_ERROR " + (s->info.contains("so_error") ? s->info["so_error"].dump() : "?") +
-                "; socket errors set since connect() returned: " + describe(errors, c.reasons)};
+            describe(*s) + "; socket errors set since connect() returned: " + describe(errors, c.reasons)};
 }
 
 }  // namespace

@@ -30,9 +30,7 @@ bool has_revent(const Step& s, const std::string& name) {
 }
 
 std::string so_error_of(const Step& s) {
-    if (!s.info.contains("so_error")) return "?";
-    const auto& v = s.info["so_error"];
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    return fetched_so_error(s).value_or("?");
 }
 
 // A socket's state when a call returned: the last transition before ts.
@@ -112,11 +110,10 @@ FactResult listener_so_error_zero(const FactContext& c) {
     if (accept && accept->info.contains("accepted") && accept->info["accepted"].contains("remote")) {
         accepted_remote = accept->info["accepted"]["remote"].get<std::string>();
     }
-    bool zero = so->info.contains("so_error") && so->info["so_error"] == 0;
+    bool zero = so_error_of(*so) == "0";
     return {established && zero && so->ret == 0 && so->cookie == connect->cookie &&
                 errors.empty() && !from.empty() && accepted_remote == from,
-            "client " + from + ": " + join(path) + "; " + describe(*so) + ", SO_ERROR " +
-                so_error_of(*so) + "; socket errors: " + describe(errors, c.reasons) +
+            "client " + from + ": " + join(path) + "; " + describe(*so) + "; socket errors: " + describe(errors, c.reasons) +
                 "; server accepted " + (accepted_remote.empty() ? "nothing" : accepted_remote)};
 }
 
@@ -193,8 +190,7 @@ FactResult so_error_once(const FactContext& c) {
     bool ok = first->ret == 0 && second->ret == 0 && first->cookie == connect->cookie &&
               second->cookie == connect->cookie && so_error_of(*first) == "ECONNREFUSED" &&
               so_error_of(*second) == "0" && errors.empty();
-    return {ok, describe(*first) + ", SO_ERROR " + so_error_of(*first) + "; " + describe(*second) +
-                    ", SO_ERROR " + so_error_of(*second) + "; errors set in between: " +
+    return {ok, describe(*first) + "; " + describe(*second) + "; errors set in between: " +
                     describe(errors, c.reasons)};
 }
 

@@ -167,12 +167,9 @@ FactResult client_error_is_epipe(const FactContext& c) {
     for (const Event* e : c.timeline.of_cookie(c.timeline.cookie_of("client"))) {
         if (e->kind == EventKind::SockError && errno_name(e->error) == "ECONNRESET") resets.push_back(e);
     }
-    std::string so_error = so->info.contains("so_error") && so->info["so_error"].is_string()
-                               ? so->info["so_error"].get<std::string>()
-                               : "0";
-    return {closed.ok && resets.empty() && so->ret == 0 && so_error == "EPIPE",
-            closed.detail + "; " + describe(*so) + ", SO_ERROR " + so_error +
-                "; ECONNRESET errors: " + describe(resets, c.reasons)};
+    return {closed.ok && resets.empty() && so->ret == 0 &&
+                fetched_so_error(*so) == std::optional<std::string>("EPIPE"),
+            closed.detail + "; " + describe(*so) + "; ECONNRESET errors: " + describe(resets, c.reasons)};
 }
 
 FactResult later_sends_sigpipe(const FactContext& c) {

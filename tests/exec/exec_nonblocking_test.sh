@@ -182,8 +182,16 @@ echo "  timeout: why: $line; nstat TcpRetransSegs $retrans"
 timeout_counted() {
   [ "$retrans" -ge 1 ] && [ -n "$counted" ] && same_count "$counted" "$retrans" "$(lost_of timeout)"
 }
-check "timeout: the Why counts the SYN's retransmissions as the namespace did ($retrans: ${counted:-none}), then ETIMEDOUT" \
-  timeout_counted
+timeout_lost=$(lost_of timeout)
+if [ -z "$counted" ] && [ "${timeout_lost:-0}" -gt 0 ]; then
+  # The kernel skipped one of our programs during the run (counted, seen
+  # under qemu): the socket error the cause rests on may be the one missed.
+  echo "note: timeout: no Why, and the run lost $timeout_lost events it counted: not judged"
+else
+  check "timeout: the Why counts the SYN's retransmissions as the namespace did ($retrans: ${counted:-none}), then ETIMEDOUT" \
+    timeout_counted
+  timeout_counted || { echo "  timeout: the run's output:"; sed 's/^/    /' "$dir/timeout.txt"; }
+fi
 
 # 5. The same refusal as JSON: the step keeps the value and its cause.
 "$bin" exec --json --user 0 --output "$dir/json.jsonl" -- unshare -n sh -c \

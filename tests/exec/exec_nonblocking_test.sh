@@ -140,33 +140,25 @@ check "so_error: the Why names the RST that refused it" \
   why_names_refusal so_error 'client getsockopt([0-9]*, .*SO_ERROR) = 0, so_error ECONNREFUSED: '
 check "so_error: one RST, one failed attempt, as the namespace counted" refusal_counted so_error
 
-# 2. poll.
-run poll poll 127.0.0.1 7199
-rc=$?
-check "poll: the client saw ERR/HUP (rc=$rc: $(tail -n 1 "$dir/poll.out"))" [ "$rc" -eq 0 ]
-[ "$rc" -eq 0 ] || cat "$dir/poll.err"
-bits=$(bits_in_order "$(strace_bits "$dir/poll.strace" poll revents)")
-echo "  strace: $(grep '^poll(' "$dir/poll.strace" | tail -n 1)"
-check "poll: strace saw revents with ERR ($bits)" sh -c "printf '%s\n' '$bits' | grep -q ERR"
-line=$(ladder_of "$dir/poll.txt" | grep "poll(fds, 1) = 1 $bits\$" | head -n 1)
-check "poll: the ladder's line shows the bits strace saw ($line)" [ -n "$line" ]
-check "poll: the Why names the error and the RST" \
-  why_names_refusal poll "client poll(fds, 1) = 1 $bits: ECONNREFUSED: "
-check "poll: one RST, one failed attempt, as the namespace counted" refusal_counted poll
-
-# 3. epoll_wait.
-run epoll epoll 127.0.0.1 7199
-rc=$?
-check "epoll: the client saw ERR/HUP (rc=$rc: $(tail -n 1 "$dir/epoll.out"))" [ "$rc" -eq 0 ]
-[ "$rc" -eq 0 ] || cat "$dir/epoll.err"
-bits=$(bits_in_order "$(strace_bits "$dir/epoll.strace" epoll_wait events)")
-echo "  strace: $(grep '^epoll_wait(' "$dir/epoll.strace" | tail -n 1)"
-check "epoll: strace saw events with ERR ($bits)" sh -c "printf '%s\n' '$bits' | grep -q ERR"
-line=$(ladder_of "$dir/epoll.txt" | grep "epoll_wait([0-9]*, events, 1) = 1 $bits\$" | head -n 1)
-check "epoll: the ladder's line shows the bits strace saw ($line)" [ -n "$line" ]
-check "epoll: the Why names the error and the RST" \
-  why_names_refusal epoll "client epoll_wait([0-9]*, events, 1) = 1 $bits: ECONNREFUSED: "
-check "epoll: one RST, one failed attempt, as the namespace counted" refusal_counted epoll
+# 2 and 3. poll, then epoll_wait: the line shows the bits strace saw, the
+# Why names the error and the RST.
+readiness_case() {  # readiness_case NAME SYSCALL FIELD LINE (LINE: the call's text, a regex)
+  _name=$1 _sys=$2 _field=$3 _call=$4
+  run "$_name" "$_name" 127.0.0.1 7199
+  _rc=$?
+  check "$_name: the client saw ERR/HUP (rc=$_rc: $(tail -n 1 "$dir/$_name.out"))" [ "$_rc" -eq 0 ]
+  [ "$_rc" -eq 0 ] || cat "$dir/$_name.err"
+  _bits=$(bits_in_order "$(strace_bits "$dir/$_name.strace" "$_sys" "$_field")")
+  echo "  strace: $(grep "^$_sys(" "$dir/$_name.strace" | tail -n 1)"
+  check "$_name: strace saw $_field with ERR ($_bits)" sh -c "printf '%s\n' '$_bits' | grep -q ERR"
+  _line=$(ladder_of "$dir/$_name.txt" | grep "$_call = 1 $_bits\$" | head -n 1)
+  check "$_name: the ladder's line shows the bits strace saw ($_line)" [ -n "$_line" ]
+  check "$_name: the Why names the error and the RST" \
+    why_names_refusal "$_name" "client $_call = 1 $_bits: ECONNREFUSED: "
+  check "$_name: one RST, one failed attempt, as the namespace counted" refusal_counted "$_name"
+}
+readiness_case poll poll revents 'poll(fds, 1)'
+readiness_case epoll epoll_wait events 'epoll_wait([0-9]*, events, 1)'
 
 # 4. A timeout through poll: 192.0.2.0/24 (TEST-NET-1) routed into lo
 # without being local, so the SYN is dropped on its way in (no forwarding)

@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "call_record_support.h"
 #include "captured_call.h"
 #include "failure_cause.h"
 #include "syscalls.h"
@@ -19,18 +20,6 @@ namespace {
 constexpr uint32_t kSocket = 41, kConnect = 42, kAccept4 = 288, kSendto = 44, kRead = 0,
                    kBind = 49, kListen = 50, kClose = 3, kSetsockopt = 54, kPoll = 7;
 
-ts_call record(uint32_t nr, int64_t ret, uint64_t sk, uint64_t cookie, uint64_t start) {
-    ts_call r{};
-    r.nr = nr;
-    r.ret = ret;
-    r.sk = sk;
-    r.cookie = cookie;
-    r.tgid = r.tid = 100;
-    r.start_ns = start;
-    r.end_ns = start + 10;
-    r.args[0] = 3;
-    return r;
-}
 
 CapturedCall decoded(const ts_call& r) {
     auto c = decode_call(&r, sizeof(r));
@@ -46,14 +35,9 @@ TEST(CapturedCall, RejectsARecordOfTheWrongSize) {
 }
 
 TEST(CapturedCall, SendFailingWithEpipeIsMinusOneAndItsErrno) {
-    ts_call r = record(kSendto, -32, 0xffff1000, 42, 1000);
+    ts_call r = call_record(kSendto, -32, 0xffff1000, 42, 1000);
     r.args[2] = 1;
-    r.family = AF_INET;
-    uint32_t lo = htonl(INADDR_LOOPBACK);
-    std::memcpy(r.laddr, &lo, 4);
-    std::memcpy(r.raddr, &lo, 4);
-    r.lport = 40000;
-    r.rport = 5000;
+    on_loopback(r);
     CapturedCall c = decoded(r);
     EXPECT_EQ(c.step.op, StepOp::Send);
     EXPECT_EQ(c.step.size, 1);
@@ -67,7 +51,7 @@ TEST(CapturedCall, SendFailingWithEpipeIsMinusOneAndItsErrno) {
 }
 
 TEST(CapturedCall, BindNamesTheAddressPassed) {
-    ts_call r = record(kBind, 0, 0xffff1000, 0, 1000);
+    ts_call r = call_record(kBind, 0, 0xffff1000, 0, 1000);
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(5000);
@@ -80,7 +64,7 @@ TEST(CapturedCall, BindNamesTheAddressPassed) {
 }
 
 TEST(CapturedCall, SetsockoptNamesTheOptionAndItsValue) {
-    ts_call r = record(kSetsockopt, 0, 0xffff1000, 0, 1000);
+    ts_call r = call_record(kSetsockopt, 0, 0xffff1000, 0, 1000);
     r.args[1] = 6;   // IPPROTO_TCP
     r.args[2] = 18;  // TCP_USER_TIMEOUT
     r.optval = 500;
@@ -96,12 +80,12 @@ TEST(CapturedCall, ACookieSeenLaterIsGivenToTheEarlierCallsOfTheSameSocketOnly) 
     // a later call sees cookie 77. A closes; a new socket reuses the address
     // A and gets cookie 88: its calls must not take 77.
     std::vector<CapturedCall> calls;
-    calls.push_back(decoded(record(kSocket, 3, 0xA000, 0, 10)));
-    calls.push_back(decoded(record(kBind, 0, 0xA000, 0, 20)));
-    calls.push_back(decoded(record(kListen, 0, 0xA000, 77, 30)));
-    calls.push_back(decoded(record(kClose, 0, 0xA000, 77, 40)));
-    calls.push_back(decoded(record(kSocket, 3, 0xA000, 0, 50)));
-    calls.push_back(decoded(record(kConnect, 0, 0xA000, 88, 60)));
+    calls.push_back(decoded(call_record(kSocket, 3, 0xA000, 0, 10)));
+    calls.push_back(decoded(call_record(kBind, 0, 0xA000, 0, 20)));
+    calls.push_back(decoded(call_record(kListen, 0, 0xA000, 77, 30)));
+    calls.push_back(decoded(call_record(kClose, 0, 0xA000, 77, 40)));
+    calls.push_back(decoded(call_record(kSocket, 3, 0xA000, 0, 50)));
+    calls.push_back(decoded(call_record(kConnect, 0, 0xA000, 88, 60)));
     std::vector<Step> steps = finish_calls(calls);
     ASSERT_EQ(steps.size(), 6u);
     for (int i = 0; i < 4; ++i) EXPECT_EQ(steps[i].cookie, 77u) << i;
@@ -112,8 +96,8 @@ TEST(CapturedCall, ACookieSeenLaterIsGivenToTheEarlierCallsOfTheSameSocketOnly) 
 }
 
 TEST(CapturedCall, ASocketUnhashedByARstKeepsTheEndpointsItWasLastSeenWith) {
-    ts_call connected = record(kConnect, 0, 0xA000, 55, 10);
-    ts_call after_rst = record(kSendto, -32, 0xA000, 55, 20);
+    ts_call connected = call_record(kConnect, 0, 0xA000, 55, 10);
+    ts_call after_rst = call_record(kSendto, -32, 0xA000, 55, 20);
     for (ts_call* r : {&connected, &after_rst}) {
         r->family = AF_INET;
         uint32_t lo = htonl(INADDR_LOOPBACK);
@@ -132,11 +116,11 @@ TEST(CapturedCall, ASocketUnhashedByARstKeepsTheEndpointsItWasLastSeenWith) {
 
 TEST(CapturedCall, AcceptNamesTheConnectionItHandedOut) {
     std::vector<CapturedCall> calls;
-    calls.push_back(decoded(record(kListen, 0, 0xA000, 77, 10)));
-    ts_call acc = record(kAccept4, 4, 0xA000, 77, 20);
+    calls.push_back(decoded(call_record(kListen, 0, 0xA000, 77, 10)));
+    ts_call acc = call_record(kAccept4, 4, 0xA000, 77, 20);
     acc.new_sk = 0xB000;  // cookie not made yet
     calls.push_back(decoded(acc));
-    ts_call rd = record(kRead, 5, 0xB000, 99, 30);
+    ts_call rd = call_record(kRead, 5, 0xB000, 99, 30);
     rd.tgid = 100;
     calls.push_back(decoded(rd));
     std::vector<Step> steps = finish_calls(calls);
@@ -149,8 +133,8 @@ TEST(CapturedCall, AcceptNamesTheConnectionItHandedOut) {
 
 TEST(CapturedCall, PollReportsItsReadySocketsByCookie) {
     std::vector<CapturedCall> calls;
-    calls.push_back(decoded(record(kConnect, 0, 0xA000, 55, 10)));
-    ts_call p = record(kPoll, 1, 0, 0, 20);
+    calls.push_back(decoded(call_record(kConnect, 0, 0xA000, 55, 10)));
+    ts_call p = call_record(kPoll, 1, 0, 0, 20);
     p.nready = 1;
     p.ready[0] = ts_ready{3, 0x2001, 0, 0xA000};
     calls.push_back(decoded(p));
@@ -164,9 +148,9 @@ TEST(CapturedCall, PollReportsItsReadySocketsByCookie) {
 
 TEST(CapturedCall, AReadinessCallThatReturnedNoTcpSocketIsLeftOut) {
     std::vector<CapturedCall> calls;
-    calls.push_back(decoded(record(kConnect, 0, 0xA000, 55, 10)));
-    calls.push_back(decoded(record(kPoll, 1, 0, 0, 20)));  // a pipe came back ready
-    calls.push_back(decoded(record(kPoll, 0, 0, 0, 30)));  // timed out: kept
+    calls.push_back(decoded(call_record(kConnect, 0, 0xA000, 55, 10)));
+    calls.push_back(decoded(call_record(kPoll, 1, 0, 0, 20)));  // a pipe came back ready
+    calls.push_back(decoded(call_record(kPoll, 0, 0, 0, 30)));  // timed out: kept
     std::vector<Step> steps = finish_calls(calls);
     ASSERT_EQ(steps.size(), 2u);
     EXPECT_EQ(steps[1].op, StepOp::Poll);

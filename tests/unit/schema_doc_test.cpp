@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "call_record_support.h"
 #include "captured_call.h"
 #include "facts.h"
 #include "failure_cause.h"
@@ -280,21 +281,8 @@ Written everything_written() {
     // exec's steps: getsockopt(SO_ERROR), accept, poll, and a failed
     // connect with its cause.
     auto call = [](uint32_t nr, int64_t ret, uint64_t sk, uint64_t cookie, uint64_t start) {
-        ts_call r{};
-        r.nr = nr;
-        r.ret = ret;
-        r.sk = sk;
-        r.cookie = cookie;
-        r.tgid = r.tid = 100;
-        r.start_ns = start;
-        r.end_ns = start + 10;
-        r.args[0] = 3;
-        r.family = AF_INET;
-        uint32_t lo = htonl(INADDR_LOOPBACK);
-        std::memcpy(r.laddr, &lo, 4);
-        std::memcpy(r.raddr, &lo, 4);
-        r.lport = 40000;
-        r.rport = 5000;
+        ts_call r = call_record(nr, ret, sk, cookie, start);
+        on_loopback(r);
         return r;
     };
     std::vector<CapturedCall> calls;

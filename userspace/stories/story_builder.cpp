@@ -1,7 +1,5 @@
 #include "story_builder.h"
 
-#include <cstdio>
-
 #include <algorithm>
 #include <cerrno>
 
@@ -26,17 +24,6 @@ bool abortive_close_reason(const std::string& name) {
 }
 
 }  // namespace
-
-void read_ephemeral_ports(uint16_t* low, uint16_t* high) {
-    std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (f == nullptr) return;
-    unsigned a = 0, b = 0;
-    if (std::fscanf(f, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
-        *low = static_cast<uint16_t>(a);
-        *high = static_cast<uint16_t>(b);
-    }
-    std::fclose(f);
-}
 
 StoryBuilder::Conn* StoryBuilder::find_or_add(const Event& e) {
     auto it = conns_.find(e.cookie);

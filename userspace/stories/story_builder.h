@@ -41,10 +41,6 @@ struct StoryOptions {
     uint16_t ephemeral_high = 60999;
 };
 
-// Reads net.ipv4.ip_local_port_range into *low and *high; leaves them as
-// they are when it cannot.
-void read_ephemeral_ports(uint16_t* low, uint16_t* high);
-
 class StoryBuilder {
 public:
     // reasons: the kernel's RST reason names, to tell an abortive close

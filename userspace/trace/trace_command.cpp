@@ -34,6 +34,19 @@ uint64_t snapshot_interval_ns(double stuck_s) {
     return static_cast<uint64_t>(s * 1e9);
 }
 
+// Reads net.ipv4.ip_local_port_range into *low and *high; leaves them as
+// they are when it cannot.
+void read_ephemeral_ports(uint16_t* low, uint16_t* high) {
+    std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f == nullptr) return;
+    unsigned a = 0, b = 0;
+    if (std::fscanf(f, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+        *low = static_cast<uint16_t>(a);
+        *high = static_cast<uint16_t>(b);
+    }
+    std::fclose(f);
+}
+
 }  // namespace
 
 int run_trace_command(const TraceOptions& o) {

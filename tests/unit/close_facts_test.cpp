@@ -1,4 +1,4 @@
-// The facts of the scenarios about how a connection ends (sigpipe-default,
+// The facts of the scenarios about how a connection ends (zero-byte-send, sigpipe-default,
 // close-unread-data, linger-zero, time-wait, rst-before-accept), on runs
 // recorded on Linux 6.18 (tests/fixtures/<name>.jsonl, `tcpscope run <name>
 // --json`). Each scenario: changing the recording the way a different kernel
@@ -31,6 +31,47 @@ TEST(SigpipeDefault, NoSigpipeFailsTheSignalFact) {
                                   [](const Event& e) { return e.kind == EventKind::Signal; }),
                    r.events.end());
     EXPECT_FALSE(verdict(verdicts_of(r, "sigpipe-default"), "generates SIGPIPE").ok);
+}
+
+// Both of the kernel's answers to data sent to the closed server hold, and
+// a reason that does not match the socket that sent it does not.
+TEST(SigpipeDefault, AnOrphanKeptInFinWait2AbortsOnData) {
+    Recording r = load("sigpipe-default");
+    keep_server_orphan(r, "TCP_ABORT_ON_DATA", false);
+    Verdict v = verdict(verdicts_of(r, "sigpipe-default"), "the first one-byte send");
+    EXPECT_TRUE(v.ok) << v.detail;
+    EXPECT_NE(v.detail.find("kept in FIN_WAIT2"), std::string::npos) << v.detail;
+}
+
+TEST(SigpipeDefault, AKeptOrphanAnsweringForAMinisocketFailsTheRstFact) {
+    Recording r = load("sigpipe-default");
+    keep_server_orphan(r, "TCP_TIMEWAIT_SOCKET", false);
+    EXPECT_FALSE(verdict(verdicts_of(r, "sigpipe-default"), "the first one-byte send").ok);
+}
+
+TEST(ZeroByteSend, AnOrphanKeptInFinWait2AbortsOnData) {
+    Recording r = load("zero-byte-send");
+    keep_server_orphan(r, "TCP_ABORT_ON_DATA", false);
+    auto verdicts = verdicts_of(r, "zero-byte-send");
+    for (const auto& v : verdicts) EXPECT_TRUE(v.ok) << v.fact << ": " << v.detail;
+}
+
+TEST(ZeroByteSend, AnAbortFromAMinisocketFailsTheRstFact) {
+    Recording r = load("zero-byte-send");
+    keep_server_orphan(r, "TCP_ABORT_ON_DATA", true);
+    EXPECT_FALSE(verdict(verdicts_of(r, "zero-byte-send"), "answers with a RST").ok);
+}
+
+TEST(ZeroByteSend, AnAbortOnDataFromTheMinisocketPathFailsTheRstFact) {
+    // The handover to the mini-socket happened at close(): the RST must be
+    // the mini-socket's, whatever its reason says.
+    Recording r = load("zero-byte-send");
+    Event* rst = event_where(r, [](const Event& e, const std::string& side) {
+        return e.kind == EventKind::ResetSent && side == "server";
+    });
+    ASSERT_NE(rst, nullptr);
+    rst->reason = r.reasons.intern("TCP_ABORT_ON_DATA");
+    EXPECT_FALSE(verdict(verdicts_of(r, "zero-byte-send"), "answers with a RST").ok);
 }
 
 TEST(CloseUnreadData, AFinFromTheCloserFailsTheRstFact) {

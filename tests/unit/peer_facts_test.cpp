@@ -224,21 +224,13 @@ TEST(ServerKilled, AnOrphanFreedAtOnceFailsTheMinisocketFact) {
     EXPECT_TRUE(verdict(verdicts, "the mini-socket answers with a RST").ok);
 }
 
-// The kernel's other path: the client's ACK reached the dying server while
-// its close() held the socket, so the orphan stays a full socket on its
-// FIN_WAIT2 timer and answers data with TCP_ABORT_ON_DATA (seen on 6.12).
+// The kernel's other path (keep_server_orphan), as sock_diag then sees it:
+// the full orphan in FIN_WAIT2 on its keepalive timer (seen on 6.12).
 void keep_the_orphan(Recording& r, const char* reason, bool minisock) {
     Step* look = step(r, "client", kSockDiag);
     ASSERT_NE(look, nullptr);
     look->info["timer"] = "keepalive";
-    Event* rst = event_where(r, [](const Event& e, const std::string&) {
-        return e.kind == EventKind::ResetSent;
-    });
-    ASSERT_NE(rst, nullptr);
-    rst->minisock = minisock;
-    rst->no_socket = false;
-    rst->state = state_value("FIN_WAIT2");
-    rst->reason = r.reasons.intern(reason);
+    keep_server_orphan(r, reason, minisock);
 }
 
 TEST(ServerKilled, AnOrphanKeptInFinWait2AbortsOnData) {

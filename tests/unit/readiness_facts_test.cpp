@@ -37,6 +37,19 @@ uint64_t cookie_of(const Recording& r, const std::string& side) {
 
 // ---- poll-after-peer-close ----
 
+TEST(PollAfterPeerClose, AnOrphanKeptInFinWait2AbortsOnData) {
+    Recording r = load("poll-after-peer-close");
+    keep_server_orphan(r, "TCP_ABORT_ON_DATA", false);
+    Verdict v = verdict(verdicts_of(r, "poll-after-peer-close"), "answers with a RST");
+    EXPECT_TRUE(v.ok) << v.detail;
+}
+
+TEST(PollAfterPeerClose, AKeptOrphanAnsweringForAMinisocketFailsTheRstFact) {
+    Recording r = load("poll-after-peer-close");
+    keep_server_orphan(r, "TCP_TIMEWAIT_SOCKET", false);
+    EXPECT_FALSE(verdict(verdicts_of(r, "poll-after-peer-close"), "answers with a RST").ok);
+}
+
 TEST(PollAfterPeerClose, NoRdhupFailsTheFirstPollFact) {
     Recording r = load("poll-after-peer-close");
     report(step(r, "client", kPoll, 0), cookie_of(r, "client"), kReadyIn | kReadyOut);

@@ -150,5 +150,26 @@ inline void set_sock_error(Recording& r, const std::string& side, const std::str
     error->error = errno_value(errno_name);
 }
 
+// The kernel's other path after the server's close(): the client's ACK of
+// its FIN came while close() held the socket, so the full orphan stays in
+// FIN_WAIT2 on a timer (no hand-over to a timewait mini-socket) until the
+// client's data aborts it. The server's FIN_WAIT2 -> CLOSE moves to the RST
+// it sends, which gets `reason` and comes from a mini-socket if `minisock`.
+inline void keep_server_orphan(Recording& r, const std::string& reason, bool minisock) {
+    Event* rst = event_where(r, [](const Event& e, const std::string& side) {
+        return e.kind == EventKind::ResetSent && side == "server";
+    });
+    Event* handover = event_where(r, [](const Event& e, const std::string& side) {
+        return side == "server" && is_state(e, "FIN_WAIT2", "CLOSE");
+    });
+    ASSERT_NE(rst, nullptr);
+    ASSERT_NE(handover, nullptr);
+    handover->ts_ns = rst->ts_ns;
+    rst->minisock = minisock;
+    rst->no_socket = false;
+    rst->state = state_value("FIN_WAIT2");
+    rst->reason = r.reasons.intern(reason);
+}
+
 }  // namespace testing_support
 }  // namespace tcpscope

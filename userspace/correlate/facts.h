@@ -114,6 +114,16 @@ std::vector<const Event*> packets_from(const Timeline& timeline,
 // empty) and a RST segment from its endpoint on the wire.
 FactResult sent_reset(const FactContext& c, const std::vector<const Event*>& events,
                       const std::string& side, const std::string& reason = "");
+// The RST with which `side`'s closed socket answered data among `events`.
+// After close() the orphan usually becomes a FIN_WAIT2 timewait mini-socket,
+// which answers with TCP_TIMEWAIT_SOCKET. But when the peer's ACK of our FIN
+// is processed while close() still owns the socket (loopback's softirq runs
+// inside the call), the kernel keeps the full orphan in FIN_WAIT2 on a timer;
+// data then aborts it (TCP_ABORT_ON_DATA, FIN_WAIT2 -> CLOSE among `events`).
+// Both are the kernel's choice; the detail says which one it made.
+FactResult closed_socket_answered_reset(const FactContext& c,
+                                        const std::vector<const Event*>& events,
+                                        const std::string& side);
 // Among `resets` (tcp_send_reset events), one sent with no socket at all,
 // reason NO_SOCKET. Before 6.10 the tracepoint is silent for such a RST:
 // the caller's check of the RST on the wire then stands in for it, and its

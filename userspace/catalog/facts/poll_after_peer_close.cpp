@@ -47,7 +47,7 @@ FactResult write_draws_rst(const FactContext& c) {
     const Step* send = c.timeline.find_step("client", kSendOne, 0);
     if (send == nullptr) return fails("the client made no one-byte send");
     return both(sent_one_segment(c, send, "client", 1),
-                sent_reset(c, after_write(c, *send), "server", "TCP_TIMEWAIT_SOCKET"));
+                closed_socket_answered_reset(c, after_write(c, *send), "server"));
 }
 
 FactResult rst_hits_close_wait(const FactContext& c) {
@@ -84,7 +84,8 @@ ScenarioFacts poll_after_peer_close_facts() {
          first_poll},
         {"the recv() that readable promised returns 0 (EOF)", first_recv_eof},
         {"the write returns 1, one 1-byte segment leaves, and the peer's timewait socket "
-         "answers with a RST, reason TCP_TIMEWAIT_SOCKET",
+         "answers with a RST, reason TCP_TIMEWAIT_SOCKET (an orphan kept in FIN_WAIT2: "
+         "TCP_ABORT_ON_DATA)",
          write_draws_rst},
         {"the RST hits the client in CLOSE_WAIT: CLOSE_WAIT -> CLOSE, socket error EPIPE",
          rst_hits_close_wait},

@@ -132,28 +132,7 @@ std::vector<const Event*> after_first_send(const FactContext& c, const Step& sen
 FactResult minisocket_answers_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
-    auto window = after_first_send(c, *s);
-    if (orphan_kept_in_fin_wait2(c)) {
-        // A full orphan that is sent data aborts: TCP_ABORT_ON_DATA.
-        FactResult rst = sent_reset(c, window, "server", "TCP_ABORT_ON_DATA");
-        bool from_orphan = false;
-        for (const Event* e : select(c.timeline, window, EventKind::ResetSent, "server")) {
-            from_orphan |= !e->minisock && !e->no_socket;
-        }
-        return {rst.ok && from_orphan, rst.detail + " (from the orphan kept in FIN_WAIT2)", rst.unseen};
-    }
-    FactResult rst = sent_reset(c, window, "server", "TCP_TIMEWAIT_SOCKET");
-    // Sent by the timewait mini-socket, not by a full socket or no socket.
-    // (Before 6.10 tcp_send_reset is silent for it: sent_reset says so.)
-    bool from_minisock = !c.kernel.shows(KernelFeature::ResetWithoutSocket);
-    // Its state is the mini-socket's own substate, FIN_WAIT2 here, as
-    // sock_diag says; recordings made before tcpscope read the substate
-    // say TIME_WAIT for any timewait socket.
-    for (const Event* e : select(c.timeline, window, EventKind::ResetSent, "server")) {
-        std::string state = tcp_state_name(e->state);
-        from_minisock |= e->minisock && !e->no_socket && (state == "FIN_WAIT2" || state == "TIME_WAIT");
-    }
-    return {rst.ok && from_minisock, rst.detail, rst.unseen};
+    return closed_socket_answered_reset(c, after_first_send(c, *s), "server");
 }
 
 FactResult client_error_is_epipe(const FactContext& c) {

@@ -13,7 +13,7 @@ FactResult first_send_draws_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
     auto during = c.timeline.during(*s);
-    FactResult rst = sent_reset(c, during, "server", "TCP_TIMEWAIT_SOCKET");
+    FactResult rst = closed_socket_answered_reset(c, during, "server");
     FactResult closed = closed_by_reset(c, during, "client", "CLOSE_WAIT", "EPIPE");
     return {s->ret == 1 && !s->failed() && rst.ok && closed.ok,
             describe(*s) + "; " + rst.detail + "; " + closed.detail, rst.unseen};
@@ -59,7 +59,7 @@ ScenarioFacts sigpipe_default_facts() {
         "the client sends 0 bytes, 1 byte, then 1 byte again, which kills it.";
     spec.facts = {
         {"the first one-byte send returns 1; the server's timewait socket answers RST "
-         "(TCP_TIMEWAIT_SOCKET), closing the client from CLOSE_WAIT with EPIPE",
+         "(TCP_TIMEWAIT_SOCKET; an orphan kept in FIN_WAIT2: TCP_ABORT_ON_DATA), closing the client from CLOSE_WAIT with EPIPE",
          first_send_draws_rst},
         {"the second one-byte send generates SIGPIPE for the client, and the kernel's send "
          "returns -EPIPE",

@@ -28,7 +28,7 @@ FactResult one_byte_goes_out(const FactContext& c) {
 FactResult peer_answers_rst(const FactContext& c) {
     const Step* s = c.timeline.find_step("client", kSendOne, 0);
     if (s == nullptr) return fails("the client made no one-byte send");
-    return sent_reset(c, c.timeline.during(*s), "server", "TCP_TIMEWAIT_SOCKET");
+    return closed_socket_answered_reset(c, c.timeline.during(*s), "server");
 }
 
 FactResult client_closes_with_epipe(const FactContext& c) {
@@ -58,7 +58,8 @@ ScenarioFacts zero_byte_send_facts() {
         {"send(0) returns 0 with no segment on the wire and no state change",
          zero_send_is_silent},
         {"send(1) returns 1 and one 1-byte segment leaves the client", one_byte_goes_out},
-        {"the peer's timewait socket answers with a RST, reason TCP_TIMEWAIT_SOCKET",
+        {"the peer's timewait socket answers with a RST, reason TCP_TIMEWAIT_SOCKET (an "
+         "orphan kept in FIN_WAIT2: TCP_ABORT_ON_DATA)",
          peer_answers_rst},
         {"the RST hits the client in CLOSE_WAIT: CLOSE_WAIT -> CLOSE, socket error EPIPE",
          client_closes_with_epipe},
@@ -75,7 +76,10 @@ ScenarioFacts zero_byte_send_facts() {
         "the client in CLOSE_WAIT, and a RST in CLOSE_WAIT sets EPIPE, not ECONNRESET (books "
         "often say the first error after a RST is ECONNRESET). The socket is now closed for "
         "writing, so the next send fails with EPIPE and raises SIGPIPE, which would kill a "
-        "process that did not ignore it.";
+        "process that did not ignore it. (Now and then the server's close() still holds its "
+        "socket when the client's ACK of the FIN arrives; the kernel then keeps the full orphan "
+        "in FIN_WAIT2 on a timer instead of a mini-socket, and it answers the byte with a RST "
+        "for TCP_ABORT_ON_DATA: the client sees the same RST.)";
     return spec;
 }
 

@@ -39,6 +39,10 @@ import time
 import urllib.request
 
 
+# How long the tracers are read after the load, for its last transitions (see main).
+SETTLE_SECONDS = 10.0
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -128,8 +132,26 @@ class StateTally:
         # name is one the counts miss.
         self.unattributed, self.unattributed_examples = 0, []
         self.summary = None
+        # The lines around the first sockets whose path was unusual, as the tracer wrote
+        # them (every kind of event, not only this load's): what happened next to a
+        # missing transition is the first clue to why it is missing.
+        self.recent = collections.deque(maxlen=self.AROUND_BEFORE)
+        self.around = []  # [(path, [lines])], at most MAX_AROUND
+        self.capturing = []  # (lines, how many more to take) of captures still growing
+
+    AROUND_BEFORE, AROUND_AFTER, MAX_AROUND = 3000, 1000, 5
+
+    def keep_around(self, line):
+        self.recent.append(line)
+        still = []
+        for lines, more in self.capturing:
+            lines.append(line)
+            if more > 1:
+                still.append((lines, more - 1))
+        self.capturing = still
 
     def feed(self, line):
+        self.keep_around(line)
         if line.startswith(self.PREFIX):
             at = line.index('"netns_cookie":') + 15
             netns = int(line[at:line.index(",", at)])
@@ -147,6 +169,10 @@ class StateTally:
                     if path not in USUAL_PATHS:
                         self.other_paths[" ".join(path)] += 1
                         self.other_examples.setdefault(" ".join(path), line.strip())
+                        if len(self.around) < self.MAX_AROUND:
+                            lines = list(self.recent)
+                            self.around.append((" ".join(path), lines))
+                            self.capturing.append((lines, self.AROUND_AFTER))
             else:
                 self.unattributed += 1
                 if len(self.unattributed_examples) < 10:
@@ -235,7 +261,8 @@ def main():
     ap.add_argument("--connections-per-run", type=int, default=5000)
     ap.add_argument("--sample-seconds", type=float, default=15.0)
     ap.add_argument("--keep", action="store_true",
-                    help="keep the event files (their folder is printed) for a closer look")
+                    help="keep the event files (their folder is printed) for a closer look, "
+                         "and the lines the host-wide trace wrote around the first unusual paths")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run_soak: needs root (it loads BPF programs)")
@@ -272,6 +299,7 @@ def main():
         agent_rss = {name: [] for name in ("metrics", "connections")}
         # Transitions each run's namespace should show, by its cookie.
         expected_by_netns = collections.Counter()
+        run_of_netns = {}  # which run (1, 2, ...) each namespace was
         states = StateTally(expected_by_netns, os.path.basename(churn)[:15])
         story_tally = StoryTally()
         followers = [(Follower(output), states), (Follower(stories_output), story_tally)]
@@ -288,6 +316,7 @@ def main():
             if not result.get("netns_cookie"):
                 sys.exit("run_soak: the churn could not read its namespace's cookie (SO_NETNS_COOKIE)")
             expected_by_netns[result["netns_cookie"]] += 10 * result["connections"] + 2
+            run_of_netns[result["netns_cookie"]] = runs + 1
             connections += result["connections"]
             errors += result["errors"]
             runs += 1
@@ -305,6 +334,21 @@ def main():
                       f"connections rss={agent_rss['connections'][-1]} KiB "
                       f"connections={connections}", flush=True)
                 next_sample += args.sample_seconds
+        # The load's last sockets can close after its process has gone: a reader of
+        # /proc/PID/fdinfo (lsof, a monitoring agent, a test's grep) that held a socket's
+        # file when the load closed it makes the last close its own, and on a busy machine
+        # it may wait a while to run. Seen in a soak beside such a reader: the last run's
+        # client in CLOSE_WAIT and server in FIN_WAIT1 when the tracers stopped, their four
+        # remaining transitions missing from all three. So the tracers are read until every
+        # run's transitions are in (a lost one never comes: at most SETTLE_SECONDS).
+        settle_start = time.monotonic()
+        while (time.monotonic() - settle_start < SETTLE_SECONDS and
+               any(states.seen_by_netns[n] < e for n, e in expected_by_netns.items())):
+            time.sleep(0.2)
+            for follower, tally in followers:
+                for line in follower.lines():
+                    tally.feed(line)
+        settle_seconds = round(time.monotonic() - settle_start, 2)
         samples.append((round(time.monotonic() - start), rss_kib(tracer.pid)))
         for name in agent_rss:
             agent_rss[name].append(rss_kib(agents[name].pid))
@@ -332,7 +376,8 @@ def main():
     state_events = sum(states.seen_by_netns.values())
     attributed = states.attributed
     # Where the count differs, which runs: the first place to look.
-    mismatched = {str(netns): {"expected": n, "seen": states.seen_by_netns[netns]}
+    mismatched = {str(netns): {"expected": n, "seen": states.seen_by_netns[netns],
+                               "run": run_of_netns.get(netns), "of_runs": runs}
                   for netns, n in expected_by_netns.items() if states.seen_by_netns[netns] != n}
 
     def flat(values):
@@ -357,6 +402,7 @@ def main():
     print(json.dumps({"minutes": args.minutes, "churn_runs": runs, "connections": connections,
                       "churn_errors": errors, "state_events": state_events,
                       "expected_transitions": expected, "mismatched_netns": mismatched,
+                      "settle_seconds": settle_seconds,
                       "attributed_to_the_load": attributed,
                       "unattributed_in_the_load_namespaces": states.unattributed,
                       "unattributed_examples": states.unattributed_examples,
@@ -376,7 +422,13 @@ def main():
                       "stories_lost": story_summary and story_summary["lost"],
                       "checks": checks}, indent=1))
     if args.keep:
-        print(f"run_soak: the event files are kept in {workdir}", file=sys.stderr)
+        for i, (path, lines) in enumerate(states.around):
+            with open(os.path.join(workdir, f"around-{i + 1}.jsonl"), "w") as f:
+                f.write(f"# unusual path: {path}\n")
+                f.writelines(l if l.endswith("\n") else l + "\n" for l in lines)
+        print(f"run_soak: the event files are kept in {workdir}"
+              f"{' with the lines around each unusual path (around-N.jsonl)' if states.around else ''}",
+              file=sys.stderr)
     else:
         os.remove(output)
         os.remove(stories_output)

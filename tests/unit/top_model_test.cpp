@@ -325,8 +325,10 @@ TEST(TopFormat, TableLinesAndJsonCarryEveryColumn) {
     const std::string line = top_table_line(f.rows[0]);
     EXPECT_NE(line.find("TCP_ABORT_ON_CLOSE:1"), std::string::npos) << line;
     EXPECT_NE(line.find("2.5ms"), std::string::npos) << line;
+    f.clock = "12:44:50 UTC";
     const auto lines = top_header_lines(f);
     ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[0].rfind("12:44:50 UTC  tcpscope top  group: process", 0), 0u) << lines[0];
     EXPECT_NE(lines[2].find("ESTABLISHED 3"), std::string::npos);
     EXPECT_NE(lines[3].find("cpu 1.5%"), std::string::npos);
     EXPECT_NE(lines[3].find("ringbuf_full 2"), std::string::npos);

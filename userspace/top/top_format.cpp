@@ -108,8 +108,9 @@ std::vector<std::string> top_header_lines(const TopFrame& f) {
     std::vector<std::string> lines;
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "tcpscope top  group: %s  sort: %s %s%s%s  interval: %.1fs",
-                  grouping_name(f.view.grouping), column_header(f.view.sort),
+                  "%s%stcpscope top  group: %s  sort: %s %s%s%s  interval: %.1fs",
+                  f.clock.c_str(), f.clock.empty() ? "" : "  ", grouping_name(f.view.grouping),
+                  column_header(f.view.sort),
                   f.view.ascending ? "(ascending)" : "(descending)",
                   f.view.filter.empty() ? "" : "  filter: ", f.view.filter.c_str(),
                   static_cast<double>(f.interval_ns) / 1e9);

@@ -107,6 +107,7 @@ struct TopFrame {
     // Every grouping's rows, unfiltered: a paused screen re-cuts these.
     std::array<std::vector<TopRow>, kGroupingCount> all_rows;
     TopSelf self;
+    std::string clock;  // the header's time of day ("12:44:50 UTC"), filled by the command
 };
 
 struct TopModelOptions {

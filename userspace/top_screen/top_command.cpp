@@ -169,6 +169,8 @@ int run_top_command(const TopOptions& o) {
                                           : 0;
         cpu_before = cpu_now;
         cpu_at = now;
+        const std::string utc = rfc3339_utc(clock.realtime_ns(now));  // 2026-12-06T12:44:50.123Z
+        f.clock = utc.substr(11, 8) + " UTC";
         f.self.lost_by_reason = sink.lost_by_reason();
         f.self.stories_evicted = sink.builder().evicted();
         f.self.stories_cut_short = sink.builder().cut_short();

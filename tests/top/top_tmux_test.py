@@ -305,7 +305,8 @@ def lines_checks(tcpscope, load, rounds_before):
     time.sleep(3)
     load.start("client", str(N_FIN), str(M_REFUSED), str(K_RESET), str(C_CLOSE_WAIT), expect="done")
     out, err = p.communicate(timeout=60)
-    frames = [f for f in out.split("tcpscope top ") if f.strip()]
+    # A frame begins with its header: "12:50:11 UTC  tcpscope top  group: ...".
+    frames = [f for f in re.split(r"(?m)^(?=\d\d:\d\d:\d\d UTC  tcpscope top )", out) if f.strip()]
     check(p.returncode == 0 and len(frames) == 7, "--batch --iterations 7: 7 frames (%d)" % len(frames), err)
     rows = table(frames[-1] if frames else "")
     check(rows.get("->8081", {}).get("REFUSED") == str(M_REFUSED) and

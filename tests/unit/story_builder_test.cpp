@@ -432,7 +432,7 @@ TEST(Stories, FastJsonEqualsTheReference) {
         for (auto s : stories_of(r)) {
             same(s, r.reasons);
             s.start_ns.reset();
-            s.stats = CloseStats{5, 6, 7, 0, 0, 0, 0, true};
+            s.stats = CloseStats{5, 6, 7, 41234, 0, 244000, 17, true};  // a 0 is null
             s.bytes_sent = 4;
             s.bytes_received = 5;
             s.reset_reason = 9999;

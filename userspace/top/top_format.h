@@ -23,8 +23,8 @@ std::vector<std::string> top_header_lines(const TopFrame& frame);
 // ascending), and one line per row.
 std::string top_table_header(const TopFrame& frame);
 std::string top_table_line(const TopRow& row);
-// Where each column starts in those lines (the screen highlights the
-// sort column's title).
+// Where each column starts in those lines (the cells are right-aligned
+// in their width, the group and the reasons left-aligned).
 size_t column_offset(Column column);
 
 // {"type":"top", "time", "interval_s", "grouping", "sort", "filter",

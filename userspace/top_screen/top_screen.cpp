@@ -92,8 +92,7 @@ void TopScreen::draw(const TopFrame& frame, const TopUi& ui, const std::vector<s
     ++y;  // a blank line under the header
     if (y < rows) {
         attron(A_REVERSE);
-        put_line(y, top_table_header(frame), cols);
-        // The sort column's title in bold as well.
+        put_line(y, top_table_header(frame), cols);  // the sort column's title marked v or ^
         attroff(A_REVERSE);
         ++y;
     }

@@ -13,6 +13,7 @@
 #include "info_command.h"
 #include "metrics_command.h"
 #include "scenario_commands.h"
+#include "top_command.h"
 #include "trace_command.h"
 
 namespace {
@@ -88,5 +89,6 @@ int main(int argc, char** argv) {
     if (cli.info->parsed()) return tcpscope::run_info_command(cli.info_options);
     if (cli.metrics->parsed()) return tcpscope::run_metrics_command(cli.metrics_options);
     if (exec->parsed()) return tcpscope::run_exec_command(cli.exec_options);
+    if (cli.top->parsed()) return tcpscope::run_top_command(cli.top_options);
     return usage_status;
 }

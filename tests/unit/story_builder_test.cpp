@@ -201,7 +201,7 @@ TEST(Stories, WaitForTheGraceThenForgetTheConnection) {
     rst.state = 8;
     b.add(rst);
     Event close = state(1, 41, 8, 7);
-    close.close_stats = CloseStats{11, 21, 0, true};  // SYN and FIN counted
+    close.close_stats = CloseStats{11, 21, 0, 0, 0, 0, 0, true};  // SYN and FIN counted
     b.add(close);
     Event err = state(1, 42, 0, 0);
     err.kind = EventKind::SockError;
@@ -432,7 +432,7 @@ TEST(Stories, FastJsonEqualsTheReference) {
         for (auto s : stories_of(r)) {
             same(s, r.reasons);
             s.start_ns.reset();
-            s.stats = CloseStats{5, 6, 7, true};
+            s.stats = CloseStats{5, 6, 7, 41234, 0, 244000, 17, true};  // a 0 is null
             s.bytes_sent = 4;
             s.bytes_received = 5;
             s.reset_reason = 9999;

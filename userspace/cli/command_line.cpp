@@ -16,6 +16,7 @@ CommandLine::CommandLine()
     info = add_info_command(app, info_options);
     metrics = add_metrics_command(app, metrics_options);
     exec = add_exec_command(app, exec_options);
+    top = add_top_command(app, top_options);
 }
 
 }  // namespace tcpscope

@@ -12,6 +12,7 @@
 #include "info_options.h"
 #include "metrics_options.h"
 #include "scenario_options.h"
+#include "top_options.h"
 #include "trace_options.h"
 
 namespace tcpscope {
@@ -31,6 +32,7 @@ struct CommandLine {
     InfoOptions info_options;
     MetricsOptions metrics_options;
     ExecOptions exec_options;
+    TopOptions top_options;
 
     CLI::App app;
     CLI::App* trace = nullptr;
@@ -39,6 +41,7 @@ struct CommandLine {
     CLI::App* info = nullptr;
     CLI::App* metrics = nullptr;
     CLI::App* exec = nullptr;
+    CLI::App* top = nullptr;
 };
 
 }  // namespace tcpscope

@@ -124,9 +124,12 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         e.new_state = raw.b;
         if (raw.flags & TS_F_PREV_TIME) e.prev_state_ns = raw.prev_state_ns;
         if (raw.flags & TS_F_CLOSE_STATS) {
-            e.close_stats = CloseStats{raw.bytes_acked, raw.bytes_received,
-                                       static_cast<uint32_t>(raw.c),
-                                       (raw.flags & TS_F_FIN_RECEIVED) != 0};
+            CloseStats stats;
+            stats.bytes_acked = raw.bytes_acked;
+            stats.bytes_received = raw.bytes_received;
+            stats.total_retrans = static_cast<uint32_t>(raw.c);
+            stats.fin_received = (raw.flags & TS_F_FIN_RECEIVED) != 0;
+            e.close_stats = stats;
         }
         break;
     case EventKind::ResetSent:

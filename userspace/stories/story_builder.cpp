@@ -85,6 +85,12 @@ void StoryBuilder::hand_out(std::unordered_map<uint64_t, Conn>::iterator it) {
     remember(done_, done_order_, cookie);
 }
 
+void StoryBuilder::for_each_open(const std::function<void(const ConnectionStory&)>& visit) const {
+    for (const auto& [cookie, c] : conns_) {
+        if (!c.closed) visit(c.story);
+    }
+}
+
 void StoryBuilder::add(const Event& e) {
     if (e.kind == EventKind::Signal) {
         on_signal(e);

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,6 +57,9 @@ public:
     std::vector<ConnectionStory> take_closed();
 
     size_t open_connections() const { return conns_.size(); }
+    // Visits each connection followed and not closed (listeners aside), as
+    // its story stands so far: what `top` counts as active.
+    void for_each_open(const std::function<void(const ConnectionStory&)>& visit) const;
     uint64_t evicted() const { return evicted_; }
     uint64_t cut_short() const { return cut_short_; }
 

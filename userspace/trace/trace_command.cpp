@@ -34,6 +34,8 @@ uint64_t snapshot_interval_ns(double stuck_s) {
     return static_cast<uint64_t>(s * 1e9);
 }
 
+}  // namespace
+
 // Reads net.ipv4.ip_local_port_range into *low and *high; leaves them as
 // they are when it cannot.
 void read_ephemeral_ports(uint16_t* low, uint16_t* high) {
@@ -46,8 +48,6 @@ void read_ephemeral_ports(uint16_t* low, uint16_t* high) {
     }
     std::fclose(f);
 }
-
-}  // namespace
 
 int run_trace_command(const TraceOptions& o) {
     TracerConfig config;

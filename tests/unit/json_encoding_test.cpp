@@ -97,7 +97,7 @@ TEST(Json, StateFields) {
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("prev_state_ns"), 0u);
     EXPECT_FALSE(j.contains("bytes_acked")) << "only a move to CLOSE carries what it moved";
-    e.close_stats = CloseStats{1000, 2000, 3, true};
+    e.close_stats = CloseStats{1000, 2000, 3, 0, 0, 0, 0, true};
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("fin_received"), true);
     EXPECT_EQ(j.at("bytes_acked"), 1000u);
@@ -108,7 +108,7 @@ TEST(Json, StateFields) {
     auto back = event_from_json(j, names);
     ASSERT_TRUE(back.has_value());
     ASSERT_TRUE(back->close_stats.has_value());
-    EXPECT_EQ(*back->close_stats, (CloseStats{1000, 2000, 3, true}));
+    EXPECT_EQ(*back->close_stats, (CloseStats{1000, 2000, 3, 0, 0, 0, 0, true}));
     e.close_stats.reset();
     e.new_state = 99;
     j = reparse(event_to_json(e, kReasons));

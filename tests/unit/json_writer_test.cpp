@@ -68,7 +68,7 @@ TEST(JsonWriter, MatchesTheReferenceForEveryKind) {
         e.family = AF_INET;
         e.local = {"127.0.0.1", 0};
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
-        e.close_stats = CloseStats{18446744073709551615ull, 0, 4294967295u, false};
+        e.close_stats = CloseStats{18446744073709551615ull, 0, 4294967295u, 0, 0, 0, 0, false};
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
         e.close_stats->fin_received = true;
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);

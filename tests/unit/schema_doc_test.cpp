@@ -236,7 +236,7 @@ Written everything_written() {
     closing.remote = {"127.0.0.1", 5000};
     closing.old_state = 1;
     closing.new_state = 7;
-    closing.close_stats = CloseStats{1, 2, 3, true};
+    closing.close_stats = CloseStats{1, 2, 3, 0, 0, 0, 0, true};
     const ResetReasons no_reasons;
     w.line(event_to_json(closing, no_reasons, &clock), "close stats");
 

@@ -38,13 +38,22 @@ struct CloseStats {
     uint64_t bytes_acked = 0;
     uint64_t bytes_received = 0;
     uint32_t total_retrans = 0;
+    // The RTT state at CLOSE (tcp_sock): the smoothed and the minimum RTT
+    // and the retransmission timeout in microseconds, the congestion window
+    // in segments; 0 when the kernel did not say.
+    uint32_t srtt_us = 0;
+    uint32_t min_rtt_us = 0;
+    uint32_t rto_us = 0;
+    uint32_t snd_cwnd = 0;
     // The peer's FIN was received: the kernel counts it as one byte of
     // bytes_received (as it counts an acknowledged SYN or FIN of ours in
     // bytes_acked).
     bool fin_received = false;
     bool operator==(const CloseStats& o) const {
         return bytes_acked == o.bytes_acked && bytes_received == o.bytes_received &&
-               total_retrans == o.total_retrans && fin_received == o.fin_received;
+               total_retrans == o.total_retrans && srtt_us == o.srtt_us &&
+               min_rtt_us == o.min_rtt_us && rto_us == o.rto_us && snd_cwnd == o.snd_cwnd &&
+               fin_received == o.fin_received;
     }
 };
 

@@ -46,10 +46,17 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
                 e.prev_state_ns = j["prev_state_ns"].get<uint64_t>();
             }
             if (j.contains("bytes_acked") && j["bytes_acked"].is_number_unsigned()) {
-                e.close_stats = CloseStats{j["bytes_acked"].get<uint64_t>(),
-                                           j.value("bytes_received", uint64_t{0}),
-                                           j.value("total_retrans", 0u),
-                                           j.value("fin_received", false)};
+                CloseStats stats;
+                stats.bytes_acked = j["bytes_acked"].get<uint64_t>();
+                stats.bytes_received = j.value("bytes_received", uint64_t{0});
+                stats.total_retrans = j.value("total_retrans", 0u);
+                stats.fin_received = j.value("fin_received", false);
+                // Recordings made before the RTT was read have none: 0.
+                stats.srtt_us = j.value("srtt_us", 0u);
+                stats.min_rtt_us = j.value("min_rtt_us", 0u);
+                stats.rto_us = j.value("rto_us", 0u);
+                stats.snd_cwnd = j.value("snd_cwnd", 0u);
+                e.close_stats = stats;
             }
             break;
         case EventKind::ResetSent:

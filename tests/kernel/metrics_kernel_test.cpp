@@ -24,7 +24,9 @@ constexpr int kRefused = 5;   // connects to a closed port
 
 void workload_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-metrics");
-    json m = io.expect("go");
+    // The test starts up to three tracers first: under qemu TCG on a busy
+    // host that took more than the default 20 s (6.12, the labelled test).
+    json m = io.expect("go", 120000);
     uint16_t port = m.at("port");
     int lfd = tcp_listen("127.0.0.1", port);
     for (int i = 0; i < kClosed + kAborts; ++i) {
@@ -286,7 +288,7 @@ void serve_connections(uint16_t port, int count) {
 
 void scan_then_serve_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-scan");
-    json m = io.expect("scan");
+    json m = io.expect("scan", 120000);
     syn_scan(m.at("first"), m.at("count"));
     io.report({{"type", "scanned"}});
     m = io.expect("refuse");

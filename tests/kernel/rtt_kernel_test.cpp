@@ -27,7 +27,9 @@ using tcpscope::FilterOptions;
 
 void rtt_server_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-rttserver");
-    json m = io.expect("listen");
+    // Long waits: the test starts a tracer in between, which under qemu TCG
+    // on a busy host can take more than the default 20 s.
+    json m = io.expect("listen", 120000);
     int lfd = tcp_listen(m.at("addr"), m.at("port"));
     io.report({{"type", "listening"}});
     int afd = accept_timeout(lfd, 20000);
@@ -41,14 +43,14 @@ void rtt_server_body(HelperIO& io) {
         total += static_cast<size_t>(k);
     }
     io.report({{"type", "ended"}, {"received", total}});
-    io.expect("exit");
+    io.expect("exit", 120000);
     close(afd);
     close(lfd);
 }
 
 void rtt_client_body(HelperIO& io) {
     prctl(PR_SET_NAME, "tst-rttclient");
-    json m = io.expect("connect");
+    json m = io.expect("connect", 120000);
     int fd = tcp_connect(m.at("addr"), m.at("port"));
     if (fd < 0) {
         errno = -fd;
@@ -76,7 +78,7 @@ void rtt_client_body(HelperIO& io) {
     set_linger_zero(fd);
     close(fd);
     io.report({{"type", "closed"}});
-    io.expect("exit");
+    io.expect("exit", 120000);
 }
 
 // Deletes a veth pair (by one end, in a helper's namespace) on every path.

@@ -127,10 +127,10 @@ struct {
 
 TS_COUNTER_ARRAY(m_series_dropped, 1);
 
-static __always_inline void count_series(const struct ts_event *e, __u32 family, __u32 slot)
+static __always_inline void add_series(const struct ts_event *e, __u32 family, __u32 slot,
+				       __u64 n)
 {
 	struct ts_series_key k = {};
-	__u64 one = 1;
 	__u64 *v;
 
 	k.family = family;
@@ -143,17 +143,22 @@ static __always_inline void count_series(const struct ts_event *e, __u32 family,
 		__builtin_memcpy(k.comm, e->comm, TS_COMM_LEN);
 	v = bpf_map_lookup_elem(&m_series, &k);
 	if (v) {
-		*v += 1;
+		*v += n;
 		return;
 	}
-	if (bpf_map_update_elem(&m_series, &k, &one, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&m_series, &k, &n, BPF_NOEXIST) == 0)
 		return;
 	/* Another CPU may have made it meanwhile; else the map is full. */
 	v = bpf_map_lookup_elem(&m_series, &k);
 	if (v)
-		*v += 1;
+		*v += n;
 	else
 		count_in(&m_series_dropped, 0, 1);
+}
+
+static __always_inline void count_series(const struct ts_event *e, __u32 family, __u32 slot)
+{
+	add_series(e, family, slot, 1);
 }
 
 /* A counter: its array without labels, its series with them. */
@@ -173,6 +178,50 @@ static __always_inline void observe(__u32 hist, __u64 ns)
 
 	if (sum)
 		ts_sum128_add(sum, ns);
+}
+
+/* The kernel's tick rate, for icsk_rto (jiffies): set by the loader from
+ * the kernel's config (/boot/config-*, /proc/config.gz). Not a __kconfig
+ * extern: libbpf refuses to load an object with one when neither file
+ * exists (containers, minimal images); here that only leaves rto_us 0. */
+const volatile __u32 kernel_hz = 0;
+
+/* The RTT state of a tcp_sock as it closes, what `ss -ti` shows of a live
+ * one (tcp_get_info): the same fields on 6.1, 6.12 and 6.18, read with
+ * CO-RE so that their offsets follow the running kernel. */
+static __always_inline void read_rtt(const struct sock *sk, struct ts_event *e)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	__u32 hz = kernel_hz;
+
+	/* srtt_us is kept times 8 (tcp_rtt_estimator). */
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	/* rtt_min is a windowed min filter; s[0] holds the minimum, ~0 until
+	 * the first sample (tcp_init_sock), which ss leaves out: 0 here. */
+	e->min_rtt_us = BPF_CORE_READ(tp, rtt_min.s[0].v);
+	if (e->min_rtt_us == ~0u)
+		e->min_rtt_us = 0;
+	e->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	if (hz)
+		e->rto_us = (__u32)((__u64)BPF_CORE_READ(icsk, icsk_rto) * 1000000 / hz);
+	e->flags |= TS_F_RTT;
+}
+
+/* Metrics mode: a connection's smoothed RTT at its end, into the RTT
+ * histogram; by label into the series when --labels asks (the port label is
+ * e->d, the connection's service port). Bucketed as the durations are, the
+ * RTT taken as ns. */
+static __always_inline void observe_rtt(const struct ts_event *e, __u32 srtt_us)
+{
+	__u64 ns = (__u64)srtt_us * 1000;
+
+	if (label_mask) {
+		add_series(e, TS_FAM_RTT, ts_duration_bucket(ns), 1);
+		add_series(e, TS_FAM_RTT, TS_RTT_SUM_SLOT, srtt_us);
+		return;
+	}
+	observe(TS_HIST_RTT, ns);
 }
 
 static __always_inline __u32 state_slot(__s32 state)
@@ -891,6 +940,8 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 				si->established_ts = now;
 			} else if (newstate == TCP_CLOSE && si->established_ts) {
 				observe(TS_HIST_CONNECTION, now - si->established_ts);
+				observe_rtt(e, BPF_CORE_READ((const struct tcp_sock *)sk,
+							     srtt_us) >> 3);
 				si->established_ts = 0;
 			}
 		}
@@ -907,6 +958,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
 		e->c = (__s32)BPF_CORE_READ(tp, total_retrans);
 		e->flags |= TS_F_CLOSE_STATS;
+		read_rtt(sk, e);
 		/* tcp_fin() sets SOCK_DONE: the FIN is in bytes_received. */
 		if (sk->__sk_common.skc_flags &
 		    (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE)))

@@ -69,6 +69,10 @@ enum ts_flags {
 	/* With TS_F_CLOSE_STATS: the peer's FIN was received (SOCK_DONE),
 	 * which the kernel counts as one byte of bytes_received. */
 	TS_F_FIN_RECEIVED = 1u << 11,
+	/* A state event into CLOSE carries the connection's RTT state at its
+	 * end: srtt_us, min_rtt_us, rto_us, snd_cwnd (set with
+	 * TS_F_CLOSE_STATS, on the same transitions). */
+	TS_F_RTT = 1u << 12,
 };
 
 /* How a socket's owner was learned (ts_sock_info.owner_from). */
@@ -186,6 +190,15 @@ struct ts_event {
 	/* The running thread's own name (its comm, which the thread may have
 	 * set with prctl(PR_SET_NAME)); cur_comm is its process's. */
 	char cur_thread[TS_COMM_LEN];
+	/* State into CLOSE with TS_F_RTT: the connection's round trip as the
+	 * kernel last estimated it, read from the tcp_sock as it closes (as
+	 * `ss -ti` shows it on a live socket). 0 = no sample (no ACK of data
+	 * was ever timed, e.g. a connect that never got its SYN-ACK). */
+	__u32 srtt_us;       /* smoothed RTT, us (tcp_sock.srtt_us >> 3): ss rtt: */
+	__u32 min_rtt_us;    /* windowed minimum RTT, us (tcp_sock.rtt_min): ss minrtt: */
+	__u32 rto_us;        /* retransmission timeout, us (icsk_rto in jiffies,
+			      * times 10^6 / HZ): ss rto:; 0 when HZ is unknown */
+	__u32 snd_cwnd;      /* congestion window, segments: ss cwnd: */
 };
 
 /* What learning the owners of older sockets found (learn_owners, in .bss;
@@ -246,7 +259,14 @@ enum ts_counter_family {
 	TS_FAM_SOCKET_ERRORS = 4,
 	TS_FAM_SIGPIPE = 5,
 	TS_FAM_COUNT = 6,
+	/* Not a counter: the labelled RTT histogram (--labels), slot = bucket
+	 * (0 .. TS_BUCKETS - 1, not cumulative), slot TS_RTT_SUM_SLOT = the sum
+	 * of the observations in us. Its series share --max-series with the
+	 * counters'. */
+	TS_FAM_RTT = 6,
 };
+
+#define TS_RTT_SUM_SLOT TS_BUCKETS
 
 /* --labels, a bit each (rodata label_mask). */
 #define TS_LABEL_COMM (1u << 0)
@@ -271,7 +291,11 @@ enum ts_histogram {
 	TS_HIST_FIN_WAIT2 = 4,
 	TS_HIST_CLOSE_WAIT = 5,
 	TS_HIST_LAST_ACK = 6,
-	TS_HIST_COUNT = 7,
+	/* Not a duration of ours: the smoothed RTT (srtt_us, as ns) of each
+	 * connection at its end (ESTABLISHED ... -> CLOSE, the connections of
+	 * TS_HIST_CONNECTION); with --labels it goes to the series instead. */
+	TS_HIST_RTT = 7,
+	TS_HIST_COUNT = 8,
 };
 
 /* Histogram buckets: bucket k holds durations of at most 2^(13 + k) ns,

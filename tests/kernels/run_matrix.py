@@ -56,11 +56,12 @@ KERNELS = {
 # Modules the tests need that Debian's cloud kernels build as modules:
 # veth (peer-vanished, peer-rebooted, the retransmit tests) and tcp_diag
 # (sock_diag queries of the scenarios, ss), with the modules they depend on
-# (their .modinfo depends=).
-MODULES = ["veth", "tcp_diag"]
+# (their .modinfo depends=), and sch_netem (the RTT test's delay: 6.18 on
+# the host has no netem, Debian's 6.1 and 6.12 have it as a module).
+MODULES = ["veth", "tcp_diag", "sch_netem"]
 # Host programs the tests and scenarios run, copied with their libraries.
 TOOLS = [
-    "/usr/sbin/ip", "/usr/bin/nstat", "/usr/bin/ss",  # iproute2
+    "/usr/sbin/ip", "/usr/bin/nstat", "/usr/bin/ss", "/usr/sbin/tc",  # iproute2
     "/usr/sbin/tcpstates",  # libbpf-tools: the kernel tier's peer
     "/usr/sbin/bpftool",  # the scenario tests count BPF links with it
     "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/mount", "/usr/bin/umount",
@@ -136,7 +137,10 @@ def fetch_kernel(column, kernels_dir):
                 os.unlink(os.path.join(debs, f))
     kdir = os.path.join(kernels_dir, package)
     stamp = os.path.join(kdir, "unpacked-from")
-    if not (os.path.exists(stamp) and open(stamp).read() == deb):
+    # The stamp names the package and the modules kept: a changed MODULES
+    # unpacks again.
+    stamp_text = deb + "\n" + " ".join(MODULES)
+    if not (os.path.exists(stamp) and open(stamp).read() == stamp_text):
         shutil.rmtree(kdir, ignore_errors=True)
         os.makedirs(kdir)
         tmp = tempfile.mkdtemp(prefix="unpack-", dir=kernels_dir)
@@ -161,7 +165,7 @@ def fetch_kernel(column, kernels_dir):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         with open(stamp, "w") as f:
-            f.write(deb)
+            f.write(stamp_text)
     modules_dir = os.path.join(kdir, "modules")
     order = open(os.path.join(modules_dir, "order")).read().split()
     return {
@@ -419,6 +423,10 @@ def build_kernel_image(path, kernel):
         cpio.file(f"usr/lib/modules/tcpscope/{name}.ko", open(ko, "rb").read(), 0o644)
     cpio.file("etc/tcpscope-matrix/modules",
               "".join(n + "\n" for n, _ in kernel["modules"]).encode(), 0o644)
+    # The kernel's config where a Debian system has it: tcpscope reads
+    # CONFIG_HZ there (the RTO at a connection's end is in jiffies).
+    cpio.file(f"boot/config-{kernel['release']}",
+              open(os.path.join(kernel["dir"], "config"), "rb").read(), 0o644)
     cpio.close()
 
 

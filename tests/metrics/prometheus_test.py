@@ -149,6 +149,8 @@ def main():
             # All but the one left in CLOSE_WAIT (its peer, an orphan in
             # FIN_WAIT2, became a timewait socket: the full socket's CLOSE).
             'tcpscope_connection_duration_seconds_count': done["connects"] + done["accepts"] - 1,
+            # The smoothed RTT at each of those connections' end.
+            'tcpscope_rtt_seconds_count': done["connects"] + done["accepts"] - 1,
             'sum(tcpscope_close_wait_sockets{comm="python3"})': 1,
             'sum(tcpscope_close_wait_sockets{comm="oldleak"})': 1,
             'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 2,

@@ -112,6 +112,35 @@ TEST(Decode, CloseStatsOnlyWithTheirFlag) {
     EXPECT_TRUE(decode_ok(r).close_stats->fin_received);
 }
 
+TEST(Decode, RttStateOnlyWithItsFlag) {
+    ts_event r = base_record(TS_KIND_STATE);
+    r.a = 1;   // ESTABLISHED
+    r.b = 7;   // CLOSE
+    r.srtt_us = 41234;
+    r.min_rtt_us = 40012;
+    r.rto_us = 244000;
+    r.snd_cwnd = 17;
+    r.flags = TS_F_CLOSE_STATS;
+    Event e = decode_ok(r);
+    ASSERT_TRUE(e.close_stats.has_value());
+    EXPECT_EQ(e.close_stats->srtt_us, 0u) << "no TS_F_RTT: values must be ignored";
+    EXPECT_EQ(e.close_stats->snd_cwnd, 0u);
+
+    r.flags |= TS_F_RTT;
+    e = decode_ok(r);
+    ASSERT_TRUE(e.close_stats.has_value());
+    EXPECT_EQ(e.close_stats->srtt_us, 41234u);
+    EXPECT_EQ(e.close_stats->min_rtt_us, 40012u);
+    EXPECT_EQ(e.close_stats->rto_us, 244000u);
+    EXPECT_EQ(e.close_stats->snd_cwnd, 17u);
+}
+
+TEST(Decode, RecordFromBeforeTheRttIsTooShort) {
+    // A record of the 192-byte layout (before the RTT fields) is refused.
+    ts_event r = base_record(TS_KIND_STATE);
+    EXPECT_FALSE(decode_event(&r, 192).has_value());
+}
+
 TEST(Decode, RecordFromBeforeTheCloseStatsIsTooShort) {
     // A record of the old 160-byte layout is refused, not read past its end.
     ts_event r = base_record(TS_KIND_STATE);

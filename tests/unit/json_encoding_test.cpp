@@ -97,9 +97,13 @@ TEST(Json, StateFields) {
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("prev_state_ns"), 0u);
     EXPECT_FALSE(j.contains("bytes_acked")) << "only a move to CLOSE carries what it moved";
-    e.close_stats = CloseStats{1000, 2000, 3, 0, 0, 0, 0, true};
+    e.close_stats = CloseStats{1000, 2000, 3, 41234, 40012, 244000, 17, true};
     j = reparse(event_to_json(e, kReasons));
     EXPECT_EQ(j.at("fin_received"), true);
+    EXPECT_EQ(j.at("srtt_us"), 41234u);
+    EXPECT_EQ(j.at("min_rtt_us"), 40012u);
+    EXPECT_EQ(j.at("rto_us"), 244000u);
+    EXPECT_EQ(j.at("snd_cwnd"), 17u);
     EXPECT_EQ(j.at("bytes_acked"), 1000u);
     EXPECT_EQ(j.at("bytes_received"), 2000u);
     EXPECT_EQ(j.at("total_retrans"), 3u);
@@ -108,6 +112,14 @@ TEST(Json, StateFields) {
     auto back = event_from_json(j, names);
     ASSERT_TRUE(back.has_value());
     ASSERT_TRUE(back->close_stats.has_value());
+    EXPECT_EQ(*back->close_stats, (CloseStats{1000, 2000, 3, 41234, 40012, 244000, 17, true}));
+    // A recording made before the RTT was read back has none: 0s.
+    j.erase("srtt_us");
+    j.erase("min_rtt_us");
+    j.erase("rto_us");
+    j.erase("snd_cwnd");
+    back = event_from_json(j, names);
+    ASSERT_TRUE(back.has_value() && back->close_stats.has_value());
     EXPECT_EQ(*back->close_stats, (CloseStats{1000, 2000, 3, 0, 0, 0, 0, true}));
     e.close_stats.reset();
     e.new_state = 99;

@@ -72,6 +72,12 @@ TEST(JsonWriter, MatchesTheReferenceForEveryKind) {
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
         e.close_stats->fin_received = true;
         EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
+        // The RTT state, at the edge of its 32 bits.
+        e.close_stats->srtt_us = 4294967295u;
+        e.close_stats->min_rtt_us = 1;
+        e.close_stats->rto_us = 120000000;
+        e.close_stats->snd_cwnd = 65535;
+        EXPECT_EQ(fast(e), reference(e)) << kind_name(e.kind);
     }
 }
 

@@ -178,6 +178,115 @@ TEST(SeriesExpiry, SeriesUnchangedForTheIdleTimeExpire) {
     EXPECT_TRUE(expiry.idle({series(1, 1)}, 130 * s).empty());
 }
 
+// tcpscope_rtt_seconds without labels: the kernel's RTT histogram, its
+// srtt in us bucketed as ns (41.2 ms -> bucket of 2^26 ns = 67 ms), bounds
+// from 8.192 us to 17.2 s, then +Inf holding what lies above.
+TEST(MetricFamilies, RttHistogramFromTheKernelsBuckets) {
+    KernelCounts c;
+    auto observe = [&](uint64_t srtt_us) {
+        uint64_t ns = srtt_us * 1000;
+        c.hist_buckets[TS_HIST_RTT * TS_BUCKET_SLOTS + ts_duration_bucket(ns)] += 1;
+        c.hist_sum_ns[TS_HIST_RTT].add(ns, 0);
+    };
+    observe(12);       // loopback
+    observe(41234);    // netem 2 x 20 ms
+    observe(41234);
+    observe(3600000000ull);  // an hour: past the last bound
+    EXPECT_EQ(ts_duration_bucket(41234000), 13u);  // <= 2^26 ns
+    const auto fs = kernel_families(c, ResetReasons());
+    const auto* f = find(fs, "tcpscope_rtt_seconds");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->type, prometheus::MetricType::Histogram);
+    ASSERT_EQ(f->metric.size(), 1u);
+    const auto& h = f->metric[0].histogram;
+    EXPECT_EQ(h.sample_count, 4u);
+    EXPECT_NEAR(h.sample_sum, 12e-6 + 2 * 41.234e-3 + 3600, 1e-9);
+    ASSERT_EQ(h.bucket.size(), static_cast<size_t>(kRttLastBoundedBucket + 2));
+    EXPECT_NEAR(h.bucket.front().upper_bound, 8.192e-6, 1e-12);
+    EXPECT_EQ(h.bucket.front().cumulative_count, 0u) << "12 us is above 8.192 us";
+    EXPECT_EQ(h.bucket[1].cumulative_count, 1u) << "<= 16.384 us";
+    EXPECT_NEAR(h.bucket[kRttLastBoundedBucket].upper_bound, 17.179869184, 1e-9);
+    EXPECT_EQ(h.bucket[kRttLastBoundedBucket].cumulative_count, 3u);
+    EXPECT_TRUE(std::isinf(h.bucket.back().upper_bound));
+    EXPECT_EQ(h.bucket.back().cumulative_count, 4u);
+    EXPECT_EQ(h.bucket[13].cumulative_count, 3u);
+    EXPECT_EQ(h.bucket[12].cumulative_count, 1u);
+    // Cumulative counts never fall.
+    for (size_t k = 1; k < h.bucket.size(); ++k) {
+        EXPECT_GE(h.bucket[k].cumulative_count, h.bucket[k - 1].cumulative_count) << k;
+    }
+    // No connection ended: the family is still there, empty.
+    const auto* empty = find(kernel_families(KernelCounts(), ResetReasons()), "tcpscope_rtt_seconds");
+    ASSERT_NE(empty, nullptr);
+    ASSERT_EQ(empty->metric.size(), 1u);
+    EXPECT_EQ(empty->metric[0].histogram.sample_count, 0u);
+}
+
+SeriesCount rtt_series(uint32_t port, uint32_t slot, uint64_t value) {
+    SeriesCount sc;
+    sc.family = TS_FAM_RTT;
+    sc.slot = slot;
+    sc.port = port;
+    sc.key.family = TS_FAM_RTT;
+    sc.key.slot = slot;
+    sc.key.port = port;
+    sc.value = value;
+    return sc;
+}
+
+// With --labels port: one histogram per port from the bucket and sum series
+// the kernel made (series of other families are not taken for it).
+TEST(MetricFamilies, RttHistogramByPortFromTheSeries) {
+    KernelCounts c;
+    c.label_mask = TS_LABEL_PORT;
+    c.series = {rtt_series(443, 13, 2), rtt_series(443, TS_RTT_SUM_SLOT, 82468),
+                rtt_series(443, 1, 1), rtt_series(6379, 2, 5),
+                rtt_series(6379, TS_RTT_SUM_SLOT, 100)};
+    SeriesCount other;
+    other.family = TS_FAM_RETRANSMITS;
+    other.slot = 1;
+    other.port = 443;
+    other.value = 9;
+    c.series.push_back(other);
+    std::string text = render_text_format(kernel_families(c, ResetReasons()));
+    EXPECT_NE(text.find("tcpscope_rtt_seconds_count{port=\"443\"} 3"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_rtt_seconds_sum{port=\"443\"} 0.082468"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_rtt_seconds_count{port=\"6379\"} 5"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_rtt_seconds_bucket{port=\"443\",le=\"1.6384e-05\"} 1"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("tcpscope_rtt_seconds_bucket{port=\"443\",le=\"+Inf\"} 3"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("tcpscope_rtt_seconds_count 0"), std::string::npos)
+        << "no unlabelled histogram beside the labelled ones";
+}
+
+// The series of one RTT histogram expire together, when its count stops:
+// a bucket alone never (its cumulative counts above would fall).
+TEST(SeriesExpiry, AnRttHistogramExpiresWhole) {
+    const uint64_t s = 1000000000ull;
+    SeriesExpiry expiry(10 * s);
+    // Bucket 1 stays at 1 while bucket 13 and the sum move.
+    EXPECT_TRUE(expiry.idle({rtt_series(443, 1, 1), rtt_series(443, 13, 1),
+                             rtt_series(443, TS_RTT_SUM_SLOT, 50)},
+                            100 * s)
+                    .empty());
+    EXPECT_TRUE(expiry.idle({rtt_series(443, 1, 1), rtt_series(443, 13, 2),
+                             rtt_series(443, TS_RTT_SUM_SLOT, 90)},
+                            108 * s)
+                    .empty());
+    EXPECT_TRUE(expiry.idle({rtt_series(443, 1, 1), rtt_series(443, 13, 2),
+                             rtt_series(443, TS_RTT_SUM_SLOT, 90)},
+                            112 * s)
+                    .empty())
+        << "bucket 1 unchanged for 12 s, but its histogram moved at 108 s";
+    auto idle = expiry.idle({rtt_series(443, 1, 1), rtt_series(443, 13, 2),
+                             rtt_series(443, TS_RTT_SUM_SLOT, 90)},
+                            118 * s);
+    EXPECT_EQ(idle.size(), 3u) << "the whole histogram, idle since 108 s";
+}
+
 TEST(MetricFamilies, LabelledSeriesSayHowManyExpired) {
     KernelCounts c;
     c.label_mask = TS_LABEL_PORT;

@@ -448,6 +448,52 @@ TEST(Stories, FastJsonEqualsTheReference) {
     }
 }
 
+// The RTT state at the end: in the JSON keys (null when not known) and in
+// the text's RTT column, from the state event into CLOSE.
+TEST(Stories, RttAtTheEndInTextAndJson) {
+    ResetReasons reasons;
+    const WallClock clock{1795902000000000000};
+    StoryBuilder b(reasons);
+    b.add(state(1, 10, 7, 2));  // CLOSE -> SYN_SENT
+    b.add(state(1, 20, 2, 1));  // -> ESTABLISHED
+    Event close = state(1, 40, 1, 7);
+    close.close_stats = CloseStats{101, 1, 0, 41234, 40012, 244000, 17, false};
+    b.add(close);
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, clock).dump());
+    EXPECT_EQ(j.at("srtt_us"), 41234);
+    EXPECT_EQ(j.at("min_rtt_us"), 40012);
+    EXPECT_EQ(j.at("rto_us"), 244000);
+    EXPECT_EQ(j.at("snd_cwnd"), 17);
+    std::string line = story_text_line(done[0], 0, reasons);
+    EXPECT_NE(line.find(" 41.2 ms "), std::string::npos) << line;
+    EXPECT_EQ(rtt_text(done[0]), "41.2 ms");
+    // The RTT column sits under its header.
+    std::string header = story_text_header();
+    EXPECT_EQ(line.find("41.2 ms"), header.find("RTT ")) << header << "\n" << line;
+
+    // No RTT timed (a refused connect): null, and "-" in the text.
+    StoryBuilder b2(reasons);
+    b2.add(state(2, 10, 7, 2));
+    Event refused = state(2, 20, 2, 7);
+    refused.close_stats = CloseStats{0, 0, 0, 0, 0, 1000000, 10, false};
+    b2.add(refused);
+    auto done2 = b2.take_closed();
+    ASSERT_EQ(done2.size(), 1u);
+    j = nlohmann::json::parse(story_to_json(done2[0], reasons, clock).dump());
+    EXPECT_TRUE(j.at("srtt_us").is_null()) << j;
+    EXPECT_TRUE(j.at("min_rtt_us").is_null()) << j;
+    EXPECT_EQ(j.at("rto_us"), 1000000);
+    EXPECT_EQ(rtt_text(done2[0]), "-");
+    // No close stats at all: every RTT key is null.
+    done2[0].stats.reset();
+    j = nlohmann::json::parse(story_to_json(done2[0], reasons, clock).dump());
+    for (const char* k : {"srtt_us", "min_rtt_us", "rto_us", "snd_cwnd"}) {
+        EXPECT_TRUE(j.at(k).is_null()) << k;
+    }
+}
+
 TEST(Stories, JsonAndTextCarryTheStory) {
     Recording r = load("zero-byte-send");
     auto stories = stories_of(r);

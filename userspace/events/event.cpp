@@ -9,7 +9,7 @@
 namespace tcpscope {
 
 // The record layout is an ABI between the BPF object and this file.
-static_assert(sizeof(ts_event) == 192, "ts_event size changed: update both sides");
+static_assert(sizeof(ts_event) == 208, "ts_event size changed: update both sides");
 static_assert(offsetof(ts_event, kind) == 56, "ts_event layout changed");
 static_assert(offsetof(ts_event, saddr) == 64, "ts_event layout changed");
 static_assert(offsetof(ts_event, a) == 100, "ts_event layout changed");
@@ -17,6 +17,8 @@ static_assert(offsetof(ts_event, comm) == 116, "ts_event layout changed");
 static_assert(offsetof(ts_event, seq) == 148, "ts_event layout changed");
 static_assert(offsetof(ts_event, bytes_acked) == 160, "ts_event layout changed");
 static_assert(offsetof(ts_event, cur_thread) == 176, "ts_event layout changed");
+static_assert(offsetof(ts_event, srtt_us) == 192, "ts_event layout changed");
+static_assert(offsetof(ts_event, snd_cwnd) == 204, "ts_event layout changed");
 
 namespace {
 
@@ -129,6 +131,12 @@ std::optional<Event> decode_event(const void* data, size_t size) {
             stats.bytes_received = raw.bytes_received;
             stats.total_retrans = static_cast<uint32_t>(raw.c);
             stats.fin_received = (raw.flags & TS_F_FIN_RECEIVED) != 0;
+            if (raw.flags & TS_F_RTT) {
+                stats.srtt_us = raw.srtt_us;
+                stats.min_rtt_us = raw.min_rtt_us;
+                stats.rto_us = raw.rto_us;
+                stats.snd_cwnd = raw.snd_cwnd;
+            }
             e.close_stats = stats;
         }
         break;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kernel_hz.h"
 #include "tcpscope.skel.h"
 
 // The kernel's ENOTSUPP (524), which it returns for BPF commands a map
@@ -210,6 +211,8 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     skel->rodata->wakeup_bytes =
         config.wakeup_divisor ? config.ringbuf_bytes / config.wakeup_divisor : 0;
     skel->rodata->metrics_mode = config.metrics_mode;
+    // For the RTO at a connection's end (jiffies there): unknown leaves it 0.
+    skel->rodata->kernel_hz = kernel_hz();
     skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
     t->label_mask_ = skel->rodata->label_mask;
     if (t->label_mask_ != 0) {

@@ -1,6 +1,8 @@
 #include "metric_families.h"
 
+#include <array>
 #include <cmath>
+#include <map>
 #include <limits>
 
 namespace tcpscope {
@@ -34,14 +36,19 @@ void add_gauge(MetricFamily* f, std::vector<ClientMetric::Label> labels, double 
     f->metric.push_back(std::move(m));
 }
 
-// One histogram from its kernel buckets (not cumulative) and sum in ns.
+// One histogram from its kernel buckets (TS_BUCKETS of them, not
+// cumulative) and sum in seconds. Buckets past last_bounded are shown only
+// in +Inf (the cumulative counts stay exact: leaving a bound out merges two
+// buckets).
 void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
-                   const KernelCounts& counts, int hist) {
+                   const uint64_t* buckets, double sum_seconds,
+                   int last_bounded = TS_BUCKETS - 2) {
     ClientMetric m;
     m.label = std::move(labels);
     uint64_t cumulative = 0;
     for (int k = 0; k < TS_BUCKETS; ++k) {
-        cumulative += counts.hist_buckets[static_cast<size_t>(hist * TS_BUCKET_SLOTS + k)];
+        cumulative += buckets[k];
+        if (k > last_bounded && k != TS_BUCKETS - 1) continue;
         ClientMetric::Bucket b;
         b.cumulative_count = cumulative;
         b.upper_bound = k == TS_BUCKETS - 1 ? std::numeric_limits<double>::infinity()
@@ -49,8 +56,15 @@ void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
         m.histogram.bucket.push_back(b);
     }
     m.histogram.sample_count = cumulative;
-    m.histogram.sample_sum = counts.hist_sum_ns[static_cast<size_t>(hist)].seconds();
+    m.histogram.sample_sum = sum_seconds;
     f->metric.push_back(std::move(m));
+}
+
+void add_histogram(MetricFamily* f, std::vector<ClientMetric::Label> labels,
+                   const KernelCounts& counts, int hist) {
+    add_histogram(f, std::move(labels),
+                  &counts.hist_buckets[static_cast<size_t>(hist * TS_BUCKET_SLOTS)],
+                  counts.hist_sum_ns[static_cast<size_t>(hist)].seconds());
 }
 
 }  // namespace
@@ -132,6 +146,57 @@ const uint64_t* family_array(const KernelCounts& c, uint32_t family) {
 
 static std::string port_label(uint32_t port) { return port ? std::to_string(port) : ""; }
 
+namespace {
+
+// The labels --labels asked for, of one series.
+std::vector<ClientMetric::Label> chosen_labels(const SeriesCount& sc, uint32_t label_mask) {
+    std::vector<ClientMetric::Label> labels;
+    if (label_mask & TS_LABEL_COMM) labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
+    if (label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
+    if (label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
+    return labels;
+}
+
+}  // namespace
+
+MetricFamily rtt_family(const KernelCounts& c) {
+    auto rtt = family("tcpscope_rtt_seconds",
+                      "The kernel's smoothed RTT of each connection at its end (ESTABLISHED ... "
+                      "-> CLOSE, the connections of tcpscope_connection_duration_seconds)",
+                      MetricType::Histogram);
+    if (c.label_mask == 0) {
+        add_histogram(&rtt, {}, &c.hist_buckets[static_cast<size_t>(TS_HIST_RTT * TS_BUCKET_SLOTS)],
+                      c.hist_sum_ns[TS_HIST_RTT].seconds(), kRttLastBoundedBucket);
+        return rtt;
+    }
+    // One histogram per label set, from its bucket and sum series (the
+    // kernel makes a bucket's series at its first observation).
+    struct Histogram {
+        std::vector<ClientMetric::Label> labels;
+        std::array<uint64_t, TS_BUCKETS> buckets{};
+        uint64_t sum_us = 0;
+    };
+    std::map<std::string, Histogram> by_labels;
+    for (const SeriesCount& sc : c.series) {
+        if (sc.family != TS_FAM_RTT || sc.slot > TS_RTT_SUM_SLOT) continue;
+        auto labels = chosen_labels(sc, c.label_mask);
+        std::string id;
+        for (const auto& l : labels) id += l.name + '\0' + l.value + '\0';
+        Histogram& h = by_labels[id];
+        h.labels = std::move(labels);
+        if (sc.slot == TS_RTT_SUM_SLOT) {
+            h.sum_us += sc.value;
+        } else {
+            h.buckets[sc.slot] += sc.value;
+        }
+    }
+    for (auto& [id, h] : by_labels) {
+        add_histogram(&rtt, std::move(h.labels), h.buckets.data(), static_cast<double>(h.sum_us) / 1e6,
+                      kRttLastBoundedBucket);
+    }
+    return rtt;
+}
+
 std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReasons& reasons) {
     std::vector<MetricFamily> out;
     for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
@@ -148,11 +213,7 @@ std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReas
         for (const SeriesCount& sc : c.series) {
             if (sc.family >= TS_FAM_COUNT || sc.slot >= kCounterFamilies[sc.family].slots) continue;
             auto labels = slot_labels(sc.family, sc.slot, reasons);
-            if (c.label_mask & TS_LABEL_COMM) {
-                labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
-            }
-            if (c.label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
-            if (c.label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
+            for (auto& l : chosen_labels(sc, c.label_mask)) labels.push_back(std::move(l));
             add_counter(&out[sc.family], std::move(labels), sc.value);
         }
     }
@@ -197,6 +258,7 @@ std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReas
         add_histogram(&closing, {{"state", tcp_state_name(state)}}, c, hist);
     }
     out.push_back(std::move(closing));
+    out.push_back(rtt_family(c));
     return out;
 }
 

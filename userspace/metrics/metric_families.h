@@ -35,6 +35,14 @@ std::string comm_text(const std::string& comm);
 std::vector<prometheus::MetricFamily> kernel_families(const KernelCounts& counts,
                                                       const ResetReasons& reasons);
 
+// tcpscope_rtt_seconds: the smoothed RTT of each connection at its end, one
+// histogram, or with --labels one per label set (from the TS_FAM_RTT
+// series). Its buckets are the durations' powers of two from 8.192 us (a
+// loopback RTT is tens of us) up to kRttLastBoundedBucket's 2^34 ns
+// (17.2 s), then +Inf.
+constexpr int kRttLastBoundedBucket = 21;
+prometheus::MetricFamily rtt_family(const KernelCounts& counts);
+
 // What tcpscope says about itself.
 struct SelfInfo {
     std::string version;

@@ -52,6 +52,10 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
             j["bytes_received"] = e.close_stats->bytes_received;
             j["total_retrans"] = e.close_stats->total_retrans;
             j["fin_received"] = e.close_stats->fin_received;
+            j["srtt_us"] = e.close_stats->srtt_us;
+            j["min_rtt_us"] = e.close_stats->min_rtt_us;
+            j["rto_us"] = e.close_stats->rto_us;
+            j["snd_cwnd"] = e.close_stats->snd_cwnd;
         }
         break;
     case EventKind::ResetSent:

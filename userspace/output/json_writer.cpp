@@ -254,6 +254,14 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
             } else {
                 b.lit("false");
             }
+            TS_KEY("srtt_us");
+            b.num(e.close_stats->srtt_us);
+            TS_KEY("min_rtt_us");
+            b.num(e.close_stats->min_rtt_us);
+            TS_KEY("rto_us");
+            b.num(e.close_stats->rto_us);
+            TS_KEY("snd_cwnd");
+            b.num(e.close_stats->snd_cwnd);
         }
         break;
     case EventKind::ResetSent:

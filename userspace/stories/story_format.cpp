@@ -1,5 +1,6 @@
 #include "story_format.h"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 
@@ -14,14 +15,34 @@ std::string bytes_or_dash(const std::optional<uint64_t>& bytes) {
     return bytes ? std::to_string(*bytes) : "-";
 }
 
+// The RTT state at the end, by key; each 0 when the kernel did not say
+// (no stats, or no RTT sample: a connect that never got its SYN-ACK).
+struct RttValue {
+    const char* key;
+    uint32_t value;
+};
+std::array<RttValue, 4> rtt_values(const ConnectionStory& s) {
+    CloseStats none;
+    const CloseStats& c = s.stats ? *s.stats : none;
+    return {{{"srtt_us", c.srtt_us},
+             {"min_rtt_us", c.min_rtt_us},
+             {"rto_us", c.rto_us},
+             {"snd_cwnd", c.snd_cwnd}}};
+}
+
 }  // namespace
+
+std::string rtt_text(const ConnectionStory& s) {
+    if (!s.stats || s.stats->srtt_us == 0) return "-";
+    return duration_text(uint64_t{s.stats->srtt_us} * 1000);
+}
 
 std::string story_text_header(const WallClock* wall) {
     char buf[256];
-    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-7s %-10s %-10s %-5s %-10s %-15s %s",
+    std::snprintf(buf, sizeof(buf), "%-*s %-7s %-16s %-23s %-23s %-7s %-10s %-10s %-5s %-10s %-10s %-15s %s",
                   wall ? kWallTimeWidth : kRelativeTimeWidth, wall ? "TIME(UTC)" : "TIME(s)", "PID",
-                  "COMM", "LOCAL", "REMOTE", "ROLE", "TX_BYTES", "RX_BYTES", "RETR", "DURATION", "END",
-                  "CAUSE");
+                  "COMM", "LOCAL", "REMOTE", "ROLE", "TX_BYTES", "RX_BYTES", "RETR", "RTT", "DURATION",
+                  "END", "CAUSE");
     return buf;
 }
 
@@ -37,7 +58,7 @@ std::string story_text_line(const ConnectionStory& s, uint64_t start_ns, const R
            pad_column(endpoint_text(s.remote, s.family), 23) + pad_column(std::string(role_name(s.role)) + (s.role_from_ports ? "?" : ""), 7) +
            pad_column(bytes_or_dash(s.bytes_sent), 10) + pad_column(bytes_or_dash(s.bytes_received), 10) +
            pad_column(s.stats ? std::to_string(s.stats->total_retrans) : "-", 5) +
-           pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons) +
+           pad_column(rtt_text(s), 10) + pad_column(duration, 10) + pad_column(end, 15) + story_cause(s, reasons) +
            (s.partial ? " (partial: dropped once at the connection bound)" : "");
 }
 
@@ -71,6 +92,7 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["bytes_sent"] = s.bytes_sent ? Json(*s.bytes_sent) : Json(nullptr);
     j["bytes_received"] = s.bytes_received ? Json(*s.bytes_received) : Json(nullptr);
     j["total_retrans"] = s.stats ? Json(s.stats->total_retrans) : Json(nullptr);
+    for (const RttValue& r : rtt_values(s)) j[r.key] = r.value ? Json(r.value) : Json(nullptr);
     j["retransmits_seen"] = s.retransmits_seen;
     j["partial"] = s.partial;
     j["closed_first"] = closer_name(s.closed_first);
@@ -187,6 +209,14 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
         num(out, s.stats->total_retrans);
     } else {
         out += "null";
+    }
+    for (const RttValue& r : rtt_values(s)) {
+        key(out, r.key);
+        if (r.value) {
+            num(out, r.value);
+        } else {
+            out += "null";
+        }
     }
     key(out, "retransmits_seen");
     num(out, s.retransmits_seen);

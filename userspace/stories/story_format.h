@@ -12,6 +12,9 @@
 
 namespace tcpscope {
 
+// The smoothed RTT at the end for the RTT column ("41.2 ms"), "-" when
+// not known.
+std::string rtt_text(const ConnectionStory& story);
 std::string story_text_header(const WallClock* wall = nullptr);
 // The time column is the story's end: seconds since start_ns, or UTC.
 std::string story_text_line(const ConnectionStory& story, uint64_t start_ns,

@@ -62,7 +62,7 @@ check "run with no name: 'tcpscope run: ...' ($(head -n 1 "$dir/noname.err"))" \
   has "$dir/noname.err" "tcpscope run: give a scenario name or --all"
 run nocommand
 check "no command: exit 2 and the commands to give ($rc)" \
-  sh -c "[ $rc -eq 2 ] && grep -q '^tcpscope: give a command: trace, run, list, info, metrics or exec' '$dir/nocommand.err'"
+  sh -c "[ $rc -eq 2 ] && grep -q '^tcpscope: give a command: trace, run, list, info, metrics, exec or top' '$dir/nocommand.err'"
 run badport trace --port 0
 check "trace --port 0: 'tcpscope trace: ...'" has "$dir/badport.err" "tcpscope trace: --port"
 run badopt trace --bogus

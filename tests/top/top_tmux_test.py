@@ -12,7 +12,8 @@ made (TcpActiveOpens, TcpPassiveOpens), RSTs sent (TcpOutRsts = the refused
 connects' RSTs + the aborted closes'). Then the keys (sort, group, filter,
 pause, the stories), and that the terminal is given back after `q` and
 after SIGTERM (the alternate screen left, the shell echoing typed text).
-The batch table and the JSON lines are checked against the same load.
+The batch table and the JSON lines are checked against the same load, and
+the RTT columns against `ss -ti` over a queue made by tbf.
 
 Usage: top_tmux_test.py TCPSCOPE
 """
@@ -110,6 +111,8 @@ class Load:
                              stdout=subprocess.PIPE, text=True)
         self.procs.append(p)
         line = p.stdout.readline().strip()
+        if expect is None:
+            return line  # what it said is the caller's to judge
         if line != expect:
             raise RuntimeError("load %s said %r" % (args, line))
         return p
@@ -315,6 +318,35 @@ def lines_checks(tcpscope, load, rounds_before):
           "--batch --group port: refused, aborted and FIN per port match the load", out[-3000:])
 
 
+def rtt_checks(tcpscope, load):
+    """The RTT columns against a real delay: tbf on the namespace's lo (2 Mbit/s) queues a
+    300 kB send, and the client's smoothed RTT as `ss -ti` reads it just before its close
+    (with SO_LINGER 0: no later sample) is what its row must show, within the buckets'
+    3 % and ss's rounding."""
+    run(["ip", "netns", "exec", NETNS, "tc", "qdisc", "add", "dev", "lo", "root", "tbf",
+         "rate", "2mbit", "burst", "16kb", "latency", "5s"])
+    try:
+        p = subprocess.Popen([tcpscope, "top", "--netns", NETNS, "--json", "--group", "port",
+                              "--interval", "0.5", "--duration", "12"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        said = load.start("bulk", str(300 * 1024), expect=None)
+        out, err = p.communicate(timeout=60)
+    finally:
+        run(["ip", "netns", "exec", NETNS, "tc", "qdisc", "del", "dev", "lo", "root"])
+    m = re.match(r"rtt ([0-9.]+)$", said)
+    if not check(m is not None, "the bulk client read its RTT from ss (%r)" % said):
+        return
+    ss_ms = float(m.group(1))
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    row = next((r for r in (lines[-1]["rows"] if lines else []) if r["group"] == "->8084"), {})
+    top_ms = row.get("rtt_p50_ms")
+    check(ss_ms > 50, "tbf's queue made a long RTT (ss: %.1f ms)" % ss_ms)
+    check(isinstance(top_ms, float) and abs(top_ms - ss_ms) <= 0.05 * ss_ms + 0.1,
+          "top's RTT p50 for ->8084 is the socket's own (top %s ms, ss %.1f ms)" % (top_ms, ss_ms),
+          json.dumps(row) + "\n" + err)
+
+
 def main():
     tcpscope = sys.argv[1]
     if os.geteuid() != 0:
@@ -334,6 +366,7 @@ def main():
                                "bash --norc --noprofile"], check=True, env=env)
         rounds = screen_checks(tcpscope, load, workdir)
         lines_checks(tcpscope, load, rounds)
+        rtt_checks(tcpscope, load)
     finally:
         subprocess.run(TMUX + ["kill-server"], capture_output=True)
         load.stop()

@@ -117,7 +117,12 @@ def bulk(size):
     s.sendall(b"z" * size)
     outq = ctypes.c_int(1)
     libc = ctypes.CDLL(None, use_errno=True)
+    deadline = time.monotonic() + 30
     while outq.value:  # SIOCOUTQ: bytes not yet acknowledged
+        if time.monotonic() > deadline:
+            print("rtt none (still %d bytes unacknowledged after 30 s)" % outq.value, flush=True)
+            s.close()
+            return
         time.sleep(0.05)
         libc.ioctl(s.fileno(), 0x5411, ctypes.byref(outq))
     port = s.getsockname()[1]

@@ -204,7 +204,7 @@ TEST(KernelBinary, JsonTimeIsTheWallClock) {
     Background text({TCPSCOPE_BINARY, "trace", "--timestamps", "wall", "--netns",
                      std::to_string(h->netns())},
                     err_path);
-    ASSERT_TRUE(poke_until_output(*h, text, port, 5000)) << slurp(err_path);
+    ASSERT_TRUE(poke_until_output(*h, text, port, 20000)) << slurp(err_path);
     ASSERT_TRUE(text.wait_line([](const std::string&) { return true; }, 3000) ||
                 text.lines().size() >= 2);
     text.stop();

@@ -13,6 +13,7 @@
  * matches the running kernel's BTF and turns the others' autoload off:
  *   tcp_send_reset      (sk, skb) before 6.10, (sk, skb, reason) from 6.10
  *   tcp_retransmit_skb  (sk, skb) before 6.17, (sk, skb, err) from 6.17
+ *   kfree_skb           (skb, location, reason) before 6.11, then rx_sk too
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -91,6 +92,7 @@ TS_COUNTER_ARRAY(m_resets_received, TS_STATE_SLOTS);
 TS_COUNTER_ARRAY(m_retransmits, TS_STATE_SLOTS);
 TS_COUNTER_ARRAY(m_socket_errors, TS_ERRNO_SLOTS);
 TS_COUNTER_ARRAY(m_sigpipe, TS_SIGNAL_RESULT_SLOTS);
+TS_COUNTER_ARRAY(m_drops, TS_DROP_REASON_SLOTS);
 /* histogram * TS_BUCKET_SLOTS + bucket (not cumulative) */
 TS_COUNTER_ARRAY(m_hist_buckets, TS_HIST_COUNT * TS_BUCKET_SLOTS);
 /* histogram: the sum of its observations, in ns, 128 bits (tcpscope.h) */
@@ -229,6 +231,12 @@ static __always_inline __u32 state_slot(__s32 state)
 	return state >= 0 && state < TS_STATE_SLOTS ? (__u32)state : 0;
 }
 
+static __always_inline __u32 drop_slot(__s32 reason)
+{
+	return reason >= 0 && reason < TS_DROP_REASON_SLOTS ? (__u32)reason
+							     : TS_DROP_REASON_SLOTS - 1;
+}
+
 /* Metrics mode's stand-in for sending a record: the event, filtered and
  * attributed, is added to its counters. */
 static __always_inline void count_event(const struct ts_event *e)
@@ -277,6 +285,9 @@ static __always_inline void count_event(const struct ts_event *e)
 		COUNT(e, TS_FAM_SIGPIPE, &m_sigpipe,
 		      e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
 							  : TS_SIGNAL_RESULT_SLOTS - 1);
+		break;
+	case TS_KIND_DROP:
+		COUNT(e, TS_FAM_DROPS, &m_drops, drop_slot(e->a));
 		break;
 	}
 }
@@ -1336,6 +1347,126 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
 	WITH_SLOT(TS_KIND_PACKET, packet_event(slot, skb, dev, TS_DIR_TX));
+	return 0;
+}
+
+/* ------------------------------------------------------------------
+ * Drops: skb:kfree_skb, the kernel freeing a packet it did not deliver,
+ * with its reason (enum skb_drop_reason, numbered differently per kernel:
+ * the loader hands us this kernel's values and names the rest from BTF).
+ * Normal frees go to consume_skb, which we do not trace. The hook fires
+ * for every protocol, so what is not TCP is left at the first reads.
+ */
+
+/* enum skb_drop_reason's values on the running kernel, from its BTF:
+ * SKB_DROP_REASON_NOT_SPECIFIED (1 on 6.1, 2 from 6.3) and the values
+ * that are no drop at all (SKB_NOT_DROPPED_YET, SKB_CONSUMED). */
+const volatile __u32 drop_reason_not_specified = 0xffffffff;
+const volatile __u32 drop_reason_consumed = 0xffffffff;
+/* --drops-unspecified: show NOT_SPECIFIED drops too. Left out by default:
+ * every unconverted kfree_skb() in the kernel says NOT_SPECIFIED, including
+ * frees that lose nothing (a duplicate, a socket closing with unread
+ * data), so they are the noise of a busy host rather than its drops. */
+const volatile bool drops_unspecified = false;
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* rx_sk: the socket the packet was being delivered to, from 6.11 (NULL on
+ * older kernels, where skb->sk is the only socket we can know of: set on
+ * receive by early demux for an established connection, and on transmit). */
+static __always_inline int drop_event(struct ts_event *slot, const struct sk_buff *skb,
+				      __u32 reason, const struct sock *rx_sk)
+{
+	struct ts_event *e;
+	struct tcphdr th;
+	const struct sock *sk;
+	const struct net_device *dev;
+	__u16 proto;
+	bool rx;
+
+	if (reason == 0 || reason == drop_reason_consumed)
+		return 0;
+	if (reason == drop_reason_not_specified && !drops_unspecified)
+		return 0;
+	proto = bpf_ntohs(skb->protocol);
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+		return 0;
+	/* No network header yet: nothing we could read as IP. */
+	if (skb->network_header == (__u16)~0U)
+		return 0;
+	e = new_event(slot, TS_KIND_DROP);
+	/* A segment that came in has its input interface set (skb_iif, set on
+	 * receive); one made here and dropped on its way out has none. */
+	rx = skb->skb_iif != 0;
+	if (fill_tuple_skb(e, skb, rx, &th))
+		return 0;
+	sk = rx_sk ? rx_sk : skb->sk;
+	dev = skb->dev;
+	if (dev) {
+		e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		e->netns_cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+	} else if (sk) {
+		fill_netns(e, sk->__sk_common.skc_net.net);
+	}
+	if (!tuple_passes(e))
+		return 0;
+	/* As for packets (packet_owner): a drop names its socket's owner when
+	 * one is known, and never teaches it: it runs in softirq or inside
+	 * whatever task sent. */
+	e->flags |= TS_F_IRQ;
+	if (sk && packet_full_tcp_sock(sk)) {
+		struct ts_sock_info *si = sock_storage(sk, false);
+
+		/* The cookie the kernel made already (our own events on the
+		 * socket made it; a plain load): the verifier will not hand a
+		 * pointer read from an skb to the helper that makes one. */
+		e->cookie = sk->__sk_common.skc_cookie.counter;
+		if (si && si->tgid) {
+			set_owner_from(e, si);
+			if (metrics_mode)
+				e->d = si->service_port;
+		} else {
+			set_unknown(e);
+		}
+		if (!process_passes(e->pid, e->comm, e->flags))
+			return 0;
+	} else {
+		if (!ownerless_passes(e))
+			return 0;
+		set_unknown(e);
+	}
+	if (rx)
+		e->flags |= TS_F_DROP_RX;
+	e->a = reason;
+	e->b = ((__u8 *)&th)[13];
+	e->seq = bpf_ntohl(th.seq);
+	e->ack_seq = bpf_ntohl(th.ack_seq);
+	if (!metrics_mode)
+		e->d = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	else if (!e->d && rx && (th.syn && !th.ack))
+		/* The port label of a SYN no socket took: the service it was
+		 * for, the local port. */
+		e->d = e->sport;
+	submit(e);
+	return 0;
+}
+
+/* (skb, location, reason) from 5.17 to 6.10 */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(handle_kfree_skb, const struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	WITH_SLOT(TS_KIND_DROP, drop_event(slot, skb, reason, NULL));
+	return 0;
+}
+
+/* (skb, location, reason, rx_sk) from 6.11 */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(handle_kfree_skb_rx_sk, const struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, const struct sock *rx_sk)
+{
+	WITH_SLOT(TS_KIND_DROP, drop_event(slot, skb, reason, rx_sk));
 	return 0;
 }
 

@@ -21,7 +21,8 @@ enum ts_kind {
 	TS_KIND_SEND = 6,
 	TS_KIND_RECV = 7,
 	TS_KIND_PACKET = 8,
-	TS_KIND_COUNT = 9,
+	TS_KIND_DROP = 9,
+	TS_KIND_COUNT = 10,
 };
 
 /* Why an event was lost in the kernel (the first index of the lost map). */
@@ -73,6 +74,10 @@ enum ts_flags {
 	 * end: srtt_us, min_rtt_us, rto_us, snd_cwnd (set with
 	 * TS_F_CLOSE_STATS, on the same transitions). */
 	TS_F_RTT = 1u << 12,
+	/* A drop on the receive path (the segment came in on interface d);
+	 * without it, the segment was on its way out (a qdisc, an output
+	 * firewall rule). */
+	TS_F_DROP_RX = 1u << 13,
 };
 
 /* How a socket's owner was learned (ts_sock_info.owner_from). */
@@ -170,6 +175,9 @@ struct ts_event {
 	 *  signal:         a = signal, b = target pid, c = result
 	 *  send/recv:      a = return value (negative errno), b = msg flags
 	 *  packet:         a = dir, b = tcp flags, c = payload length, d = ifindex
+	 *  drop:           a = enum skb_drop_reason (this kernel's value),
+	 *                  b = tcp flags, c = payload length, d = ifindex
+	 *                  (TS_F_DROP_RX: the interface it came in on)
 	 */
 	__s32 a;
 	__s32 b;
@@ -248,6 +256,9 @@ struct ts_filter {
 #define TS_REASON_NOT_REPORTED 64
 #define TS_ERRNO_SLOTS 256     /* errno values; larger ones share the last slot */
 #define TS_SIGNAL_RESULT_SLOTS 8
+/* enum skb_drop_reason: 130 values on 6.18, fewer before; larger values
+ * (the subsystems' own, reason | subsystem << 16) share the last slot. */
+#define TS_DROP_REASON_SLOTS 256
 
 /* Counter families, for the labelled series (--labels): a series is
  * (family, slot of that family's array, the chosen labels). */
@@ -258,12 +269,15 @@ enum ts_counter_family {
 	TS_FAM_RETRANSMITS = 3,
 	TS_FAM_SOCKET_ERRORS = 4,
 	TS_FAM_SIGPIPE = 5,
-	TS_FAM_COUNT = 6,
+	/* TCP segments the kernel dropped, slot = enum skb_drop_reason
+	 * (TS_DROP_REASON_SLOTS). */
+	TS_FAM_DROPS = 6,
+	TS_FAM_COUNT = 7,
 	/* Not a counter: the labelled RTT histogram (--labels), slot = bucket
 	 * (0 .. TS_BUCKETS - 1, not cumulative), slot TS_RTT_SUM_SLOT = the sum
 	 * of the observations in us. Its series share --max-series with the
 	 * counters'. */
-	TS_FAM_RTT = 6,
+	TS_FAM_RTT = 7,
 };
 
 #define TS_RTT_SUM_SLOT TS_BUCKETS

@@ -58,7 +58,8 @@ TEST(Cli, Defaults) {
     EXPECT_EQ(o.filter.ports, "");
     EXPECT_EQ(o.filter.addr, "");
     EXPECT_EQ(o.filter.cgroup, "");
-    EXPECT_EQ(o.filter.events, "state,reset,retransmit,error,signal");
+    EXPECT_EQ(o.filter.events, "state,reset,retransmit,error,signal,drop");
+    EXPECT_FALSE(o.filter.drops_unspecified);
 }
 
 TEST(Cli, AllOptions) {

@@ -279,6 +279,32 @@ TEST(Decode, TooShortRecordsRejected) {
     EXPECT_TRUE(decode_event(longer.data(), longer.size()).has_value());
 }
 
+// A drop: the kernel's reason number (named later from BTF), the segment's
+// flags and length, and which way it was going (TS_F_DROP_RX).
+TEST(Decode, DropCarriesReasonSegmentAndDirection) {
+    ts_event r = base_record(TS_KIND_DROP);
+    r.a = 77;
+    r.b = TS_TCP_SYN;
+    r.c = 0;
+    r.d = 3;
+    r.seq = 4000000000u;
+    r.flags = TS_F_DROP_RX | TS_F_UNKNOWN | TS_F_IRQ;
+    Event e = decode_ok(r);
+    EXPECT_EQ(e.kind, EventKind::Drop);
+    EXPECT_EQ(e.drop_reason_code, 77);
+    EXPECT_EQ(e.drop_reason, "");  // the decoder has no kernel at hand
+    EXPECT_EQ(e.dir, TS_DIR_RX);
+    EXPECT_EQ(e.tcp_flags, TS_TCP_SYN);
+    EXPECT_EQ(e.ifindex, 3);
+    EXPECT_EQ(e.seq, 4000000000u);
+    EXPECT_EQ(e.attribution, "unknown");
+    r.flags = 0;
+    r.c = 1448;
+    e = decode_ok(r);
+    EXPECT_EQ(e.dir, TS_DIR_TX);
+    EXPECT_EQ(e.payload_len, 1448);
+}
+
 TEST(Decode, UnknownKindsRejected) {
     for (uint16_t kind : {uint16_t{TS_KIND_COUNT}, uint16_t{TS_KIND_COUNT + 1}, uint16_t{0xffff}}) {
         ts_event r = base_record(kind);

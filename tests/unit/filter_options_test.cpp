@@ -122,7 +122,8 @@ TEST(EventKinds, AllAndDefault) {
     ASSERT_TRUE(parse_event_kinds(defaults.events, &mask, &error)) << error;
     EXPECT_EQ(mask, (1u << TS_KIND_STATE) | (1u << TS_KIND_RESET_SENT) |
                         (1u << TS_KIND_RESET_RECEIVED) | (1u << TS_KIND_RETRANSMIT) |
-                        (1u << TS_KIND_SOCK_ERROR) | (1u << TS_KIND_SIGNAL));
+                        (1u << TS_KIND_SOCK_ERROR) | (1u << TS_KIND_SIGNAL) |
+                        (1u << TS_KIND_DROP));
 }
 
 TEST(EventKinds, UnknownRejected) {

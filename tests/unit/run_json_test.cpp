@@ -101,6 +101,11 @@ Schema event_schema(EventKind kind, bool ret_negative) {
         return kCommon + kSocket +
                Schema{{"dir", T::Str},  {"flags", T::Str},   {"payload_len", T::Uint},
                       {"seq", T::Uint}, {"ack_seq", T::Uint}, {"ifindex", T::Uint}};
+    case EventKind::Drop:
+        return kCommon + kSocket +
+               Schema{{"reason", T::Str},   {"reason_code", T::Int}, {"dir", T::Str},
+                      {"flags", T::Str},    {"payload_len", T::Uint}, {"seq", T::Uint},
+                      {"ack_seq", T::Uint}, {"ifindex", T::Uint}};
     }
     return {};
 }

@@ -111,8 +111,12 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     cmd->add_flag("--json", o.json, "One JSON object per line (schema v1, see README)");
     add_socket_filter_options(cmd, o.filter);
     auto* events = cmd->add_option("--events", o.filter.events,
-                                   "Event kinds: state,reset,retransmit,error,signal,send,recv,packet or all")
+                                   "Event kinds: state,reset,retransmit,error,signal,drop,send,recv,packet or all")
                        ->capture_default_str();
+    cmd->add_flag("--drops-unspecified", o.filter.drops_unspecified,
+                  "Drops whose reason is NOT_SPECIFIED too (left out by default: mostly frees "
+                  "that lose nothing, such as unread data at close)");
+
     cmd->add_flag("--connections", o.connections,
                   "One line per connection when it ends (owner, bytes, states, who closed, how it "
                   "ended and why) instead of the events")

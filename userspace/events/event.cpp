@@ -24,7 +24,7 @@ namespace {
 
 const char* const kKindNames[] = {
     "state", "reset_sent", "reset_received", "retransmit", "sock_error",
-    "signal", "send", "recv", "packet",
+    "signal", "send", "recv", "packet", "drop",
 };
 static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == TS_KIND_COUNT,
               "every kind needs a name");
@@ -164,6 +164,15 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         break;
     case EventKind::Packet:
         e.dir = raw.a;
+        e.tcp_flags = static_cast<uint8_t>(raw.b);
+        e.payload_len = raw.c;
+        e.ifindex = raw.d;
+        e.seq = raw.seq;
+        e.ack_seq = raw.ack_seq;
+        break;
+    case EventKind::Drop:
+        e.drop_reason_code = raw.a;
+        e.dir = (raw.flags & TS_F_DROP_RX) ? TS_DIR_RX : TS_DIR_TX;
         e.tcp_flags = static_cast<uint8_t>(raw.b);
         e.payload_len = raw.c;
         e.ifindex = raw.d;

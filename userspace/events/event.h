@@ -22,6 +22,7 @@ enum class EventKind : uint16_t {
     Send = TS_KIND_SEND,
     Recv = TS_KIND_RECV,
     Packet = TS_KIND_PACKET,
+    Drop = TS_KIND_DROP,
 };
 
 // One endpoint address as printable text plus the raw bytes for joining.
@@ -104,6 +105,13 @@ struct Event {
     int ifindex = 0;                 // packet
     uint32_t seq = 0;                // packet
     uint32_t ack_seq = 0;            // packet
+    // drop (dir, tcp_flags, payload_len, ifindex, seq and ack_seq as for a
+    // packet). The reason as the running kernel's BTF names enum
+    // skb_drop_reason ("NETFILTER_DROP", without SKB_DROP_REASON_), set
+    // by whoever decodes with that kernel's names at hand (TraceLoop); the
+    // kernel's number beside it, which differs from kernel to kernel.
+    std::string drop_reason;
+    int drop_reason_code = 0;
 
     bool is_socket_event() const { return kind != EventKind::Signal; }
 };

@@ -39,6 +39,14 @@ std::string state_change_text(const Event& e) {
     return s;
 }
 
+std::string drop_text(const Event& e) {
+    std::string flags = tcp_flags_name(e.tcp_flags);
+    std::string s = (flags.empty() ? std::string("segment") : flags) + " dropped";
+    if (e.payload_len > 0) s += " (" + std::to_string(e.payload_len) + " bytes)";
+    s += e.dir == TS_DIR_RX ? " on the way in" : " on the way out";
+    return s + ", reason " + (e.drop_reason.empty() ? "unknown" : e.drop_reason);
+}
+
 std::string event_detail(const Event& e, const ResetReasons& reasons) {
     auto reason_text = [&]() -> std::string {
         return e.reason ? ", reason " + reasons.name(*e.reason) : ", reason unknown";
@@ -82,6 +90,8 @@ std::string event_detail(const Event& e, const ResetReasons& reasons) {
     case EventKind::Packet:
         return std::string(e.dir == TS_DIR_RX ? "rx " : "tx ") + tcp_flags_name(e.tcp_flags) +
                " len " + std::to_string(e.payload_len);
+    case EventKind::Drop:
+        return drop_text(e);
     }
     return {};
 }

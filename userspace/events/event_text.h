@@ -13,6 +13,9 @@ namespace tcpscope {
 // "ESTABLISHED -> FIN_WAIT1 (12.3 ms)", "RST sent, reason TCP_ABORT_ON_CLOSE", ...
 std::string event_detail(const Event& event, const ResetReasons& reasons);
 
+// "SYN dropped on the way in, reason NETFILTER_DROP".
+std::string drop_text(const Event& event);
+
 // "ESTABLISHED -> FIN_WAIT1 (12.3 ms)". A state "changed" to itself is
 // close() after shutdown(SHUT_WR) (Python's http.server does it): the
 // kernel sets the state again, sends no second FIN; the words say so, as

@@ -47,6 +47,7 @@ const KindOption kKindOptions[] = {
     {"send", 1u << TS_KIND_SEND},
     {"recv", 1u << TS_KIND_RECV},
     {"packet", 1u << TS_KIND_PACKET},
+    {"drop", 1u << TS_KIND_DROP},
 };
 
 }  // namespace

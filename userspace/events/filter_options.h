@@ -21,7 +21,10 @@ struct FilterOptions {
     // (/run/netns/NAME, /proc/PID/ns/net) or a name under /run/netns.
     std::string netns;
     std::string cgroup;   // cgroup v2 directory: it and everything below it
-    std::string events = "state,reset,retransmit,error,signal";
+    std::string events = "state,reset,retransmit,error,signal,drop";
+    // Drops whose reason is NOT_SPECIFIED too (see the README: mostly
+    // frees that lose nothing).
+    bool drops_unspecified = false;
 };
 
 // Parses "state,reset,..." into a kind mask. "reset" means both directions.

@@ -61,6 +61,8 @@ struct KernelCounts {
     std::array<uint64_t, TS_STATE_SLOTS> retransmits{};
     std::array<uint64_t, TS_ERRNO_SLOTS> socket_errors{};
     std::array<uint64_t, TS_SIGNAL_RESULT_SLOTS> sigpipe{};
+    // [enum skb_drop_reason], the last slot for larger values
+    std::array<uint64_t, TS_DROP_REASON_SLOTS> drops{};
     // [histogram * TS_BUCKET_SLOTS + bucket], not cumulative
     std::array<uint64_t, TS_HIST_COUNT * TS_BUCKET_SLOTS> hist_buckets{};
     std::array<NsSum, TS_HIST_COUNT> hist_sum_ns{};

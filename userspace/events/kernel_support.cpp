@@ -15,6 +15,8 @@ constexpr TracepointInfo kTracepoints[] = {
     {"inet_sk_error_report", "5.14"}, {"signal_generate", "2.6.32"},
     {"sock_send_length", "6.3"},      {"sock_recv_length", "6.3"},
     {"net_dev_start_xmit", "3.18"},
+    // kfree_skb is older; its drop reason, which tcpscope reads, is from 5.17.
+    {"kfree_skb", "5.17"},
 };
 
 std::string this_kernel(const KernelSupport& s) {
@@ -38,6 +40,8 @@ bool KernelSupport::shows(KernelFeature feature) const {
         return has("sock_send_length") && has("sock_recv_length");
     case KernelFeature::RetransmitResult:
         return args("tcp_retransmit_skb") >= 3;
+    case KernelFeature::DropSocket:
+        return args("kfree_skb") >= 4;
     }
     return false;
 }
@@ -55,6 +59,10 @@ std::string KernelSupport::why_not(KernelFeature feature) const {
                "recv results) arrived in Linux 6.3" + this_kernel(*this);
     case KernelFeature::RetransmitResult:
         return "tcp_retransmit_skb reports failed attempts and their error from Linux 6.17" +
+               this_kernel(*this);
+    case KernelFeature::DropSocket:
+        return "kfree_skb names the socket a dropped segment was for (rx_sk) from Linux 6.11; "
+               "before, only an established connection's segments name theirs" +
                this_kernel(*this);
     }
     return "";

@@ -21,6 +21,7 @@ enum class KernelFeature {
     ResetWithoutSocket,  // RSTs sent with no socket or by a timewait mini-socket: 6.10
     SendRecvResults,     // sock_send_length / sock_recv_length: 6.3
     RetransmitResult,    // tcp_retransmit_skb(sk, skb, err), failed attempts too: 6.17
+    DropSocket,          // kfree_skb(skb, location, reason, rx_sk): 6.11
 };
 
 struct KernelSupport {

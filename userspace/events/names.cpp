@@ -112,20 +112,20 @@ std::string tcp_flags_name(uint8_t flags) {
     return out;
 }
 
-std::string ResetReasons::name(int value) const {
+std::string ReasonNames::name(int value) const {
     auto it = names_.find(value);
     if (it != names_.end()) return it->second;
     return "REASON_" + std::to_string(value);
 }
 
-std::optional<int> ResetReasons::value(const std::string& name) const {
+std::optional<int> ReasonNames::value(const std::string& name) const {
     for (const auto& [v, n] : names_) {
         if (n == name) return v;
     }
     return std::nullopt;
 }
 
-int ResetReasons::intern(const std::string& name) {
+int ReasonNames::intern(const std::string& name) {
     if (auto v = value(name)) return *v;
     int next = names_.empty() ? 0 : names_.rbegin()->first + 1;
     names_.emplace(next, name);

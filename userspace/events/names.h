@@ -30,13 +30,14 @@ std::string tcp_flags_name(uint8_t flags);
 // Inverse of tcp_flags_name; nothing for an unknown flag name.
 std::optional<uint8_t> tcp_flags_from_name(const std::string& text);
 
-// Reset reasons are an enum whose values change between kernels, so the
+// Reset reasons (enum sk_rst_reason) and drop reasons (enum
+// skb_drop_reason) are enums whose values change between kernels, so the
 // names are read from the running kernel's BTF (see btf_reasons.h) and
 // held here; a kernel without the enum gives an empty table.
-class ResetReasons {
+class ReasonNames {
 public:
-    ResetReasons() = default;
-    explicit ResetReasons(std::map<int, std::string> names) : names_(std::move(names)) {}
+    ReasonNames() = default;
+    explicit ReasonNames(std::map<int, std::string> names) : names_(std::move(names)) {}
 
     // "TCP_ABORT_ON_CLOSE" (without SK_RST_REASON_); "REASON_<n>" when unknown.
     std::string name(int value) const;
@@ -49,5 +50,8 @@ public:
 private:
     std::map<int, std::string> names_;
 };
+
+using ResetReasons = ReasonNames;
+using DropReasons = ReasonNames;
 
 }  // namespace tcpscope

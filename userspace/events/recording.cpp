@@ -97,6 +97,16 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
             e.ack_seq = j.value("ack_seq", 0u);
             e.ifindex = j.value("ifindex", 0);
             break;
+        case EventKind::Drop:
+            e.drop_reason = j.value("reason", std::string());
+            e.drop_reason_code = j.value("reason_code", 0);
+            e.dir = j.value("dir", std::string("rx")) == "rx" ? TS_DIR_RX : TS_DIR_TX;
+            e.tcp_flags = tcp_flags_from_name(j.value("flags", std::string())).value_or(0);
+            e.payload_len = j.value("payload_len", 0);
+            e.seq = j.value("seq", 0u);
+            e.ack_seq = j.value("ack_seq", 0u);
+            e.ifindex = j.value("ifindex", 0);
+            break;
         }
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;

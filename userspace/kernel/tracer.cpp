@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "btf_reasons.h"
 #include "kernel_hz.h"
 #include "tcpscope.skel.h"
 
@@ -118,6 +119,9 @@ std::vector<ProgramSpec> program_specs(struct tcpscope_bpf* skel) {
         {skel->progs.handle_send_length, TS_KIND_SEND, "sock_send_length", 3},
         {skel->progs.handle_recv_length, TS_KIND_RECV, "sock_recv_length", 3},
         {skel->progs.handle_dev_xmit, TS_KIND_PACKET, "net_dev_start_xmit", 2},
+        // (skb, location, reason) from 5.17, (..., rx_sk) from 6.11
+        {skel->progs.handle_kfree_skb, TS_KIND_DROP, "kfree_skb", 3},
+        {skel->progs.handle_kfree_skb_rx_sk, TS_KIND_DROP, "kfree_skb", 4},
     };
 }
 
@@ -133,6 +137,7 @@ const char* kind_option(int kind) {
         case TS_KIND_SEND: return "send";
         case TS_KIND_RECV: return "recv";
         case TS_KIND_PACKET: return "packet";
+        case TS_KIND_DROP: return "drop";
         default: return "?";
     }
 }
@@ -214,6 +219,16 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     // For the RTO at a connection's end (jiffies there): unknown leaves it 0.
     skel->rodata->kernel_hz = kernel_hz();
     skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
+    // Drop reasons as this kernel numbers them: which value is no drop
+    // (SKB_CONSUMED, 5.19+), and which is NOT_SPECIFIED, shown on request.
+    const DropReasons& drop_reasons = kernel_drop_reasons();
+    if (auto v = drop_reasons.value("NOT_SPECIFIED")) {
+        skel->rodata->drop_reason_not_specified = static_cast<uint32_t>(*v);
+    }
+    if (auto v = drop_reasons.value("SKB_CONSUMED")) {
+        skel->rodata->drop_reason_consumed = static_cast<uint32_t>(*v);
+    }
+    skel->rodata->drops_unspecified = config.drops_unspecified;
     t->label_mask_ = skel->rodata->label_mask;
     if (t->label_mask_ != 0) {
         // A hash of at most max_series entries: the hard series limit.
@@ -548,6 +563,7 @@ bool Tracer::read_counts(KernelCounts* out) const {
            sum_per_cpu(m.m_retransmits, ncpus_, &out->retransmits) &&
            sum_per_cpu(m.m_socket_errors, ncpus_, &out->socket_errors) &&
            sum_per_cpu(m.m_sigpipe, ncpus_, &out->sigpipe) &&
+           sum_per_cpu(m.m_drops, ncpus_, &out->drops) &&
            sum_per_cpu(m.m_hist_buckets, ncpus_, &out->hist_buckets) &&
            sum_per_cpu_128(m.m_hist_sum_ns, ncpus_, &out->hist_sum_ns);
 }

@@ -48,6 +48,8 @@ struct TracerConfig {
     // how many series the kernel may make at most (1 to TS_MAX_SERIES_CAP).
     uint32_t label_mask = 0;
     uint32_t max_series = 10000;
+    // Drop events with the reason NOT_SPECIFIED too (--drops-unspecified).
+    bool drops_unspecified = false;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the

@@ -106,11 +106,16 @@ constexpr CounterFamily kCounterFamilies[TS_FAM_COUNT] = {
      TS_ERRNO_SLOTS},
     {"tcpscope_sigpipe_total", "SIGPIPE generated, by what became of it (delivered, ignored, ...)",
      TS_SIGNAL_RESULT_SLOTS},
+    {"tcpscope_drops_total",
+     "TCP segments the kernel dropped, by its reason (enum skb_drop_reason as this kernel names "
+     "it; NOT_SPECIFIED only with --drops-unspecified)",
+     TS_DROP_REASON_SLOTS},
 };
 
 // The labels a slot of a family's array stands for.
 std::vector<ClientMetric::Label> slot_labels(uint32_t family, uint32_t slot,
-                                             const ResetReasons& reasons) {
+                                             const ResetReasons& reasons,
+                                             const DropReasons& drop_reasons) {
     const int s = static_cast<int>(slot);
     switch (family) {
         case TS_FAM_TRANSITIONS:
@@ -126,6 +131,8 @@ std::vector<ClientMetric::Label> slot_labels(uint32_t family, uint32_t slot,
             return {{"state", tcp_state_name(s)}};
         case TS_FAM_SOCKET_ERRORS:
             return {{"errno", errno_name(s)}};
+        case TS_FAM_DROPS:
+            return {{"reason", s == TS_DROP_REASON_SLOTS - 1 ? "other" : drop_reasons.name(s)}};
         default:
             return {{"result", signal_result_name(s)}};
     }
@@ -138,6 +145,7 @@ const uint64_t* family_array(const KernelCounts& c, uint32_t family) {
         case TS_FAM_RESETS_RECEIVED: return c.resets_received.data();
         case TS_FAM_RETRANSMITS: return c.retransmits.data();
         case TS_FAM_SOCKET_ERRORS: return c.socket_errors.data();
+        case TS_FAM_DROPS: return c.drops.data();
         default: return c.sigpipe.data();
     }
 }
@@ -197,7 +205,8 @@ MetricFamily rtt_family(const KernelCounts& c) {
     return rtt;
 }
 
-std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReasons& reasons) {
+std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReasons& reasons,
+                                          const DropReasons& drop_reasons) {
     std::vector<MetricFamily> out;
     for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
         out.push_back(family(kCounterFamilies[f].name, kCounterFamilies[f].help, MetricType::Counter));
@@ -206,13 +215,13 @@ std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReas
         for (uint32_t f = 0; f < TS_FAM_COUNT; ++f) {
             const uint64_t* values = family_array(c, f);
             for (uint32_t slot = 0; slot < kCounterFamilies[f].slots; ++slot) {
-                if (values[slot]) add_counter(&out[f], slot_labels(f, slot, reasons), values[slot]);
+                if (values[slot]) add_counter(&out[f], slot_labels(f, slot, reasons, drop_reasons), values[slot]);
             }
         }
     } else {
         for (const SeriesCount& sc : c.series) {
             if (sc.family >= TS_FAM_COUNT || sc.slot >= kCounterFamilies[sc.family].slots) continue;
-            auto labels = slot_labels(sc.family, sc.slot, reasons);
+            auto labels = slot_labels(sc.family, sc.slot, reasons, drop_reasons);
             for (auto& l : chosen_labels(sc, c.label_mask)) labels.push_back(std::move(l));
             add_counter(&out[sc.family], std::move(labels), sc.value);
         }

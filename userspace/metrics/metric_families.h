@@ -32,8 +32,11 @@ std::string comm_text(const std::string& comm);
 // counters come from counts.series, each with the chosen labels too (port
 // "" when not known), and tcpscope_series_dropped_total says what found the
 // series limit reached.
+// Drop reasons are named from drop_reasons (this kernel's enum
+// skb_drop_reason), "REASON_<n>" where it has no name.
 std::vector<prometheus::MetricFamily> kernel_families(const KernelCounts& counts,
-                                                      const ResetReasons& reasons);
+                                                      const ResetReasons& reasons,
+                                                      const DropReasons& drop_reasons = {});
 
 // tcpscope_rtt_seconds: the smoothed RTT of each connection at its end, one
 // histogram, or with --labels one per label set (from the TS_FAM_RTT

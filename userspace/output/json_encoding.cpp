@@ -95,6 +95,16 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
         j["ack_seq"] = e.ack_seq;
         j["ifindex"] = e.ifindex;
         break;
+    case EventKind::Drop:
+        j["reason"] = e.drop_reason;
+        j["reason_code"] = e.drop_reason_code;
+        j["dir"] = e.dir == TS_DIR_RX ? "rx" : "tx";
+        j["flags"] = tcp_flags_name(e.tcp_flags);
+        j["payload_len"] = e.payload_len;
+        j["seq"] = e.seq;
+        j["ack_seq"] = e.ack_seq;
+        j["ifindex"] = e.ifindex;
+        break;
     }
     return j;
 }

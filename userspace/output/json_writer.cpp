@@ -336,6 +336,28 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         TS_KEY("ifindex");
         b.num(e.ifindex);
         break;
+    case EventKind::Drop:
+        TS_KEY("reason");
+        quoted(b, e.drop_reason);
+        TS_KEY("reason_code");
+        b.num(e.drop_reason_code);
+        TS_KEY("dir");
+        if (e.dir == TS_DIR_RX) {
+            b.lit("\"rx\"");
+        } else {
+            b.lit("\"tx\"");
+        }
+        TS_KEY("flags");
+        quoted(b, tcp_flags_name(e.tcp_flags));
+        TS_KEY("payload_len");
+        b.num(e.payload_len);
+        TS_KEY("seq");
+        b.num(e.seq);
+        TS_KEY("ack_seq");
+        b.num(e.ack_seq);
+        TS_KEY("ifindex");
+        b.num(e.ifindex);
+        break;
     }
 }
 

@@ -93,6 +93,11 @@ std::string ladder_event_text(const Event& e, const ResetReasons& reasons) {
         if (e.payload_len > 0) text += " " + std::to_string(e.payload_len) + "B";
         return text;
     }
+    case EventKind::Drop: {
+        std::string text = tcp_flags_name(e.tcp_flags);
+        if (e.payload_len > 0) text += " " + std::to_string(e.payload_len) + "B";
+        return text + " dropped (" + e.drop_reason + ")";
+    }
     default:
         return event_detail(e, reasons);
     }

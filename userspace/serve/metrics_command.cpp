@@ -79,7 +79,7 @@ int run_metrics_command(const MetricsOptions& o) {
     }
     TracerConfig config;
     FilterOptions filter = o.filter;
-    filter.events = "state,reset,retransmit,error,signal";
+    filter.events = "state,reset,retransmit,error,signal,drop";
     if (!build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "%s: %s\n", me, error.c_str());
         return kExitUsage;
@@ -91,6 +91,7 @@ int run_metrics_command(const MetricsOptions& o) {
     }
     config.max_series = o.max_series;
     config.verbose = o.verbose;
+    config.drops_unspecified = o.filter.drops_unspecified;
 
     sigset_t stops = stop_signals();
     pthread_sigmask(SIG_BLOCK, &stops, nullptr);
@@ -146,7 +147,7 @@ int run_metrics_command(const MetricsOptions& o) {
         if (endpoint) self.endpoint = endpoint->counters();
         if (tracer->read_counts(&counts)) {
             expire_idle_series(&counts);
-            families = kernel_families(counts, reasons);
+            families = kernel_families(counts, reasons, kernel_drop_reasons());
         }
         if (census_reader) {
             SocketSnapshot snapshot;

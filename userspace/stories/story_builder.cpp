@@ -99,7 +99,10 @@ void StoryBuilder::add(const Event& e) {
     // No cookie: no full socket (a mini-socket's or a socketless RST, a
     // packet): not a connection's own event.
     if (e.cookie == 0 || done_.count(e.cookie)) return;
-    if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv) {
+    // A drop may name a listener (the SYN it did not take): not a
+    // connection's own event either.
+    if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv ||
+        e.kind == EventKind::Drop) {
         return;
     }
     Conn& c = *find_or_add(e);

@@ -67,6 +67,7 @@ int run_trace_command(const TraceOptions& o) {
     }
     config.ringbuf_bytes = o.ringbuf_kib * 1024u;
     config.verbose = o.verbose;
+    config.drops_unspecified = o.filter.drops_unspecified;
 
     int out_fd = STDOUT_FILENO;
     if (!o.output.empty()) {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "btf_reasons.h"
 #include "signals.h"
 
 namespace tcpscope {
@@ -26,6 +27,11 @@ void TraceLoop::on_record(const void* data, size_t size) {
     if (!event) {
         ++summary_.undecodable;
         return;
+    }
+    // The kernel hands a drop's reason as its own number; named here, once,
+    // from the running kernel's BTF, for every output alike.
+    if (event->kind == EventKind::Drop) {
+        event->drop_reason = kernel_drop_reasons().name(event->drop_reason_code);
     }
     ++delivered_;
     ++kind_counts_[static_cast<size_t>(event->kind)];

@@ -1414,10 +1414,11 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 	/* As for packets (packet_owner): a drop names its socket's owner when
 	 * one is known, and never teaches it: it runs in softirq or inside
 	 * whatever task sent. */
-	e->flags |= TS_F_IRQ;
 	if (sk && packet_full_tcp_sock(sk)) {
 		struct ts_sock_info *si = sock_storage(sk, false);
 
+		if (!sock_owned_by_user(sk))
+			e->flags |= TS_F_IRQ;
 		/* The cookie the kernel made already (our own events on the
 		 * socket made it; a plain load): the verifier will not hand a
 		 * pointer read from an skb to the helper that makes one. */
@@ -1432,6 +1433,7 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 		if (!process_passes(e->pid, e->comm, e->flags))
 			return 0;
 	} else {
+		e->flags |= TS_F_IRQ;
 		if (!ownerless_passes(e))
 			return 0;
 		set_unknown(e);

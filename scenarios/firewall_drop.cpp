@@ -8,9 +8,10 @@
 // ETIMEDOUT. How many retransmits fit in those 7 s depends on the kernel:
 // from 6.7 the first net.ipv4.tcp_syn_linear_timeouts (4) of them wait 1 s
 // each instead of doubling, so the program reads that sysctl (absent
-// before 6.7: ENOENT) in its namespace and reports it for the facts. Then the program reads the rule's own counter
-// (nft -j list table inet tsc_fw): the kernel's count of the SYNs it
-// dropped. The table goes with the namespace.
+// before 6.7: ENOENT) in its namespace and reports it for the facts. Then
+// the program reads the rule's own counter (nft -j list table inet tsc_fw):
+// the kernel's count of the SYNs it dropped. The table goes with the
+// namespace.
 #include "scenario.h"
 
 #include <netinet/tcp.h>

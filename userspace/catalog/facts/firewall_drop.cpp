@@ -138,16 +138,21 @@ ScenarioFacts firewall_drop_facts() {
         "A listener exists, yet nothing answers: the SYN never reaches TCP. Netfilter's input "
         "hook runs before the segment is handed to tcp_v4_rcv, the rule matched it and "
         "returned NF_DROP, and nf_hook_slow freed it with the drop reason NETFILTER_DROP: "
-        "the skb:kfree_skb tracepoint shows it, and nothing else in the TCP stack does (no "
-        "SYN_RECV, no SYN-ACK, no RST, no counter of the namespace's TCP MIB moves). The "
-        "client sees only silence: its SYN retransmit timer starts at the initial RTO of 1 s "
-        "(no RTT was ever measured) and doubles each time, and with TCP_SYNCNT 2 it gives up "
-        "after the third timeout (1 + 2 + 4 s), setting ETIMEDOUT, which the blocking "
-        " Without TCP_SYNCNT the default of 6 retries (net.ipv4.tcp_syn_retries) makes it "
-        "over two minutes (127 s on 6.1). The rule's own counter is the kernel's count of what the rule "
-        "dropped, and it equals the drops shown: each SYN, first and retransmits, died there. "
-        "A firewall that drops is told apart from a lost link by the drop reason on this "
-        "host; from the client's side alone the two look the same.";
+        "the skb:kfree_skb tracepoint shows it, and nothing on TCP's receiving side does (no "
+        "SYN_RECV, no SYN-ACK, no RST; in the namespace's counters IpInReceives counts each "
+        "SYN while TcpInSegs and ListenDrops stay 0, and only the client's TcpExtTCPSynRetrans "
+        "moves). The client sees only silence: its SYN retransmit timer starts at the "
+        "initial RTO of 1 s (no RTT was ever measured) and doubles each time, except that "
+        "from Linux 6.7 the first net.ipv4.tcp_syn_linear_timeouts retransmits (4 by default) "
+        "keep the 1 s wait, so that a SYN lost once costs 1 s, not 1 then 2 then 4. "
+        "TCP_SYNCNT 2 gives connect() the time of two doublings, 1 + 2 + 4 = 7 s: 3 SYNs at "
+        "0, 1 and 3 s on 6.1, 6 SYNs one second apart on 6.12 and 6.18; then the kernel gives "
+        "up, sets ETIMEDOUT, and the blocking connect() returns it. Without TCP_SYNCNT the "
+        "default net.ipv4.tcp_syn_retries (6) makes it over two minutes (127 s on 6.1). The "
+        "rule's own counter is the kernel's count of what the rule dropped, and it equals the "
+        "drops shown: each SYN, first and retransmits, died there. A firewall that drops is "
+        "told apart from a lost link by the drop reason on this host; from the client's side "
+        "alone the two look the same.";
     return spec;
 }
 

@@ -1358,16 +1358,18 @@ int BPF_PROG(handle_dev_xmit, const struct sk_buff *skb, const struct net_device
  * for every protocol, so what is not TCP is left at the first reads.
  */
 
-/* enum skb_drop_reason's values on the running kernel, from its BTF:
- * SKB_DROP_REASON_NOT_SPECIFIED (1 on 6.1, 2 from 6.3) and the values
- * that are no drop at all (SKB_NOT_DROPPED_YET, SKB_CONSUMED). */
-const volatile __u32 drop_reason_not_specified = 0xffffffff;
+/* enum skb_drop_reason's values on the running kernel, from its BTF: the
+ * value that is no drop (SKB_CONSUMED), and the frees that lose nothing on
+ * the network, left out unless --all-drops: NOT_SPECIFIED (every free the
+ * kernel has not given a reason yet, including unread data freed at close
+ * and duplicates), QUEUE_PURGE and SOCKET_CLOSE (a socket's own queues
+ * emptied as it closes: its FIN, the data its application never read).
+ * On a busy host they are most of the tracepoint's traffic. ~0: absent. */
+#define TS_QUIET_DROP_REASONS 3
 const volatile __u32 drop_reason_consumed = 0xffffffff;
-/* --drops-unspecified: show NOT_SPECIFIED drops too. Left out by default:
- * every unconverted kfree_skb() in the kernel says NOT_SPECIFIED, including
- * frees that lose nothing (a duplicate, a socket closing with unread
- * data), so they are the noise of a busy host rather than its drops. */
-const volatile bool drops_unspecified = false;
+const volatile __u32 drop_reasons_quiet[TS_QUIET_DROP_REASONS] = {0xffffffff, 0xffffffff, 0xffffffff};
+/* --all-drops */
+const volatile bool all_drops = false;
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -1387,7 +1389,8 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 
 	if (reason == 0 || reason == drop_reason_consumed)
 		return 0;
-	if (reason == drop_reason_not_specified && !drops_unspecified)
+	if (!all_drops && (reason == drop_reasons_quiet[0] || reason == drop_reasons_quiet[1] ||
+			   reason == drop_reasons_quiet[2]))
 		return 0;
 	proto = bpf_ntohs(skb->protocol);
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6)

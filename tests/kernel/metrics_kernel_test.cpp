@@ -148,6 +148,7 @@ uint64_t unlabelled_total(const tcpscope::KernelCounts& c) {
     for (auto v : c.retransmits) n += v;
     for (auto v : c.socket_errors) n += v;
     for (auto v : c.sigpipe) n += v;
+    for (auto v : c.drops) n += v;
     return n;
 }
 
@@ -186,10 +187,11 @@ TEST(KernelMetrics, LabelsNameOwnerNamespaceAndServicePortUnderTheSeriesLimit) {
         }
         labelled_sum += s.value;
         EXPECT_EQ(s.netns, helper->netns());
-        // RSTs sent with no socket belong to nobody, and have no port: the
-        // port they answer is whatever the sender chose.
-        if (s.family == TS_FAM_RESETS_SENT && s.comm.empty()) {
-            EXPECT_EQ(s.port, 0u) << "a RST with no socket has no port label";
+        // RSTs sent with no socket, and the SYNs they answer (dropped:
+        // NO_SOCKET), belong to nobody and have no port: the port is
+        // whatever the sender chose.
+        if ((s.family == TS_FAM_RESETS_SENT || s.family == TS_FAM_DROPS) && s.comm.empty()) {
+            EXPECT_EQ(s.port, 0u) << "a RST or drop with no socket has no port label";
             continue;
         }
         EXPECT_EQ(s.comm, "tst-metrics") << "family " << s.family << " slot " << s.slot;
@@ -359,13 +361,17 @@ TEST(KernelMetrics, PortScanMakesNoSeriesPerPortAndTheServiceIsCountedWhole) {
     tcpscope::KernelCounts scan = settled(*labelled);
     const uint64_t rsts = counter_delta(before, after_scan, "TcpOutRsts");
     EXPECT_EQ(rsts, static_cast<uint64_t>(kScanPorts)) << "every scanned port was closed";
-    uint64_t counted = 0;
+    uint64_t counted = 0, dropped = 0;
     for (const auto& s : scan.series) {
-        EXPECT_EQ(s.family, static_cast<uint32_t>(TS_FAM_RESETS_SENT));
-        EXPECT_EQ(s.port, 0u) << "a RST with no socket has no port label";
-        counted += s.value;
+        // Each probe's SYN, dropped (NO_SOCKET) once the RST answered it,
+        // and that RST, which comes back to a raw socket: no TCP socket
+        // takes it either.
+        EXPECT_TRUE(s.family == TS_FAM_RESETS_SENT || s.family == TS_FAM_DROPS) << s.family;
+        EXPECT_EQ(s.port, 0u) << "a RST or drop with no socket has no port label";
+        (s.family == TS_FAM_RESETS_SENT ? counted : dropped) += s.value;
     }
-    EXPECT_LE(scan.series.size(), 2u);
+    EXPECT_EQ(dropped, 2u * kScanPorts) << "each probe's SYN and its RST dropped, in one series";
+    EXPECT_LE(scan.series.size(), 3u);
     EXPECT_EQ(scan.series_dropped, 0u);
     if (kernel_support().shows(tcpscope::KernelFeature::ResetWithoutSocket)) {
         EXPECT_EQ(counted, rsts) << "the scan's RSTs are counted, in one series";

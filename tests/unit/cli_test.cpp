@@ -59,7 +59,7 @@ TEST(Cli, Defaults) {
     EXPECT_EQ(o.filter.addr, "");
     EXPECT_EQ(o.filter.cgroup, "");
     EXPECT_EQ(o.filter.events, "state,reset,retransmit,error,signal,drop");
-    EXPECT_FALSE(o.filter.drops_unspecified);
+    EXPECT_FALSE(o.filter.all_drops);
 }
 
 TEST(Cli, AllOptions) {

@@ -47,8 +47,9 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
                     "back)")
         ->capture_default_str()
         ->check(positive_seconds());
-    cmd->add_flag("--drops-unspecified", o.filter.drops_unspecified,
-                  "Count drops whose reason is NOT_SPECIFIED too (tcpscope_drops_total)");
+    cmd->add_flag("--all-drops", o.filter.all_drops,
+                  "Count in tcpscope_drops_total the drops that lose nothing on the network too "
+                  "(NOT_SPECIFIED, QUEUE_PURGE, SOCKET_CLOSE)");
     cmd->add_option("--stuck", o.stuck_s,
                     "Gauges of the sockets stuck this many seconds in CLOSE_WAIT, FIN_WAIT2, SYN_SENT, "
                     "SYN_RECV, LAST_ACK, or ESTABLISHED while retransmitting (tcpscope_stuck_*)")

@@ -113,9 +113,9 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
     auto* events = cmd->add_option("--events", o.filter.events,
                                    "Event kinds: state,reset,retransmit,error,signal,drop,send,recv,packet or all")
                        ->capture_default_str();
-    cmd->add_flag("--drops-unspecified", o.filter.drops_unspecified,
-                  "Drops whose reason is NOT_SPECIFIED too (left out by default: mostly frees "
-                  "that lose nothing, such as unread data at close)");
+    cmd->add_flag("--all-drops", o.filter.all_drops,
+                  "Also the drops that lose nothing on the network, left out by default: "
+                  "NOT_SPECIFIED, and a socket's queues emptied at close (QUEUE_PURGE, SOCKET_CLOSE)");
 
     cmd->add_flag("--connections", o.connections,
                   "One line per connection when it ends (owner, bytes, states, who closed, how it "

@@ -22,9 +22,9 @@ struct FilterOptions {
     std::string netns;
     std::string cgroup;   // cgroup v2 directory: it and everything below it
     std::string events = "state,reset,retransmit,error,signal,drop";
-    // Drops whose reason is NOT_SPECIFIED too (see the README: mostly
-    // frees that lose nothing).
-    bool drops_unspecified = false;
+    // --all-drops: also the drops that lose nothing on the network
+    // (NOT_SPECIFIED, a socket's queues emptied at close; docs/drops.md).
+    bool all_drops = false;
 };
 
 // Parses "state,reset,..." into a kind mask. "reset" means both directions.

@@ -220,15 +220,22 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     skel->rodata->kernel_hz = kernel_hz();
     skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
     // Drop reasons as this kernel numbers them: which value is no drop
-    // (SKB_CONSUMED, 5.19+), and which is NOT_SPECIFIED, shown on request.
+    // (SKB_CONSUMED, 6.3+), and which frees lose nothing on the network,
+    // shown only with --all-drops (bpf/tcpscope.bpf.c says why).
     const DropReasons& drop_reasons = kernel_drop_reasons();
-    if (auto v = drop_reasons.value("NOT_SPECIFIED")) {
-        skel->rodata->drop_reason_not_specified = static_cast<uint32_t>(*v);
-    }
     if (auto v = drop_reasons.value("SKB_CONSUMED")) {
         skel->rodata->drop_reason_consumed = static_cast<uint32_t>(*v);
     }
-    skel->rodata->drops_unspecified = config.drops_unspecified;
+    const char* const quiet[] = {"NOT_SPECIFIED", "QUEUE_PURGE", "SOCKET_CLOSE"};
+    static_assert(sizeof(quiet) / sizeof(quiet[0]) == sizeof(skel->rodata->drop_reasons_quiet) /
+                                                         sizeof(skel->rodata->drop_reasons_quiet[0]),
+                  "one slot per quiet reason");
+    for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); ++i) {
+        if (auto v = drop_reasons.value(quiet[i])) {
+            const_cast<uint32_t&>(skel->rodata->drop_reasons_quiet[i]) = static_cast<uint32_t>(*v);
+        }
+    }
+    skel->rodata->all_drops = config.all_drops;
     t->label_mask_ = skel->rodata->label_mask;
     if (t->label_mask_ != 0) {
         // A hash of at most max_series entries: the hard series limit.

@@ -48,8 +48,9 @@ struct TracerConfig {
     // how many series the kernel may make at most (1 to TS_MAX_SERIES_CAP).
     uint32_t label_mask = 0;
     uint32_t max_series = 10000;
-    // Drop events with the reason NOT_SPECIFIED too (--drops-unspecified).
-    bool drops_unspecified = false;
+    // Also the drops that lose nothing on the network (--all-drops):
+    // NOT_SPECIFIED, and a socket's queues emptied at close.
+    bool all_drops = false;
 };
 
 // Reads what the running kernel's tracepoints offer from its BTF (the

@@ -108,7 +108,7 @@ constexpr CounterFamily kCounterFamilies[TS_FAM_COUNT] = {
      TS_SIGNAL_RESULT_SLOTS},
     {"tcpscope_drops_total",
      "TCP segments the kernel dropped, by its reason (enum skb_drop_reason as this kernel names "
-     "it; NOT_SPECIFIED only with --drops-unspecified)",
+     "it; NOT_SPECIFIED, QUEUE_PURGE and SOCKET_CLOSE only with --all-drops)",
      TS_DROP_REASON_SLOTS},
 };
 

@@ -91,7 +91,7 @@ int run_metrics_command(const MetricsOptions& o) {
     }
     config.max_series = o.max_series;
     config.verbose = o.verbose;
-    config.drops_unspecified = o.filter.drops_unspecified;
+    config.all_drops = o.filter.all_drops;
 
     sigset_t stops = stop_signals();
     pthread_sigmask(SIG_BLOCK, &stops, nullptr);

@@ -101,13 +101,14 @@ void StoryBuilder::add(const Event& e) {
         on_signal(e);
         return;
     }
-    // No cookie: no full socket (a mini-socket's or a socketless RST, a
-    // packet): not a connection's own event.
-    if (e.cookie == 0 || done_.count(e.cookie)) return;
+    // A drop may name no socket (a SYN no socket took): joined by addresses.
     if (e.kind == EventKind::Drop) {
         on_drop(e);
         return;
     }
+    // No cookie: no full socket (a mini-socket's or a socketless RST, a
+    // packet): not a connection's own event.
+    if (e.cookie == 0 || done_.count(e.cookie)) return;
     if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv) {
         return;
     }

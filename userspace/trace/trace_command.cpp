@@ -68,7 +68,7 @@ int run_trace_command(const TraceOptions& o) {
     }
     config.ringbuf_bytes = o.ringbuf_kib * 1024u;
     config.verbose = o.verbose;
-    config.drops_unspecified = o.filter.drops_unspecified;
+    config.all_drops = o.filter.all_drops;
 
     int out_fd = STDOUT_FILENO;
     if (!o.output.empty()) {

@@ -69,7 +69,7 @@ uint64_t listener_drops(const std::vector<Event>& events, uint16_t port, const c
 // N clients against backlog 1: the drops tcpscope reports for the listener
 // equal the namespace's ListenOverflows (and ListenDrops), every one named
 // ACCEPT_QUEUE_FULL with the queue seen full, on every kernel; the
-// clients' SYN retransmits equal TcpExtTCPSynRetrans.
+// clients' SYN retransmits are among TcpExtTCPSynRetrans.
 TEST(KernelAcceptQueue, ListenerDropsMatchNstatListenOverflows) {
     KTEST_REQUIRE_ROOT();
     auto ns = Helper::in_new_netns(backlog_one_body);
@@ -129,7 +129,8 @@ TEST(KernelAcceptQueue, ListenerDropsMatchNstatListenOverflows) {
             owner_known |= e.pid == static_cast<uint32_t>(ns->pid());
         }
     }
-    EXPECT_EQ(syn_retransmits, syn_retrans);
+    // TCPSynRetrans counts the server's SYN-ACK retransmits too.
+    EXPECT_LE(syn_retransmits, syn_retrans);
     EXPECT_GE(syn_retransmits, 3u);
     EXPECT_TRUE(owner_known) << "the listener's owner comes with our socket storage";
     RecordProperty("listen_overflows", std::to_string(overflows));

@@ -75,6 +75,46 @@ TEST(AcceptQueueWatch, FullMeansMoreThanTheBacklogAtThisLookOrTheLast) {
     EXPECT_TRUE(d[0].queue_full);
 }
 
+// The queue filled and emptied between two looks: the namespace's
+// ListenOverflows, risen by as much as the drops, names them.
+TEST(AcceptQueueWatch, TheNamespacesOverflowCounterNamesDropsTheLooksMissed) {
+    AcceptQueueWatch w;
+    w.update(look(1, {listener(7, 8080, 0, 1, 0)}), ListenCounters{10, 12});
+    auto d = w.update(look(2, {listener(7, 8080, 1, 1, 2)}), ListenCounters{12, 14});
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_TRUE(d[0].queue_full);
+    d = w.update(look(3, {listener(7, 8080, 1, 1, 4)}), ListenCounters{13, 16});  // one of two
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_FALSE(d[0].queue_full);
+    ASSERT_TRUE(w.counters());
+    EXPECT_EQ(w.counters()->overflows, 13u);
+}
+
+// An ACK the full queue refused counts twice in the listener's sk_drops,
+// once in the namespace's ListenDrops: one listener dropping takes the
+// namespace's count.
+TEST(AcceptQueueWatch, OneListenerDroppingTakesTheNamespacesCount) {
+    AcceptQueueWatch w;
+    w.update(look(1, {listener(7, 8080, 0, 1, 0)}), ListenCounters{0, 0});
+    auto d = w.update(look(2, {listener(7, 8080, 2, 1, 6)}), ListenCounters{4, 4});
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].dropped, 4u);
+    EXPECT_EQ(w.dropped_total(), 4u);
+}
+
+TEST(AcceptQueueWatch, ListenCountersFromProcNetNetstat) {
+    const std::string text =
+        "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\n"
+        "TcpExt: 0 8 9 6\n"
+        "IpExt: InNoRoutes\n"
+        "IpExt: 0\n";
+    auto c = parse_listen_counters(text);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->overflows, 8u);
+    EXPECT_EQ(c->drops, 9u);
+    EXPECT_FALSE(parse_listen_counters("IpExt: InNoRoutes\nIpExt: 0\n"));
+}
+
 TEST(AcceptQueueWatch, TheKernelsCounterWrapsAt32Bits) {
     AcceptQueueWatch w;
     w.update(look(1, {listener(7, 8080, 2, 1, 0xfffffffeu)}));

@@ -43,6 +43,7 @@ std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int stor
     d->older_fd_ = older_owners_fd;
     if (netns_path.empty()) {
         d->fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        d->netstat_fd_ = ::open("/proc/self/net/netstat", O_RDONLY | O_CLOEXEC);
     } else {
         // A thread of its own enters the namespace, so that ours stay where
         // they are; the socket it makes keeps the namespace.
@@ -54,6 +55,9 @@ std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int stor
             } else {
                 d->fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
                 if (d->fd_ < 0) err = errno;
+                // /proc/net files answer for the namespace of whoever
+                // opened them: this thread's, now the namespace's.
+                d->netstat_fd_ = ::open("/proc/thread-self/net/netstat", O_RDONLY | O_CLOEXEC);
             }
             if (ns >= 0) close(ns);
         }).join();
@@ -85,6 +89,21 @@ std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int stor
 
 SockDiag::~SockDiag() {
     if (fd_ >= 0) close(fd_);
+    if (netstat_fd_ >= 0) close(netstat_fd_);
+}
+
+std::string SockDiag::netstat() const {
+    std::string text;
+    if (netstat_fd_ < 0) return text;
+    char buf[4096];
+    off_t at = 0;
+    for (;;) {
+        ssize_t n = pread(netstat_fd_, buf, sizeof(buf), at);
+        if (n <= 0) break;
+        text.append(buf, static_cast<size_t>(n));
+        at += n;
+    }
+    return text;
 }
 
 bool SockDiag::read(SocketSnapshot* snapshot, std::string* error) {

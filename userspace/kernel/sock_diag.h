@@ -32,6 +32,9 @@ public:
     // The LISTEN sockets only (their accept queue, backlog and drop
     // counter): what the accept-queue watch needs, cheap on a busy host.
     bool read_listeners(SocketSnapshot* snapshot, std::string* error);
+    // The text of the namespace's /proc/net/netstat (opened in it, so it
+    // reads that namespace's counters); empty when it could not be read.
+    std::string netstat() const;
 
 private:
     SockDiag() = default;
@@ -40,6 +43,7 @@ private:
     // that the programs have not met yet.
     void add_older_owners(SocketSnapshot* snapshot, size_t first) const;
     int fd_ = -1;
+    int netstat_fd_ = -1;
     int map_fd_ = -1;
     int older_fd_ = -1;
     uint32_t netns_ = 0;

@@ -2,12 +2,33 @@
 
 #include <netinet/tcp.h>
 
+#include <cstdlib>
+#include <sstream>
+
 namespace tcpscope {
 namespace {
 constexpr int kListen = 10;  // TCP_LISTEN
 }  // namespace
 
-std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap) {
+std::optional<ListenCounters> parse_listen_counters(const std::string& text) {
+    std::istringstream in(text);
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (names.rfind("TcpExt:", 0) != 0) continue;
+        std::istringstream n(names), v(values);
+        std::string name, value;
+        std::optional<uint64_t> overflows, drops;
+        while (n >> name && v >> value) {
+            if (name == "ListenOverflows") overflows = std::strtoull(value.c_str(), nullptr, 10);
+            if (name == "ListenDrops") drops = std::strtoull(value.c_str(), nullptr, 10);
+        }
+        if (overflows && drops) return ListenCounters{*overflows, *drops};
+    }
+    return std::nullopt;
+}
+
+std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap,
+                                                    std::optional<ListenCounters> counters) {
     std::vector<ListenerDrops> out;
     std::unordered_map<uint64_t, Known> now;
     std::vector<ListenerLook> looks;
@@ -48,6 +69,24 @@ std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap) 
         if (now.size() < kMaxListeners) now[s.cookie] = Known{l.drops, full};
         looks.push_back(std::move(l));
     }
+    // The namespace says how many, and whether they were all overflows.
+    if (counters && counters_ && !out.empty()) {
+        // sk_drops counts an ACK the full queue refused twice (in
+        // tcp_listendrop() and again as the segment is discarded), the
+        // namespace's ListenDrops once: with one listener dropping, the
+        // namespace's count is the true one.
+        const uint64_t ns_drops = counters->drops - counters_->drops;
+        if (out.size() == 1 && ns_drops > 0 && ns_drops < out[0].dropped) {
+            dropped_total_ -= out[0].dropped - ns_drops;
+            out[0].dropped = static_cast<uint32_t>(ns_drops);
+        }
+        uint64_t dropped = 0;
+        for (const auto& d : out) dropped += d.dropped;
+        if (counters->overflows - counters_->overflows >= dropped) {
+            for (auto& d : out) d.queue_full = true;
+        }
+    }
+    if (counters) counters_ = counters;
     known_ = std::move(now);
     last_ = std::move(looks);
     first_ = false;

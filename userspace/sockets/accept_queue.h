@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,17 @@ struct ListenerDrops {
     uint64_t netns_cookie = 0;
 };
 
+// The namespace's TcpExt counters of listener drops (/proc/net/netstat).
+// ListenOverflows counts only accept-queue overflows; ListenDrops every
+// drop tcp_listendrop() made (the sum of the listeners' sk_drops).
+struct ListenCounters {
+    uint64_t overflows = 0;
+    uint64_t drops = 0;
+};
+// From the text of /proc/net/netstat; nothing when the TcpExt lines or
+// either counter are missing.
+std::optional<ListenCounters> parse_listen_counters(const std::string& netstat);
+
 class AcceptQueueWatch {
 public:
     // At most this many listeners are remembered between looks (the rest
@@ -66,12 +78,20 @@ public:
     // last look. The first look sets the baseline: drops counted before
     // it are not reported. A listener that appears later reports every
     // drop since its listen(), since all of them happened while watched.
-    std::vector<ListenerDrops> update(const SocketSnapshot& snapshot);
+    //
+    // `counters`, the namespace's at this look when known: when its
+    // ListenOverflows rose by at least the listeners' drops since the last
+    // look, every one of them was an accept-queue overflow, whatever the
+    // queue looked like at the looks (it may fill and empty in between).
+    std::vector<ListenerDrops> update(const SocketSnapshot& snapshot,
+                                      std::optional<ListenCounters> counters = std::nullopt);
 
     // The listeners of the last look.
     const std::vector<ListenerLook>& listeners() const { return last_; }
     // Drops reported so far, all listeners (for a summary or a metric).
     uint64_t dropped_total() const { return dropped_total_; }
+    // The namespace's counters at the last look that had them.
+    std::optional<ListenCounters> counters() const { return counters_; }
 
 private:
     struct Known {
@@ -81,6 +101,7 @@ private:
     std::unordered_map<uint64_t, Known> known_;  // by cookie
     std::vector<ListenerLook> last_;
     uint64_t dropped_total_ = 0;
+    std::optional<ListenCounters> counters_;
     bool first_ = true;
 };
 

@@ -28,10 +28,11 @@ std::unique_ptr<ListenerWatch> ListenerWatch::open(const ListenerWatchOptions& o
     w->netns_ = first.netns;
     if (options.report_first_look) {
         // An empty look first: every drop of the listeners there counts.
+        // Its counters start at 0 with it.
         SocketSnapshot empty;
-        w->watch_.update(empty);
+        w->watch_.update(empty, ListenCounters{});
     }
-    w->pending_first_ = w->watch_.update(first);
+    w->pending_first_ = w->watch_.update(first, parse_listen_counters(w->diag_->netstat()));
     w->next_ns_ = now_monotonic_ns() + options.interval_ns;
     return w;
 }
@@ -48,7 +49,9 @@ std::vector<Event> ListenerWatch::look(uint64_t now_ns, bool force) {
         error_ = why;
         return out;
     }
-    for (const auto& d : watch_.update(snap)) out.push_back(listener_drop_event(d));
+    for (const auto& d : watch_.update(snap, parse_listen_counters(diag_->netstat()))) {
+        out.push_back(listener_drop_event(d));
+    }
     return out;
 }
 

@@ -96,15 +96,18 @@ FactResult syn_retransmits_match(const FactContext& c) {
         total += n;
         per_client.push_back(std::to_string(n));
     }
+    // TCPSynRetrans also counts the server's SYN-ACK retransmits (an ACK
+    // the full queue refused): at least the clients' SYN retransmits.
     const uint64_t kernel = counter(*s, "TCPSynRetrans");
-    return {total > 0 && total == kernel,
+    return {total > 0 && total <= kernel,
             "SYN retransmits per client: " + join(per_client) + " (" + std::to_string(total) +
                 "); the namespace's TCPSynRetrans " + std::to_string(kernel)};
 }
 
 FactResult connect_times_follow_retransmits(const FactContext& c) {
-    // A SYN retransmitted k times waited the initial RTO (1 s) doubled
-    // each time: at least 1 s, 3 s, 7 s... (0.9 for the timer's slack).
+    // The first SYN retransmit waits the initial RTO, 1 s (0.9 for the
+    // timer's slack): a connect whose SYN was retransmitted took at least
+    // that, one whose SYN was not took well under it.
     std::vector<std::string> seen;
     bool ok = true;
     bool slow = false;
@@ -115,9 +118,9 @@ FactResult connect_times_follow_retransmits(const FactContext& c) {
         ++clients;
         const size_t k = syn_retransmits(c, connect->cookie);
         const uint64_t took = connect->ts_ns - connect->start_ns;
-        const uint64_t least = ((1ull << k) - 1) * kSecond * 9 / 10;
-        ok &= connect->ret == 0 && took >= least;
-        slow |= k > 0 && took >= kSecond * 9 / 10;
+        const bool waited = took >= kSecond * 9 / 10;
+        ok &= connect->ret == 0 && waited == (k > 0);
+        slow |= waited;
         seen.push_back(seconds(took) + " after " + std::to_string(k) + " SYN retransmit" +
                        (k == 1 ? "" : "s"));
     }
@@ -137,9 +140,11 @@ ScenarioFacts accept_queue_full_facts() {
          "equal the namespace's own ListenOverflows and ListenDrops",
          drops_equal_overflows},
         {"every drop is named ACCEPT_QUEUE_FULL, on a listener of backlog 1", named_queue_full},
-        {"the clients' SYN retransmits equal the namespace's TCPSynRetrans", syn_retransmits_match},
-        {"every connect succeeds; one whose SYN was retransmitted k times took at least "
-         "2^k - 1 seconds (1 s, 3 s): the dropped SYNs are the delay",
+        {"the clients' SYN retransmits are among the namespace's TCPSynRetrans (which also "
+         "counts the server's SYN-ACK retransmits)",
+         syn_retransmits_match},
+        {"every connect succeeds; those whose SYN was retransmitted took 1 s or more (the "
+         "initial RTO: 1 s, then 3 s), the others well under: the dropped SYNs are the delay",
          connect_times_follow_retransmits},
     };
     spec.explanation =

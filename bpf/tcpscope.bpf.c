@@ -1414,10 +1414,11 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 	/* As for packets (packet_owner): a drop names its socket's owner when
 	 * one is known, and never teaches it: it runs in softirq or inside
 	 * whatever task sent. */
-	e->flags |= TS_F_IRQ;
 	if (sk && packet_full_tcp_sock(sk)) {
 		struct ts_sock_info *si = sock_storage(sk, false);
 
+		if (!sock_owned_by_user(sk))
+			e->flags |= TS_F_IRQ;
 		/* The cookie the kernel made already (our own events on the
 		 * socket made it; a plain load): the verifier will not hand a
 		 * pointer read from an skb to the helper that makes one. */
@@ -1432,6 +1433,9 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 		if (!process_passes(e->pid, e->comm, e->flags))
 			return 0;
 	} else {
+		/* No full socket (none yet, a request or timewait mini-socket):
+		 * as a RST sent with no socket, it names nobody. */
+		e->flags |= TS_F_IRQ | TS_F_NO_SOCKET;
 		if (!ownerless_passes(e))
 			return 0;
 		set_unknown(e);
@@ -1442,12 +1446,11 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 	e->b = ((__u8 *)&th)[13];
 	e->seq = bpf_ntohl(th.seq);
 	e->ack_seq = bpf_ntohl(th.ack_seq);
+	/* In metrics mode d is the port label: the socket's service port
+	 * (set above), never a port read from the segment: a port scan
+	 * against a DROP rule would make a series per port. */
 	if (!metrics_mode)
 		e->d = dev ? BPF_CORE_READ(dev, ifindex) : 0;
-	else if (!e->d && rx && (th.syn && !th.ack))
-		/* The port label of a SYN no socket took: the service it was
-		 * for, the local port. */
-		e->d = e->sport;
 	submit(e);
 	return 0;
 }

@@ -44,7 +44,8 @@ enum ts_flags {
 	 * not touched yet (the kernel copied the listener's storage into it
 	 * at clone time). */
 	TS_F_LISTENER = 1u << 1,
-	/* No socket: an RST answering a packet for which no socket exists. */
+	/* No socket: an RST answering a packet for which no socket exists, or
+	 * a drop of a segment no full socket had taken. */
 	TS_F_NO_SOCKET = 1u << 2,
 	/* reset reason field is meaningful (kernel 6.10+). */
 	TS_F_REASON = 1u << 3,

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "netns.h"
+#include "nft.h"
 #include "tcp_setup.h"
 #include "process.h"
 #include "sock_diag.h"

@@ -57,8 +57,13 @@ KERNELS = {
 # veth (peer-vanished, peer-rebooted, the retransmit tests) and tcp_diag
 # (sock_diag queries of the scenarios, ss), with the modules they depend on
 # (their .modinfo depends=), and sch_netem (the RTT test's delay: 6.18 on
-# the host has no netem, Debian's 6.1 and 6.12 have it as a module).
-MODULES = ["veth", "tcp_diag", "sch_netem"]
+# the host has no netem, Debian's 6.1 and 6.12 have it as a module), and
+# nftables for the firewall scenarios: nf_tables (inet tables, filter
+# chains, counters and payload matches are built into it) and
+# nft_reject_inet (`reject with tcp reset`, with nft_reject and
+# nf_reject_ipv4/ipv6). The VM has no modprobe for the kernel's own
+# requests, so they are loaded at boot.
+MODULES = ["veth", "tcp_diag", "sch_netem", "nf_tables", "nft_reject_inet"]
 # Host programs the tests and scenarios run, copied with their libraries.
 TOOLS = [
     "/usr/sbin/ip", "/usr/bin/nstat", "/usr/bin/ss", "/usr/sbin/tc",  # iproute2
@@ -70,6 +75,7 @@ TOOLS = [
     "/usr/bin/pgrep", "/usr/bin/pkill",  # procps (busybox has neither)
     "/usr/bin/dash",  # /bin/sh, as on Debian (busybox's sh prefers its own applets)
     "/usr/bin/strace",  # KernelOwners: the start makes no pidfd_getfd or ptrace call
+    "/usr/sbin/nft",  # nftables: the firewall scenarios' rules and counters
 ]
 BUSYBOX = "/bin/busybox"
 LABELS = ("kernel", "scenario")

@@ -11,6 +11,7 @@ Usage: prometheus_test.py TCPSCOPE_BINARY REPO_DIR
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,6 +129,18 @@ def main():
         done = json.loads(client.stdout.readline())
         print("workload:", done, flush=True)
         check(done["refused"] == 5 and done["timed_out"] and done["epipe"] >= 1, "the workload ran as planned")
+        # Drops: an nftables rule in the namespace drops the SYNs to one
+        # port; a connect there gives up after its first SYN retransmit.
+        # The rule's own counter is what tcpscope_drops_total must say.
+        # The table goes with the namespace.
+        a.run("nft", "add table inet tsdrops")
+        a.run("nft", "add chain inet tsdrops input { type filter hook input priority 0 ; }")
+        a.run("nft", "add rule inet tsdrops input tcp dport 6200 tcp flags syn counter drop")
+        a.run("python3", "-c", "import socket\ns = socket.socket()\ns.settimeout(1.5)\n"
+              "try:\n    s.connect(('127.0.0.1', 6200))\nexcept OSError:\n    pass\n")
+        rule = a.run("nft", "list chain inet tsdrops input").stdout
+        netfilter_drops = int(re.search(r"counter packets ([0-9]+)", rule).group(1))
+        check(netfilter_drops >= 2, "the rule dropped the SYN and its retransmit (%d)" % netfilter_drops)
         k = a.nstat()
 
         def kn(name):
@@ -156,6 +169,7 @@ def main():
             'sum(tcpscope_sockets{state="CLOSE_WAIT"})': 2,
             # --stuck 1: the same socket, once it has been there a second.
             'sum(tcpscope_stuck_sockets{state="CLOSE_WAIT",comm="python3"})': 1,
+            'sum(tcpscope_drops_total{reason="NETFILTER_DROP"})': netfilter_drops,
         }
         # Prometheus scrapes every second: wait until it holds the final values.
         deadline = time.time() + 20
@@ -215,7 +229,7 @@ def main():
               ("" if lint.returncode == 0 else ": " + lint.stdout + lint.stderr))
         # The alert rules load in that Prometheus.
         rules = json.loads(ms.fetch(prom.url + "/api/v1/rules")[2])["data"]["groups"]
-        check(sum(len(g["rules"]) for g in rules) == 4, "Prometheus loaded the 4 alert rules")
+        check(sum(len(g["rules"]) for g in rules) == 5, "Prometheus loaded the 5 alert rules")
         up = prom.value('up{job="tcpscope"}')
         check(up == 1, "the target is up")
         # Prometheus asks for OpenMetrics first, and every value above came

@@ -171,6 +171,47 @@ TEST(ExecCauses, AConnectThatTimedOutThroughPollCountsTheSynRetransmissions) {
               "ETIMEDOUT: 2 retransmissions unanswered, then socket error ETIMEDOUT at 7.0 ms");
 }
 
+// A SYN dropped on its way in at the peer, before any socket took it:
+// no cookie, the peer's side local.
+Event syn_drop(uint64_t ts, const std::string& reason) {
+    Event e = event(EventKind::Drop, ts, 0);
+    e.local = {"127.0.0.1", 7199};
+    e.remote = {"127.0.0.1", 40000};
+    e.dir = TS_DIR_RX;
+    e.tcp_flags = TS_TCP_SYN;
+    e.drop_reason = reason;
+    return e;
+}
+
+TEST(ExecCauses, ATimeoutNamesTheFirewallRuleThatDroppedTheSyns) {
+    Event elsewhere = syn_drop(2'000'000, "NETFILTER_DROP");
+    elsewhere.remote.port = 40001;  // another connection's SYN
+    std::vector<Event> events{state(0, 7, 2), syn_drop(10, "NETFILTER_DROP"),
+                              event(EventKind::Retransmit, 1'000'000), syn_drop(1'000'010, "NETFILTER_DROP"),
+                              elsewhere, state(6'999'000, 2, 7), sock_error(7'000'000, 110),
+                              syn_drop(8'000'000, "NETFILTER_DROP")};  // after the call: not its cause
+    Step poll = ready_step(StepOp::Poll, "poll(fds, 1)", kOutErrHup, 7'100'000);
+    EXPECT_EQ(failure_cause(poll, events, kReasons, 0),
+              "ETIMEDOUT: 1 retransmission unanswered: 2 SYNs dropped on this host (NETFILTER_DROP: "
+              "a firewall rule), then socket error ETIMEDOUT at 7.0 ms");
+}
+
+TEST(ExecCauses, ARefusalWithNoTcpResetAndTheSynDroppedIsAFirewallsReject) {
+    Event received = event(EventKind::ResetReceived, 1'000'000);
+    received.state = 2;
+    std::vector<Event> events{state(500'000, 7, 2), syn_drop(600'000, "NETFILTER_DROP"), received,
+                              state(1'010'000, 2, 7), sock_error(1'020'000, 111)};
+    Step poll = ready_step(StepOp::Poll, "poll(fds, 1)", kOutErrHup);
+    EXPECT_EQ(failure_cause(poll, events, kReasons, 0),
+              "ECONNREFUSED: RST received in SYN_SENT at 1.0 ms, from a firewall rule: 1 SYN dropped "
+              "on this host (NETFILTER_DROP: a firewall rule), and no TCP socket sent a RST");
+    // The kernel's own refusal (a TCP RST, then the SYN freed: NO_SOCKET)
+    // keeps its words.
+    std::vector<Event> plain = refusal();
+    plain.push_back(syn_drop(1'000'001, "NO_SOCKET"));
+    EXPECT_EQ(failure_cause(poll, plain, kReasons, 0), std::string("ECONNREFUSED: ") + kRefusedCause);
+}
+
 TEST(ExecCauses, ReadyWithoutErrOrHupHandsNothingOver) {
     Step poll = ready_step(StepOp::Poll, "poll(fds, 1)", kReadyOut);
     EXPECT_TRUE(delivered_errors(poll, refusal()).empty());

@@ -584,6 +584,86 @@ TEST(Stories, OnlyASlowConnectToTheOverflowingListenerGetsTheCause) {
         ASSERT_EQ(stories.size(), 1u);
         EXPECT_FALSE(stories[0].syn_dropped) << "variant " << variant;
     }
+// A SYN dropped before any socket took it names none: it joins the
+// connection whose addresses it carries, seen from the peer's end.
+Event syn_drop(uint64_t ts, const std::string& reason) {
+    Event e = state(0, ts, 0, 0);
+    e.kind = EventKind::Drop;
+    e.cookie = 0;
+    e.pid = 0;
+    e.attribution = "unknown";
+    e.local = {"127.0.0.1", 80};  // dropped on its way in: the peer's side
+    e.remote = {"127.0.0.1", 40000};
+    e.dir = TS_DIR_RX;
+    e.tcp_flags = TS_TCP_SYN;
+    e.drop_reason = reason;
+    return e;
+}
+
+TEST(Stories, SynsDroppedByAFirewallAreWhyTheConnectTimedOut) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons);
+    b.add(state(1, 10, 7, 2));  // CLOSE -> SYN_SENT
+    b.add(syn_drop(11, "NETFILTER_DROP"));
+    b.add(syn_drop(1000, "NETFILTER_DROP"));
+    b.add(syn_drop(3000, "NETFILTER_DROP"));
+    // Another connection's drop (other ports) and a listener's: not ours.
+    Event other = syn_drop(3001, "NETFILTER_DROP");
+    other.remote.port = 40001;
+    b.add(other);
+    b.add(state(1, 7000, 2, 7));  // SYN_SENT -> CLOSE
+    Event err = state(1, 7001, 0, 0);
+    err.kind = EventKind::SockError;
+    err.error = ETIMEDOUT;
+    b.add(err);
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].ending, Ending::Timeout);
+    EXPECT_EQ(done[0].drops_seen, 3u);
+    EXPECT_EQ(done[0].syn_drops, 3u);
+    EXPECT_EQ(story_cause(done[0], reasons),
+              "the SYN went unanswered: 3 SYNs dropped on this host (NETFILTER_DROP: a firewall "
+              "rule): ETIMEDOUT");
+    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, WallClock{0}).dump());
+    EXPECT_EQ(j.at("drops_seen"), 3);
+    EXPECT_EQ(j.at("drop_reasons"), nlohmann::json::array({"NETFILTER_DROP"}));
+    EXPECT_EQ(b.open_connections(), 0u);
+}
+
+TEST(Stories, AFirewallRejectIsARefusalByARule) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons);
+    b.add(state(1, 10, 7, 2));
+    b.add(syn_drop(11, "NETFILTER_DROP"));
+    Event rst = state(1, 12, 0, 0);
+    rst.kind = EventKind::ResetReceived;
+    rst.state = 2;
+    b.add(rst);
+    b.add(state(1, 13, 2, 7));
+    Event err = state(1, 14, 0, 0);
+    err.kind = EventKind::SockError;
+    err.error = ECONNREFUSED;
+    b.add(err);
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].ending, Ending::Refused);
+    EXPECT_EQ(story_cause(done[0], reasons),
+              "refused by a firewall rule: the SYN was dropped here (NETFILTER_DROP) and a RST came "
+              "back: ECONNREFUSED");
+    // Refused by the kernel itself: the SYN's NO_SOCKET drop, which
+    // follows the RST, adds nothing to the words.
+    StoryBuilder b2(reasons);
+    b2.add(state(2, 10, 7, 2));
+    rst.cookie = 2;
+    b2.add(rst);
+    b2.add(syn_drop(12, "NO_SOCKET"));
+    b2.add(state(2, 13, 2, 7));
+    err.cookie = 2;
+    b2.add(err);
+    auto done2 = b2.take_closed();
+    ASSERT_EQ(done2.size(), 1u);
+    EXPECT_EQ(done2[0].drops_seen, 1u);
+    EXPECT_EQ(story_cause(done2[0], reasons), "refused: the SYN drew a RST: ECONNREFUSED");
 }
 
 }  // namespace

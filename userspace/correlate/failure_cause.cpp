@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "connection_drops.h"
 #include "facts.h"
 #include "readiness.h"
 #include "timeline.h"
@@ -65,6 +66,15 @@ std::string error_cause(const std::string& err, StepOp op, uint64_t cookie, uint
     const Event* error = last_before(events, EventKind::SockError, cookie, until);
 
     if (err == "EPIPE" || err == "ECONNRESET" || err == "ECONNREFUSED") {
+        if (received && !sent && err == "ECONNREFUSED") {
+            // A firewall's reject: it drops the SYN and answers with a RST
+            // of its own, which no TCP socket sent.
+            ConnectionDrops d = connection_drops(events, cookie, until);
+            if (d.syns && d.reasons == "NETFILTER_DROP") {
+                return reset_text(*received, nullptr, reasons, t0) + ", from a firewall rule: " +
+                       drops_text(d) + ", and no TCP socket sent a RST";
+            }
+        }
         if (received) return reset_text(*received, sent, reasons, t0);
         if (err == "EPIPE") {
             // No RST: this side shut down writing, or closed its end.
@@ -88,6 +98,8 @@ std::string error_cause(const std::string& err, StepOp op, uint64_t cookie, uint
         }
         std::string text = std::to_string(retransmits) + " retransmission" + (retransmits == 1 ? "" : "s") +
                            " unanswered";
+        std::string dropped = drops_text(connection_drops(events, cookie, until));
+        if (!dropped.empty()) text += ": " + dropped;
         if (error) text += ", then socket error ETIMEDOUT at " + at(error->ts_ns, t0);
         return text;
     }

@@ -79,6 +79,12 @@ struct ConnectionStory {
     std::optional<uint64_t> bytes_sent;
     std::optional<uint64_t> bytes_received;
     uint32_t retransmits_seen = 0;  // retransmit events, when those are traced
+    // Its segments the kernel dropped on this host (drop events, joined by
+    // socket or, for a SYN no socket took yet, by addresses); of them its
+    // SYNs; the reasons in order of first appearance ("NETFILTER_DROP").
+    uint32_t drops_seen = 0;
+    uint32_t syn_drops = 0;
+    std::vector<std::string> drop_reasons;
     // Followed again after the bound dropped it once (StoryOptions::max_open):
     // what happened before its eviction is missing from this story.
     bool partial = false;

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "connection_drops.h"
+
 #include <algorithm>
 #include <cerrno>
 
@@ -64,6 +66,8 @@ void StoryBuilder::make_room() {
     }
     if (idle_.empty()) return;
     uint64_t cookie = idle_.front();
+    auto evicted = conns_.find(cookie);
+    if (evicted != conns_.end()) unindex(evicted->second);
     conns_.erase(cookie);
     idle_.pop_front();
     remember(evicted_cookies_, evicted_order_, cookie);
@@ -118,6 +122,7 @@ void StoryBuilder::hand_out(std::unordered_map<uint64_t, Conn>::iterator it) {
     uint64_t cookie = it->first;
     finish(it->second);
     join_syn_drop(it->second.story);
+    unindex(it->second);
     ready_.push_back(std::move(it->second.story));
     conns_.erase(it);
     remember(done_, done_order_, cookie);
@@ -141,10 +146,11 @@ void StoryBuilder::add(const Event& e) {
     // No cookie: no full socket (a mini-socket's or a socketless RST, a
     // packet): not a connection's own event.
     if (e.cookie == 0 || done_.count(e.cookie)) return;
-    // A drop may name a listener (the SYN it did not take): not a
-    // connection's own event either.
-    if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv ||
-        e.kind == EventKind::Drop) {
+    if (e.kind == EventKind::Drop) {
+        on_drop(e);
+        return;
+    }
+    if (e.kind == EventKind::Packet || e.kind == EventKind::Send || e.kind == EventKind::Recv) {
         return;
     }
     Conn& c = *find_or_add(e);
@@ -165,6 +171,7 @@ void StoryBuilder::add(const Event& e) {
         s.family = e.family;
     }
     if (s.local.port == 0 && e.local.port != 0) s.local = e.local;
+    if (c.tuple_key.empty()) index_tuple(c);
     switch (e.kind) {
     case EventKind::State:
         on_state(c, e);
@@ -334,10 +341,60 @@ void StoryBuilder::finish(Conn& c) {
     }
 }
 
+namespace {
+
+std::string tuple_key(int family, const Endpoint& local, const Endpoint& remote) {
+    return std::to_string(family) + ' ' + local.addr + ' ' + std::to_string(local.port) + ' ' +
+           remote.addr + ' ' + std::to_string(remote.port);
+}
+
+}  // namespace
+
+void StoryBuilder::index_tuple(Conn& c) {
+    const ConnectionStory& s = c.story;
+    if (s.local.port == 0 || s.remote.port == 0) return;
+    c.tuple_key = tuple_key(s.family, s.local, s.remote);
+    by_tuple_[c.tuple_key] = s.cookie;
+}
+
+void StoryBuilder::unindex(const Conn& c) {
+    if (c.tuple_key.empty()) return;
+    auto it = by_tuple_.find(c.tuple_key);
+    if (it != by_tuple_.end() && it->second == c.story.cookie) by_tuple_.erase(it);
+}
+
+// A drop joins the connection it names by socket, else the one whose
+// addresses it carries, seen from either end: a SYN dropped on its way in
+// at the peer (on this host: loopback, a namespace) has the peer's side
+// as its local one.
+void StoryBuilder::on_drop(const Event& e) {
+    auto it = e.cookie ? conns_.find(e.cookie) : conns_.end();
+    if (it == conns_.end() && e.cookie == 0) {
+        for (const std::string& key : {tuple_key(e.family, e.local, e.remote), tuple_key(e.family, e.remote, e.local)}) {
+            auto t = by_tuple_.find(key);
+            if (t != by_tuple_.end()) {
+                it = conns_.find(t->second);
+                break;
+            }
+        }
+    }
+    // A listener's drop, or one of a connection not followed: no story.
+    if (it == conns_.end()) return;
+    ConnectionStory& s = it->second.story;
+    ++s.drops_seen;
+    if ((e.tcp_flags & TS_TCP_SYN) && !(e.tcp_flags & TS_TCP_ACK)) ++s.syn_drops;
+    const std::string reason = e.drop_reason.empty() ? "unknown" : e.drop_reason;
+    if (std::find(s.drop_reasons.begin(), s.drop_reasons.end(), reason) == s.drop_reasons.end() &&
+        s.drop_reasons.size() < 4) {
+        s.drop_reasons.push_back(reason);
+    }
+}
+
 void StoryBuilder::forget(uint64_t cookie) {
     auto it = conns_.find(cookie);
     if (it == conns_.end()) return;
     if (!it->second.closed) idle_.erase(it->second.idle);
+    unindex(it->second);
     conns_.erase(it);
 }
 
@@ -385,6 +442,21 @@ const char* closer_name(Closer closer) {
     default: return "neither";
     }
 }
+
+namespace {
+
+// "4 SYNs dropped on this host (NETFILTER_DROP: a firewall rule)".
+std::string drops_words(const ConnectionStory& s) {
+    const uint32_t n = s.drops_seen;
+    std::string what = s.syn_drops == n ? std::to_string(n) + " SYN" + (n == 1 ? "" : "s")
+                                        : std::to_string(n) + " segment" + (n == 1 ? "" : "s");
+    std::string reasons;
+    for (const auto& r : s.drop_reasons) reasons += (reasons.empty() ? "" : ", ") + r;
+    std::string words = s.drop_reasons.size() == 1 ? drop_reason_words(s.drop_reasons[0]) : "";
+    return what + " dropped on this host (" + reasons + (words.empty() ? "" : ": " + words) + ")";
+}
+
+}  // namespace
 
 std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
     std::string cause;
@@ -435,7 +507,14 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
         }
         break;
     case Ending::Refused:
-        cause = "refused: the SYN drew a RST: ECONNREFUSED";
+        // A firewall's reject: the rule drops the SYN and answers with a
+        // RST of its own.
+        if (s.syn_drops && s.drop_reasons.size() == 1 && s.drop_reasons[0] == "NETFILTER_DROP") {
+            cause = "refused by a firewall rule: the SYN was dropped here (NETFILTER_DROP) and a RST "
+                    "came back: ECONNREFUSED";
+        } else {
+            cause = "refused: the SYN drew a RST: ECONNREFUSED";
+        }
         said_errno = ECONNREFUSED;
         break;
     case Ending::Timeout:
@@ -443,6 +522,8 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
             cause = (s.stats ? std::to_string(s.stats->total_retrans) + " retransmissions"
                              : std::string("retransmissions")) +
                     " went unanswered: ETIMEDOUT";
+        } else if (s.syn_drops) {
+            cause = "the SYN went unanswered: " + drops_words(s) + ": ETIMEDOUT";
         } else {
             cause = "the SYN went unanswered: ETIMEDOUT";
         }
@@ -451,6 +532,15 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
     case Ending::Unknown:
         cause = s.established ? "closed with no FIN or RST seen" : "given up before it was established";
         break;
+    }
+    // Drops the words above did not tell (data dropped on an established
+    // connection, a SYN dropped before an answer came).
+    // A refused connect's SYN is dropped for NO_SOCKET after the RST
+    // answered it: the mechanics of "refused", already told.
+    const bool only_refusal = s.ending == Ending::Refused && s.drop_reasons.size() == 1 &&
+                              s.drop_reasons[0] == "NO_SOCKET";
+    if (s.drops_seen && !only_refusal && cause.find("dropped") == std::string::npos) {
+        cause += "; " + drops_words(s);
     }
     std::string errs;
     for (int err : s.errors) {

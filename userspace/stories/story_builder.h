@@ -83,6 +83,7 @@ private:
         bool syn_acked = false;  // SYN_SENT -> ESTABLISHED: our SYN is in bytes_acked
         bool fin_acked = false;  // our FIN acknowledged: in bytes_acked
         bool fin_acked_at_close = false;  // out of CLOSING/LAST_ACK: acknowledged unless reset
+        std::string tuple_key;  // its key in by_tuple_, once both ports are known
     };
     Conn* find_or_add(const Event& e);
     void on_state(Conn& c, const Event& e);
@@ -92,6 +93,9 @@ private:
     void on_listener_drop(const Event& e);
     void join_syn_drop(ConnectionStory& s) const;
     void make_room();
+    void on_drop(const Event& e);
+    void index_tuple(Conn& c);
+    void unindex(const Conn& c);
     void hand_out(std::unordered_map<uint64_t, Conn>::iterator it);
     static void remember(std::unordered_set<uint64_t>& set, std::deque<uint64_t>& order,
                          uint64_t cookie);
@@ -99,6 +103,10 @@ private:
     const ResetReasons& reasons_;
     StoryOptions options_;
     std::unordered_map<uint64_t, Conn> conns_;
+    // Open connections by their addresses, for the drops that name no
+    // socket (a SYN dropped before any socket took it): one entry per
+    // connection in conns_, gone with it.
+    std::unordered_map<std::string, uint64_t> by_tuple_;
     // Open connections, the one idle longest first: what the bound drops
     // (O(1) per event and per eviction). Closed ones leave it.
     std::list<uint64_t> idle_;

@@ -94,6 +94,10 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["total_retrans"] = s.stats ? Json(s.stats->total_retrans) : Json(nullptr);
     for (const RttValue& r : rtt_values(s)) j[r.key] = r.value ? Json(r.value) : Json(nullptr);
     j["retransmits_seen"] = s.retransmits_seen;
+    j["drops_seen"] = s.drops_seen;
+    Json drop_reasons = Json::array();
+    for (const auto& r : s.drop_reasons) drop_reasons.push_back(r);
+    j["drop_reasons"] = std::move(drop_reasons);
     j["partial"] = s.partial;
     j["closed_first"] = closer_name(s.closed_first);
     j["end"] = ending_name(s.ending);
@@ -220,6 +224,15 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
     }
     key(out, "retransmits_seen");
     num(out, s.retransmits_seen);
+    key(out, "drops_seen");
+    num(out, s.drops_seen);
+    key(out, "drop_reasons");
+    out += '[';
+    for (size_t i = 0; i < s.drop_reasons.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, s.drop_reasons[i]);
+    }
+    out += ']';
     key(out, "partial");
     out += s.partial ? "true" : "false";
     key(out, "closed_first");

@@ -54,9 +54,10 @@ int run_trace_command(const TraceOptions& o) {
     TracerConfig config;
     std::string error;
     FilterOptions filter = o.filter;
-    // A story needs the state changes, the RSTs, the errors and SIGPIPE;
-    // retransmits are counted by the socket itself (total_retrans).
-    // The listeners' drops (accept queue full) explain a slow connect.
+    // A story needs the state changes, the RSTs, the errors, SIGPIPE and
+    // the drops; retransmits are counted by the socket itself
+    // (total_retrans). A listener's drops (accept queue full) explain a
+    // slow connect.
     if (o.connections) filter.events = "state,reset,error,signal,drop";
     if (!build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());

@@ -1,0 +1,192 @@
+// Kernel tier: drop events (skb:kfree_skb) against the firewall's own
+// counters. nftables rules in a namespace of the test's own drop the SYNs
+// to one port on the way in (no socket yet: attributed to nobody) and the
+// data segments to another on the way out (the sender's socket: its owner);
+// each rule's `counter` is the ground truth for how many drops tcpscope
+// must report with the reason NETFILTER_DROP, as the running kernel names
+// it. The rules go with the namespace.
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+#include <thread>
+
+#include "btf_reasons.h"
+#include "kernel_test_support.h"
+
+namespace ktest {
+namespace {
+
+constexpr int kSynClients = 3;  // connects whose SYNs the input rule drops
+
+// Runs `nft` in the helper's namespace; returns its output.
+std::string nft(const std::string& args) {
+    std::string cmd = "nft " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) fail("popen nft");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+    int status = pclose(p);
+    if (status != 0) fail("nft " + args + " failed: " + out);
+    return out;
+}
+
+// The packets a chain's counter rule counted.
+uint64_t rule_counter(const std::string& chain) {
+    std::string out = nft("list chain inet tst_drops " + chain);
+    std::smatch m;
+    if (!std::regex_search(out, m, std::regex("counter packets ([0-9]+)"))) fail("no counter in " + out);
+    return std::stoull(m[1].str());
+}
+
+// The input rule drops SYNs to syn_port; the output rule drops segments
+// that carry data to data_port (the handshake's are shorter than 100
+// bytes). Then: kSynClients connects to syn_port (their SYNs and the first
+// retransmit of each are dropped), and one connection to data_port whose
+// data is dropped and retransmitted until it is aborted.
+void firewall_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-drops");
+    json m = io.expect("go", 120000);
+    uint16_t syn_port = m.at("syn_port");
+    uint16_t data_port = m.at("data_port");
+    nft("add table inet tst_drops");
+    nft("'add chain inet tst_drops input { type filter hook input priority 0 ; }'");
+    nft("'add chain inet tst_drops output { type filter hook output priority 0 ; }'");
+    nft("add rule inet tst_drops input tcp dport " + std::to_string(syn_port) +
+        " tcp flags syn counter drop");
+    nft("add rule inet tst_drops output tcp dport " + std::to_string(data_port) +
+        " ip length gt 100 counter drop");
+    io.report({{"type", "rules"}});
+    io.expect("traffic");
+
+    std::vector<int> syn_fds;
+    for (int i = 0; i < kSynClients; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(syn_port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 || errno != EINPROGRESS) {
+            fail("connect to the dropped port did not stay in progress");
+        }
+        syn_fds.push_back(fd);
+    }
+    int lfd = tcp_listen("127.0.0.1", data_port);
+    int cfd = tcp_connect("127.0.0.1", data_port);
+    if (cfd < 0) {
+        errno = -cfd;
+        fail("connect to the data port");
+    }
+    int afd = accept_timeout(lfd, 5000);
+    std::string data(2000, 'd');
+    if (send(cfd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size())) fail("send");
+    // The SYN retransmits after 1 s; the data after each RTO (200 ms, 400 ms, ...).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    uint64_t cookie = socket_cookie(cfd);
+    for (int fd : syn_fds) close(fd);  // in SYN_SENT: sends nothing
+    set_linger_zero(cfd);
+    close(cfd);  // a RST, 40 bytes: the output rule lets it through
+    close(afd);
+    close(lfd);
+    io.report({{"type", "done"},
+               {"syn_drops", rule_counter("input")},
+               {"data_drops", rule_counter("output")},
+               {"data_cookie", cookie}});
+    io.expect("exit");
+}
+
+bool has_nft() { return run_command({"nft", "--version"}).status == 0; }
+
+std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons().value("NETFILTER_DROP"); }
+
+TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner) {
+    KTEST_REQUIRE_ROOT();
+    ASSERT_TRUE(has_nft()) << "nft is missing: run tools/install-deps.sh (Debian's nftables)";
+    ASSERT_TRUE(netfilter_drop_code()) << "this kernel's BTF has no SKB_DROP_REASON_NETFILTER_DROP";
+    auto helper = Helper::in_new_netns(firewall_body);
+    const uint16_t syn_port = unique_port();
+    const uint16_t data_port = unique_port();
+    helper->send({{"type", "go"}, {"syn_port", syn_port}, {"data_port", data_port}});
+    helper->expect("rules", 30000);
+
+    Capture cap;
+    tcpscope::FilterOptions options;
+    options.netns = helper->netns_path();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+    helper->send({{"type", "traffic"}});
+    json done = helper->expect("done", 30000);
+    const uint64_t syn_drops = done.at("syn_drops");
+    const uint64_t data_drops = done.at("data_drops");
+    const uint64_t cookie = done.at("data_cookie");
+    // Every SYN once and again at its first retransmit; the data at least
+    // twice in 1.6 s of RTOs.
+    ASSERT_GE(syn_drops, 2u * kSynClients);
+    ASSERT_GE(data_drops, 2u);
+
+    auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
+    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
+    cap.settle(300);
+    EXPECT_EQ(cap.tracer().lost_total(), 0u);
+    const auto drops = select(cap.events(), netfilter);
+    auto syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
+    auto data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
+    EXPECT_EQ(syns.size(), syn_drops) << describe(drops);
+    EXPECT_EQ(data.size(), data_drops) << describe(drops);
+    EXPECT_EQ(drops.size(), syns.size() + data.size()) << describe(drops);
+    for (const Event& e : syns) {
+        // On the way in, before any socket took it: nobody's.
+        EXPECT_EQ(e.dir, TS_DIR_RX) << describe(e);
+        EXPECT_EQ(e.tcp_flags, TS_TCP_SYN) << describe(e);
+        EXPECT_EQ(e.attribution, "unknown") << describe(e);
+        EXPECT_EQ(e.drop_reason_code, *netfilter_drop_code());
+    }
+    for (const Event& e : data) {
+        // On the way out, from the sender's own socket: its owner's.
+        EXPECT_EQ(e.dir, TS_DIR_TX) << describe(e);
+        EXPECT_EQ(e.payload_len, 2000) << describe(e);
+        EXPECT_EQ(e.pid, static_cast<uint32_t>(helper->pid())) << describe(e);
+        // The first send's drop runs in the sender's own call
+        // ("current"), the retransmits' on a timer ("owner").
+        EXPECT_TRUE(e.attribution == "owner" || e.attribution == "current") << describe(e);
+        EXPECT_EQ(e.cookie, cookie) << describe(e);
+    }
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+TEST(KernelDrops, MetricsCountTheRulesDropsByReason) {
+    KTEST_REQUIRE_ROOT();
+    ASSERT_TRUE(has_nft()) << "nft is missing: run tools/install-deps.sh (Debian's nftables)";
+    ASSERT_TRUE(netfilter_drop_code()) << "this kernel's BTF has no SKB_DROP_REASON_NETFILTER_DROP";
+    auto helper = Helper::in_new_netns(firewall_body);
+    helper->send({{"type", "go"}, {"syn_port", unique_port()}, {"data_port", unique_port()}});
+    helper->expect("rules", 30000);
+
+    tcpscope::FilterOptions options;
+    options.netns = helper->netns_path();
+    tcpscope::TracerConfig config;
+    std::string error;
+    ASSERT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    config.metrics_mode = true;
+    tcpscope::TracerError terr;
+    auto tracer = tcpscope::Tracer::start(
+        config, [](const void*, size_t) { ADD_FAILURE() << "a record in metrics mode"; }, &terr);
+    ASSERT_TRUE(tracer) << terr.text();
+    helper->send({{"type", "traffic"}});
+    json done = helper->expect("done", 30000);
+    const uint64_t expected = done.at("syn_drops").get<uint64_t>() + done.at("data_drops").get<uint64_t>();
+    tcpscope::KernelCounts c;
+    ASSERT_TRUE(tracer->read_counts(&c));
+    EXPECT_EQ(c.drops[static_cast<size_t>(*netfilter_drop_code())], expected);
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+}  // namespace
+}  // namespace ktest

@@ -181,6 +181,11 @@ public:
     // Keeps polling for ms, to collect events that should not arrive.
     void settle(int ms);
     tcpscope::TraceSummary finish();
+    // Hands the loop an accept-queue watch (its looks then come with each
+    // poll round and finish()).
+    void watch_listeners(std::unique_ptr<tcpscope::ListenerWatch> watch) {
+        loop_.watch_listeners(std::move(watch));
+    }
 
     const std::vector<Event>& events() const { return sink_.events; }
     tcpscope::Tracer& tracer() { return *tracer_; }

@@ -105,7 +105,8 @@ Schema event_schema(EventKind kind, bool ret_negative) {
         return kCommon + kSocket +
                Schema{{"reason", T::Str},   {"reason_code", T::Int}, {"dir", T::Str},
                       {"flags", T::Str},    {"payload_len", T::Uint}, {"seq", T::Uint},
-                      {"ack_seq", T::Uint}, {"ifindex", T::Uint}};
+                      {"ack_seq", T::Uint}, {"ifindex", T::Uint}, {"seen_by", T::Str},
+                      {"count", T::Uint},   {"queue", T::UintOrNull}, {"backlog", T::UintOrNull}};
     }
     return {};
 }

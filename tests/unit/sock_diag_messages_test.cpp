@@ -105,3 +105,41 @@ TEST(SockDiagMessages, ATruncatedBufferEndsWithoutReadingPastIt) {
 
 }  // namespace
 }  // namespace tcpscope
+
+namespace tcpscope {
+namespace {
+
+// A LISTEN socket with INET_DIAG_SKMEMINFO: its drop counter (sk_drops,
+// SK_MEMINFO_DROPS) is read; the queue and backlog are Recv-Q and Send-Q.
+TEST(SockDiagMessages, ReadsAListenersDropCounterFromSkmeminfo) {
+    std::vector<char> payload(NLMSG_ALIGN(sizeof(inet_diag_msg)) + NLA_HDRLEN +
+                              SK_MEMINFO_VARS * sizeof(uint32_t));
+    inet_diag_msg m{};
+    m.idiag_family = AF_INET;
+    m.idiag_state = 10;
+    m.id.idiag_sport = htons(8080);
+    m.idiag_rqueue = 2;
+    m.idiag_wqueue = 1;
+    std::memcpy(payload.data(), &m, sizeof(m));
+    nlattr a{};
+    a.nla_type = INET_DIAG_SKMEMINFO;
+    a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + SK_MEMINFO_VARS * sizeof(uint32_t));
+    char* at = payload.data() + NLMSG_ALIGN(sizeof(inet_diag_msg));
+    std::memcpy(at, &a, sizeof(a));
+    uint32_t vars[SK_MEMINFO_VARS] = {};
+    vars[SK_MEMINFO_DROPS] = 8;
+    std::memcpy(at + NLA_HDRLEN, vars, sizeof(vars));
+    std::vector<char> buf;
+    append_message(buf, SOCK_DIAG_BY_FAMILY, 3, payload.data(), payload.size());
+    SocketSnapshot snap;
+    std::string error;
+    read_sock_diag_messages(buf.data(), buf.size(), 3, &snap, &error);
+    ASSERT_EQ(snap.sockets.size(), 1u);
+    EXPECT_TRUE(snap.sockets[0].has_meminfo);
+    EXPECT_EQ(snap.sockets[0].drops, 8u);
+    EXPECT_EQ(snap.sockets[0].recv_q, 2u);
+    EXPECT_EQ(snap.sockets[0].send_q, 1u);
+}
+
+}  // namespace
+}  // namespace tcpscope

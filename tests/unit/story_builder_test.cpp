@@ -525,6 +525,65 @@ TEST(Stories, JsonAndTextCarryTheStory) {
 namespace tcpscope {
 namespace {
 
+Event listener_drop(uint64_t ts, uint16_t port, const char* reason = "ACCEPT_QUEUE_FULL") {
+    Event e;
+    e.kind = EventKind::Drop;
+    e.ts_ns = ts;
+    e.cookie = 99;
+    e.family = 2;
+    e.local = {"127.0.0.1", port};
+    e.netns = 7;
+    e.drop_seen_by = "listener";
+    e.drop_reason = reason;
+    e.drop_count = 2;
+    e.accept_queue = 2;
+    e.accept_backlog = 1;
+    return e;
+}
+
+Event with_prev(Event e, uint64_t prev_ns) {
+    e.prev_state_ns = prev_ns;
+    return e;
+}
+
+// A client that waited 1.02 s in SYN_SENT while the listener it connected
+// to counted accept-queue drops: the story says why the connect was slow.
+TEST(Stories, ASlowConnectIsExplainedByTheListenersFullAcceptQueue) {
+    ResetReasons reasons;
+    const uint64_t s = 1000000000ull;
+    StoryBuilder b(reasons);
+    b.add(state(1, 10 * s, 7, 2));                                  // CLOSE -> SYN_SENT
+    b.add(listener_drop(10 * s + 600000000ull, 80));                // the look after the drop
+    b.add(with_prev(state(1, 10 * s + 1020000000ull, 2, 1), 1020000000ull));  // ESTABLISHED
+    b.add(state(1, 12 * s, 1, 4));
+    b.add(state(1, 12 * s + 1000, 4, 5));
+    b.add(state(1, 12 * s + 2000, 5, 7));
+    auto stories = b.take_closed();
+    ASSERT_EQ(stories.size(), 1u);
+    ASSERT_TRUE(stories[0].syn_dropped);
+    EXPECT_EQ(story_cause(stories[0], reasons).rfind(
+                  "connect took 1.02 s: first SYN dropped, accept queue of 127.0.0.1:80 full (backlog 1); ", 0),
+              0u)
+        << story_cause(stories[0], reasons);
+}
+
+// A quick connect, a drop at another port, or a drop not named
+// ACCEPT_QUEUE_FULL explain nothing.
+TEST(Stories, OnlyASlowConnectToTheOverflowingListenerGetsTheCause) {
+    ResetReasons reasons;
+    const uint64_t s = 1000000000ull;
+    for (int variant = 0; variant < 3; ++variant) {
+        StoryBuilder b(reasons);
+        const uint64_t connect_ns = variant == 0 ? 2000000ull : 1020000000ull;
+        b.add(state(1, 10 * s, 7, 2));
+        b.add(listener_drop(10 * s + 600000000ull, variant == 1 ? 81 : 80,
+                            variant == 2 ? "LISTEN_DROP" : "ACCEPT_QUEUE_FULL"));
+        b.add(with_prev(state(1, 10 * s + connect_ns, 2, 1), connect_ns));
+        b.add(state(1, 12 * s, 1, 7));
+        auto stories = b.take_closed();
+        ASSERT_EQ(stories.size(), 1u);
+        EXPECT_FALSE(stories[0].syn_dropped) << "variant " << variant;
+    }
 // A SYN dropped before any socket took it names none: it joins the
 // connection whose addresses it carries, seen from the peer's end.
 Event syn_drop(uint64_t ts, const std::string& reason) {

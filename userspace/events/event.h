@@ -112,6 +112,17 @@ struct Event {
     // kernel's number beside it, which differs from kernel to kernel.
     std::string drop_reason;
     int drop_reason_code = 0;
+    // Where the drop was seen: "kfree_skb" (the kernel's drop tracepoint:
+    // one segment, the reason the kernel's) or "listener" (a listening
+    // socket's own drop counter, sk_drops, rose between two looks through
+    // sock_diag: `drop_count` segments, the reason ours, ACCEPT_QUEUE_FULL
+    // or LISTEN_DROP, never a kernel enum name; see accept_queue.h).
+    std::string drop_seen_by = "kfree_skb";
+    uint64_t drop_count = 1;
+    // The listener's accept queue at the look (sock_diag's idiag_rqueue)
+    // and its backlog (idiag_wqueue); seen_by "listener" only.
+    std::optional<uint32_t> accept_queue;
+    std::optional<uint32_t> accept_backlog;
 
     bool is_socket_event() const { return kind != EventKind::Signal; }
 };

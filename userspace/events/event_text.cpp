@@ -39,7 +39,27 @@ std::string state_change_text(const Event& e) {
     return s;
 }
 
+std::string listener_drop_text(const Event& e) {
+    const std::string where = endpoint_text(e.local, e.family);
+    std::string queue;
+    if (e.accept_queue && e.accept_backlog) {
+        queue = std::to_string(*e.accept_queue) + " of backlog " + std::to_string(*e.accept_backlog);
+    }
+    std::string s;
+    if (e.drop_reason == "ACCEPT_QUEUE_FULL") {
+        s = "SYN dropped: accept queue of " + where + " full";
+        if (!queue.empty()) s += " (" + queue + ")";
+    } else {
+        // The counter rose, but the queue was not full at either look:
+        // a drop of the listener's we cannot name (the SYN queue, memory).
+        s = "SYN dropped by listener " + where;
+        if (!queue.empty()) s += " (accept queue " + queue + ")";
+    }
+    return s + ", " + std::to_string(e.drop_count) + " since last look";
+}
+
 std::string drop_text(const Event& e) {
+    if (e.drop_seen_by == "listener") return listener_drop_text(e);
     std::string flags = tcp_flags_name(e.tcp_flags);
     std::string s = (flags.empty() ? std::string("segment") : flags) + " dropped";
     if (e.payload_len > 0) s += " (" + std::to_string(e.payload_len) + " bytes)";

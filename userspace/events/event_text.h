@@ -16,6 +16,10 @@ std::string event_detail(const Event& event, const ResetReasons& reasons);
 // "SYN dropped on the way in, reason NETFILTER_DROP".
 std::string drop_text(const Event& event);
 
+// A drop a listener counted (drop_seen_by "listener"): "SYN dropped: accept
+// queue of 127.0.0.1:8080 full (2 of backlog 1), 3 since last look".
+std::string listener_drop_text(const Event& event);
+
 // "ESTABLISHED -> FIN_WAIT1 (12.3 ms)". A state "changed" to itself is
 // close() after shutdown(SHUT_WR) (Python's http.server does it): the
 // kernel sets the state again, sends no second FIN; the words say so, as

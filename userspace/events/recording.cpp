@@ -106,6 +106,12 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
             e.seq = j.value("seq", 0u);
             e.ack_seq = j.value("ack_seq", 0u);
             e.ifindex = j.value("ifindex", 0);
+            e.drop_seen_by = j.value("seen_by", std::string("kfree_skb"));
+            e.drop_count = j.value("count", uint64_t{1});
+            if (j.contains("queue") && j["queue"].is_number()) e.accept_queue = j["queue"].get<uint32_t>();
+            if (j.contains("backlog") && j["backlog"].is_number()) {
+                e.accept_backlog = j["backlog"].get<uint32_t>();
+            }
             break;
         }
     } catch (const nlohmann::json::exception&) {

@@ -29,17 +29,25 @@ public:
 
     // Every TCP socket, IPv4 and IPv6, request and timewait sockets included.
     bool read(SocketSnapshot* snapshot, std::string* error);
+    // The LISTEN sockets only (their accept queue, backlog and drop
+    // counter): what the accept-queue watch needs, cheap on a busy host.
+    bool read_listeners(SocketSnapshot* snapshot, std::string* error);
+    // The text of the namespace's /proc/net/netstat (opened in it, so it
+    // reads that namespace's counters); empty when it could not be read.
+    std::string netstat() const;
 
 private:
     SockDiag() = default;
-    bool dump(int family, SocketSnapshot* snapshot, std::string* error);
+    bool dump(int family, uint32_t states, SocketSnapshot* snapshot, std::string* error);
     // Owners from the start's pass for the sockets from index `first` on
     // that the programs have not met yet.
     void add_older_owners(SocketSnapshot* snapshot, size_t first) const;
     int fd_ = -1;
+    int netstat_fd_ = -1;
     int map_fd_ = -1;
     int older_fd_ = -1;
     uint32_t netns_ = 0;
+    uint64_t netns_cookie_ = 0;
     uint32_t seq_ = 0;  // of the last dump asked for
 };
 

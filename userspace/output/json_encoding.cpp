@@ -104,6 +104,10 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
         j["seq"] = e.seq;
         j["ack_seq"] = e.ack_seq;
         j["ifindex"] = e.ifindex;
+        j["seen_by"] = e.drop_seen_by;
+        j["count"] = e.drop_count;
+        j["queue"] = e.accept_queue ? Json(*e.accept_queue) : Json(nullptr);
+        j["backlog"] = e.accept_backlog ? Json(*e.accept_backlog) : Json(nullptr);
         break;
     }
     return j;

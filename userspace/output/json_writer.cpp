@@ -357,6 +357,22 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         b.num(e.ack_seq);
         TS_KEY("ifindex");
         b.num(e.ifindex);
+        TS_KEY("seen_by");
+        quoted(b, e.drop_seen_by);
+        TS_KEY("count");
+        b.num(e.drop_count);
+        TS_KEY("queue");
+        if (e.accept_queue) {
+            b.num(*e.accept_queue);
+        } else {
+            b.lit("null");
+        }
+        TS_KEY("backlog");
+        if (e.accept_backlog) {
+            b.num(*e.accept_backlog);
+        } else {
+            b.lit("null");
+        }
         break;
     }
 }

@@ -21,6 +21,7 @@
 #include "signals.h"
 #include "timeline.h"
 #include "sinks.h"
+#include "listener_watch.h"
 #include "trace_loop.h"
 
 namespace tcpscope {
@@ -254,8 +255,35 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
             if (cookie && tracer->add_scope_netns(cookie)) scoped_namespaces.insert(name);
         }
     };
+    // The accept queues of the namespace the program moved into (its
+    // private one): its listeners' drops, which the kernel's drop
+    // tracepoint never sees, as `drop` events (listener_watch.h). Looked
+    // for until the program has left ours; every drop there counts, the
+    // namespace being the program's own.
+    bool listeners_watched = false;
+    auto watch_program_listeners = [&]() {
+        if (listeners_watched) return;
+        struct stat ours {}, theirs {};
+        const std::string path = "/proc/" + std::to_string(child) + "/ns/net";
+        if (stat("/proc/self/ns/net", &ours) != 0 || stat(path.c_str(), &theirs) != 0 ||
+            ours.st_ino == theirs.st_ino) {
+            return;
+        }
+        listeners_watched = true;
+        ListenerWatchOptions lw;
+        lw.netns_path = path;
+        lw.storage_map_fd = tracer->socket_storage_fd();
+        lw.report_first_look = true;
+        std::string why;
+        if (auto watch = ListenerWatch::open(lw, &why)) {
+            loop.watch_listeners(std::move(watch));
+        } else {
+            outcome.warnings.push_back("accept queues not watched: " + why);
+        }
+    };
     auto finished = [&]() {
         scope_named_namespaces();
+        if (!exited) watch_program_listeners();
         if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
         if (!exited && waitpid(child, &status, WNOHANG) == child) {
             exited = true;

@@ -73,6 +73,15 @@ DumpProgress read_sock_diag_messages(const char* buf, size_t len, uint32_t seq,
              a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + NLA_ALIGN(a->nla_len))) {
             int type = a->nla_type & NLA_TYPE_MASK;
             if (type == INET_DIAG_SK_BPF_STORAGES) si = storage_of(a, a->nla_len);
+            if (type == INET_DIAG_SKMEMINFO &&
+                a->nla_len >= NLA_HDRLEN + (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+                uint32_t drops = 0;
+                std::memcpy(&drops, reinterpret_cast<const char*>(a) + NLA_HDRLEN +
+                                        SK_MEMINFO_DROPS * sizeof(uint32_t),
+                            sizeof(drops));
+                rec.has_meminfo = true;
+                rec.drops = drops;
+            }
             // tcp_info grows with kernels: take what this one gave,
             // the fields we read are among the oldest.
             if (type == INET_DIAG_INFO) {

@@ -29,6 +29,11 @@ struct SocketRecord {
     bool has_info = false;
     uint32_t retransmits = 0;     // tcpi_retransmits: unacknowledged retransmits now
     uint32_t total_retrans = 0;   // tcpi_total_retrans: over the connection's life
+    // From INET_DIAG_SKMEMINFO: the socket's drop counter (sk_drops). A
+    // listener's rises with each SYN or handshake ACK tcp_listendrop()
+    // throws away (accept queue full, among others).
+    bool has_meminfo = false;
+    uint64_t drops = 0;
     // From tcpscope's storage, when the kernel side has some for it.
     bool has_storage = false;
     uint32_t pid = 0;             // owner (0: not known)
@@ -40,6 +45,7 @@ struct SocketRecord {
 struct SocketSnapshot {
     uint64_t taken_ns = 0;  // CLOCK_MONOTONIC, when the dump was asked for
     uint32_t netns = 0;     // the namespace's inode (sock_diag answers for one)
+    uint64_t netns_cookie = 0;  // its cookie (SO_NETNS_COOKIE); 0: not known
     std::vector<SocketRecord> sockets;
 };
 

@@ -96,6 +96,16 @@ struct ConnectionStory {
     std::optional<int> reset_reason;
     std::optional<int> reset_state;
     std::vector<int> errors;  // socket errors, in order (positive errno)
+    // A client whose connect waited for SYN retransmits while the listener
+    // it connected to dropped SYNs with its accept queue full (a `drop`
+    // event seen_by "listener" on this host): what made the connect slow.
+    struct SynDropped {
+        uint64_t connect_ns = 0;  // its time in SYN_SENT
+        Endpoint listener;
+        int family = 0;
+        uint32_t backlog = 0;
+    };
+    std::optional<SynDropped> syn_dropped;
     uint32_t sigpipes = 0;
 
     uint64_t duration_ns() const {

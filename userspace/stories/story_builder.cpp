@@ -1,4 +1,7 @@
 #include "story_builder.h"
+#include "event_text.h"
+
+#include <cstdio>
 
 #include "connection_drops.h"
 
@@ -81,9 +84,44 @@ void StoryBuilder::remember(std::unordered_set<uint64_t>& set, std::deque<uint64
     }
 }
 
+void StoryBuilder::on_listener_drop(const Event& e) {
+    if (e.drop_reason != "ACCEPT_QUEUE_FULL") return;
+    // Enough for every listener of a busy host over the seconds a slow
+    // connect lasts; older ones go first.
+    constexpr size_t kQueueDropMemory = 1024;
+    if (queue_drops_.size() >= kQueueDropMemory) queue_drops_.pop_front();
+    queue_drops_.push_back(QueueDrop{e.ts_ns, e.netns, e.family, e.local, e.accept_backlog.value_or(0)});
+}
+
+void StoryBuilder::join_syn_drop(ConnectionStory& s) const {
+    if (s.role != Role::Client || !s.established || !s.start_ns || queue_drops_.empty()) return;
+    uint64_t syn_sent_ns = 0;
+    for (const auto& span : s.states) {
+        if (span.state == kSynSent && span.ns) syn_sent_ns = *span.ns;
+    }
+    // The first SYN retransmit waits the initial RTO, 1 s: a connect
+    // quicker than that lost no SYN (0.9 for the timer's slack).
+    if (syn_sent_ns < 900000000ull) return;
+    // The listener counted the drop at its next look, at most a second
+    // (and a little) after it: a look from the connect's start to that
+    // long after it ended.
+    const uint64_t from = *s.start_ns;
+    const uint64_t to = *s.start_ns + syn_sent_ns + 1500000000ull;
+    for (auto it = queue_drops_.rbegin(); it != queue_drops_.rend(); ++it) {
+        const QueueDrop& d = *it;
+        if (d.ts_ns < from || d.ts_ns > to || d.listener.port != s.remote.port) continue;
+        // A wildcard listener takes the port of its own namespace only.
+        const bool wildcard = d.listener.addr == "0.0.0.0" || d.listener.addr == "::";
+        if (wildcard ? d.netns != s.netns : d.listener.addr != s.remote.addr) continue;
+        s.syn_dropped = ConnectionStory::SynDropped{syn_sent_ns, d.listener, d.family, d.backlog};
+        return;
+    }
+}
+
 void StoryBuilder::hand_out(std::unordered_map<uint64_t, Conn>::iterator it) {
     uint64_t cookie = it->first;
     finish(it->second);
+    join_syn_drop(it->second.story);
     unindex(it->second);
     ready_.push_back(std::move(it->second.story));
     conns_.erase(it);
@@ -99,6 +137,10 @@ void StoryBuilder::for_each_open(const std::function<void(const ConnectionStory&
 void StoryBuilder::add(const Event& e) {
     if (e.kind == EventKind::Signal) {
         on_signal(e);
+        return;
+    }
+    if (e.kind == EventKind::Drop && e.drop_seen_by == "listener") {
+        on_listener_drop(e);
         return;
     }
     // A drop may name no socket (a SYN no socket took): joined by addresses.
@@ -511,6 +553,15 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
                 (s.sigpipes > 1 ? " x" + std::to_string(s.sigpipes) : "");
     }
     if (!errs.empty()) cause += ": " + errs;
+    if (s.syn_dropped) {
+        // What made it slow comes first: "connect took 1.02 s: first SYN
+        // dropped, accept queue of 127.0.0.1:8080 full (backlog 1)".
+        char took[32];
+        std::snprintf(took, sizeof(took), "%.2f s", s.syn_dropped->connect_ns / 1e9);
+        cause = std::string("connect took ") + took + ": first SYN dropped, accept queue of " +
+                endpoint_text(s.syn_dropped->listener, s.syn_dropped->family) + " full (backlog " +
+                std::to_string(s.syn_dropped->backlog) + "); " + cause;
+    }
     return cause;
 }
 

@@ -90,6 +90,8 @@ private:
     void on_signal(const Event& e);
     void finish(Conn& c);
     void forget(uint64_t cookie);
+    void on_listener_drop(const Event& e);
+    void join_syn_drop(ConnectionStory& s) const;
     void make_room();
     void on_drop(const Event& e);
     void index_tuple(Conn& c);
@@ -121,6 +123,16 @@ private:
     // Closed connections handed out early to make room, for the next
     // take_complete().
     std::vector<ConnectionStory> ready_;
+    // Recent accept-queue overflows (drop events a listener's counter
+    // gave), oldest first, for the slow connects they explain. Bounded.
+    struct QueueDrop {
+        uint64_t ts_ns = 0;
+        uint32_t netns = 0;
+        int family = 0;
+        Endpoint listener;
+        uint32_t backlog = 0;
+    };
+    std::deque<QueueDrop> queue_drops_;
     uint64_t evicted_ = 0;
     uint64_t cut_short_ = 0;
 };

@@ -17,6 +17,7 @@
 #include "story_sink.h"
 #include "stuck_detector.h"
 #include "stuck_format.h"
+#include "listener_watch.h"
 #include "trace_loop.h"
 #include "tracer.h"
 
@@ -55,7 +56,8 @@ int run_trace_command(const TraceOptions& o) {
     FilterOptions filter = o.filter;
     // A story needs the state changes, the RSTs, the errors, SIGPIPE and
     // the drops; retransmits are counted by the socket itself
-    // (total_retrans).
+    // (total_retrans). A listener's drops (accept queue full) explain a
+    // slow connect.
     if (o.connections) filter.events = "state,reset,error,signal,drop";
     if (!build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
@@ -141,6 +143,32 @@ int run_trace_command(const TraceOptions& o) {
         if (!diag) {
             std::fprintf(stderr, "tcpscope trace: --stuck: %s\n", why.c_str());
             return kExitEnvironment;
+        }
+    }
+    // Drops: the kernel's drop tracepoint never sees a SYN that a full
+    // accept queue throws away; the listeners' own counters do, through
+    // sock_diag, in --netns's namespace or ours (listener_watch.h).
+    if (config.filter.kind_mask & (1u << TS_KIND_DROP)) {
+        std::string why;
+        std::string netns = netns_file(o.filter.netns, &why);
+        if (o.filter.netns.empty() || !netns.empty()) {
+            ListenerWatchOptions lw;
+            lw.netns_path = netns;
+            // Owners come with our socket storage, which the kernel hands
+            // out only while CAP_BPF is kept (--stuck, --no-drop).
+            lw.storage_map_fd = o.no_drop || o.stuck_s > 0 ? tracer->socket_storage_fd() : -1;
+            lw.older_owners_fd = tracer->older_owners_fd();
+            lw.filter = &config.filter;
+            auto watch = ListenerWatch::open(lw, &why);
+            if (watch) {
+                loop.watch_listeners(std::move(watch));
+            } else {
+                std::fprintf(stderr, "tcpscope trace: warning: accept queues not watched: %s\n",
+                             why.c_str());
+            }
+        } else {
+            std::fprintf(stderr, "tcpscope trace: warning: accept queues not watched: %s\n",
+                         why.c_str());
         }
     }
     // sock_diag hands our socket storage (the owners of idle sockets) only

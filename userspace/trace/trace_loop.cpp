@@ -33,9 +33,21 @@ void TraceLoop::on_record(const void* data, size_t size) {
     if (event->kind == EventKind::Drop) {
         event->drop_reason = kernel_drop_reasons().name(event->drop_reason_code);
     }
+    deliver(*event);
+}
+
+void TraceLoop::deliver(const Event& event) {
     ++delivered_;
-    ++kind_counts_[static_cast<size_t>(event->kind)];
-    sink_.event(*event);
+    ++kind_counts_[static_cast<size_t>(event.kind)];
+    sink_.event(event);
+}
+
+void TraceLoop::look_at_listeners(bool force) {
+    if (!listeners_) return;
+    for (const auto& e : listeners_->look(monotonic_ns(), force)) {
+        if (limits_.max_events && delivered_ >= limits_.max_events) return;
+        deliver(e);
+    }
 }
 
 void TraceLoop::check_lost(Tracer& tracer) {
@@ -75,6 +87,7 @@ LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {
         int n = tracer.poll(timeout_ms);
         if (n < 0 && n != -EINTR) return LoopEnd::PollFailed;
         check_lost(tracer);
+        look_at_listeners(false);
         now = monotonic_ns();
         if (output_ && output_->has_pending() &&
             now - last_flush >= static_cast<uint64_t>(limits_.flush_interval_ms) * 1000000ull) {
@@ -93,6 +106,7 @@ LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {
 TraceSummary TraceLoop::finish(Tracer& tracer) {
     tracer.drain();
     check_lost(tracer);
+    look_at_listeners(true);
     summary_.duration_ns = monotonic_ns() - start_ns_;
     for (size_t k = 0; k < TS_KIND_COUNT; ++k) {
         if (kind_counts_[k]) summary_.counts[kind_name(static_cast<EventKind>(k))] = kind_counts_[k];

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "json_encoding.h"
 #include "line_writer.h"
+#include "listener_watch.h"
 #include "sinks.h"
 #include "tracer.h"
 
@@ -40,8 +42,16 @@ public:
 
     uint64_t delivered() const { return delivered_; }
 
+    // Looks at a namespace's listeners each second, after the poll rounds,
+    // and once more in finish(): their drops go to the sink as `drop`
+    // events like the kernel's (listener_watch.h). Null: none.
+    void watch_listeners(std::unique_ptr<ListenerWatch> watch) { listeners_ = std::move(watch); }
+    const ListenerWatch* listener_watch() const { return listeners_.get(); }
+
 private:
     void on_record(const void* data, size_t size);
+    void deliver(const Event& event);
+    void look_at_listeners(bool force);
     void check_lost(Tracer& tracer);
     void note_lost(LossReason reason, uint64_t so_far);
 
@@ -52,6 +62,7 @@ private:
     uint64_t delivered_ = 0;
     uint64_t kind_counts_[TS_KIND_COUNT] = {};  // per event: no map lookup
     uint64_t start_ns_ = monotonic_ns();
+    std::unique_ptr<ListenerWatch> listeners_;
 };
 
 }  // namespace tcpscope

@@ -1,0 +1,125 @@
+#include "accept_queue.h"
+
+#include <netinet/tcp.h>
+
+#include <cstdlib>
+#include <sstream>
+
+namespace tcpscope {
+namespace {
+constexpr int kListen = 10;  // TCP_LISTEN
+}  // namespace
+
+std::optional<ListenCounters> parse_listen_counters(const std::string& text) {
+    std::istringstream in(text);
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (names.rfind("TcpExt:", 0) != 0) continue;
+        std::istringstream n(names), v(values);
+        std::string name, value;
+        std::optional<uint64_t> overflows, drops;
+        while (n >> name && v >> value) {
+            if (name == "ListenOverflows") overflows = std::strtoull(value.c_str(), nullptr, 10);
+            if (name == "ListenDrops") drops = std::strtoull(value.c_str(), nullptr, 10);
+        }
+        if (overflows && drops) return ListenCounters{*overflows, *drops};
+    }
+    return std::nullopt;
+}
+
+std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap,
+                                                    std::optional<ListenCounters> counters) {
+    std::vector<ListenerDrops> out;
+    std::unordered_map<uint64_t, Known> now;
+    std::vector<ListenerLook> looks;
+    for (const auto& s : snap.sockets) {
+        if (s.state != kListen || !s.has_meminfo) continue;
+        ListenerLook l;
+        l.cookie = s.cookie;
+        l.family = s.family;
+        l.local = s.local;
+        l.queue = s.recv_q;
+        l.backlog = s.send_q;
+        l.drops = static_cast<uint32_t>(s.drops);
+        l.pid = s.pid;
+        l.comm = s.comm;
+        const bool full = accept_queue_full(l.queue, l.backlog);
+        auto it = known_.find(s.cookie);
+        // The counter is the kernel's 32-bit one: the difference modulo
+        // 2^32 survives its wrap.
+        uint32_t dropped = 0;
+        bool was_full = false;
+        if (it != known_.end()) {
+            dropped = l.drops - it->second.drops;
+            was_full = it->second.full;
+        } else if (!first_) {
+            dropped = l.drops;
+        }
+        if (dropped) {
+            ListenerDrops d;
+            d.listener = l;
+            d.dropped = dropped;
+            d.queue_full = full || was_full;
+            d.ts_ns = snap.taken_ns;
+            d.netns = snap.netns;
+            d.netns_cookie = snap.netns_cookie;
+            dropped_total_ += dropped;
+            out.push_back(std::move(d));
+        }
+        if (now.size() < kMaxListeners) now[s.cookie] = Known{l.drops, full};
+        looks.push_back(std::move(l));
+    }
+    // The namespace says how many, and whether they were all overflows.
+    if (counters && counters_ && !out.empty()) {
+        // sk_drops counts an ACK the full queue refused twice (in
+        // tcp_listendrop() and again as the segment is discarded), the
+        // namespace's ListenDrops once: with one listener dropping, the
+        // namespace's count is the true one.
+        const uint64_t ns_drops = counters->drops - counters_->drops;
+        if (out.size() == 1 && ns_drops > 0 && ns_drops < out[0].dropped) {
+            dropped_total_ -= out[0].dropped - ns_drops;
+            out[0].dropped = static_cast<uint32_t>(ns_drops);
+        }
+        uint64_t dropped = 0;
+        for (const auto& d : out) dropped += d.dropped;
+        if (counters->overflows - counters_->overflows >= dropped) {
+            for (auto& d : out) d.queue_full = true;
+        }
+    }
+    if (counters) counters_ = counters;
+    known_ = std::move(now);
+    last_ = std::move(looks);
+    first_ = false;
+    return out;
+}
+
+Event listener_drop_event(const ListenerDrops& d) {
+    Event e;
+    e.kind = EventKind::Drop;
+    e.ts_ns = d.ts_ns;
+    e.cookie = d.listener.cookie;
+    e.netns = d.netns;
+    e.netns_cookie = d.netns_cookie;
+    e.pid = d.listener.pid;
+    e.tid = d.listener.pid;
+    if (d.listener.pid) {
+        e.comm = sanitize_comm(d.listener.comm.c_str(), d.listener.comm.size());
+        e.attribution = "owner";
+    } else {
+        e.attribution = "unknown";
+    }
+    e.family = d.listener.family;
+    e.local = d.listener.local;
+    e.remote = Endpoint{};
+    e.dir = TS_DIR_RX;
+    e.tcp_flags = TH_SYN;
+    e.drop_reason = d.queue_full ? "ACCEPT_QUEUE_FULL" : "LISTEN_DROP";
+    e.drop_reason_code = -1;  // ours, not the kernel's enum
+    e.drop_seen_by = "listener";
+    e.drop_count = d.dropped;
+    e.accept_queue = d.listener.queue;
+    e.accept_backlog = d.listener.backlog;
+    return e;
+}
+
+}  // namespace tcpscope

@@ -584,6 +584,8 @@ TEST(Stories, OnlyASlowConnectToTheOverflowingListenerGetsTheCause) {
         ASSERT_EQ(stories.size(), 1u);
         EXPECT_FALSE(stories[0].syn_dropped) << "variant " << variant;
     }
+}
+
 // A SYN dropped before any socket took it names none: it joins the
 // connection whose addresses it carries, seen from the peer's end.
 Event syn_drop(uint64_t ts, const std::string& reason) {

@@ -169,7 +169,9 @@ check "timeout: the client saw ERR/HUP (rc=$rc: $(tail -n 1 "$dir/timeout.out"))
 [ "$rc" -eq 0 ] || cat "$dir/timeout.err"
 retrans=$(counter "$dir/timeout.nstat" TcpRetransSegs)
 line=$(why_of "$dir/timeout.txt" | grep -e 'client poll(fds, 1) = 1 [A-Z|]*ERR[A-Z|]*: ETIMEDOUT: ' | head -n 1)
-counted=$(printf '%s\n' "$line" | sed -n 's/.*ETIMEDOUT: \([0-9]*\) retransmissions\{0,1\} unanswered, then socket error ETIMEDOUT at .*/\1/p')
+counted=$(printf '%s\n' "$line" | sed -n 's/.*ETIMEDOUT: \([0-9]*\) retransmissions\{0,1\} unanswered.*, then socket error ETIMEDOUT at .*/\1/p')
+# Each SYN (the first and every retransmit) reaches lo and is dropped there.
+dropped=$(printf '%s\n' "$line" | sed -n 's/.*unanswered: \([0-9]*\) SYNs\{0,1\} dropped on this host.*/\1/p')
 echo "  timeout: why: $line; nstat TcpRetransSegs $retrans"
 timeout_counted() {
   [ "$retrans" -ge 1 ] && [ -n "$counted" ] && same_count "$counted" "$retrans" "$(lost_of timeout)"
@@ -183,6 +185,8 @@ else
   check "timeout: the Why counts the SYN's retransmissions as the namespace did ($retrans: ${counted:-none}), then ETIMEDOUT" \
     timeout_counted
   timeout_counted || { echo "  timeout: the run's output:"; sed 's/^/    /' "$dir/timeout.txt"; }
+  check "timeout: the Why names every SYN dropped on this host: the first and each retransmit ($((retrans + 1)): ${dropped:-none})" \
+    [ "${dropped:-0}" -eq $((retrans + 1)) ]
 fi
 
 # 5. The same refusal as JSON: the step keeps the value and its cause.

@@ -39,6 +39,7 @@
 #define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
+#define TCP_CLOSING 11
 #define TCP_NEW_SYN_RECV 12
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -917,9 +918,15 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	 * reference for a moment, and when the owner's close() comes then, the
 	 * FIN leaves from the reader's fput. A closing transition names the
 	 * owner already known (the running task stays in cur_*), and teaches
-	 * nothing; any other transition made in process context does. */
+	 * nothing. Nor do the moves only a received segment makes (FIN_WAIT2,
+	 * CLOSING, TIME_WAIT): in process context they run from the socket's
+	 * backlog as whoever holds its lock releases it, that same closer
+	 * (seen on 6.12 under qemu: the peer's ACK of the FIN, queued while the
+	 * closer held the lock). Any other transition made in process context
+	 * teaches. */
 	bool teaches = true;
-	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE ||
+	    newstate == TCP_FIN_WAIT2 || newstate == TCP_CLOSING || newstate == TCP_TIME_WAIT) {
 		struct ts_sock_info *known = sock_storage(sk, false);
 
 		if (known && known->tgid)

@@ -343,6 +343,35 @@ TEST(SocketCensus, CloseWaitByOwnerKeepsTheOldestKnownAge) {
     EXPECT_EQ(text.find("state=\"SYN_SENT\""), std::string::npos);
 }
 
+// Listeners by port: two SO_REUSEPORT listeners of one port add up; the
+// ports past the bound add up under "other".
+TEST(SocketCensus, ListenersByPortWithTheirQueueBacklogAndDrops) {
+    SocketSnapshot snapshot;
+    auto listener = [](uint16_t port, uint32_t queue, uint32_t backlog, uint64_t drops) {
+        SocketRecord r;
+        r.state = 10;  // LISTEN
+        r.local = {"127.0.0.1", port};
+        r.recv_q = queue;
+        r.send_q = backlog;
+        r.drops = drops;
+        return r;
+    };
+    snapshot.sockets = {listener(8080, 2, 1, 6), listener(8080, 0, 128, 0), listener(5432, 0, 244, 0)};
+    std::string text = render_text_format(census_families(census_of(snapshot)));
+    EXPECT_NE(text.find("tcpscope_listen_queue{port=\"8080\"} 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_listen_backlog{port=\"8080\"} 129"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_listen_drops_total{port=\"8080\"} 6"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_listen_drops_total{port=\"5432\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_sockets{state=\"LISTEN\"} 3"), std::string::npos) << text;
+    snapshot.sockets.clear();
+    for (uint32_t p = 1; p <= SocketCensus::kMaxListenPorts + 10; ++p) {
+        snapshot.sockets.push_back(listener(static_cast<uint16_t>(p), 0, 1, 1));
+    }
+    SocketCensus many = census_of(snapshot);
+    EXPECT_EQ(many.listen.size(), SocketCensus::kMaxListenPorts + 1);
+    EXPECT_EQ(many.listen[0].drops, 10u) << "the ports past the bound, under other";
+}
+
 // A CLOSE_WAIT socket older than tcpscope (no entry seen: state_ts 0) has
 // an age all the same: at least since a census first found it there. On
 // main it had none, and the leak alert, which needs an age, never fired.

@@ -18,8 +18,18 @@ void SocketCensus::add_close_wait(const std::string& comm, bool age_known, doubl
 SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages) {
     constexpr int kCloseWait = 8;
     SocketCensus census;
+    constexpr int kListen = 10;
     for (const auto& s : snapshot.sockets) {
         census.by_state[static_cast<size_t>(s.state)] += 1;
+        if (s.state == kListen) {
+            uint16_t port = s.local.port;
+            if (!census.listen.count(port) && census.listen.size() >= SocketCensus::kMaxListenPorts) port = 0;
+            SocketCensus::Listen& l = census.listen[port];
+            l.queue += s.recv_q;
+            l.backlog += s.send_q;
+            l.drops += s.drops;
+            continue;
+        }
         if (s.state != kCloseWait) continue;
         std::string comm = s.pid ? comm_label(s.comm.c_str(), s.comm.size()) : "?";
         uint64_t since = s.state_ts && s.state_ts <= snapshot.taken_ns ? s.state_ts : 0;
@@ -42,7 +52,7 @@ std::string comm_label(const char* comm, size_t max_len) {
 
 std::vector<prometheus::MetricFamily> census_families(const SocketCensus& census) {
     using prometheus::ClientMetric;
-    std::vector<prometheus::MetricFamily> out(3);
+    std::vector<prometheus::MetricFamily> out(6);
     auto& sockets = out[0];
     sockets.name = "tcpscope_sockets";
     sockets.help = "TCP sockets by state at scrape time, as sock_diag (ss) reports them, "
@@ -75,6 +85,35 @@ std::vector<prometheus::MetricFamily> census_families(const SocketCensus& census
             m.gauge.value = c.oldest_seconds;
             oldest.metric.push_back(m);
         }
+    }
+    auto& queue = out[3];
+    queue.name = "tcpscope_listen_queue";
+    queue.help = "Connections waiting in the accept queues of the listeners of each port (Recv-Q "
+                 "of a LISTEN socket); more than the backlog means full: SYNs are dropped";
+    queue.type = prometheus::MetricType::Gauge;
+    auto& backlog = out[4];
+    backlog.name = "tcpscope_listen_backlog";
+    backlog.help = "The accept queue's size given to listen() by the listeners of each port (Send-Q "
+                   "of a LISTEN socket)";
+    backlog.type = prometheus::MetricType::Gauge;
+    auto& drops = out[5];
+    drops.name = "tcpscope_listen_drops_total";
+    drops.help = "Segments the listeners of each port dropped, by their own counter (sk_drops): "
+                 "SYNs refused by a full accept or SYN queue, which the kernel's drop tracepoint "
+                 "never sees (a refused handshake ACK counts twice); a listener that closes takes "
+                 "its count with it";
+    drops.type = prometheus::MetricType::Counter;
+    for (const auto& [port, l] : census.listen) {
+        ClientMetric m;
+        m.label = {{"port", port ? std::to_string(port) : "other"}};
+        m.gauge.value = static_cast<double>(l.queue);
+        queue.metric.push_back(m);
+        m.gauge.value = static_cast<double>(l.backlog);
+        backlog.metric.push_back(m);
+        ClientMetric c;
+        c.label = m.label;
+        c.counter.value = static_cast<double>(l.drops);
+        drops.metric.push_back(std::move(c));
     }
     return out;
 }

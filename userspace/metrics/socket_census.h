@@ -33,6 +33,18 @@ struct SocketCensus {
     };
     // By the owner's process name ("?" when tcpscope does not know it).
     std::map<std::string, CloseWait> close_wait;
+    // Listening sockets by local port (SO_REUSEPORT listeners of a port
+    // added up): their accept queues, backlogs and own drop counters
+    // (sk_drops: SYNs a full accept or SYN queue made them drop, which the
+    // kernel's drop tracepoint never sees). At most kMaxListenPorts ports;
+    // the rest add up under port 0.
+    struct Listen {
+        uint64_t queue = 0;    // connections waiting for accept() (Recv-Q)
+        uint64_t backlog = 0;  // listen()'s backlog (Send-Q)
+        uint64_t drops = 0;
+    };
+    static constexpr size_t kMaxListenPorts = 1024;
+    std::map<uint16_t, Listen> listen;
 
     // One CLOSE_WAIT socket: its owner's name and, when known, its age.
     void add_close_wait(const std::string& comm, bool age_known, double age_seconds);

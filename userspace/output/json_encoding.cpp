@@ -11,6 +11,16 @@ void add_socket_fields(Json& j, const Event& e) {
     j["netns_cookie"] = e.netns_cookie;
 }
 
+// The segment a packet or a drop is about: the keys they share.
+void segment_to_json(Json& j, const Event& e) {
+    j["dir"] = e.dir == TS_DIR_RX ? "rx" : "tx";
+    j["flags"] = tcp_flags_name(e.tcp_flags);
+    j["payload_len"] = e.payload_len;
+    j["seq"] = e.seq;
+    j["ack_seq"] = e.ack_seq;
+    j["ifindex"] = e.ifindex;
+}
+
 }  // namespace
 
 void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
@@ -88,22 +98,12 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
         if (e.ret < 0) j["errno"] = errno_name(static_cast<int>(-e.ret));
         break;
     case EventKind::Packet:
-        j["dir"] = e.dir == TS_DIR_RX ? "rx" : "tx";
-        j["flags"] = tcp_flags_name(e.tcp_flags);
-        j["payload_len"] = e.payload_len;
-        j["seq"] = e.seq;
-        j["ack_seq"] = e.ack_seq;
-        j["ifindex"] = e.ifindex;
+        segment_to_json(j, e);
         break;
     case EventKind::Drop:
         j["reason"] = e.drop_reason;
         j["reason_code"] = e.drop_reason_code;
-        j["dir"] = e.dir == TS_DIR_RX ? "rx" : "tx";
-        j["flags"] = tcp_flags_name(e.tcp_flags);
-        j["payload_len"] = e.payload_len;
-        j["seq"] = e.seq;
-        j["ack_seq"] = e.ack_seq;
-        j["ifindex"] = e.ifindex;
+        segment_to_json(j, e);
         j["seen_by"] = e.drop_seen_by;
         j["count"] = e.drop_count;
         j["queue"] = e.accept_queue ? Json(*e.accept_queue) : Json(nullptr);

@@ -167,6 +167,22 @@ void append_json_string(std::string& out, const std::string& text) {
 
 namespace {
 
+// The segment a packet or a drop is about: the keys they share.
+void write_segment(LineBuffer& b, const Event& e) {
+    TS_KEY("dir");
+    b.lit(e.dir == TS_DIR_RX ? "\"rx\"" : "\"tx\"");
+    TS_KEY("flags");
+    quoted(b, tcp_flags_name(e.tcp_flags));
+    TS_KEY("payload_len");
+    b.num(e.payload_len);
+    TS_KEY("seq");
+    b.num(e.seq);
+    TS_KEY("ack_seq");
+    b.num(e.ack_seq);
+    TS_KEY("ifindex");
+    b.num(e.ifindex);
+}
+
 // Every key of the event's line, without the closing brace.
 void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
                  const WallClock* clock) {
@@ -319,44 +335,14 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
         }
         break;
     case EventKind::Packet:
-        TS_KEY("dir");
-        if (e.dir == TS_DIR_RX) {
-            b.lit("\"rx\"");
-        } else {
-            b.lit("\"tx\"");
-        }
-        TS_KEY("flags");
-        quoted(b, tcp_flags_name(e.tcp_flags));
-        TS_KEY("payload_len");
-        b.num(e.payload_len);
-        TS_KEY("seq");
-        b.num(e.seq);
-        TS_KEY("ack_seq");
-        b.num(e.ack_seq);
-        TS_KEY("ifindex");
-        b.num(e.ifindex);
+        write_segment(b, e);
         break;
     case EventKind::Drop:
         TS_KEY("reason");
         quoted(b, e.drop_reason);
         TS_KEY("reason_code");
         b.num(e.drop_reason_code);
-        TS_KEY("dir");
-        if (e.dir == TS_DIR_RX) {
-            b.lit("\"rx\"");
-        } else {
-            b.lit("\"tx\"");
-        }
-        TS_KEY("flags");
-        quoted(b, tcp_flags_name(e.tcp_flags));
-        TS_KEY("payload_len");
-        b.num(e.payload_len);
-        TS_KEY("seq");
-        b.num(e.seq);
-        TS_KEY("ack_seq");
-        b.num(e.ack_seq);
-        TS_KEY("ifindex");
-        b.num(e.ifindex);
+        write_segment(b, e);
         TS_KEY("seen_by");
         quoted(b, e.drop_seen_by);
         TS_KEY("count");

@@ -1,17 +1,8 @@
 #include "listener_watch.h"
 
-#include <time.h>
+#include "trace_loop.h"
 
 namespace tcpscope {
-namespace {
-
-uint64_t now_monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
 
 std::unique_ptr<ListenerWatch> ListenerWatch::open(const ListenerWatchOptions& options,
                                                    std::string* error) {
@@ -33,7 +24,7 @@ std::unique_ptr<ListenerWatch> ListenerWatch::open(const ListenerWatchOptions& o
         w->watch_.update(empty, ListenCounters{});
     }
     w->pending_first_ = w->watch_.update(first, parse_listen_counters(w->diag_->netstat()));
-    w->next_ns_ = now_monotonic_ns() + options.interval_ns;
+    w->next_ns_ = monotonic_ns() + options.interval_ns;
     return w;
 }
 

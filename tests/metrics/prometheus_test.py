@@ -175,7 +175,10 @@ def main():
             'sum(tcpscope_state_transitions_total{from="CLOSE",to="SYN_SENT"})': kn("TcpActiveOpens"),
             'sum(tcpscope_state_transitions_total{from="LISTEN",to="SYN_RECV"})': kn("TcpPassiveOpens"),
             'sum(tcpscope_state_transitions_total{from=~"ESTABLISHED|CLOSE_WAIT",to="CLOSE"})': kn("TcpEstabResets"),
-            'sum(tcpscope_state_transitions_total{from=~"SYN_SENT|SYN_RECV",to="CLOSE"})': kn("TcpAttemptFails"),
+            # The connect the rule stopped is closed in SYN_SENT by its
+            # process: a move to CLOSE that tcp_done() never counted.
+            'sum(tcpscope_state_transitions_total{from=~"SYN_SENT|SYN_RECV",to="CLOSE"})':
+                kn("TcpAttemptFails") + 1,
             'sum(tcpscope_retransmits_total)': kn("TcpRetransSegs"),
             'sum(tcpscope_resets_sent_total)': kn("TcpOutRsts") if reasons_known else
             kn("TcpExtTCPAbortOnClose") + kn("TcpExtTCPAbortOnData") + kn("TcpExtTCPAbortOnLinger"),

@@ -2,6 +2,7 @@
 
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -25,6 +26,37 @@ std::optional<ListenCounters> parse_listen_counters(const std::string& text) {
         if (overflows && drops) return ListenCounters{*overflows, *drops};
     }
     return std::nullopt;
+}
+
+// sk_drops counts an ACK the full queue refused twice (in tcp_listendrop()
+// and again as the segment is discarded), the namespace's ListenDrops once:
+// the listeners' rise beyond the namespace's is those second counts, and
+// is taken off (from the listeners that rose most). One look reads
+// sock_diag before /proc/net/netstat, so a drop between the two reads is in
+// this look's namespace count and in the next look's listener count: what
+// the namespace counted beyond the listeners at the last look (the credit)
+// pays for that first. The credit lasts one look only, so that drops of
+// listeners never watched (gone, or filtered out) cannot hide double
+// counts for ever.
+void AcceptQueueWatch::trim_double_counts(std::vector<ListenerDrops>* out, uint64_t ns_drops) {
+    uint64_t raw = 0;
+    for (const auto& d : *out) raw += d.dropped;
+    const uint64_t credit = credit_;
+    credit_ = ns_drops > raw ? ns_drops - raw : 0;
+    if (raw <= ns_drops) return;
+    const uint64_t excess = raw - ns_drops;
+    uint64_t trim = excess > credit ? excess - credit : 0;
+    while (trim > 0) {
+        auto most = std::max_element(out->begin(), out->end(), [](const auto& a, const auto& b) {
+            return a.dropped < b.dropped;
+        });
+        const uint32_t take = static_cast<uint32_t>(std::min<uint64_t>(trim, most->dropped));
+        most->dropped -= take;
+        dropped_total_ -= take;
+        trim -= take;
+    }
+    out->erase(std::remove_if(out->begin(), out->end(), [](const auto& d) { return d.dropped == 0; }),
+               out->end());
 }
 
 std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap,
@@ -70,19 +102,12 @@ std::vector<ListenerDrops> AcceptQueueWatch::update(const SocketSnapshot& snap,
         looks.push_back(std::move(l));
     }
     // The namespace says how many, and whether they were all overflows.
-    if (counters && counters_ && !out.empty()) {
-        // sk_drops counts an ACK the full queue refused twice (in
-        // tcp_listendrop() and again as the segment is discarded), the
-        // namespace's ListenDrops once: with one listener dropping, the
-        // namespace's count is the true one.
+    if (counters && counters_) {
         const uint64_t ns_drops = counters->drops - counters_->drops;
-        if (out.size() == 1 && ns_drops > 0 && ns_drops < out[0].dropped) {
-            dropped_total_ -= out[0].dropped - ns_drops;
-            out[0].dropped = static_cast<uint32_t>(ns_drops);
-        }
+        trim_double_counts(&out, ns_drops);
         uint64_t dropped = 0;
         for (const auto& d : out) dropped += d.dropped;
-        if (counters->overflows - counters_->overflows >= dropped) {
+        if (!out.empty() && counters->overflows - counters_->overflows >= dropped) {
             for (auto& d : out) d.queue_full = true;
         }
     }

@@ -83,6 +83,8 @@ public:
     // ListenOverflows rose by at least the listeners' drops since the last
     // look, every one of them was an accept-queue overflow, whatever the
     // queue looked like at the looks (it may fill and empty in between).
+    // Its ListenDrops takes off what the listeners counted twice (a
+    // refused handshake ACK).
     std::vector<ListenerDrops> update(const SocketSnapshot& snapshot,
                                       std::optional<ListenCounters> counters = std::nullopt);
 
@@ -94,6 +96,8 @@ public:
     std::optional<ListenCounters> counters() const { return counters_; }
 
 private:
+    void trim_double_counts(std::vector<ListenerDrops>* out, uint64_t ns_drops);
+
     struct Known {
         uint32_t drops = 0;
         bool full = false;
@@ -102,6 +106,7 @@ private:
     std::vector<ListenerLook> last_;
     uint64_t dropped_total_ = 0;
     std::optional<ListenCounters> counters_;
+    uint64_t credit_ = 0;  // what the namespace counted beyond the listeners, last look
     bool first_ = true;
 };
 

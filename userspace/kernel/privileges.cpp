@@ -79,10 +79,24 @@ int last_cap() {
     return (in >> n) && n > 0 ? n : 63;
 }
 
+// Whether this process is down to one thread. A helper thread we joined
+// (the owners' seeding drains the ring buffer on one; sock_diag enters a
+// namespace on another) can still be listed for a moment: pthread_join()
+// returns when the thread lets go of its memory, a little before the kernel
+// takes it off /proc/self/task. Seen once in a full run: "other threads are
+// running" right after Tracer::start(). So it is given up to a second.
+bool single_threaded() {
+    for (int waited_ms = 0; waited_ms < 1000; ++waited_ms) {
+        if (threads_of_this_process() <= 1) return true;
+        usleep(1000);
+    }
+    return false;
+}
+
 }  // namespace
 
 bool drop_to_bpf_reader(const std::string& user, std::string* kept, std::string* error) {
-    if (threads_of_this_process() > 1) {
+    if (!single_threaded()) {
         *error = "dropping privileges: other threads are running (capabilities are per thread)";
         return false;
     }

@@ -224,7 +224,7 @@ FactResult each_retransmit_resends_a_drop(const FactContext& c) {
         std::vector<std::string> why;
         for (const Event* d : r.dropped_before) why.push_back(ms_after(*d, origin) + " " + d->drop_reason);
         lines.push_back(ms_after(*r.packet, origin) + " " + std::to_string(r.packet->payload_len) + " B <- dropped " +
-                        (why.empty() ? std::string("never") : join(why, " and ")) + (r.tied ? "" : " (and bytes not dropped)"));
+                        (why.empty() ? std::string("never") : join(why, " and ")) + (r.tied ? "" : " (and bytes whose previous copy no drop shows)"));
     }
     // The kernel's account of the same: tcp_retransmit_skb on the client's
     // socket, and the namespace's TcpRetransSegs.
@@ -327,7 +327,8 @@ ScenarioFacts receiver_overrun_facts() {
     ScenarioFacts spec;
     spec.setup =
         "In a namespace of its own, a server on 127.0.0.1:8080 accepts a connection, then sets "
-        "its SO_RCVBUF to 1 and does not read for 1.5 s; the client sends 8 x 1000 bytes at once. "
+        "its SO_RCVBUF to 1 and does not read for 1.5 s; the client (TCP_NODELAY: a segment per "
+        "send) sends 8 x 1000 bytes at once. "
         "Then the server reads until it has all 8,000 bytes, compares them with those sent, and "
         "both close; the program reads its namespace's counters (/proc/net/netstat, "
         "/proc/net/snmp).";

@@ -2,10 +2,11 @@
 //
 // The server accepts, then sets SO_RCVBUF to 1 (the kernel raises it to
 // its minimum, about 2.3 KB) and does not read for 1.5 s; the client
-// (TCP_NODELAY) sends 8 x 1000 bytes at once. The window the server had already offered is
-// about 64 KiB, and Linux never takes an offered window back, so the
-// client's segments keep coming while the receive queue has no memory for
-// them: the kernel prunes the queue, then drops the segment (PROTO_MEM).
+// (TCP_NODELAY) sends 8 x 1000 bytes at once. The window the server had
+// already offered is about 64 KiB, and Linux does not take an offered
+// window back, so the client's segments keep coming while the receive
+// queue has no memory for them: the kernel prunes the queue, then drops
+// the segment (PROTO_MEM).
 // The client hears nothing, retransmits on its timer's backoff, and each
 // retransmit is dropped again until the reader reads; then one is taken.
 // The reader reads until it has every byte, checks them, and both close.
@@ -23,7 +24,7 @@ namespace {
 constexpr int kSends = 8;
 constexpr size_t kChunk = 1000;
 constexpr size_t kTotal = kSends * kChunk;
-constexpr int kStallMs = 1500;  // the reader does not read: retransmits at ~0.2, 0.6, 1.4 s
+constexpr int kStallMs = 1500;  // the reader does not read: copies resent at ~0.2, 0.4, 0.85, 1.7 s
 
 // The bytes the client sends: not printable, so that the recv steps do not
 // carry them (info.data), and never the same at two nearby offsets.

@@ -18,7 +18,9 @@ const StepMatch kCounters{StepOp::Other, "namespace counters"};
 const StepMatch kSend{StepOp::Send};
 const StepMatch kCompare{StepOp::Other, "bytes in order"};
 
-bool is_data_drop(const Event& e, const std::string&) { return e.kind == EventKind::Drop && e.payload_len > 0; }
+bool is_data_drop(const Event& e, const std::string&) {
+    return e.kind == EventKind::Drop && e.payload_len > 0;
+}
 
 bool is_client_data(const Event& e, const std::string& side) {
     return e.kind == EventKind::Packet && side == "client" && e.dir == TS_DIR_TX && e.payload_len > 0;
@@ -31,17 +33,18 @@ void erase_drop(Recording& r, size_t nth) {
     Event* d = event_where(r, is_data_drop, nth);
     ASSERT_NE(d, nullptr);
     const uint64_t ts = d->ts_ns;
-    erase_events(r, [&](const Event& e, const std::string& side) { return is_data_drop(e, side) && e.ts_ns == ts; });
+    erase_events(
+        r, [&](const Event& e, const std::string& side) { return is_data_drop(e, side) && e.ts_ns == ts; });
 }
 
 // The recording as Debian's 6.1 would make it: kfree_skb without rx_sk.
 void as_on_6_1(Recording& r) {
     r.kernel.known = true;
     r.kernel.release = "6.1.0-57-cloud-amd64";
-    r.kernel.tracepoint_args = {{"inet_sock_set_state", 3}, {"tcp_send_reset", 2},
-                                {"tcp_receive_reset", 1},   {"tcp_retransmit_skb", 2},
+    r.kernel.tracepoint_args = {{"inet_sock_set_state", 3},  {"tcp_send_reset", 2},
+                                {"tcp_receive_reset", 1},    {"tcp_retransmit_skb", 2},
                                 {"inet_sk_error_report", 1}, {"signal_generate", 5},
-                                {"net_dev_start_xmit", 2},  {"kfree_skb", 3}};
+                                {"net_dev_start_xmit", 2},   {"kfree_skb", 3}};
 }
 
 TEST(ReceiverOverrun, TheRecordingPairsEachRetransmitWithADrop) {
@@ -53,9 +56,8 @@ TEST(ReceiverOverrun, TheRecordingPairsEachRetransmitWithADrop) {
     EXPECT_EQ(drops.front()->drop_reason, "PROTO_MEM");
     EXPECT_EQ(events_where(r, is_retransmit).size(), drops.size());
     const uint32_t lost = drops.front()->seq;
-    auto copies = events_where(r, [&](const Event& e, const std::string& side) {
-        return is_client_data(e, side) && e.seq == lost;
-    });
+    auto copies = events_where(
+        r, [&](const Event& e, const std::string& side) { return is_client_data(e, side) && e.seq == lost; });
     EXPECT_EQ(copies.size(), drops.size() + 1);
 }
 

@@ -55,9 +55,11 @@ struct DataPath {
 DataPath data_path(const FactContext& c, const Connection& x) {
     DataPath p;
     for (const Event& e : c.timeline.events()) {
-        if (e.payload_len <= 0 || segment_source(e) != x.client || segment_destination(e) != x.server) continue;
+        if (e.payload_len <= 0 || segment_source(e) != x.client || segment_destination(e) != x.server)
+            continue;
         if (e.kind == EventKind::Packet && e.dir == TS_DIR_TX) p.sent.push_back(&e);
-        if (e.kind == EventKind::Drop && e.dir == TS_DIR_RX && e.drop_seen_by == "kfree_skb") p.dropped.push_back(&e);
+        if (e.kind == EventKind::Drop && e.dir == TS_DIR_RX && e.drop_seen_by == "kfree_skb")
+            p.dropped.push_back(&e);
     }
     std::sort(p.sent.begin(), p.sent.end(), by_time);
     std::sort(p.dropped.begin(), p.dropped.end(), by_time);
@@ -77,8 +79,8 @@ struct Resend {
 
 struct ByteJourney {
     std::vector<Resend> resends;
-    std::vector<const Event*> unmatched_drops;  // a drop of no segment the client sent
-    std::vector<const Event*> unanswered_drops; // dropped bytes never sent again
+    std::vector<const Event*> unmatched_drops;   // a drop of no segment the client sent
+    std::vector<const Event*> unanswered_drops;  // dropped bytes never sent again
 };
 
 ByteJourney byte_journey(const DataPath& p) {
@@ -86,7 +88,8 @@ ByteJourney byte_journey(const DataPath& p) {
     if (p.sent.empty()) return j;
     const uint32_t base = p.sent.front()->seq;
     uint32_t span = 0;
-    for (const Event* e : p.sent) span = std::max(span, e->seq - base + static_cast<uint32_t>(e->payload_len));
+    for (const Event* e : p.sent)
+        span = std::max(span, e->seq - base + static_cast<uint32_t>(e->payload_len));
     if (span > (1u << 24)) return j;  // not one connection's few kilobytes
     // For each byte, the transmission (index into p.sent) that carried it last.
     std::vector<int> last(span, -1);
@@ -99,10 +102,13 @@ ByteJourney byte_journey(const DataPath& p) {
             const Event* d = p.dropped[next_drop++];
             int owner = -1;
             for (size_t k = 0; k < copies; ++k) {
-                if (p.sent[k]->seq == d->seq && p.sent[k]->payload_len == d->payload_len) owner = static_cast<int>(k);
+                if (p.sent[k]->seq == d->seq && p.sent[k]->payload_len == d->payload_len)
+                    owner = static_cast<int>(k);
             }
-            if (owner < 0 || drop_of[owner] != nullptr) j.unmatched_drops.push_back(d);
-            else drop_of[owner] = d;
+            if (owner < 0 || drop_of[owner] != nullptr)
+                j.unmatched_drops.push_back(d);
+            else
+                drop_of[owner] = d;
         }
     };
     for (size_t i = 0; i < p.sent.size(); ++i) {
@@ -117,8 +123,10 @@ ByteJourney byte_journey(const DataPath& p) {
                 const int prev = last[b];
                 if (prev < 0) continue;  // a byte sent for the first time (not expected in a retransmit)
                 const Event* d = drop_of[prev];
-                if (d == nullptr) r.tied = false;
-                else if (std::find(r.dropped_before.begin(), r.dropped_before.end(), d) == r.dropped_before.end())
+                if (d == nullptr)
+                    r.tied = false;
+                else if (std::find(r.dropped_before.begin(), r.dropped_before.end(), d) ==
+                         r.dropped_before.end())
                     r.dropped_before.push_back(d);
             }
             j.resends.push_back(r);
@@ -155,16 +163,19 @@ std::string reasons_text(const std::vector<const Event*>& drops) {
 bool every_drop_shown(const FactContext& c, std::vector<std::string>* unseen) {
     if (!c.kernel.known) return true;
     if (c.kernel.args("kfree_skb") < 3) {
-        unseen->push_back("skb:kfree_skb carries no drop reason before Linux 5.17, and tcpscope shows no "
-                          "drops without one (this kernel: " + c.kernel.release + ")");
+        unseen->push_back(
+            "skb:kfree_skb carries no drop reason before Linux 5.17, and tcpscope shows no "
+            "drops without one (this kernel: " +
+            c.kernel.release + ")");
         return false;
     }
     if (c.kernel.shows(KernelFeature::DropSocket)) return true;
-    unseen->push_back("before Linux 6.11 skb:kfree_skb names no socket (rx_sk), and a segment TCP "
-                      "drops on its way in has let go of its socket and device: a drop made in softirq "
-                      "while none of the scenario's processes ran (a retransmit sent by the timer) "
-                      "cannot be placed in the scenario, and run leaves it out (this kernel: " +
-                      c.kernel.release + ")");
+    unseen->push_back(
+        "before Linux 6.11 skb:kfree_skb names no socket (rx_sk), and a segment TCP "
+        "drops on its way in has let go of its socket and device: a drop made in softirq "
+        "while none of the scenario's processes ran (a retransmit sent by the timer) "
+        "cannot be placed in the scenario, and run leaves it out (this kernel: " +
+        c.kernel.release + ")");
     return false;
 }
 
@@ -184,14 +195,16 @@ FactResult kernel_counted_each_drop(const FactContext& c) {
     // counted by TCPZeroWindowDrop or BeyondWindow (6.17+).
     const int64_t memory = counter(*s, "TCPRcvQDrop") + counter(*s, "TCPOFODrop");
     const int64_t window = counter(*s, "TCPZeroWindowDrop") + counter(*s, "BeyondWindow");
-    const std::string seen =
-        "PROTO_MEM drops of the client's data: " + std::to_string(no_memory.size()) + "; other drops: " +
-        std::to_string(other.size()) + " (" + reasons_text(other) + "); the namespace: TCPRcvQDrop " +
-        std::to_string(counter(*s, "TCPRcvQDrop")) + ", TCPOFODrop " + std::to_string(counter(*s, "TCPOFODrop")) +
-        ", TCPZeroWindowDrop " + std::to_string(counter(*s, "TCPZeroWindowDrop")) + ", BeyondWindow " +
-        (s->info.contains("BeyondWindow") ? std::to_string(counter(*s, "BeyondWindow")) : std::string("(not counted)")) +
-        ", PruneCalled " + std::to_string(counter(*s, "PruneCalled")) + ", RcvPruned " +
-        std::to_string(counter(*s, "RcvPruned"));
+    const std::string seen = "PROTO_MEM drops of the client's data: " + std::to_string(no_memory.size()) +
+                             "; other drops: " + std::to_string(other.size()) + " (" + reasons_text(other) +
+                             "); the namespace: TCPRcvQDrop " + std::to_string(counter(*s, "TCPRcvQDrop")) +
+                             ", TCPOFODrop " + std::to_string(counter(*s, "TCPOFODrop")) +
+                             ", TCPZeroWindowDrop " + std::to_string(counter(*s, "TCPZeroWindowDrop")) +
+                             ", BeyondWindow " +
+                             (s->info.contains("BeyondWindow") ? std::to_string(counter(*s, "BeyondWindow"))
+                                                               : std::string("(not counted)")) +
+                             ", PruneCalled " + std::to_string(counter(*s, "PruneCalled")) + ", RcvPruned " +
+                             std::to_string(counter(*s, "RcvPruned"));
     // What run may leave out (see every_drop_shown): then the drops shown
     // are some of those the kernel counted.
     if (!every_drop_shown(c, &unseen)) {
@@ -204,7 +217,9 @@ FactResult kernel_counted_each_drop(const FactContext& c) {
             seen};
 }
 
-std::string ms_after(const Event& e, uint64_t origin) { return "+" + std::to_string((e.ts_ns - origin) / 1000000) + " ms"; }
+std::string ms_after(const Event& e, uint64_t origin) {
+    return "+" + std::to_string((e.ts_ns - origin) / 1000000) + " ms";
+}
 
 FactResult each_retransmit_resends_a_drop(const FactContext& c) {
     const Step* s = c.timeline.find_step("runner", kCounters);
@@ -223,28 +238,34 @@ FactResult each_retransmit_resends_a_drop(const FactContext& c) {
         tied &= r.tied && !r.dropped_before.empty();
         std::vector<std::string> why;
         for (const Event* d : r.dropped_before) why.push_back(ms_after(*d, origin) + " " + d->drop_reason);
-        lines.push_back(ms_after(*r.packet, origin) + " " + std::to_string(r.packet->payload_len) + " B <- dropped " +
-                        (why.empty() ? std::string("never") : join(why, " and ")) + (r.tied ? "" : " (and bytes whose previous copy no drop shows)"));
+        lines.push_back(ms_after(*r.packet, origin) + " " + std::to_string(r.packet->payload_len) +
+                        " B <- dropped " + (why.empty() ? std::string("never") : join(why, " and ")) +
+                        (r.tied ? "" : " (and bytes whose previous copy no drop shows)"));
     }
     // The kernel's account of the same: tcp_retransmit_skb on the client's
     // socket, and the namespace's TcpRetransSegs.
     size_t retransmits = 0;
-    for (const Event* e : c.timeline.of_cookie(x.connect->cookie)) retransmits += e->kind == EventKind::Retransmit;
+    for (const Event* e : c.timeline.of_cookie(x.connect->cookie))
+        retransmits += e->kind == EventKind::Retransmit;
     const int64_t kernel = counter(*s, "RetransSegs");
     const bool counted = retransmits == j.resends.size() && static_cast<int64_t>(retransmits) == kernel;
-    std::string seen = std::to_string(p.dropped.size()) + " drops of the client's data (" + reasons_text(p.dropped) +
-                       "); " + std::to_string(j.resends.size()) + " retransmits on the wire, from the first drop: " + (lines.empty() ? std::string("none") : join(lines, "; ")) +
+    std::string seen = std::to_string(p.dropped.size()) + " drops of the client's data (" +
+                       reasons_text(p.dropped) + "); " + std::to_string(j.resends.size()) +
+                       " retransmits on the wire, from the first drop: " +
+                       (lines.empty() ? std::string("none") : join(lines, "; ")) +
                        "; tcp_retransmit_skb on the client's socket: " + std::to_string(retransmits) +
                        "; the namespace's TcpRetransSegs " + std::to_string(kernel) + " (TCPLossProbes " +
                        std::to_string(counter(*s, "TCPLossProbes")) + ")";
-    if (!j.unmatched_drops.empty()) seen += "; drops of no segment the client sent: " + describe(j.unmatched_drops, c.reasons);
-    if (!j.unanswered_drops.empty()) seen += "; dropped and never sent again: " + describe(j.unanswered_drops, c.reasons);
+    if (!j.unmatched_drops.empty())
+        seen += "; drops of no segment the client sent: " + describe(j.unmatched_drops, c.reasons);
+    if (!j.unanswered_drops.empty())
+        seen += "; dropped and never sent again: " + describe(j.unanswered_drops, c.reasons);
     // With drops left out, a retransmit's previous copy may have been
     // dropped unseen: what still must hold is that every drop shown is of
     // a segment the client sent and was answered by a retransmit.
     if (!visible) {
-        return {counted && !j.resends.empty() && j.unmatched_drops.empty() && j.unanswered_drops.empty(), seen,
-                unseen};
+        return {counted && !j.resends.empty() && j.unmatched_drops.empty() && j.unanswered_drops.empty(),
+                seen, unseen};
     }
     return {tied && counted, seen};
 }
@@ -277,17 +298,18 @@ FactResult application_saw_nothing(const FactContext& c) {
     }
     std::vector<const Event*> resets;
     for (const Event& e : c.timeline.events()) {
-        if (e.kind == EventKind::ResetSent || e.kind == EventKind::ResetReceived || e.kind == EventKind::SockError ||
-            ((e.kind == EventKind::Packet) && (e.tcp_flags & TS_TCP_RST))) {
+        if (e.kind == EventKind::ResetSent || e.kind == EventKind::ResetReceived ||
+            e.kind == EventKind::SockError || ((e.kind == EventKind::Packet) && (e.tcp_flags & TS_TCP_RST))) {
             resets.push_back(&e);
         }
     }
-    const bool in_order = compare != nullptr && compare->ret == offered && info_number(*compare, "received") == offered;
+    const bool in_order =
+        compare != nullptr && compare->ret == offered && info_number(*compare, "received") == offered;
     const bool ok = offered > 0 && sends_ok && taken == offered && received == offered && in_order &&
                     last_recv != nullptr && last_recv->ret == 0 && failed.empty() && resets.empty();
     return {ok, "sends: " + std::to_string(taken) + " of " + std::to_string(offered) + " bytes taken" +
-                    (sends_ok ? ", each in full" : ", not each in full") + "; the reader: " +
-                    std::to_string(received) + " bytes, " +
+                    (sends_ok ? ", each in full" : ", not each in full") +
+                    "; the reader: " + std::to_string(received) + " bytes, " +
                     (compare == nullptr ? std::string("not compared")
                                         : std::to_string(compare->ret) + " equal to those sent, in order") +
                     ", then " + (last_recv == nullptr ? std::string("no recv") : describe(*last_recv)) +
@@ -316,9 +338,11 @@ FactResult window_outlived_buffer(const FactContext& c) {
         any = true;
     }
     const int64_t before_read = any ? static_cast<int64_t>(end - first) : 0;
-    return {buffer > 1 && buffer < 65536 && before_read > buffer,
-            "SO_RCVBUF set to 1, read back as " + std::to_string(buffer) + "; bytes the client sent before "
-            "the first recv(): " + std::to_string(before_read)};
+    return {buffer > 1 && buffer < 65536 && before_read > buffer, "SO_RCVBUF set to 1, read back as " +
+                                                                      std::to_string(buffer) +
+                                                                      "; bytes the client sent before "
+                                                                      "the first recv(): " +
+                                                                      std::to_string(before_read)};
 }
 
 }  // namespace

@@ -158,8 +158,11 @@ def signatures(lines):
 
 # Scenarios whose kernel events differ from one run to the next, under
 # `run` as under `exec`: in send-buffer-full the client's abort reaches the
-# server's socket in ESTABLISHED or in FIN_WAIT1, as the timing falls.
-EVENTS_VARY = {"send-buffer-full"}
+# server's socket in ESTABLISHED or in FIN_WAIT1, as the timing falls; in
+# accept-queue-full a retransmitted SYN and a handshake ACK race the full
+# queue, and a run has been seen with one handshake fewer in its window
+# (3 LISTEN -> SYN_RECV against exec's 4).
+EVENTS_VARY = {"send-buffer-full", "accept-queue-full"}
 
 
 def check_same_events(tcpscope, name, exec_out, tmp):

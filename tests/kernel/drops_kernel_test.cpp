@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <regex>
 #include <thread>
 
@@ -100,6 +101,79 @@ void firewall_body(HelperIO& io) {
     io.expect("exit");
 }
 
+// The same over IPv6 (::1), where the parsing differs: the input rule
+// drops SYNs to syn_port (their TCP header carries options: MSS, SACK,
+// timestamps, window scale: 40 bytes, no payload); the output rule drops
+// the segments longer than 200 bytes to data_port (2,000 bytes of data
+// behind a header with the timestamp option).
+int tcp6_socket(bool nonblocking) {
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0) fail("socket(AF_INET6)");
+    return fd;
+}
+
+sockaddr_in6 loopback6(uint16_t port) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_loopback;
+    return a;
+}
+
+void firewall6_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-drops6");
+    json m = io.expect("go", 120000);
+    uint16_t syn_port = m.at("syn_port");
+    uint16_t data_port = m.at("data_port");
+    int lfd = tcp6_socket(false);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in6 la = loopback6(data_port);
+    if (bind(lfd, reinterpret_cast<sockaddr*>(&la), sizeof(la)) != 0 || listen(lfd, 8) != 0) {
+        io.report({{"type", "rules"}, {"ipv6", false}, {"why", std::string("bind [::1]: ") + strerror(errno)}});
+        io.expect("exit");
+        return;
+    }
+    nft("add table inet tst_drops6");
+    nft("'add chain inet tst_drops6 input { type filter hook input priority 0 ; }'");
+    nft("'add chain inet tst_drops6 output { type filter hook output priority 0 ; }'");
+    nft("add rule inet tst_drops6 input meta nfproto ipv6 tcp dport " + std::to_string(syn_port) +
+        " tcp flags syn counter drop");
+    nft("add rule inet tst_drops6 output meta nfproto ipv6 tcp dport " + std::to_string(data_port) +
+        " meta length gt 200 counter drop");
+    io.report({{"type", "rules"}, {"ipv6", true}});
+    io.expect("traffic");
+
+    int sfd = tcp6_socket(true);
+    sockaddr_in6 sa = loopback6(syn_port);
+    if (connect(sfd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0 || errno != EINPROGRESS) {
+        fail("connect to the dropped port did not stay in progress");
+    }
+    int cfd = tcp6_socket(false);
+    if (connect(cfd, reinterpret_cast<sockaddr*>(&la), sizeof(la)) != 0) fail("connect [::1]");
+    int afd = accept_timeout(lfd, 5000);
+    std::string data(2000, 'd');
+    if (send(cfd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size())) fail("send");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    uint64_t cookie = socket_cookie(cfd);
+    close(sfd);
+    set_linger_zero(cfd);
+    close(cfd);
+    close(afd);
+    close(lfd);
+    auto counter = [](const std::string& chain) {
+        std::string out = nft("list chain inet tst_drops6 " + chain);
+        std::smatch c;
+        if (!std::regex_search(out, c, std::regex("counter packets ([0-9]+)"))) fail("no counter in " + out);
+        return std::stoull(c[1].str());
+    };
+    io.report({{"type", "done"},
+               {"syn_drops", counter("input")},
+               {"data_drops", counter("output")},
+               {"data_cookie", cookie}});
+    io.expect("exit");
+}
+
 bool has_nft() { return run_command({"nft", "--version"}).status == 0; }
 
 std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons().value("NETFILTER_DROP"); }
@@ -184,6 +258,60 @@ TEST(KernelDrops, MetricsCountTheRulesDropsByReason) {
     tcpscope::KernelCounts c;
     ASSERT_TRUE(tracer->read_counts(&c));
     EXPECT_EQ(c.drops[static_cast<size_t>(*netfilter_drop_code())], expected);
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+TEST(KernelDrops, Ipv6SegmentsWithOptionsAreParsed) {
+    KTEST_REQUIRE_ROOT();
+    ASSERT_TRUE(has_nft()) << "nft is missing: run tools/install-deps.sh (Debian's nftables)";
+    ASSERT_TRUE(netfilter_drop_code()) << "this kernel's BTF has no SKB_DROP_REASON_NETFILTER_DROP";
+    auto helper = Helper::in_new_netns(firewall6_body);
+    const uint16_t syn_port = unique_port();
+    const uint16_t data_port = unique_port();
+    helper->send({{"type", "go"}, {"syn_port", syn_port}, {"data_port", data_port}});
+    json ready = helper->expect("rules", 30000);
+    if (!ready.value("ipv6", false)) {
+        helper->send({{"type", "exit"}});
+        helper->join();
+        GTEST_SKIP() << "no IPv6 loopback in a new namespace: " << ready.value("why", std::string());
+    }
+
+    Capture cap;
+    tcpscope::FilterOptions options;
+    options.netns = helper->netns_path();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+    helper->send({{"type", "traffic"}});
+    json done = helper->expect("done", 30000);
+    const uint64_t syn_drops = done.at("syn_drops");
+    const uint64_t data_drops = done.at("data_drops");
+    ASSERT_GE(syn_drops, 2u);   // the SYN and its retransmit after 1 s
+    ASSERT_GE(data_drops, 2u);  // the data and its first retransmit
+    auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
+    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
+    cap.settle(300);
+    EXPECT_EQ(cap.tracer().lost_total(), 0u);
+    const auto drops = select(cap.events(), netfilter);
+    auto syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
+    auto data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
+    EXPECT_EQ(syns.size(), syn_drops) << describe(drops);
+    EXPECT_EQ(data.size(), data_drops) << describe(drops);
+    for (const Event& e : drops) {
+        EXPECT_EQ(e.family, AF_INET6) << describe(e);
+        EXPECT_EQ(e.local.addr, "::1") << describe(e);
+        EXPECT_EQ(e.remote.addr, "::1") << describe(e);
+    }
+    for (const Event& e : syns) {
+        EXPECT_EQ(e.dir, TS_DIR_RX) << describe(e);
+        EXPECT_EQ(e.tcp_flags, TS_TCP_SYN) << describe(e);
+        EXPECT_EQ(e.payload_len, 0) << describe(e);  // 40 bytes of options are not payload
+    }
+    for (const Event& e : data) {
+        EXPECT_EQ(e.dir, TS_DIR_TX) << describe(e);
+        EXPECT_EQ(e.payload_len, 2000) << describe(e);
+        EXPECT_EQ(e.cookie, done.at("data_cookie").get<uint64_t>()) << describe(e);
+    }
     helper->send({{"type", "exit"}});
     helper->join();
 }

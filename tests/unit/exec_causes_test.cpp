@@ -12,6 +12,7 @@
 #include "facts.h"
 #include "failure_cause.h"
 #include "readiness.h"
+#include "slow_connect.h"
 #include "syscalls.h"
 
 namespace tcpscope {
@@ -263,6 +264,89 @@ TEST(ExecCauses, AFailedCallsWhyLineReadsAsBefore) {
     explain_failures(steps, refusal(), kReasons);
     EXPECT_EQ(why_lines(steps), std::string("  client connect(3, 127.0.0.1:7199) = -1 ECONNREFUSED: ") +
                                     kRefusedCause + "\n");
+}
+
+// A blocking connect that returned after its SYN was retransmitted: the
+// listener it connected to (here, or a wildcard one on its port in its
+// namespace) counted accept-queue drops meanwhile.
+Step slow_connect(uint64_t start, uint64_t end) {
+    Step s;
+    s.op = StepOp::Connect;
+    s.side = "client";
+    s.cookie = kCookie;
+    s.start_ns = start;
+    s.ts_ns = end;
+    s.netns = 7;
+    s.remote = "127.0.0.1:7199";
+    return s;
+}
+
+Event syn_retransmit(uint64_t ts) {
+    Event e = event(EventKind::Retransmit, ts);
+    e.state = 2;  // SYN_SENT
+    return e;
+}
+
+Event listener_drop(uint64_t ts, const std::string& addr, const std::string& reason) {
+    Event e = event(EventKind::Drop, ts, 99);
+    e.local = {addr, 7199};
+    e.remote = {};
+    e.netns = 7;
+    e.drop_seen_by = "listener";
+    e.drop_reason = reason;
+    e.drop_count = 2;
+    e.accept_backlog = 1;
+    return e;
+}
+
+TEST(SlowConnect, AFullAcceptQueueIsWhyTheConnectTookASecond) {
+    const std::vector<Event> events = {syn_retransmit(1'010'000'000),
+                                       listener_drop(400'000'000, "127.0.0.1", "ACCEPT_QUEUE_FULL")};
+    EXPECT_EQ(slow_connect_cause(slow_connect(0, 1'020'000'000), events),
+              "took 1.02 s: its SYN was retransmitted once; the listener 127.0.0.1:7199 dropped SYNs, "
+              "its accept queue full (backlog 1)");
+    // A wildcard listener on the port, in the connect's namespace.
+    const std::vector<Event> wildcard = {syn_retransmit(1'010'000'000),
+                                         listener_drop(1'500'000'000, "0.0.0.0", "ACCEPT_QUEUE_FULL")};
+    EXPECT_NE(slow_connect_cause(slow_connect(0, 1'020'000'000), wildcard).find("listener 0.0.0.0:7199"),
+              std::string::npos);
+    // ... but not another namespace's.
+    std::vector<Event> elsewhere = wildcard;
+    elsewhere[1].netns = 8;
+    EXPECT_EQ(slow_connect_cause(slow_connect(0, 1'020'000'000), elsewhere),
+              "took 1.02 s: its SYN was retransmitted once (the first went unanswered)");
+}
+
+TEST(SlowConnect, OnlyAConnectThatWaitedForASynRetransmitHasACause) {
+    const std::vector<Event> none = {listener_drop(400'000'000, "127.0.0.1", "ACCEPT_QUEUE_FULL")};
+    EXPECT_EQ(slow_connect_cause(slow_connect(0, 1'000'000), none), "");
+    Step failed = slow_connect(0, 1'020'000'000);
+    failed.ret = -1;
+    failed.errno_name = "ETIMEDOUT";
+    EXPECT_EQ(slow_connect_cause(failed, {syn_retransmit(1'010'000'000)}), "");
+    // A drop the listener counted long after the connect is another's.
+    const std::vector<Event> late = {syn_retransmit(1'010'000'000),
+                                     listener_drop(9'000'000'000, "127.0.0.1", "ACCEPT_QUEUE_FULL")};
+    EXPECT_EQ(slow_connect_cause(slow_connect(0, 1'020'000'000), late),
+              "took 1.02 s: its SYN was retransmitted once (the first went unanswered)");
+    // explain_slow_connects keeps a cause already given.
+    std::vector<Step> steps = {slow_connect(0, 1'020'000'000), slow_connect(0, 1'020'000'000)};
+    steps[1].info["cause"] = "given";
+    EXPECT_EQ(explain_slow_connects(steps, late), 1u);
+    EXPECT_EQ(steps[1].info["cause"], "given");
+}
+
+TEST(SlowConnect, ASynDroppedByAFirewallRuleHereIsNamed) {
+    Event drop = event(EventKind::Drop, 5'000'000, 0);
+    drop.local = {"127.0.0.1", 7199};
+    drop.remote = {"127.0.0.1", 40000};
+    drop.tcp_flags = TS_TCP_SYN;
+    drop.drop_reason = "NETFILTER_DROP";
+    const std::vector<Event> events = {state(1'000'000, 7, 2), drop, syn_retransmit(1'010'000'000),
+                                       syn_retransmit(3'010'000'000)};
+    EXPECT_EQ(slow_connect_cause(slow_connect(0, 3'020'000'000), events),
+              "took 3.02 s: its SYN was retransmitted 2 times: 1 SYN dropped on this host "
+              "(NETFILTER_DROP: a firewall rule)");
 }
 
 }  // namespace

@@ -668,5 +668,69 @@ TEST(Stories, AFirewallRejectIsARefusalByARule) {
     EXPECT_EQ(story_cause(done2[0], reasons), "refused: the SYN drew a RST: ECONNREFUSED");
 }
 
+// Both ends on this host: the receiver (cookie 2, port 80) drops the
+// client's data on its way in, first for memory, then a retransmit for
+// the window; each retransmit of the client's follows a drop of what it
+// sent, and its story says so.
+TEST(Stories, RetransmitsAreJoinedToTheReceiversDropsOnThisHost) {
+    ResetReasons reasons;
+    StoryBuilder b(reasons);
+    b.add(state(1, 10, 7, 2));  // the client: CLOSE -> SYN_SENT
+    b.add(state(1, 11, 2, 1));  // -> ESTABLISHED
+    Event server = state(2, 12, 3, 1, 200);  // the server: SYN_RECV -> ESTABLISHED
+    server.local = {"127.0.0.1", 80};
+    server.remote = {"127.0.0.1", 40000};
+    b.add(server);
+    auto drop = [&](uint64_t ts, const std::string& reason) {
+        Event e = server;
+        e.kind = EventKind::Drop;
+        e.ts_ns = ts;
+        e.dir = TS_DIR_RX;
+        e.tcp_flags = TS_TCP_PSH | TS_TCP_ACK;
+        e.payload_len = 1000;
+        e.drop_reason = reason;
+        return e;
+    };
+    auto retransmit = [&](uint64_t ts) {
+        Event e = state(1, ts, 0, 0);
+        e.kind = EventKind::Retransmit;
+        e.state = 1;
+        return e;
+    };
+    b.add(drop(20, "PROTO_MEM"));
+    b.add(retransmit(30));
+    b.add(drop(31, "TCP_INVALID_END_SEQUENCE"));
+    b.add(retransmit(40));  // accepted: no drop follows
+    b.add(retransmit(50));  // a retransmit no drop here explains (lost elsewhere)
+    Event ack_only = drop(51, "TCP_OLD_DATA");
+    ack_only.payload_len = 0;  // a pure ACK dropped: nothing to retransmit
+    b.add(ack_only);
+    b.add(retransmit(60));
+    b.add(state(1, 70, 1, 4));  // FIN_WAIT1
+    b.add(state(1, 71, 4, 5));  // FIN_WAIT2
+    b.add(state(1, 72, 5, 7));  // CLOSE
+    b.add(state(2, 73, 1, 8));
+    b.add(state(2, 74, 8, 9));
+    b.add(state(2, 75, 9, 7));
+    auto done = b.take_closed();
+    ASSERT_EQ(done.size(), 2u);
+    const ConnectionStory& client = done[0].cookie == 1 ? done[0] : done[1];
+    const ConnectionStory& srv = done[0].cookie == 1 ? done[1] : done[0];
+    EXPECT_EQ(client.retransmits_seen, 4u);
+    EXPECT_EQ(client.retransmits_after_drop, 2u);
+    EXPECT_EQ(client.peer_drop_reasons, (std::vector<std::string>{"PROTO_MEM", "TCP_INVALID_END_SEQUENCE"}));
+    EXPECT_EQ(client.drops_seen, 0u);  // the drops were of the server's socket
+    EXPECT_EQ(srv.drops_seen, 3u);
+    EXPECT_EQ(srv.retransmits_after_drop, 0u);
+    const std::string cause = story_cause(client, reasons);
+    EXPECT_NE(cause.find("2 retransmits of what the receiver on this host dropped (PROTO_MEM: TCP's "
+                         "memory limit, TCP_INVALID_END_SEQUENCE: outside the receive window)"),
+              std::string::npos)
+        << cause;
+    nlohmann::json j = nlohmann::json::parse(story_to_json(client, reasons, WallClock{0}).dump());
+    EXPECT_EQ(j.at("retransmits_after_drop"), 2);
+    EXPECT_EQ(j.at("peer_drop_reasons"), nlohmann::json::array({"PROTO_MEM", "TCP_INVALID_END_SEQUENCE"}));
+}
+
 }  // namespace
 }  // namespace tcpscope

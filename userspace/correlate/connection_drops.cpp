@@ -48,6 +48,9 @@ std::string drop_reason_words(const std::string& reason) {
     if (reason == "NETFILTER_DROP") return "a firewall rule";
     if (reason == "NO_SOCKET") return "nothing listens there";
     if (reason == "TCP_ZEROWINDOW") return "the receiver's window was closed";
+    if (reason == "TCP_INVALID_SEQUENCE" || reason == "TCP_INVALID_END_SEQUENCE")
+        return "outside the receive window";
+    if (reason == "TCP_OFOMERGE") return "already queued out of order";
     if (reason == "PROTO_MEM") return "TCP's memory limit";
     if (reason == "TCP_OLD_DATA") return "data already received";
     if (reason == "QDISC_DROP") return "a queue discipline";

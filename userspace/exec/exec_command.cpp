@@ -14,6 +14,7 @@
 #include "command_process.h"
 #include "exit_codes.h"
 #include "failure_cause.h"
+#include "listener_watch.h"
 #include "kernel_support.h"
 #include "ladder.h"
 #include "line_writer.h"
@@ -23,6 +24,7 @@
 #include "page_file.h"
 #include "run_json.h"
 #include "signals.h"
+#include "slow_connect.h"
 #include "sinks.h"
 #include "syscall_tracer.h"
 #include "timeline.h"
@@ -78,11 +80,27 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
     auto in_our_netns = [&](const Event& e) {
         return e.netns_cookie ? netns_cookies.count(e.netns_cookie) > 0 : netns_inodes.count(e.netns) > 0;
     };
+    auto connected_to = [&](const Endpoint& listener, int family) {
+        if (endpoints.count(endpoint_key(listener, family))) return true;
+        if (listener.addr != "0.0.0.0" && listener.addr != "::") return false;
+        const std::string port = ":" + std::to_string(listener.port);
+        for (const auto& s : steps) {
+            if (s.op == StepOp::Connect && s.remote.size() > port.size() &&
+                s.remote.compare(s.remote.size() - port.size(), port.size(), port) == 0)
+                return true;
+        }
+        return false;
+    };
     std::vector<Event> mine;
     for (auto& e : events) {
         bool ours = false;
         if (e.kind == EventKind::Signal) {
             ours = pids.count(e.target_pid) > 0;
+        } else if (e.kind == EventKind::Drop && e.drop_seen_by == "listener") {
+            // A listener of ours, or one we connected to (by its address,
+            // or a wildcard one on that port) in our namespace.
+            ours = (e.cookie && cookies.count(e.cookie)) ||
+                   (in_our_netns(e) && connected_to(e.local, e.family));
         } else if (e.cookie && cookies.count(e.cookie)) {
             ours = true;
         } else {
@@ -165,6 +183,19 @@ int run_exec_command(const ExecOptions& o) {
     }
     const KernelSupport support = tracer->support();
     for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope exec: warning: %s\n", w.c_str());
+    // A connect slowed by a full accept queue: the kernel's drop
+    // tracepoint never sees that SYN; the listeners of our namespace show
+    // it by their own counters (listener_watch.h), looked at each second.
+    if (tc.filter.kind_mask & (1u << TS_KIND_DROP)) {
+        ListenerWatchOptions lw;
+        lw.older_owners_fd = tracer->older_owners_fd();
+        auto watch = ListenerWatch::open(lw, &error);
+        if (watch) {
+            loop.watch_listeners(std::move(watch));
+        } else {
+            std::fprintf(stderr, "tcpscope exec: warning: accept queues not watched: %s\n", error.c_str());
+        }
+    }
 
     std::vector<CapturedCall> calls;
     uint64_t undecodable = 0;
@@ -207,6 +238,7 @@ int run_exec_command(const ExecOptions& o) {
     while (!command.reap()) {
         tracer->poll(50);
         syscalls->poll(0);
+        loop.look_at_listeners();
         if (stop_requested() && !forwarded) {
             // The command stays in our process group, as under sudo, time
             // or strace, so the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach
@@ -256,6 +288,7 @@ int run_exec_command(const ExecOptions& o) {
     std::vector<Step> steps = finish_calls(calls);
     std::vector<Event> events = events_of_calls(std::move(capture.events), steps, pids);
     explain_failures(steps, events, reasons);
+    explain_slow_connects(steps, events);
     Timeline timeline(steps, events);
     const std::string name = base_name(o.command.front());
 

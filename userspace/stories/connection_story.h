@@ -85,6 +85,12 @@ struct ConnectionStory {
     uint32_t drops_seen = 0;
     uint32_t syn_drops = 0;
     std::vector<std::string> drop_reasons;
+    // Its retransmits that followed a drop of what it sent, by the peer's
+    // socket on this host on the way in (loopback, a namespace): each
+    // retransmit is joined to the drop before it that it repairs. The
+    // reasons of those drops, in order of first appearance.
+    uint32_t retransmits_after_drop = 0;
+    std::vector<std::string> peer_drop_reasons;
     // Followed again after the bound dropped it once (StoryOptions::max_open):
     // what happened before its eviction is missing from this story.
     bool partial = false;

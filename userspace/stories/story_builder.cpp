@@ -194,6 +194,10 @@ void StoryBuilder::add(const Event& e) {
         break;
     case EventKind::Retransmit:
         ++s.retransmits_seen;
+        if (c.peer_drops_pending) {
+            --c.peer_drops_pending;
+            ++s.retransmits_after_drop;
+        }
         break;
     case EventKind::SockError:
         s.errors.push_back(e.error);
@@ -349,6 +353,13 @@ std::string tuple_key(int family, const Endpoint& local, const Endpoint& remote)
            remote.addr + ' ' + std::to_string(remote.port);
 }
 
+// A reason into a story's short list (the first 4, in order).
+void add_reason(std::vector<std::string>& reasons, const std::string& reason) {
+    if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end() && reasons.size() < 4) {
+        reasons.push_back(reason);
+    }
+}
+
 }  // namespace
 
 void StoryBuilder::index_tuple(Conn& c) {
@@ -385,9 +396,19 @@ void StoryBuilder::on_drop(const Event& e) {
     ++s.drops_seen;
     if ((e.tcp_flags & TS_TCP_SYN) && !(e.tcp_flags & TS_TCP_ACK)) ++s.syn_drops;
     const std::string reason = e.drop_reason.empty() ? "unknown" : e.drop_reason;
-    if (std::find(s.drop_reasons.begin(), s.drop_reasons.end(), reason) == s.drop_reasons.end() &&
-        s.drop_reasons.size() < 4) {
-        s.drop_reasons.push_back(reason);
+    add_reason(s.drop_reasons, reason);
+    // Data, a FIN or a SYN-ACK dropped on its way in here was sent by the
+    // other end: when that end is followed here too, it will retransmit
+    // it. (A bare SYN's drop is the connect's own, told above.)
+    const bool syn_ack = (e.tcp_flags & TS_TCP_SYN) && (e.tcp_flags & TS_TCP_ACK);
+    const bool repaired_by_sender = e.payload_len > 0 || (e.tcp_flags & TS_TCP_FIN) || syn_ack;
+    if (e.dir == TS_DIR_RX && repaired_by_sender) {
+        auto peer = by_tuple_.find(tuple_key(e.family, e.remote, e.local));
+        auto sender = peer != by_tuple_.end() ? conns_.find(peer->second) : conns_.end();
+        if (sender != conns_.end()) {
+            ++sender->second.peer_drops_pending;
+            add_reason(sender->second.story.peer_drop_reasons, reason);
+        }
     }
 }
 
@@ -542,6 +563,17 @@ std::string story_cause(const ConnectionStory& s, const ResetReasons& reasons) {
                               s.drop_reasons[0] == "NO_SOCKET";
     if (s.drops_seen && !only_refusal && cause.find("dropped") == std::string::npos) {
         cause += "; " + drops_words(s);
+    }
+    // What it retransmitted because the receiver here dropped it.
+    if (s.retransmits_after_drop) {
+        const uint32_t n = s.retransmits_after_drop;
+        std::string reasons;
+        for (const auto& r : s.peer_drop_reasons) {
+            const std::string words = drop_reason_words(r);
+            reasons += (reasons.empty() ? "" : ", ") + r + (words.empty() ? "" : ": " + words);
+        }
+        cause += "; " + std::to_string(n) + " retransmit" + (n == 1 ? "" : "s") + " of what the receiver " +
+                 "on this host dropped (" + reasons + ")";
     }
     std::string errs;
     for (int err : s.errors) {

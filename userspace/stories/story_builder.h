@@ -66,6 +66,9 @@ public:
 private:
     struct Conn {
         ConnectionStory story;
+        // Its segments the peer's socket here dropped that no retransmit
+        // of its has followed yet.
+        uint32_t peer_drops_pending = 0;
         bool closed = false;
         bool listener = false;
         uint64_t last_ts = 0;

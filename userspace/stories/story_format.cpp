@@ -98,6 +98,10 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     Json drop_reasons = Json::array();
     for (const auto& r : s.drop_reasons) drop_reasons.push_back(r);
     j["drop_reasons"] = std::move(drop_reasons);
+    j["retransmits_after_drop"] = s.retransmits_after_drop;
+    Json peer_drop_reasons = Json::array();
+    for (const auto& r : s.peer_drop_reasons) peer_drop_reasons.push_back(r);
+    j["peer_drop_reasons"] = std::move(peer_drop_reasons);
     j["partial"] = s.partial;
     j["closed_first"] = closer_name(s.closed_first);
     j["end"] = ending_name(s.ending);
@@ -226,13 +230,20 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
     num(out, s.retransmits_seen);
     key(out, "drops_seen");
     num(out, s.drops_seen);
+    auto strings = [&out](const std::vector<std::string>& list) {
+        out += '[';
+        for (size_t i = 0; i < list.size(); ++i) {
+            if (i) out += ',';
+            append_json_string(out, list[i]);
+        }
+        out += ']';
+    };
     key(out, "drop_reasons");
-    out += '[';
-    for (size_t i = 0; i < s.drop_reasons.size(); ++i) {
-        if (i) out += ',';
-        append_json_string(out, s.drop_reasons[i]);
-    }
-    out += ']';
+    strings(s.drop_reasons);
+    key(out, "retransmits_after_drop");
+    num(out, s.retransmits_after_drop);
+    key(out, "peer_drop_reasons");
+    strings(s.peer_drop_reasons);
     key(out, "partial");
     out += s.partial ? "true" : "false";
     key(out, "closed_first");

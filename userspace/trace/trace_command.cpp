@@ -55,10 +55,11 @@ int run_trace_command(const TraceOptions& o) {
     std::string error;
     FilterOptions filter = o.filter;
     // A story needs the state changes, the RSTs, the errors, SIGPIPE and
-    // the drops; retransmits are counted by the socket itself
-    // (total_retrans). A listener's drops (accept queue full) explain a
-    // slow connect.
-    if (o.connections) filter.events = "state,reset,error,signal,drop";
+    // the drops; the socket counts its retransmits itself (total_retrans),
+    // but a retransmit event is joined to the drop on this host that it
+    // repairs (rare events: the tracepoint fires only on a retransmit). A
+    // listener's drops (accept queue full) explain a slow connect.
+    if (o.connections) filter.events = "state,reset,retransmit,error,signal,drop";
     if (!build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
         return kExitUsage;

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "errors.h"
+#include "net_counters.h"
 #include "netns.h"
 #include "nft.h"
 #include "tcp_setup.h"

@@ -26,7 +26,7 @@ KernelSupport debian_6_1() {
     k.tracepoint_args = {{"inet_sock_set_state", 3}, {"tcp_send_reset", 2},
                          {"tcp_receive_reset", 1},   {"tcp_retransmit_skb", 2},
                          {"inet_sk_error_report", 1}, {"signal_generate", 5},
-                         {"net_dev_start_xmit", 2}};
+                         {"net_dev_start_xmit", 2},  {"kfree_skb", 3}};
     return k;
 }
 
@@ -36,6 +36,7 @@ KernelSupport debian_6_12() {
     k.tracepoint_args["tcp_send_reset"] = 3;
     k.tracepoint_args["sock_send_length"] = 3;
     k.tracepoint_args["sock_recv_length"] = 3;
+    k.tracepoint_args["kfree_skb"] = 4;  // rx_sk, from 6.11
     return k;
 }
 

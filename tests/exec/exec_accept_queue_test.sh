@@ -33,18 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-fail=0
-check() {  # check DESCRIPTION COMMAND...
-  _what=$1
-  shift
-  if "$@"; then echo "ok: $_what"; else echo "FAIL: $_what"; fail=1; fi
-}
-counter() {  # counter FILE NAME: a counter of an `nstat -asz` output
-  awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }' "$1"
-}
-why_of() {  # why_of FILE: the lines under "Why:" of an exec text output
-  sed -n '/^Why:$/,/^[^ ]/p' "$1" | grep '^  '
-}
+. "$(dirname "$0")/exec_checks.sh"
 
 ip netns add "$ns" && ip -n "$ns" link set lo up || { echo "FAIL: cannot make a namespace"; exit 1; }
 ip netns exec "$ns" nstat -n > /dev/null 2>&1  # the namespace's counters start at 0 anyway

@@ -35,18 +35,7 @@ if ! command -v strace > /dev/null || ! command -v nstat > /dev/null; then
 fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-fail=0
-check() {  # check DESCRIPTION COMMAND...
-  _what=$1
-  shift
-  if "$@"; then echo "ok: $_what"; else echo "FAIL: $_what"; fail=1; fi
-}
-counter() {  # counter FILE NAME: a counter of an `nstat -asz` output
-  awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }' "$1"
-}
-why_of() {  # why_of FILE: the lines under "Why:" of an exec text output
-  sed -n '/^Why:$/,/^[^ ]/p' "$1" | grep '^  '
-}
+. "$(dirname "$0")/exec_checks.sh"
 rows_of() {  # rows_of FILE: the ladder's rows alone (a time first), not the Why
   ladder_of "$1" | grep '^ *-\{0,1\}[0-9][0-9]*\.[0-9]'
 }

@@ -178,6 +178,28 @@ bool has_nft() { return run_command({"nft", "--version"}).status == 0; }
 
 std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons().value("NETFILTER_DROP"); }
 
+// The NETFILTER_DROP events of a run, once as many as the rules counted
+// have come: the SYNs to syn_port and the data to data_port, each as many
+// as its rule's counter, nothing else dropped, nothing lost.
+struct RuleDrops {
+    std::vector<Event> syns, data;
+};
+RuleDrops rule_drops(Capture& cap, uint16_t syn_port, uint16_t data_port, uint64_t syn_drops,
+                     uint64_t data_drops) {
+    auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
+    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
+    cap.settle(300);
+    EXPECT_EQ(cap.tracer().lost_total(), 0u);
+    const auto drops = select(cap.events(), netfilter);
+    RuleDrops out;
+    out.syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
+    out.data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
+    EXPECT_EQ(out.syns.size(), syn_drops) << describe(drops);
+    EXPECT_EQ(out.data.size(), data_drops) << describe(drops);
+    EXPECT_EQ(drops.size(), out.syns.size() + out.data.size()) << describe(drops);
+    return out;
+}
+
 TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner) {
     KTEST_REQUIRE_ROOT();
     ASSERT_TRUE(has_nft()) << "nft is missing: run tools/install-deps.sh (Debian's nftables)";
@@ -203,24 +225,15 @@ TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner)
     ASSERT_GE(syn_drops, 2u * kSynClients);
     ASSERT_GE(data_drops, 2u);
 
-    auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
-    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
-    cap.settle(300);
-    EXPECT_EQ(cap.tracer().lost_total(), 0u);
-    const auto drops = select(cap.events(), netfilter);
-    auto syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
-    auto data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
-    EXPECT_EQ(syns.size(), syn_drops) << describe(drops);
-    EXPECT_EQ(data.size(), data_drops) << describe(drops);
-    EXPECT_EQ(drops.size(), syns.size() + data.size()) << describe(drops);
-    for (const Event& e : syns) {
+    const RuleDrops got = rule_drops(cap, syn_port, data_port, syn_drops, data_drops);
+    for (const Event& e : got.syns) {
         // On the way in, before any socket took it: nobody's.
         EXPECT_EQ(e.dir, TS_DIR_RX) << describe(e);
         EXPECT_EQ(e.tcp_flags, TS_TCP_SYN) << describe(e);
         EXPECT_EQ(e.attribution, "unknown") << describe(e);
         EXPECT_EQ(e.drop_reason_code, *netfilter_drop_code());
     }
-    for (const Event& e : data) {
+    for (const Event& e : got.data) {
         // On the way out, from the sender's own socket: its owner's.
         EXPECT_EQ(e.dir, TS_DIR_TX) << describe(e);
         EXPECT_EQ(e.payload_len, 2000) << describe(e);
@@ -288,26 +301,20 @@ TEST(KernelDrops, Ipv6SegmentsWithOptionsAreParsed) {
     const uint64_t data_drops = done.at("data_drops");
     ASSERT_GE(syn_drops, 2u);   // the SYN and its retransmit after 1 s
     ASSERT_GE(data_drops, 2u);  // the data and its first retransmit
-    auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
-    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
-    cap.settle(300);
-    EXPECT_EQ(cap.tracer().lost_total(), 0u);
-    const auto drops = select(cap.events(), netfilter);
-    auto syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
-    auto data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
-    EXPECT_EQ(syns.size(), syn_drops) << describe(drops);
-    EXPECT_EQ(data.size(), data_drops) << describe(drops);
-    for (const Event& e : drops) {
-        EXPECT_EQ(e.family, AF_INET6) << describe(e);
-        EXPECT_EQ(e.local.addr, "::1") << describe(e);
-        EXPECT_EQ(e.remote.addr, "::1") << describe(e);
+    const RuleDrops got = rule_drops(cap, syn_port, data_port, syn_drops, data_drops);
+    for (const auto* list : {&got.syns, &got.data}) {
+        for (const Event& e : *list) {
+            EXPECT_EQ(e.family, AF_INET6) << describe(e);
+            EXPECT_EQ(e.local.addr, "::1") << describe(e);
+            EXPECT_EQ(e.remote.addr, "::1") << describe(e);
+        }
     }
-    for (const Event& e : syns) {
+    for (const Event& e : got.syns) {
         EXPECT_EQ(e.dir, TS_DIR_RX) << describe(e);
         EXPECT_EQ(e.tcp_flags, TS_TCP_SYN) << describe(e);
         EXPECT_EQ(e.payload_len, 0) << describe(e);  // 40 bytes of options are not payload
     }
-    for (const Event& e : data) {
+    for (const Event& e : got.data) {
         EXPECT_EQ(e.dir, TS_DIR_TX) << describe(e);
         EXPECT_EQ(e.payload_len, 2000) << describe(e);
         EXPECT_EQ(e.cookie, done.at("data_cookie").get<uint64_t>()) << describe(e);

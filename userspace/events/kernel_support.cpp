@@ -62,7 +62,9 @@ std::string KernelSupport::why_not(KernelFeature feature) const {
                this_kernel(*this);
     case KernelFeature::DropSocket:
         return "kfree_skb names the socket a dropped segment was for (rx_sk) from Linux 6.11; "
-               "before, only an established connection's segments name theirs" +
+               "before, a segment dropped on its way in names its socket only where the kernel "
+               "had set it on the packet (early demux), and one dropped in softirq often names "
+               "neither socket nor namespace" +
                this_kernel(*this);
     }
     return "";

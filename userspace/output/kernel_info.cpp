@@ -43,7 +43,7 @@ std::vector<KernelInfoRow> kernel_info_rows(const KernelSupport& s) {
     rows.push_back(tracepoint_row(s, "recv", "sock", "sock_recv_length"));
     rows.push_back(tracepoint_row(s, "packet", "net", "net_dev_start_xmit"));
     rows.push_back(tracepoint_row(s, "drop", "skb", "kfree_skb"));
-    rows.push_back(feature_row(s, "drop.cookie of a listener/new socket", "skb:kfree_skb",
+    rows.push_back(feature_row(s, "drop: the receiving socket", "skb:kfree_skb",
                                KernelFeature::DropSocket));
     return rows;
 }

@@ -25,21 +25,23 @@ const Event* listener_drop(const Step& step, const std::vector<Event>& events) {
     for (const auto& e : events) {
         if (e.kind != EventKind::Drop || e.drop_seen_by != "listener") continue;
         if (e.ts_ns < step.start_ns || e.ts_ns > step.ts_ns + kLookSlackNs) continue;
-        const std::string key = endpoint_key(e.local, e.family);
-        const bool same = key == step.remote;
-        const std::string port = ":" + std::to_string(e.local.port);
-        const bool on_port = step.remote.size() > port.size() &&
-                             step.remote.compare(step.remote.size() - port.size(), port.size(), port) == 0;
-        const bool wildcard = is_wildcard(e.local.addr) && on_port && (!step.netns || e.netns == step.netns);
-        if (same || wildcard) {
-            found = &e;
-            if (e.drop_reason == "ACCEPT_QUEUE_FULL") break;  // the plainest cause first
-        }
+        if (!reaches_listener(step.remote, e.local, e.family)) continue;
+        // A wildcard listener takes the port of its own namespace only.
+        if (is_wildcard(e.local.addr) && step.netns && e.netns != step.netns) continue;
+        found = &e;
+        if (e.drop_reason == "ACCEPT_QUEUE_FULL") break;  // the plainest cause first
     }
     return found;
 }
 
 }  // namespace
+
+bool reaches_listener(const std::string& remote, const Endpoint& listener, int family) {
+    if (remote == endpoint_key(listener, family)) return true;
+    if (!is_wildcard(listener.addr)) return false;
+    const std::string port = ":" + std::to_string(listener.port);
+    return remote.size() > port.size() && remote.compare(remote.size() - port.size(), port.size(), port) == 0;
+}
 
 std::string slow_connect_cause(const Step& step, const std::vector<Event>& events) {
     if (step.op != StepOp::Connect || step.failed() || step.ret != 0 || !step.cookie) return "";

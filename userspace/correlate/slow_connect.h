@@ -17,6 +17,11 @@
 
 namespace tcpscope {
 
+// Whether a connect to `remote` ("127.0.0.1:8080", as a step names it)
+// reached `listener`: the same address and port, or a wildcard listener
+// (0.0.0.0, ::) on that port (the namespace is the caller's to check).
+bool reaches_listener(const std::string& remote, const Endpoint& listener, int family);
+
 // "took 1.02 s: its SYN was retransmitted once; the listener 127.0.0.1:8080
 // dropped SYNs, its accept queue full (backlog 1)"; "" when the step is
 // not a connect that succeeded after at least one SYN retransmit.

@@ -14,13 +14,13 @@
 #include "command_process.h"
 #include "exit_codes.h"
 #include "failure_cause.h"
-#include "listener_watch.h"
 #include "kernel_support.h"
 #include "ladder.h"
 #include "line_writer.h"
 #include "names.h"
 #include "ladder_html.h"
 #include "ladder_model.h"
+#include "listener_watch.h"
 #include "page_file.h"
 #include "run_json.h"
 #include "signals.h"
@@ -81,13 +81,8 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
         return e.netns_cookie ? netns_cookies.count(e.netns_cookie) > 0 : netns_inodes.count(e.netns) > 0;
     };
     auto connected_to = [&](const Endpoint& listener, int family) {
-        if (endpoints.count(endpoint_key(listener, family))) return true;
-        if (listener.addr != "0.0.0.0" && listener.addr != "::") return false;
-        const std::string port = ":" + std::to_string(listener.port);
         for (const auto& s : steps) {
-            if (s.op == StepOp::Connect && s.remote.size() > port.size() &&
-                s.remote.compare(s.remote.size() - port.size(), port.size(), port) == 0)
-                return true;
+            if (s.op == StepOp::Connect && reaches_listener(s.remote, listener, family)) return true;
         }
         return false;
     };

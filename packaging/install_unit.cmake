@@ -19,7 +19,8 @@ if(at EQUAL -1)
   # Never install a unit that starts something else than this binary.
   message(FATAL_ERROR "${TCPSCOPE_UNIT_SOURCE}: no 'ExecStart=/usr/local/bin/tcpscope ' to point at ${bindir}")
 endif()
-string(REPLACE "/usr/local/bin/tcpscope" "${bindir}/tcpscope" unit "${unit}")
+# ExecStart only: the comments keep telling how to install the unit by hand.
+string(REPLACE "ExecStart=/usr/local/bin/tcpscope " "ExecStart=${bindir}/tcpscope " unit "${unit}")
 file(WRITE "${TCPSCOPE_UNIT_STAGING}/tcpscope-metrics.service" "${unit}")
 # file(INSTALL) honours DESTDIR and records the file in install_manifest.txt.
 file(INSTALL DESTINATION "${unit_dir}" TYPE FILE

@@ -91,11 +91,11 @@ has usr/share/tcpscope/dashboards/grafana/tcpscope.json
 has usr/share/tcpscope/dashboards/prometheus/alerts.yml
 echo "contents: $(grep -vc '/$' "$work/contents") files: binary, unit, $man_pages man pages, completion, $dashboards dashboard and rule files"
 
-# The unit starts the packaged binary, and says so nowhere else.
+# The unit is the tree's, its ExecStart the packaged binary.
 unit="$root/lib/systemd/system/tcpscope-metrics.service"
 exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
 [ "$exec_start" = /usr/bin/tcpscope ] || fail "ExecStart runs '$exec_start', not /usr/bin/tcpscope"
-sed 's|/usr/local/bin/tcpscope|/usr/bin/tcpscope|g' "$source_dir/packaging/tcpscope-metrics.service" |
+sed 's|^ExecStart=/usr/local/bin/tcpscope |ExecStart=/usr/bin/tcpscope |' "$source_dir/packaging/tcpscope-metrics.service" |
   cmp -s - "$unit" || fail "the packaged unit is not packaging/tcpscope-metrics.service (bindir aside)"
 
 # The maintainer scripts on a fresh install and on an upgrade, systemd's

@@ -12,7 +12,7 @@
 # project(VERSION), which configuring wrote to BUILD_DIR/packaging/version.
 set -eu
 usage() { echo "usage: $0 BUILD_DIR [OUT_DIR]" >&2; exit 2; }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 build_dir=$(cd "$1" && pwd)
 out_dir=$(cd "${2:-$1}" && pwd)
 source_dir=$(cd "$(dirname "$0")/.." && pwd)

@@ -10,6 +10,7 @@
 #   - the maintainer scripts, run with systemd's helpers stubbed to log
 #     their calls (nothing touches this host's systemd), neither enable nor
 #     start the unit on a fresh install or an upgrade;
+#   - apt would install it here (apt-get install -s: its Depends resolve);
 #   - the unit's ExecStart is the packaged binary, and that binary, extracted
 #     with dpkg-deb -x, runs and reports the version.
 # Everything it makes is in one directory under the build tree, removed at
@@ -55,6 +56,7 @@ echo "Depends: $depends"
 echo "$depends" | grep -Eq '(^|, )libbpf[0-9]+ ' || fail "Depends has no libbpf"
 echo "$depends" | grep -Eq '(^|, )libc6 ' || fail "Depends has no libc6"
 control_depends=$(sed -n 's/^Depends: //p' "$source_dir/packaging/debian/control")
+# shellcheck disable=SC2016 # the literal substitution variables
 [ "$control_depends" = '${shlibs:Depends}, ${misc:Depends}' ] ||
   fail "packaging/debian/control writes Depends by hand: $control_depends"
 
@@ -75,8 +77,8 @@ for page in "$build_dir"/man/*.1; do
   [ -f "$root/usr/share/man/man1/$name.gz" ] &&
     { gzip -dc "$root/usr/share/man/man1/$name.gz" | cmp -s - "$page" || fail "$name differs from the build's"; }
 done
-[ "$man_pages" -gt 0 ] && grep -qx './usr/share/man/man1/tcpscope.1.gz' "$work/contents" ||
-  fail "no tcpscope.1 man page"
+[ "$man_pages" -gt 0 ] || fail "no man page in $build_dir/man"
+has usr/share/man/man1/tcpscope.1.gz
 cmp -s "$root/usr/share/bash-completion/completions/tcpscope" "$build_dir/completion/tcpscope" ||
   fail "the bash completion differs from the build's"
 dashboards=0
@@ -119,9 +121,9 @@ done
 : > "$work/calls"
 for run in "preinst install" "postinst configure" "preinst upgrade 0.0.1" "postinst configure 0.0.1"; do
   script=${run%% *}
-  # shellcheck disable=SC2086
-  [ -f "$work/control/$script" ] && PATH="$work/stubs:$PATH" sh "$work/control/$script" ${run#* } ||
-    [ ! -f "$work/control/$script" ] || fail "$script ${run#* } failed"
+  [ -f "$work/control/$script" ] || continue
+  # shellcheck disable=SC2086 # the arguments, split
+  PATH="$work/stubs:$PATH" sh "$work/control/$script" ${run#* } || fail "$script ${run#* } failed"
 done
 sed 's/^/maintainer scripts called: /' "$work/calls"
 grep -E ' (enable|start|restart|reload-or-restart|try-restart)( |$)' "$work/calls" &&
@@ -132,6 +134,18 @@ grep -E ' (enable|start|restart|reload-or-restart|try-restart)( |$)' "$work/call
 grep -hE '(systemctl|deb-systemd-invoke) ' "$work/control"/*inst "$work/control"/*rm 2>/dev/null |
   grep -vE '(systemctl|deb-systemd-invoke)( --system)? (stop|daemon-reload) ' &&
   fail "a maintainer script would start or enable a unit"
+
+# `apt install ./tcpscope_*.deb` would resolve here: apt simulates it
+# (-s changes nothing, takes no lock) against this system's packages.
+if command -v apt-get >/dev/null; then
+  apt_out=$(apt-get install -s "$deb" 2>&1) || true
+  if echo "$apt_out" | grep -q "^Inst tcpscope "; then
+    echo "apt-get install -s: $(echo "$apt_out" | grep '^Inst ' | tr '\n' ' ')"
+  else
+    echo "$apt_out"
+    fail "apt-get install -s $(basename "$deb") does not install it"
+  fi
+fi
 
 # The packaged binary runs.
 out=$("$root/usr/bin/tcpscope" --version 2>&1) || fail "/usr/bin/tcpscope --version failed: $out"

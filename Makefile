@@ -5,7 +5,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test test-kernels configure build deps clean fuzz
+.PHONY: demo test test-kernels deb configure build deps clean fuzz
 
 # The demo needs only the tool and the scenario programs, not the tests.
 demo: configure
@@ -25,6 +25,13 @@ test: build
 # $(BUILD_DIR)/kernels). The host's kernel is covered by ctest above.
 test-kernels: build
 	python3 tests/kernels/run_matrix.py $(BUILD_DIR)
+
+# The Debian package, build/tcpscope_<version>_amd64.deb (docs/packaging.md):
+# debhelper packages the build tree as it is; only the binary and the man
+# pages are brought up to date, so after `make build` nothing is compiled.
+deb: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tcpscope tcpscope_manual_files
+	./packaging/build-deb.sh $(BUILD_DIR)
 
 # The libFuzzer targets need their own clang-instrumented build.
 fuzz: deps

@@ -443,10 +443,12 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
             if (!irq && s.thread == "tst-storm") ++storm_process_events;
         } else if (r.kind == TS_KIND_RECV) {
             if (r.a < 0 || r.a > 64) failures.add("recv result out of range", d);
-        } else if (r.kind == TS_KIND_RETRANSMIT) {
+        } else if (r.kind == TS_KIND_RETRANSMIT || r.kind == TS_KIND_DROP) {
             // No part of the storm's design, but a slow machine (qemu's
-            // TCG) can let a retransmit timer fire: the record is still
-            // held to its socket's tuple above and to the witness below.
+            // TCG) can let a retransmit timer fire, and a segment that
+            // comes late for its socket be dropped (a FIN|ACK, seen on
+            // 6.12 under qemu): the record is still held to its socket's
+            // tuple above and to the witness below.
         } else if (r.kind != TS_KIND_RESET_SENT && r.kind != TS_KIND_RESET_RECEIVED &&
                    r.kind != TS_KIND_SOCK_ERROR) {
             failures.add("a kind this storm does not make", d);

@@ -50,8 +50,9 @@ the floor on kfree_skb, and show the kfree_skb program's ns per run and
 runs per drop. The namespace (and the table with it) is deleted at the end.
 `tcpscope-json-nodrop` is `trace --json` with the default events less
 drop: beside tcpscope-json, what tracing drops costs a load that drops
-nothing (on serial, the kfree_skb program runs once a connection: the
-receive queue purged at close, a quiet reason left in the kernel).
+nothing (on serial, the kfree_skb program runs once a connection: a
+received FIN purged with QUEUE_PURGE as its socket goes, a quiet reason
+left in the kernel).
 
 On a shared machine the numbers are noise: each round first waits (up to
 --idle-wait s) for the machine to be under 15% busy, and records the user

@@ -14,6 +14,15 @@
 // a second on our 2-core machines, against about 5,600 for the threaded
 // form): the load that shows whether a tracer keeps up.
 //
+// --mode syn is not a connection at all: SYNs crafted on a raw IPv4 socket,
+// sent to 127.0.0.1:--port as fast as one thread can (sendmmsg, 64 at a
+// time), the load of the benchmark's drop flood. run_bench.py runs it in a
+// namespace of its own (--no-netns inside `ip netns exec`) whose nftables
+// rule drops every SYN to that port in the input hook: each one is freed by
+// kfree_skb with NETFILTER_DROP, and nothing else happens (no socket, no
+// state, no RST). Without such a rule the SYNs would reach TCP, which
+// answers each with a RST: not a drop flood.
+//
 // By default the whole thing runs in a private network namespace (needs
 // root): TIME_WAIT sockets and counters stay out of the host's, and they are
 // gone when the process exits. The result is one JSON object on stdout.
@@ -29,10 +38,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -44,7 +55,7 @@
 
 namespace {
 
-enum class Mode { Close, Rst };
+enum class Mode { Close, Rst, Syn };
 
 struct Options {
     Mode mode = Mode::Close;
@@ -52,15 +63,20 @@ struct Options {
     unsigned clients = 1;
     bool single_thread = false;
     bool netns = true;
+    uint16_t port = 0;  // --mode syn: where the SYNs go
 };
 
 void usage(FILE* f) {
     std::fprintf(f,
-                 "usage: tcpscope_churn [--mode close|rst] [--connections N] [--clients N]\n"
-                 "                      [--single-thread] [--no-netns]\n"
+                 "usage: tcpscope_churn [--mode close|rst|syn] [--connections N] [--clients N]\n"
+                 "                      [--single-thread] [--no-netns] [--port P]\n"
                  "  --mode close      the server closes first with FIN (default)\n"
                  "  --mode rst        the server closes first with RST (SO_LINGER {1,0})\n"
-                 "  --connections N   connections in all, split over the clients (default 50000)\n"
+                 "  --mode syn        no connections: N SYNs from a raw socket to 127.0.0.1:P\n"
+                 "                    (--port), for a firewall rule to drop (needs root)\n"
+                 "  --connections N   connections in all, split over the clients (default 50000);\n"
+                 "                    with --mode syn, the SYNs to send\n"
+                 "  --port P          --mode syn: the destination port\n"
                  "  --clients N       client threads, each with its own server thread (default 1)\n"
                  "  --single-thread   client and server in one thread, step by step (--mode close:\n"
                  "                    the client writes 1 byte, the server reads it and closes)\n"
@@ -107,6 +123,8 @@ bool parse_args(int argc, char** argv, Options* o) {
                 o->mode = Mode::Close;
             } else if (std::strcmp(v, "rst") == 0) {
                 o->mode = Mode::Rst;
+            } else if (std::strcmp(v, "syn") == 0) {
+                o->mode = Mode::Syn;
             } else {
                 return false;
             }
@@ -120,11 +138,14 @@ bool parse_args(int argc, char** argv, Options* o) {
             o->single_thread = true;
         } else if (a == "--no-netns") {
             o->netns = false;
+        } else if (a == "--port") {
+            if (!value(&v) || !parse_u64(v, &n) || n > 65535) return false;
+            o->port = static_cast<uint16_t>(n);
         } else {
             return false;
         }
     }
-    return true;
+    return o->mode != Mode::Syn || o->port != 0;
 }
 
 void write_sysctl(const char* path, const char* value) {
@@ -296,6 +317,118 @@ void single_thread_loop(Pair& p, Mode mode) {
     }
 }
 
+// --mode syn: SYNs, no connections. Each is a bare 20-byte TCP header with
+// only SYN set, from 127.0.0.1 (a source port that walks 1024..65535, so no
+// two in a row look alike) to 127.0.0.1:port, on a raw socket: the kernel
+// adds the IPv4 header, loopback hands the packet to its own input path
+// inside the send, and the namespace's firewall drops it there.
+uint16_t fold_checksum(uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+
+struct SynHeader {  // struct tcphdr without the bit fields
+    uint16_t source, dest;
+    uint32_t seq, ack_seq;
+    uint8_t data_offset;  // header length in 32-bit words, in the high nibble
+    uint8_t flags;
+    uint16_t window, check, urg_ptr;
+};
+static_assert(sizeof(SynHeader) == 20, "a TCP header without options");
+
+void fill_syn(SynHeader* h, uint16_t sport, uint16_t dport, uint32_t seq) {
+    const uint8_t kSyn = 0x02;
+    std::memset(h, 0, sizeof(*h));
+    h->source = htons(sport);
+    h->dest = htons(dport);
+    h->seq = htonl(seq);
+    h->data_offset = 5 << 4;
+    h->flags = kSyn;
+    h->window = htons(65535);
+    // The checksum over the pseudo-header (both addresses 127.0.0.1, the
+    // protocol and the length) and the header itself: the firewall drops
+    // the SYN before TCP would check it, but a wrong one would make it a
+    // different packet than a client's.
+    uint32_t sum = 0;
+    const uint32_t loopback = htonl(INADDR_LOOPBACK);
+    const auto* a = reinterpret_cast<const uint16_t*>(&loopback);
+    sum += 2u * (a[0] + a[1]);
+    sum += htons(IPPROTO_TCP);
+    sum += htons(sizeof(*h));
+    const auto* w = reinterpret_cast<const uint16_t*>(h);
+    for (size_t i = 0; i < sizeof(*h) / 2; ++i) sum += w[i];
+    h->check = fold_checksum(sum);
+}
+
+void syn_flood(Pair& p, uint16_t port) {
+    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) {
+        note_error(p, "socket(SOCK_RAW) (run as root)");
+        return;
+    }
+    // Bound and connected to 127.0.0.1: the source the checksum assumes,
+    // and sendmmsg needs no address per message.
+    struct sockaddr_in lo {};
+    lo.sin_family = AF_INET;
+    lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&lo), sizeof(lo)) != 0 ||
+        connect(fd, reinterpret_cast<struct sockaddr*>(&lo), sizeof(lo)) != 0) {
+        note_error(p, "bind/connect the raw socket to 127.0.0.1");
+        close(fd);
+        return;
+    }
+    constexpr unsigned kBatch = 64;
+    SynHeader headers[kBatch];
+    struct iovec iov[kBatch];
+    struct mmsghdr msgs[kBatch];
+    uint64_t sent = 0;
+    while (sent < p.connections) {
+        const unsigned n = static_cast<unsigned>(std::min<uint64_t>(kBatch, p.connections - sent));
+        for (unsigned i = 0; i < n; ++i) {
+            const uint64_t k = sent + i;
+            fill_syn(&headers[i], static_cast<uint16_t>(1024 + k % 64512), port,
+                     static_cast<uint32_t>(k));
+            iov[i] = {&headers[i], sizeof(headers[i])};
+            msgs[i] = {};
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int r = sendmmsg(fd, msgs, n, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == ENOBUFS) continue;
+            note_error(p, "sendmmsg");
+            break;
+        }
+        sent += static_cast<uint64_t>(r);
+    }
+    close(fd);
+}
+
+}  // namespace
+
+namespace {
+
+int run_syn_flood(const Options& o) {
+    Pair p;
+    p.connections = o.connections;
+    double start = now_s();
+    syn_flood(p, o.port);
+    double elapsed = now_s() - start;
+    std::printf(
+        "{\"mode\":\"syn\",\"port\":%u,\"connections\":%llu,\"netns\":%s,\"netns_inode\":%lu,"
+        "\"netns_cookie\":%llu,\"elapsed_s\":%.6f,\"conn_per_s\":%.1f,\"errors\":%llu}\n",
+        o.port, static_cast<unsigned long long>(o.connections), o.netns ? "true" : "false",
+        netns_inode(), netns_cookie(), elapsed,
+        elapsed > 0 ? static_cast<double>(o.connections) / elapsed : 0.0,
+        static_cast<unsigned long long>(p.errors.load()));
+    std::fflush(stdout);
+    if (p.errors.load()) {
+        std::fprintf(stderr, "tcpscope_churn: %s\n", p.first_error.c_str());
+        return 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -306,6 +439,8 @@ int main(int argc, char** argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     if (o.netns) enter_private_netns();
+
+    if (o.mode == Mode::Syn) return run_syn_flood(o);
 
     std::vector<Pair> pairs(o.clients);
     for (unsigned c = 0; c < o.clients; ++c) {

@@ -416,7 +416,13 @@ static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_bu
 	} else {
 		return -1;
 	}
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + nh + l3hdr))
+	/* A whole TCP header, or not a segment we can describe: a packet too
+	 * short for one (the kernel drops it as PKT_TOO_SMALL) would have
+	 * its flags and length read past its end. tot_len 0 is IPv4 BIG TCP:
+	 * the length is the skb's, not checked here. */
+	if (l3len && l3len < l3hdr + sizeof(th))
+		return -1;
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + nh + l3hdr) || th.doff < 5)
 		return -1;
 	if (from_receiver) {
 		e->sport = bpf_ntohs(th.dest);

@@ -6,6 +6,8 @@
 // must report with the reason NETFILTER_DROP, as the running kernel names
 // it. The rules go with the namespace.
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -174,6 +176,47 @@ void firewall6_body(HelperIO& io) {
     io.expect("exit");
 }
 
+// Two raw IPv4 packets to 127.0.0.1:port, which nothing listens on: a SYN
+// with a whole 20-byte TCP header, then one whose "TCP header" is 8 bytes
+// (its ports, its sequence number). The kernel drops both: the first for
+// no socket (or its checksum), the second as too small (PKT_TOO_SMALL).
+void short_header_body(HelperIO& io) {
+    prctl(PR_SET_NAME, "tst-short");
+    json m = io.expect("go", 120000);
+    const uint16_t port = m.at("port");
+    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IP_HDRINCL
+    if (fd < 0) fail("socket(SOCK_RAW)");
+    auto send_packet = [&](size_t tcp_bytes) {
+        unsigned char packet[sizeof(iphdr) + sizeof(tcphdr)] = {};
+        auto* ip = reinterpret_cast<iphdr*>(packet);
+        ip->version = 4;
+        ip->ihl = 5;
+        ip->ttl = 64;
+        ip->protocol = IPPROTO_TCP;
+        ip->saddr = htonl(INADDR_LOOPBACK);
+        ip->daddr = htonl(INADDR_LOOPBACK);
+        ip->tot_len = htons(static_cast<uint16_t>(sizeof(iphdr) + tcp_bytes));  // the kernel fills it anyway
+        auto* th = reinterpret_cast<tcphdr*>(packet + sizeof(iphdr));
+        th->source = htons(40999);
+        th->dest = htons(port);
+        th->seq = htonl(1);
+        th->doff = 5;
+        th->syn = 1;
+        th->window = htons(1024);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const size_t len = sizeof(iphdr) + tcp_bytes;
+        if (sendto(fd, packet, len, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != static_cast<ssize_t>(len))
+            fail("sendto(raw)");
+    };
+    send_packet(sizeof(tcphdr));
+    send_packet(8);
+    close(fd);
+    io.report({{"type", "done"}});
+    io.expect("exit");
+}
+
 bool has_nft() { return run_command({"nft", "--version"}).status == 0; }
 
 std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons().value("NETFILTER_DROP"); }
@@ -319,6 +362,34 @@ TEST(KernelDrops, Ipv6SegmentsWithOptionsAreParsed) {
         EXPECT_EQ(e.payload_len, 2000) << describe(e);
         EXPECT_EQ(e.cookie, done.at("data_cookie").get<uint64_t>()) << describe(e);
     }
+    helper->send({{"type", "exit"}});
+    helper->join();
+}
+
+// A packet too short to hold a TCP header is no segment to describe: its
+// flags and length would be read past its end. The whole SYN beside it is
+// reported (the test can see drops), the short one is not.
+TEST(KernelDrops, APacketTooShortForATcpHeaderIsNotReported) {
+    KTEST_REQUIRE_ROOT();
+    auto helper = Helper::in_new_netns(short_header_body);
+    const uint16_t port = unique_port();
+    Capture cap;
+    tcpscope::FilterOptions options;
+    options.netns = helper->netns_path();
+    std::string error;
+    ASSERT_TRUE(cap.start(options, &error)) << error;
+    helper->send({{"type", "go"}, {"port", port}});
+    helper->expect("done", 30000);
+    auto to_port = [&](const Event& e) { return e.kind == EventKind::Drop && e.local.port == port; };
+    cap.wait_for([&](const std::vector<Event>& ev) { return !select(ev, to_port).empty(); }, 10);
+    cap.settle(500);
+    EXPECT_EQ(cap.tracer().lost_total(), 0u);
+    const auto drops = select(cap.events(), to_port);
+    ASSERT_EQ(drops.size(), 1u) << describe(drops);
+    EXPECT_EQ(drops[0].remote.port, 40999) << describe(drops[0]);
+    EXPECT_EQ(drops[0].tcp_flags, TS_TCP_SYN) << describe(drops[0]);
+    EXPECT_EQ(drops[0].payload_len, 0) << describe(drops[0]);
+    EXPECT_EQ(drops[0].dir, TS_DIR_RX) << describe(drops[0]);
     helper->send({{"type", "exit"}});
     helper->join();
 }

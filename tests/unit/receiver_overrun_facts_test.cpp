@@ -93,6 +93,30 @@ TEST(ReceiverOverrun, ADropNeverAnsweredFailsTheTie) {
     EXPECT_NE(tie.detail.find("dropped and never sent again"), std::string::npos) << tie.detail;
 }
 
+// The same last copy dropped because the receiver had its bytes already
+// (TCP_OLD_DATA: a loss probe of delivered bytes, seen on 6.1 under qemu)
+// leaves nothing to resend: the tie holds.
+TEST(ReceiverOverrun, ACopyDroppedAsOldDataNeedsNoResend) {
+    Recording r = load(kName);
+    auto drops = events_where(r, is_data_drop);
+    ASSERT_FALSE(drops.empty());
+    Event* last_drop = drops.back();
+    const uint32_t seq = last_drop->seq;
+    const uint64_t after = last_drop->ts_ns;
+    last_drop->drop_reason = "TCP_OLD_DATA";
+    size_t erased = erase_events(r, [&](const Event& e, const std::string& side) {
+        return is_client_data(e, side) && e.seq == seq && e.ts_ns > after;
+    });
+    ASSERT_EQ(erased, 1u);
+    // The retransmit that answered it goes too, from the kernel's counts.
+    erase_events(r, [&](const Event& e, const std::string&) { return is_retransmit(e, "") && e.ts_ns > after; });
+    Step* counters = step(r, "runner", kCounters);
+    ASSERT_NE(counters, nullptr);
+    counters->info["RetransSegs"] = counters->info["RetransSegs"].get<int64_t>() - 1;
+    Verdict tie = verdict(verdicts_of(r, kName), "each retransmit of the client");
+    EXPECT_EQ(tie.detail.find("dropped and never sent again"), std::string::npos) << tie.detail;
+}
+
 TEST(ReceiverOverrun, RetransmitsTheKernelCountedOtherwiseFailTheTie) {
     Recording r = load(kName);
     Step* counters = step(r, "runner", kCounters);

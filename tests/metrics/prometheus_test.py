@@ -169,7 +169,7 @@ def main():
             return int(k.get(name, 0)) - int(k0.get(name, 0))
 
         print("nstat:", {n: kn(n) for n in ("TcpActiveOpens", "TcpPassiveOpens", "TcpOutRsts", "TcpEstabResets",
-                                             "TcpAttemptFails", "TcpRetransSegs")}, flush=True)
+                                             "TcpAttemptFails", "TcpRetransSegs", "TcpExtTCPRetransFail")}, flush=True)
         reasons_known = 'reason="not_reported"' not in metrics.scrape()
         expected = {
             'sum(tcpscope_state_transitions_total{from="CLOSE",to="SYN_SENT"})': kn("TcpActiveOpens"),

@@ -39,9 +39,9 @@ std::string nft(const std::string& args) {
     return out;
 }
 
-// The packets a chain's counter rule counted.
-uint64_t rule_counter(const std::string& chain) {
-    std::string out = nft("list chain inet tst_drops " + chain);
+// The packets a chain's counter rule counted (table tst_drops unless named).
+uint64_t rule_counter(const std::string& chain, const std::string& table = "tst_drops") {
+    std::string out = nft("list chain inet " + table + " " + chain);
     std::smatch m;
     if (!std::regex_search(out, m, std::regex("counter packets ([0-9]+)"))) fail("no counter in " + out);
     return std::stoull(m[1].str());
@@ -163,15 +163,9 @@ void firewall6_body(HelperIO& io) {
     close(cfd);
     close(afd);
     close(lfd);
-    auto counter = [](const std::string& chain) {
-        std::string out = nft("list chain inet tst_drops6 " + chain);
-        std::smatch c;
-        if (!std::regex_search(out, c, std::regex("counter packets ([0-9]+)"))) fail("no counter in " + out);
-        return std::stoull(c[1].str());
-    };
     io.report({{"type", "done"},
-               {"syn_drops", counter("input")},
-               {"data_drops", counter("output")},
+               {"syn_drops", rule_counter("input", "tst_drops6")},
+               {"data_drops", rule_counter("output", "tst_drops6")},
                {"data_cookie", cookie}});
     io.expect("exit");
 }

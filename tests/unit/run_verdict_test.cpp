@@ -24,6 +24,20 @@ TEST(RunVerdict, LostEventsLeaveTheFactsUnjudged) {
     EXPECT_EQ(run_verdict(false, false, 0), RunVerdict::Fail);
 }
 
+TEST(RunVerdict, EventsTheKernelCountedAndNeverTracedLeaveItUnjudged) {
+    EXPECT_EQ(run_verdict(true, true, 0, 1), RunVerdict::NotJudged);
+    // A fact that failed outright fails the run: what is untraced cannot
+    // excuse it.
+    EXPECT_EQ(run_verdict(true, false, 0, 1), RunVerdict::Fail);
+    EXPECT_EQ(run_verdict(false, true, 0, 1), RunVerdict::Fail);
+    EXPECT_EQ(run_verdict_text(RunVerdict::NotJudged, 0, 1),
+              "NOT JUDGED (1 event the namespace counted and the kernel's tracepoints never reported: "
+              "the facts could not be judged)");
+    // Lost events are the first reason given.
+    EXPECT_EQ(run_verdict_text(RunVerdict::NotJudged, 3, 1),
+              "NOT JUDGED (3 events lost: the facts could not be judged)");
+}
+
 TEST(RunVerdict, WordsSayWhyAndHowMany) {
     EXPECT_EQ(run_verdict_text(RunVerdict::Pass, 0), "pass");
     EXPECT_EQ(run_verdict_text(RunVerdict::Fail, 0), "FAIL");

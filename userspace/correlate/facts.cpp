@@ -30,6 +30,11 @@ std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext&
                 if (why.find(u) == std::string::npos) why += (why.empty() ? "" : "; ") + u;
             }
             verdicts.push_back({fact.text, false, r.detail + "; not observable: " + why, false});
+        } else if (!r.ok && r.untraced > 0) {
+            verdicts.push_back({fact.text, false,
+                                r.detail + "; not judged: the namespace counted " + std::to_string(r.untraced) +
+                                    " more than the kernel's tracepoints reported",
+                                true, r.untraced});
         } else {
             verdicts.push_back({fact.text, r.ok, r.detail, true});
         }

@@ -129,6 +129,7 @@ std::string render_verdicts(const std::string& scenario, const std::string& expl
     std::string out = "\nFacts (" + scenario + "):\n";
     for (const auto& v : verdicts) {
         out += std::string(v.ok           ? "  [holds]          "
+                           : v.untraced   ? "  [NOT JUDGED]     "
                            : v.observable ? "  [DOES NOT HOLD]  "
                                           : "  [not observable] ") +
                v.fact + "\n";

@@ -58,7 +58,7 @@ std::string head(const std::string& title, const std::string& extra_body_attrs) 
 }
 
 std::string verdict_word(const Verdict& v) {
-    return v.ok ? "holds" : v.observable ? "DOES NOT HOLD" : "not observable";
+    return v.ok ? "holds" : v.untraced ? "NOT JUDGED" : v.observable ? "DOES NOT HOLD" : "not observable";
 }
 
 }  // namespace
@@ -98,8 +98,8 @@ std::string render_index_html(const std::vector<IndexEntry>& entries) {
            "<tr><th>scenario</th><th>verdict</th><th>facts held</th><th>not observable</th>"
            "<th>what it shows</th></tr>\n";
     for (const auto& e : entries) {
-        const RunVerdict v = run_verdict(e.note.empty(), e.ok, e.lost);
-        std::string verdict = run_verdict_text(v, e.lost);
+        const RunVerdict v = run_verdict(e.note.empty(), e.ok, e.lost, e.untraced);
+        std::string verdict = run_verdict_text(v, e.lost, e.untraced);
         if (!e.note.empty()) verdict += " (" + e.note + ")";
         std::string name = e.file.empty() ? html_escape(e.name)
                                           : "<a href=\"" + html_escape(e.file) + "\">" +

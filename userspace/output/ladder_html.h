@@ -35,11 +35,12 @@ struct IndexEntry {
     size_t facts = 0;
     size_t held = 0;
     size_t not_observable = 0;
-    bool ok = false;
+    bool ok = false;          // no fact failed
     std::string note;         // why it did not run to the end
     // Events lost: the run is "NOT JUDGED" (run_verdict.h) unless it
     // failed for a reason of its own (a note).
     uint64_t lost = 0;
+    uint64_t untraced = 0;  // counted by the kernel, never traced: not judged
 };
 
 std::string render_index_html(const std::vector<IndexEntry>& entries);

@@ -114,6 +114,10 @@ void append_run_summary_json(std::string& out, const RunSummary& s) {
     number(out, s.steps);
     out += ",\"lost\":";
     number(out, s.lost);
+    if (s.untraced) {
+        out += ",\"untraced\":";
+        number(out, s.untraced);
+    }
     out += ",\"exit_code\":";
     number(out, s.exit_code);
     out += ",\"term_signal\":";

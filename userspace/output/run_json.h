@@ -42,6 +42,9 @@ struct RunSummary {
     std::vector<std::pair<std::string, uint64_t>> counts;
     uint64_t steps = 0;
     uint64_t lost = 0;
+    // Events the kernel counted that its tracepoints never reported (run's
+    // facts, facts.h); the key "untraced" is written when not 0.
+    uint64_t untraced = 0;
     // What lost adds up, by reason (JSON "lost_by_reason", written when
     // not empty): the kernel's ring buffer full, our programs skipped by
     // the kernel, and for exec the calls' records.

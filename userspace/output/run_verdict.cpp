@@ -2,10 +2,11 @@
 
 namespace tcpscope {
 
-RunVerdict run_verdict(bool ran_ok, bool facts_hold, uint64_t lost) {
+RunVerdict run_verdict(bool ran_ok, bool facts_hold, uint64_t lost, uint64_t untraced) {
     if (!ran_ok) return RunVerdict::Fail;
     if (lost > 0) return RunVerdict::NotJudged;
-    return facts_hold ? RunVerdict::Pass : RunVerdict::Fail;
+    if (!facts_hold) return RunVerdict::Fail;
+    return untraced > 0 ? RunVerdict::NotJudged : RunVerdict::Pass;
 }
 
 const char* run_verdict_word(RunVerdict verdict) {
@@ -26,11 +27,16 @@ const char* run_verdict_key(RunVerdict verdict) {
     return "fail";
 }
 
-std::string run_verdict_text(RunVerdict verdict, uint64_t lost) {
+std::string run_verdict_text(RunVerdict verdict, uint64_t lost, uint64_t untraced) {
     std::string text = run_verdict_word(verdict);
-    if (verdict == RunVerdict::NotJudged) {
+    if (verdict != RunVerdict::NotJudged) return text;
+    if (lost > 0) {
         text += " (" + std::to_string(lost) + (lost == 1 ? " event" : " events") +
                 " lost: the facts could not be judged)";
+    } else {
+        text += " (" + std::to_string(untraced) + (untraced == 1 ? " event" : " events") +
+                " the namespace counted and the kernel's tracepoints never reported: the facts "
+                "could not be judged)";
     }
     return text;
 }

@@ -18,8 +18,10 @@ namespace tcpscope {
 enum class RunVerdict { Pass, Fail, NotJudged };
 
 // ran_ok: the program ran to the end and exited 0; facts_hold: no fact
-// failed; lost: events the kernel side could not deliver.
-RunVerdict run_verdict(bool ran_ok, bool facts_hold, uint64_t lost);
+// failed; lost: events the kernel side could not deliver; untraced: events
+// the kernel counted and its tracepoints never reported (facts.h), which
+// also leave the run not judged unless a fact failed outright.
+RunVerdict run_verdict(bool ran_ok, bool facts_hold, uint64_t lost, uint64_t untraced = 0);
 
 // "pass", "FAIL", "NOT JUDGED" (the text views).
 const char* run_verdict_word(RunVerdict verdict);
@@ -27,6 +29,6 @@ const char* run_verdict_word(RunVerdict verdict);
 const char* run_verdict_key(RunVerdict verdict);
 // The word, and for a run not judged why: "NOT JUDGED (12 events lost: the
 // facts could not be judged)".
-std::string run_verdict_text(RunVerdict verdict, uint64_t lost);
+std::string run_verdict_text(RunVerdict verdict, uint64_t lost, uint64_t untraced = 0);
 
 }  // namespace tcpscope

@@ -38,6 +38,7 @@ struct ScenarioResult {
     std::string summary;
     std::string page;  // the HTML page written for it, "" if none
     uint64_t lost = 0;  // events lost: then not judged
+    uint64_t untraced = 0;  // counted by the kernel, never traced: not judged
     RunVerdict verdict = RunVerdict::Fail;
 };
 
@@ -99,6 +100,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     result.ok = outcome.passed(verdicts);
     result.verdict = outcome.verdict(verdicts);
     result.lost = outcome.lost;
+    result.untraced = untraced(verdicts);
 
     // One model for the text ladder and the picture, so they agree.
     LadderModel model = build_ladder_model(timeline, reasons, spec.name, &clock);
@@ -112,7 +114,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     if (!result.note.empty()) tail += "; " + result.note;
     // Facts judged on an incomplete record would read as pass or FAIL
     // for the wrong reason: say so instead.
-    if (result.verdict == RunVerdict::NotJudged) tail += "\n" + run_verdict_text(result.verdict, result.lost);
+    if (result.verdict == RunVerdict::NotJudged) tail += "\n" + run_verdict_text(result.verdict, result.lost, result.untraced);
     if (!o.html.empty()) {
         LadderPage page{spec.name, spec.summary, spec.explanation, verdicts, tail};
         std::string path = html_page_path(o, spec.name);
@@ -242,7 +244,7 @@ int run_run_command(const RunOptions& o) {
             std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %zu not observable, %.1f s)%s%s\n",
                          i + 1, selected.size(), spec.name.c_str(),
                          r.verdict == RunVerdict::Pass        ? "ok"
-                         : r.verdict == RunVerdict::NotJudged ? run_verdict_text(r.verdict, r.lost).c_str()
+                         : r.verdict == RunVerdict::NotJudged ? run_verdict_text(r.verdict, r.lost, r.untraced).c_str()
                                                               : "FAILED",
                          r.held,
                          r.facts, r.not_observable, r.seconds, r.note.empty() ? "" : ", ",
@@ -254,7 +256,7 @@ int run_run_command(const RunOptions& o) {
         std::vector<IndexEntry> index;
         for (const auto& r : results) {
             index.push_back({r.name, r.summary, r.page.empty() ? "" : r.name + ".html", r.facts,
-                             r.held, r.not_observable, r.ok, r.note, r.lost});
+                             r.held, r.not_observable, r.verdict != RunVerdict::Fail, r.note, r.lost, r.untraced});
         }
         std::string error;
         if (write_page(o.html + "/index.html", render_index_html(index), &error)) {
@@ -268,7 +270,7 @@ int run_run_command(const RunOptions& o) {
         out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");
         for (const auto& r : results) {
             char line[256];
-            std::string verdict = run_verdict_text(r.verdict, r.lost);
+            std::string verdict = run_verdict_text(r.verdict, r.lost, r.untraced);
             if (!r.note.empty()) verdict += " (" + r.note + ")";
             std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %6zu  %s", r.name.c_str(), r.facts,
                           r.held, r.not_observable, verdict.c_str());

@@ -113,7 +113,13 @@ bool join_cgroup(const std::string& path, std::string* error) {
 RunVerdict ScenarioOutcome::verdict(const std::vector<Verdict>& verdicts) const {
     bool none_failed = true;
     for (const auto& v : verdicts) none_failed &= !v.failed();
-    return run_verdict(ran_to_end() && exit_code == 0, none_failed, lost);
+    return run_verdict(ran_to_end() && exit_code == 0, none_failed, lost, untraced(verdicts));
+}
+
+uint64_t untraced(const std::vector<Verdict>& verdicts) {
+    uint64_t n = 0;
+    for (const auto& v : verdicts) n += v.untraced;
+    return n;
 }
 
 RunSummary ScenarioOutcome::summary(const std::string& scenario,
@@ -130,6 +136,7 @@ RunSummary ScenarioOutcome::summary(const std::string& scenario,
     for (const auto& e : events) s.count(kind_name(e.kind));
     s.steps = steps.size();
     s.lost = lost;
+    s.untraced = untraced(verdicts);
     s.lost_by_reason = lost_by_reason;
     s.exit_code = exit_code;
     s.term_signal = term_signal;

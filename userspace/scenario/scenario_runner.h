@@ -19,6 +19,10 @@
 
 namespace tcpscope {
 
+// Events the facts found counted by the kernel and never reported by its
+// tracepoints (Verdict::untraced), over all of them.
+uint64_t untraced(const std::vector<Verdict>& verdicts);
+
 struct ScenarioOutcome {
     std::vector<Step> steps;
     std::vector<Event> events;      // only the scenario's own

@@ -14,9 +14,10 @@ demo: configure
 
 # Unit, kernel and scenario tiers on this kernel, the kernel and scenario
 # tiers again on Debian's 6.1 and 6.12 under qemu, then a short run of every
-# fuzz target.
+# fuzz target. The tests that touch the kernel are RUN_SERIAL, so -j runs
+# only the pure ones (the unit tier, the package build) side by side.
 test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) test-kernels
 	$(MAKE) fuzz
 

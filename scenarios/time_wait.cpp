@@ -57,7 +57,20 @@ void round(uint16_t port, bool original_reuse) {
         closed.wait();
         char buf[64];
         r.recv(fd, buf, sizeof(buf));  // 0: EOF, the client is in CLOSE_WAIT
+        sockaddr_in me{};
+        socklen_t len = sizeof(me);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len);
         r.close(fd);                   // LAST_ACK -> CLOSE
+        // Until the server has taken the FIN: the client's socket leaves
+        // LAST_ACK with its ACK. Now and then the FIN reaches the server's
+        // full socket just as it became the timewait mini-socket (dropped,
+        // TCP_CLOSE: the mini-socket stays in FIN_WAIT2) and only the FIN's
+        // retransmit 200 ms later brings it to TIME_WAIT.
+        for (int i = 0; i < 200; ++i) {
+            scen::DiagResult d;
+            if (scen::sock_diag_query(me, server_addr, &d) == 0 && !d.found) break;
+            scen::sleep_ms(10);
+        }
         scen::sleep_ms(50);
         client_done.notify();
         return 0;

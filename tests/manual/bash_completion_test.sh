@@ -57,7 +57,8 @@ offers() {
 
 expect "trace" tcpscope tr
 expect "close-wait-forever" tcpscope run close-w
-expect "--connections" tcpscope trace --con
+expect "--connections" tcpscope trace --conn
+expect "--container" tcpscope trace --conta
 expect "exec" tcpscope ex
 expect "--stuck --stuck-period" tcpscope trace --stuck
 expect "relative wall" tcpscope trace --timestamps ""

@@ -100,9 +100,14 @@ void add_socket_filter_options(CLI::App* cmd, FilterOptions& filter) {
                     "Only this network namespace: its inode (as `lsns -t net` shows it), "
                     "cookie:N (SO_NETNS_COOKIE), a file (/proc/PID/ns/net) or an `ip netns` name")
         ->check(netns_form());
-    cmd->add_option("--cgroup", filter.cgroup,
-                    "Only processes in this cgroup v2 directory or below it")
-        ->type_name("DIR");
+    CLI::Option* cgroup = cmd->add_option("--cgroup", filter.cgroup,
+                                          "Only processes in this cgroup v2 directory or below it")
+                              ->type_name("DIR");
+    cmd->add_option("--container", filter.container,
+                    "Only this container (docker, podman, containerd, cri-o): its ID or the start "
+                    "of it, as `docker ps` or `podman ps` shows it")
+        ->type_name("ID")
+        ->excludes(cgroup);
 }
 
 CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {

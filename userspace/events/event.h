@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <linux/types.h>
 
+#include "container_identity.h"
 #include "tcpscope.h"
 
 namespace tcpscope {
@@ -63,6 +65,10 @@ struct Event {
     uint64_t ts_ns = 0;
     uint64_t cookie = 0;
     uint64_t cgroup_id = 0;
+    // The container and pod of cgroup_id, when it is in one: looked up in
+    // userspace (the trace loop's ContainerResolver), shared by the events
+    // of one cgroup. Null for no container or not looked up.
+    std::shared_ptr<const ContainerIdentity> container;
     uint32_t pid = 0;
     uint32_t tid = 0;
     uint32_t cur_pid = 0;

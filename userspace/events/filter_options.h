@@ -21,6 +21,9 @@ struct FilterOptions {
     // (/run/netns/NAME, /proc/PID/ns/net) or a name under /run/netns.
     std::string netns;
     std::string cgroup;   // cgroup v2 directory: it and everything below it
+    // A container ID or its prefix: its cgroup becomes `cgroup`
+    // (resolve_filter_container(), which reads the cgroup tree).
+    std::string container;
     std::string events = "state,reset,retransmit,error,signal,drop";
     // --all-drops: also the drops that lose nothing on the network
     // (NOT_SPECIFIED, a socket's queues emptied at close; docs/drops.md).

@@ -30,6 +30,14 @@ std::optional<Event> event_from_json(const nlohmann::json& j, ResetReasons& reas
         e.attribution = j.value("attribution", std::string("current"));
         e.irq = j.value("context", std::string("process")) != "process";
         e.cgroup_id = j.value("cgroup_id", uint64_t{0});
+        if (j.contains("container_id") || j.contains("pod_uid")) {
+            auto c = std::make_shared<ContainerIdentity>();
+            c->id = j.value("container_id", std::string());
+            c->runtime = j.value("container_runtime", std::string());
+            c->pod_uid = j.value("pod_uid", std::string());
+            c->qos = j.value("pod_qos", std::string());
+            e.container = std::move(c);
+        }
         e.netns = j.value("netns", 0u);
         e.netns_cookie = j.value("netns_cookie", uint64_t{0});
         if (e.is_socket_event()) {

@@ -50,6 +50,14 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
     j["cur_thread"] = e.cur_thread;
     j["context"] = e.irq ? "softirq" : "process";
     j["cgroup_id"] = e.cgroup_id;
+    if (e.container && !e.container->empty()) {
+        if (!e.container->id.empty()) j["container_id"] = e.container->id;
+        if (!e.container->runtime.empty()) j["container_runtime"] = e.container->runtime;
+        if (!e.container->pod_uid.empty()) {
+            j["pod_uid"] = e.container->pod_uid;
+            j["pod_qos"] = e.container->qos;
+        }
+    }
     if (e.is_socket_event()) add_socket_fields(j, e);
 
     switch (e.kind) {

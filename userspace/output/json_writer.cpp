@@ -223,6 +223,22 @@ void write_event(LineBuffer& b, const Event& e, const ResetReasons& reasons,
     }
     TS_KEY("cgroup_id");
     b.num(e.cgroup_id);
+    if (e.container && !e.container->empty()) {
+        if (!e.container->id.empty()) {
+            TS_KEY("container_id");
+            quoted(b, e.container->id);
+        }
+        if (!e.container->runtime.empty()) {
+            TS_KEY("container_runtime");
+            quoted(b, e.container->runtime);
+        }
+        if (!e.container->pod_uid.empty()) {
+            TS_KEY("pod_uid");
+            quoted(b, e.container->pod_uid);
+            TS_KEY("pod_qos");
+            quoted(b, e.container->qos);
+        }
+    }
     if (e.is_socket_event()) {
         TS_KEY("family");
         if (e.family == AF_INET6) {

@@ -1,3 +1,4 @@
+#include "container_resolver.h"
 #include "metrics_command.h"
 
 #include <signal.h>
@@ -80,7 +81,7 @@ int run_metrics_command(const MetricsOptions& o) {
     TracerConfig config;
     FilterOptions filter = o.filter;
     filter.events = "state,reset,retransmit,error,signal,drop";
-    if (!build_filter(filter, &config.filter, &error)) {
+    if (!resolve_filter_container(&filter, &error) || !build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "%s: %s\n", me, error.c_str());
         return kExitUsage;
     }

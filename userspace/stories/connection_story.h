@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,8 @@ struct ConnectionStory {
     uint32_t pid = 0;
     std::string comm;
     std::string attribution = "unknown";
+    // The owner's container and pod (docs/containers.md); null for none.
+    std::shared_ptr<const ContainerIdentity> container;
     Role role = Role::Unknown;
     // Not seen opening: the role is read from the ports (the ephemeral one
     // is the client's), or stays unknown when both or neither are.

@@ -163,6 +163,7 @@ void StoryBuilder::add(const Event& e) {
         s.pid = e.pid;
         s.comm = e.comm;
         s.attribution = e.attribution;
+        s.container = e.container;
         if (e.attribution != "listener") c.owner_named = true;
     }
     // An abortive close wipes the peer's address before the last events.

@@ -71,6 +71,14 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["pid"] = s.pid;
     j["comm"] = s.comm;
     j["attribution"] = s.attribution;
+    if (s.container && !s.container->empty()) {
+        if (!s.container->id.empty()) j["container_id"] = s.container->id;
+        if (!s.container->runtime.empty()) j["container_runtime"] = s.container->runtime;
+        if (!s.container->pod_uid.empty()) {
+            j["pod_uid"] = s.container->pod_uid;
+            j["pod_qos"] = s.container->qos;
+        }
+    }
     j["role"] = role_name(s.role);
     j["role_from_ports"] = s.role_from_ports;
     add_socket_keys(j, s.family, s.local, s.remote, s.cookie, s.netns);
@@ -161,6 +169,22 @@ void append_story_json(std::string& out, const ConnectionStory& s, const ResetRe
     append_json_string(out, s.comm);
     key(out, "attribution");
     append_json_string(out, s.attribution);
+    if (s.container && !s.container->empty()) {
+        if (!s.container->id.empty()) {
+            key(out, "container_id");
+            append_json_string(out, s.container->id);
+        }
+        if (!s.container->runtime.empty()) {
+            key(out, "container_runtime");
+            append_json_string(out, s.container->runtime);
+        }
+        if (!s.container->pod_uid.empty()) {
+            key(out, "pod_uid");
+            append_json_string(out, s.container->pod_uid);
+            key(out, "pod_qos");
+            append_json_string(out, s.container->qos);
+        }
+    }
     key(out, "role");
     append_json_string(out, role_name(s.role));
     key(out, "role_from_ports");

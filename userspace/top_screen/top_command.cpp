@@ -1,3 +1,4 @@
+#include "container_resolver.h"
 #include "top_command.h"
 
 #include <sys/resource.h>
@@ -55,7 +56,7 @@ int run_top_command(const TopOptions& o) {
     FilterOptions filter = o.filter;
     // What the stories need (trace --connections) and the retransmits.
     filter.events = "state,reset,retransmit,error,signal";
-    if (!build_filter(filter, &config.filter, &error)) {
+    if (!resolve_filter_container(&filter, &error) || !build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope top: %s\n", error.c_str());
         return kExitUsage;
     }

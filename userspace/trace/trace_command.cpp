@@ -1,3 +1,4 @@
+#include "container_resolver.h"
 #include "trace_command.h"
 
 #include <unistd.h>
@@ -60,7 +61,7 @@ int run_trace_command(const TraceOptions& o) {
     // repairs (rare events: the tracepoint fires only on a retransmit). A
     // listener's drops (accept queue full) explain a slow connect.
     if (o.connections) filter.events = "state,reset,retransmit,error,signal,drop";
-    if (!build_filter(filter, &config.filter, &error)) {
+    if (!resolve_filter_container(&filter, &error) || !build_filter(filter, &config.filter, &error)) {
         std::fprintf(stderr, "tcpscope trace: %s\n", error.c_str());
         return kExitUsage;
     }

@@ -33,6 +33,9 @@ void TraceLoop::on_record(const void* data, size_t size) {
     if (event->kind == EventKind::Drop) {
         event->drop_reason = kernel_drop_reasons().name(event->drop_reason_code);
     }
+    // The container of the process the event is attributed to. The
+    // kernel's clock is CLOCK_MONOTONIC, as the resolver's pacing wants.
+    event->container = containers_.of_cgroup(event->cgroup_id, event->ts_ns);
     deliver(*event);
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 
+#include "container_resolver.h"
 #include "json_encoding.h"
 #include "line_writer.h"
 #include "listener_watch.h"
@@ -66,6 +67,7 @@ private:
     uint64_t kind_counts_[TS_KIND_COUNT] = {};  // per event: no map lookup
     uint64_t start_ns_ = monotonic_ns();
     std::unique_ptr<ListenerWatch> listeners_;
+    ContainerResolver containers_;  // each event's container, from its cgroup id
 };
 
 }  // namespace tcpscope

@@ -5,7 +5,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 libcli11-dev nlohmann-json3-dev libgtest-dev libclang-rt-14-dev iproute2 procps tcpdump libbpf-tools \
 qemu-system-x86 busybox-static \
-prometheus-cpp-dev libcpp-httplib-dev prometheus systemd libssl-dev libyaml-cpp-dev libcrypt-dev apache2-utils curl openssl \
+prometheus-cpp-dev libcpp-httplib-dev prometheus prometheus-alertmanager python3-yaml systemd libssl-dev libyaml-cpp-dev libcrypt-dev apache2-utils curl openssl \
 python3 chromium python3-pil strace groff-base man-db \
 libncurses-dev tmux nftables \
 dpkg-dev debhelper lintian linux-perf"

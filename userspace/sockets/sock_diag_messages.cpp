@@ -100,6 +100,7 @@ DumpProgress read_sock_diag_messages(const char* buf, size_t len, uint32_t seq,
             rec.has_storage = true;
             rec.pid = si->tgid;
             if (si->tgid) rec.comm.assign(si->comm, strnlen(si->comm, TS_COMM_LEN));
+            rec.cgroup_id = si->cgroup_id;
             rec.state_ts = si->state_ts;
             rec.in_cgroup = si->owner_flags & TS_F_IN_CGROUP;
         }

@@ -38,6 +38,7 @@ struct SocketRecord {
     bool has_storage = false;
     uint32_t pid = 0;             // owner (0: not known)
     std::string comm;             // the raw bytes the kernel has (sanitize to print)
+    uint64_t cgroup_id = 0;       // the owner's cgroup v2 id (its container: docs/containers.md)
     uint64_t state_ts = 0;        // CLOCK_MONOTONIC entry into `state`; 0 = not seen
     bool in_cgroup = false;       // the owner is in the --cgroup tree (TS_F_IN_CGROUP)
 };

@@ -46,7 +46,7 @@ std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallC
            pad_column(r.phase == StuckPhase::Stuck ? "stuck" : "stuck_end", 14) + detail;
 }
 
-Json stuck_to_json(const StuckReport& r, const WallClock& clock) {
+Json stuck_to_json(const StuckReport& r, const WallClock& clock, const ContainerIdentity* container) {
     const SocketRecord& s = r.socket;
     Json j;
     j["v"] = kJsonSchemaVersion;
@@ -56,6 +56,14 @@ Json stuck_to_json(const StuckReport& r, const WallClock& clock) {
     j["time"] = rfc3339_utc(clock.realtime_ns(r.ts_ns));
     j["pid"] = s.pid;
     j["comm"] = s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "";
+    if (container && !container->empty()) {
+        if (!container->id.empty()) j["container_id"] = container->id;
+        if (!container->runtime.empty()) j["container_runtime"] = container->runtime;
+        if (!container->pod_uid.empty()) {
+            j["pod_uid"] = container->pod_uid;
+            j["pod_qos"] = container->qos;
+        }
+    }
     add_socket_keys(j, s.family, s.local, s.remote, s.cookie, r.netns);
     j["state"] = tcp_state_name(s.state);
     j["age_ns"] = r.age_ns;

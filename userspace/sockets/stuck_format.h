@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "container_identity.h"
 #include "json_encoding.h"
 #include "stuck_detector.h"
 #include "wall_clock.h"
@@ -14,6 +15,8 @@ namespace tcpscope {
 
 std::string stuck_text_line(const StuckReport& report, uint64_t start_ns,
                             const WallClock* wall = nullptr);
-Json stuck_to_json(const StuckReport& report, const WallClock& clock);
+// container: the owner's, when it runs in one (null: none, or not looked up).
+Json stuck_to_json(const StuckReport& report, const WallClock& clock,
+                   const ContainerIdentity* container = nullptr);
 
 }  // namespace tcpscope

@@ -226,7 +226,8 @@ int run_trace_command(const TraceOptions& o) {
             for (const auto& r : stuck->update(snapshot)) {
                 if (!socket_passes(r.socket, config.filter)) continue;
                 if (o.json) {
-                    out.write_line(stuck_to_json(r, clock).dump(-1, ' ', false,
+                    auto container = loop.containers().of_cgroup(r.socket.cgroup_id, now);
+                    out.write_line(stuck_to_json(r, clock, container.get()).dump(-1, ' ', false,
                                                                  Json::error_handler_t::replace),
                                    true);
                 } else {

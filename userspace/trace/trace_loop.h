@@ -48,6 +48,8 @@ public:
     // events like the kernel's (listener_watch.h). Null: none.
     void watch_listeners(std::unique_ptr<ListenerWatch> watch) { listeners_ = std::move(watch); }
     const ListenerWatch* listener_watch() const { return listeners_.get(); }
+    // Containers by cgroup id, as the events get theirs (stuck reports too).
+    ContainerResolver& containers() { return containers_; }
     // A look, when one is due, for a caller that polls the tracer itself
     // instead of run() (exec).
     void look_at_listeners() { look_at_listeners(false); }

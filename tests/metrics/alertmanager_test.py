@@ -68,24 +68,6 @@ for _ in range(int(sys.argv[1])):
 print(refused, flush=True)
 '''
 
-ACCEPT_QUEUE = r'''
-import socket, sys, time
-ls = socket.socket()
-ls.bind(("127.0.0.1", 6300))
-ls.listen(1)
-clients = []
-for _ in range(4):
-    c = socket.socket()
-    c.setblocking(False)
-    try:
-        c.connect(("127.0.0.1", 6300))
-    except BlockingIOError:
-        pass
-    clients.append(c)
-time.sleep(0.2)
-print("full", flush=True)
-sys.stdin.read()
-'''
 
 
 class Webhook:
@@ -136,16 +118,7 @@ class Alertmanager:
              "--storage.path=" + os.path.join(workdir, "am-data"),
              "--web.listen-address=127.0.0.1:%d" % self.port, "--cluster.listen-address=", "--log.level=warn"],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("alertmanager exited %d, see %s" % (self.proc.returncode, self.log.name))
-            try:
-                ms.fetch(self.url + "/-/ready", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("alertmanager is not ready")
+        ms.wait_ready("alertmanager", self.proc, self.url, self.log.name)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -229,7 +202,7 @@ def main():
         leaky = a.popen("python3", "-c", LEAKY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(leaky)
         check(leaky.stdout.readline().strip() == "leaking", "leaky holds 5 connections in CLOSE_WAIT")
-        full = a.popen("python3", "-c", ACCEPT_QUEUE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        full = a.popen("python3", "-c", ms.ACCEPT_QUEUE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(full)
         check(full.stdout.readline().strip() == "full", "the listener on 6300 has a full accept queue")
         # A counter series is born with its first count, which rate()

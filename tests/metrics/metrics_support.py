@@ -61,6 +61,20 @@ class Netns:
         sh("ip", "netns", "del", self.name, check=False)
 
 
+def wait_ready(name, proc, url, log_name, seconds=30):
+    """Until url/-/ready answers (Prometheus and Alertmanager both have it)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited %d, see %s" % (name, proc.returncode, log_name))
+        try:
+            fetch(url + "/-/ready", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("%s is not ready" % name)
+
+
 def fetch(url, timeout=10, headers=None):
     req = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -85,6 +99,29 @@ def link_ids_of(pid):
 def live_link_ids():
     out = sh("bpftool", "link", "show", "--json", check=False).stdout or "[]"
     return {l["id"] for l in json.loads(out)}
+
+
+# A listener with backlog 1 on 127.0.0.1:6300 that never accepts, and four
+# non-blocking connects to it; prints "full", holds them until stdin closes.
+ACCEPT_QUEUE = r'''
+import socket, sys, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 6300))
+ls.listen(1)
+clients = []
+for _ in range(4):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", 6300))
+    except BlockingIOError:
+        pass
+    clients.append(c)
+time.sleep(0.2)
+print("full", flush=True)
+sys.stdin.read()
+'''
 
 
 class Metrics:
@@ -159,16 +196,7 @@ class Prometheus:
             ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(workdir, "data"),
              "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("prometheus exited %d, see %s" % (self.proc.returncode, self.log.name))
-            try:
-                fetch(self.url + "/-/ready", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("prometheus is not ready")
+        wait_ready("prometheus", self.proc, self.url, self.log.name)
 
     def query(self, expr):
         url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})

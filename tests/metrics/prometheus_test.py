@@ -63,27 +63,6 @@ else:
 sys.stdin.read()
 '''
 
-# A listener with backlog 1 on 127.0.0.1:6300 that never accepts, and four
-# non-blocking connects to it; prints "full", holds them until stdin closes.
-ACCEPT_QUEUE = r'''
-import socket, sys, time
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", 6300))
-ls.listen(1)
-clients = []
-for _ in range(4):
-    c = socket.socket()
-    c.setblocking(False)
-    try:
-        c.connect(("127.0.0.1", 6300))
-    except BlockingIOError:
-        pass
-    clients.append(c)
-time.sleep(0.2)
-print("full", flush=True)
-sys.stdin.read()
-'''
 
 
 def main():
@@ -245,7 +224,7 @@ def main():
         # own counter, which the census exports, against the namespace's
         # ListenOverflows. Closed once checked.
         q0 = a.nstat()
-        backlog = a.popen("python3", "-c", ACCEPT_QUEUE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        backlog = a.popen("python3", "-c", ms.ACCEPT_QUEUE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(backlog)
         check(backlog.stdout.readline().strip() == "full", "the accept-queue workload started")
         time.sleep(2.5)  # the first SYN retransmits, dropped too

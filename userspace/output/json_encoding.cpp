@@ -23,6 +23,16 @@ void segment_to_json(Json& j, const Event& e) {
 
 }  // namespace
 
+void add_container_keys(Json& j, const ContainerIdentity* container) {
+    if (container == nullptr || container->empty()) return;
+    if (!container->id.empty()) j["container_id"] = container->id;
+    if (!container->runtime.empty()) j["container_runtime"] = container->runtime;
+    if (!container->pod_uid.empty()) {
+        j["pod_uid"] = container->pod_uid;
+        j["pod_qos"] = container->qos;
+    }
+}
+
 void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
                      uint64_t cookie, uint32_t netns) {
     j["family"] = family == AF_INET6 ? "inet6" : "inet";
@@ -50,14 +60,7 @@ Json event_to_json(const Event& e, const ResetReasons& reasons, const WallClock*
     j["cur_thread"] = e.cur_thread;
     j["context"] = e.irq ? "softirq" : "process";
     j["cgroup_id"] = e.cgroup_id;
-    if (e.container && !e.container->empty()) {
-        if (!e.container->id.empty()) j["container_id"] = e.container->id;
-        if (!e.container->runtime.empty()) j["container_runtime"] = e.container->runtime;
-        if (!e.container->pod_uid.empty()) {
-            j["pod_uid"] = e.container->pod_uid;
-            j["pod_qos"] = e.container->qos;
-        }
-    }
+    add_container_keys(j, e.container.get());
     if (e.is_socket_event()) add_socket_fields(j, e);
 
     switch (e.kind) {

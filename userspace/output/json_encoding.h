@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "container_identity.h"
 #include "event.h"
 #include "names.h"
 #include "wall_clock.h"
@@ -21,6 +22,10 @@ using Json = nlohmann::ordered_json;
 // With a wall clock, the line has "time" (RFC 3339, UTC) after "ts_ns".
 // The socket keys every socket's JSON shares (events, connection stories,
 // stuck reports): family, saddr, sport, daddr, dport, cookie, netns.
+// The container and pod keys of an event, a story or a stuck report
+// (docs/containers.md): each only when known; none for a null identity.
+void add_container_keys(Json& j, const ContainerIdentity* container);
+
 void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
                      uint64_t cookie, uint32_t netns);
 

@@ -56,14 +56,7 @@ Json stuck_to_json(const StuckReport& r, const WallClock& clock, const Container
     j["time"] = rfc3339_utc(clock.realtime_ns(r.ts_ns));
     j["pid"] = s.pid;
     j["comm"] = s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "";
-    if (container && !container->empty()) {
-        if (!container->id.empty()) j["container_id"] = container->id;
-        if (!container->runtime.empty()) j["container_runtime"] = container->runtime;
-        if (!container->pod_uid.empty()) {
-            j["pod_uid"] = container->pod_uid;
-            j["pod_qos"] = container->qos;
-        }
-    }
+    add_container_keys(j, container);
     add_socket_keys(j, s.family, s.local, s.remote, s.cookie, r.netns);
     j["state"] = tcp_state_name(s.state);
     j["age_ns"] = r.age_ns;

@@ -71,14 +71,7 @@ Json story_to_json(const ConnectionStory& s, const ResetReasons& reasons, const 
     j["pid"] = s.pid;
     j["comm"] = s.comm;
     j["attribution"] = s.attribution;
-    if (s.container && !s.container->empty()) {
-        if (!s.container->id.empty()) j["container_id"] = s.container->id;
-        if (!s.container->runtime.empty()) j["container_runtime"] = s.container->runtime;
-        if (!s.container->pod_uid.empty()) {
-            j["pod_uid"] = s.container->pod_uid;
-            j["pod_qos"] = s.container->qos;
-        }
-    }
+    add_container_keys(j, s.container.get());
     j["role"] = role_name(s.role);
     j["role_from_ports"] = s.role_from_ports;
     add_socket_keys(j, s.family, s.local, s.remote, s.cookie, s.netns);

@@ -31,6 +31,9 @@ done
 
 work=$(mktemp -d "$build_dir/deb-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+# lintian leaves a cache (mldbm-elf-*) in $TMPDIR: in the test's own directory.
+mkdir "$work/tmp"
+export TMPDIR="$work/tmp"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 

@@ -95,7 +95,7 @@ def table(text):
 
 
 def nstat():
-    out = run(["ip", "netns", "exec", NETNS, "nstat", "-a", "-z", "--json"]).stdout
+    out = run(["ip", "netns", "exec", NETNS, "nstat", "-asz", "--json"]).stdout  # -s: no history file in /tmp
     data = json.loads(out)
     return data.get("kernel", data)
 
@@ -373,6 +373,14 @@ def main():
         rtt_checks(tcpscope, load)
     finally:
         subprocess.run(TMUX + ["kill-server"], capture_output=True)
+        # The server's socket outlives it: removed, and tmux's directory
+        # with it when nothing else is in it.
+        sock_dir = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), "tmux-%d" % os.getuid())
+        for path, remove in ((os.path.join(sock_dir, TAG), os.unlink), (sock_dir, os.rmdir)):
+            try:
+                remove(path)
+            except OSError:
+                pass
         load.stop()
         subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -65,7 +65,9 @@ std::shared_ptr<const ContainerIdentity> ContainerResolver::of_cgroup(uint64_t i
     if (id == 0 || mount_.empty()) return nullptr;
     auto it = by_id_.find(id);
     if (it != by_id_.end()) return it->second;
-    if (walked_ && now_ns - last_walk_ns_ < 1000000000ull) return nullptr;
+    // Records from several CPUs arrive slightly out of order: a time
+    // before the last walk is within its second too.
+    if (walked_ && now_ns < last_walk_ns_ + 1000000000ull) return nullptr;
     walked_ = true;
     last_walk_ns_ = now_ns;
     walk();

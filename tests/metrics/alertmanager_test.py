@@ -121,14 +121,7 @@ class Alertmanager:
         ms.wait_ready("alertmanager", self.proc, self.url, self.log.name)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        ms.stop_server(self.proc, self.log)
 
 
 def fast_rules(source, target):

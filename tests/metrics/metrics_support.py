@@ -75,6 +75,18 @@ def wait_ready(name, proc, url, log_name, seconds=30):
     raise RuntimeError("%s is not ready" % name)
 
 
+def stop_server(proc, log):
+    """SIGTERM, then SIGKILL after 20 s; closes its log (Prometheus, Alertmanager)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log.close()
+
+
 def fetch(url, timeout=10, headers=None):
     req = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -213,11 +225,4 @@ class Prometheus:
         return json.loads(fetch(self.url + "/api/v1/targets")[2])["data"]["activeTargets"]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        stop_server(self.proc, self.log)

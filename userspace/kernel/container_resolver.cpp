@@ -67,8 +67,7 @@ std::shared_ptr<const ContainerIdentity> ContainerResolver::of_cgroup(uint64_t i
     if (it != by_id_.end()) return it->second;
     // Records from several CPUs arrive slightly out of order: a time
     // before the last walk is within its second too.
-    if (walked_ && now_ns < last_walk_ns_ + 1000000000ull) return nullptr;
-    walked_ = true;
+    if (walks_ > 0 && now_ns < last_walk_ns_ + 1000000000ull) return nullptr;
     last_walk_ns_ = now_ns;
     walk();
     it = by_id_.find(id);

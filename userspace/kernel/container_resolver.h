@@ -28,7 +28,6 @@ public:
     // At most this many cgroups are remembered; a walk that finds more
     // keeps the first ones (a host has far fewer).
     static constexpr size_t kMaxCgroups = 65536;
-    size_t cgroups_known() const { return by_id_.size(); }
     uint64_t walks() const { return walks_; }
 
 private:
@@ -37,7 +36,6 @@ private:
     std::string mount_;
     std::unordered_map<uint64_t, std::shared_ptr<const ContainerIdentity>> by_id_;
     uint64_t last_walk_ns_ = 0;
-    bool walked_ = false;
     uint64_t walks_ = 0;
 };
 

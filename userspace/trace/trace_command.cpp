@@ -115,6 +115,7 @@ int run_trace_command(const TraceOptions& o) {
         sink = std::move(text);
     }
     TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
+    if (o.json) loop.resolve_containers();
     TracerError terr;
     auto tracer = Tracer::start(config, loop.handler(), &terr);
     if (!tracer) {
@@ -226,7 +227,8 @@ int run_trace_command(const TraceOptions& o) {
             for (const auto& r : stuck->update(snapshot)) {
                 if (!socket_passes(r.socket, config.filter)) continue;
                 if (o.json) {
-                    auto container = loop.containers().of_cgroup(r.socket.cgroup_id, now);
+                    auto container = loop.containers() ? loop.containers()->of_cgroup(r.socket.cgroup_id, now)
+                                                       : nullptr;
                     out.write_line(stuck_to_json(r, clock, container.get()).dump(-1, ' ', false,
                                                                  Json::error_handler_t::replace),
                                    true);

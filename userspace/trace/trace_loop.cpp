@@ -35,7 +35,7 @@ void TraceLoop::on_record(const void* data, size_t size) {
     }
     // The container of the process the event is attributed to. The
     // kernel's clock is CLOCK_MONOTONIC, as the resolver's pacing wants.
-    event->container = containers_.of_cgroup(event->cgroup_id, event->ts_ns);
+    if (containers_) event->container = containers_->of_cgroup(event->cgroup_id, event->ts_ns);
     deliver(*event);
 }
 

@@ -48,8 +48,11 @@ public:
     // events like the kernel's (listener_watch.h). Null: none.
     void watch_listeners(std::unique_ptr<ListenerWatch> watch) { listeners_ = std::move(watch); }
     const ListenerWatch* listener_watch() const { return listeners_.get(); }
-    // Containers by cgroup id, as the events get theirs (stuck reports too).
-    ContainerResolver& containers() { return containers_; }
+    // Names each event's container from its cgroup id (only JSON shows it:
+    // the text lines have no room, and the walk of the cgroup tree is then
+    // work for nothing). Null until asked for; stuck reports use it too.
+    void resolve_containers() { containers_ = std::make_unique<ContainerResolver>(); }
+    ContainerResolver* containers() { return containers_.get(); }
     // A look, when one is due, for a caller that polls the tracer itself
     // instead of run() (exec).
     void look_at_listeners() { look_at_listeners(false); }
@@ -69,7 +72,7 @@ private:
     uint64_t kind_counts_[TS_KIND_COUNT] = {};  // per event: no map lookup
     uint64_t start_ns_ = monotonic_ns();
     std::unique_ptr<ListenerWatch> listeners_;
-    ContainerResolver containers_;  // each event's container, from its cgroup id
+    std::unique_ptr<ContainerResolver> containers_;
 };
 
 }  // namespace tcpscope

@@ -5,20 +5,28 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test test-kernels deb configure build deps clean fuzz
+# Which packages `deps` installs: the demo needs only what builds the tool
+# and runs a scenario; everything else installs what the tests use too.
+DEPS_SET ?= all
 
-# The demo needs only the tool and the scenario programs, not the tests.
+.PHONY: demo test test-kernels test-deploy deb configure build deps clean fuzz
+
+# The demo needs only the tool and the scenario programs, not the tests (nor
+# the browser, qemu and Prometheus the tests install).
+demo: DEPS_SET = build
 demo: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tcpscope scenario_programs
 	./$(BUILD_DIR)/tcpscope run zero-byte-send
 
 # Unit, kernel and scenario tiers on this kernel, the kernel and scenario
 # tiers again on Debian's 6.1 and 6.12 under qemu, then a short run of every
-# fuzz target. The tests that touch the kernel are RUN_SERIAL, so -j runs
-# only the pure ones (the unit tier, the package build) side by side.
+# fuzz target, and the Debian package in a Debian 12 guest with systemd.
+# The tests that touch the kernel are RUN_SERIAL, so -j runs only the pure
+# ones (the unit tier, the package build) side by side.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) test-kernels
+	$(MAKE) test-deploy
 	$(MAKE) fuzz
 
 # The kernel and scenario tiers on Debian's own 6.1 and 6.12 kernels, each
@@ -26,6 +34,13 @@ test: build
 # $(BUILD_DIR)/kernels). The host's kernel is covered by ctest above.
 test-kernels: build
 	python3 tests/kernels/run_matrix.py $(BUILD_DIR)
+
+# The Debian package installed with apt in a real Debian 12 (debootstrap,
+# systemd as init) booted on Debian's 6.1 kernel under qemu, its service
+# started, scraped and stopped there (tests/deploy/debian_guest.py; the
+# image is cached in $(BUILD_DIR)/deploy).
+test-deploy: build
+	python3 tests/deploy/debian_guest.py $(BUILD_DIR)
 
 # The Debian package, build/tcpscope_<version>_amd64.deb (docs/packaging.md):
 # debhelper packages the build tree as it is; only the binary and the man
@@ -49,7 +64,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 deps:
-	./tools/install-deps.sh
+	./tools/install-deps.sh $(DEPS_SET)
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

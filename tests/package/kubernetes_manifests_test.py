@@ -4,8 +4,8 @@
   - The Kubernetes objects (Namespace, ServiceAccount, DaemonSet, Service)
     against the API's own types, as Debian's python3-kubernetes (22.6.0: the
     Kubernetes 1.22 API) generates them: every field must be one the type
-    has (a typo such as `hostPid` fails rather than being dropped, as the
-    API server would silently drop it), every value of the field's type,
+    has (a typo such as `hostPid` fails, where an API server not asked for
+    strict field validation would drop it), every value of the field's type,
     and every required field there (the models' constructors refuse a
     missing one).
   - The PodMonitor against prometheus-operator's own schema of it

@@ -12,13 +12,14 @@ prometheus-cpp-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcrypt-dev li
 # What only the tests use (`make test`): peers and ground truth (tcpdump,
 # libbpf-tools, strace, nftables, perf), the kernels' and the Debian guest's
 # machinery (qemu, busybox, debootstrap), Prometheus and Alertmanager, a
-# browser, a terminal, the package's tooling, and the fuzzers' runtime.
+# browser, a terminal, the package's tooling, the Kubernetes manifests'
+# schema checks, and the fuzzers' runtime.
 TEST_PACKAGES="libclang-rt-14-dev tcpdump libbpf-tools \
 qemu-system-x86 busybox-static debootstrap e2fsprogs \
 prometheus prometheus-alertmanager python3-yaml systemd apache2-utils curl openssl \
 python3 chromium python3-pil strace groff-base man-db \
 tmux nftables \
-dpkg-dev debhelper lintian linux-perf"
+dpkg-dev debhelper lintian linux-perf python3-kubernetes python3-jsonschema"
 case "${1:-all}" in
   build) PACKAGES=$BUILD_PACKAGES ;;
   all) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;

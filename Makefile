@@ -20,14 +20,15 @@ demo: configure
 
 # Unit, kernel and scenario tiers on this kernel, the kernel and scenario
 # tiers again on Debian's 6.1 and 6.12 under qemu, then a short run of every
-# fuzz target, and the Debian package in a Debian 12 guest with systemd.
-# The tests that touch the kernel are RUN_SERIAL, so -j runs only the pure
-# ones (the unit tier, the package build) side by side.
+# fuzz target and the Debian package in a Debian 12 guest with systemd,
+# side by side (the guest's qemu is one host thread, and its image mostly
+# waits on the network, while the fuzzers compile). The tests that touch
+# the kernel are RUN_SERIAL, so -j runs only the pure ones (the unit tier,
+# the package build) side by side.
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) test-kernels
-	$(MAKE) test-deploy
-	$(MAKE) fuzz
+	$(MAKE) --output-sync=target -j2 test-deploy fuzz
 
 # The kernel and scenario tiers on Debian's own 6.1 and 6.12 kernels, each
 # booted under qemu (tests/kernels/run_matrix.py; the packages are cached in
@@ -36,7 +37,7 @@ test-kernels: build
 	python3 tests/kernels/run_matrix.py $(BUILD_DIR)
 
 # The Debian package installed with apt in a real Debian 12 (debootstrap,
-# systemd as init) booted on Debian's 6.1 kernel under qemu, its service
+# systemd as init) booted on Debian's 6.1 and 6.12 kernels under qemu, its service
 # started, scraped and stopped there (tests/deploy/debian_guest.py; the
 # image is cached in $(BUILD_DIR)/deploy).
 test-deploy: build

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The Debian package, proven where users run it: a real Debian 12 with systemd.
 
-For each kernel asked for (Debian 12's 6.1 by default; 6.12 with --kernels 6.1,6.12),
+For each kernel asked for (Debian 12's 6.1 and bookworm-security's 6.12, the kernels of
+the matrix, by default),
 this script
   - builds, once, a Debian 12 (bookworm) root file system with `debootstrap` from the
     machine's own apt sources: systemd as init, Debian's kernel packages of the kernel
@@ -21,7 +22,7 @@ this script
 Exit status: 0 when every check passed on every kernel, 1 when one failed, 2 on a usage or
 environment error, 77 without root (the check needs debootstrap, chroot and qemu).
 
-Usage: debian_guest.py [BUILD_DIR] [--kernels 6.1[,6.12]] [--keep]
+Usage: debian_guest.py [BUILD_DIR] [--kernels 6.1,6.12] [--keep]
 """
 
 import argparse
@@ -46,7 +47,7 @@ SUITE = "bookworm"
 INCLUDE = ["systemd", "systemd-sysv", "dbus", "udev", "kmod", "initramfs-tools", "linux-base",
            "procps", "iproute2", "curl", "bpftool", "python3-minimal", "ca-certificates"]
 # Changing how the image is made: bump, and every cached image is built again.
-RECIPE = "3"
+RECIPE = "4"
 CHECK_UNIT = """\
 [Unit]
 Description=tcpscope's deployment check: runs the check on the second disk, then powers off
@@ -192,8 +193,10 @@ def configure(root):
     with open(os.path.join(root, "etc", "fstab"), "w") as f:
         f.write("/dev/vda / ext4 rw,errors=remount-ro 0 1\n")
     units = os.path.join(root, "etc", "systemd", "system")
-    # No login prompts: nobody logs in, and a getty on ttyS0 would fight the console.
-    for unit in ("serial-getty@ttyS0.service", "getty@tty1.service"):
+    # No login prompts: nobody logs in, and a getty on ttyS0 would fight the console. No
+    # apt timers: nothing but the check's loads may make connections while it counts.
+    for unit in ("serial-getty@ttyS0.service", "getty@tty1.service", "apt-daily.timer",
+                 "apt-daily-upgrade.timer"):
         link = os.path.join(units, unit)
         if os.path.lexists(link):
             os.unlink(link)
@@ -278,7 +281,8 @@ def boot(cache, column, payload, work, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build", nargs="?", default=os.path.join(SOURCE, "build"))
-    ap.add_argument("--kernels", default="6.1", help="kernels to boot (default: %(default)s; known: 6.1, 6.12)")
+    ap.add_argument("--kernels", default=",".join(run_matrix.KERNELS),
+                    help="kernels to boot (default: %(default)s)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per boot (default: %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the run's directory (logs, payload)")
     args = ap.parse_args()

@@ -8,7 +8,8 @@ qemu-system-x86 busybox-static \
 prometheus-cpp-dev libcpp-httplib-dev prometheus prometheus-alertmanager python3-yaml systemd libssl-dev libyaml-cpp-dev libcrypt-dev apache2-utils curl openssl \
 python3 chromium python3-pil strace groff-base man-db \
 libncurses-dev tmux nftables \
-dpkg-dev debhelper lintian linux-perf"
+dpkg-dev debhelper lintian linux-perf \
+debootstrap buildah podman runc"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

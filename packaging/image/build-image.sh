@@ -13,7 +13,8 @@
 #   localhost/tcpscope:<version>               the image in local storage
 #                                              (buildah's, which podman shares)
 #   OUT_DIR/image/base.tar                     the base, kept: built only when missing
-# TCPSCOPE_IMAGE_NAME names the image otherwise (default localhost/tcpscope).
+# TCPSCOPE_IMAGE_NAME names the image otherwise (default localhost/tcpscope),
+# TCPSCOPE_IMAGE_BASE puts the base elsewhere (the test shares make image's).
 set -eu
 usage() { echo "usage: $0 BUILD_DIR [OUT_DIR]" >&2; exit 2; }
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
@@ -38,7 +39,7 @@ deb="$out_dir/tcpscope_${version}_${arch}.deb"
 [ -f "$deb" ] || { echo "build-image: $deb missing: make deb first" >&2; exit 1; }
 image="$name:$version"
 archive="$out_dir/tcpscope-image_${version}.oci.tar"
-base="$out_dir/image/base.tar"
+base=${TCPSCOPE_IMAGE_BASE:-$out_dir/image/base.tar}
 
 [ -f "$base" ] || "$here/build-base.sh" "$base"
 
@@ -53,8 +54,9 @@ buildah copy --quiet "$ctr" "$deb" /tmp/tcpscope.deb >/dev/null
 # date (its cache may be older than the archive's security updates), then
 # every list and cache goes. Chroot isolation: this step needs no OCI
 # runtime and no cgroup, only the machine's network to the apt mirror.
-# apt's and dpkg's output goes to OUT_DIR/image/apt.log, shown on failure.
-apt_log="$out_dir/image/apt.log"
+# apt's and dpkg's output goes to OUT_DIR/image-apt.log, kept and shown on
+# failure only.
+apt_log="$out_dir/image-apt.log"
 buildah run --isolation chroot --env DEBIAN_FRONTEND=noninteractive "$ctr" -- sh -euc '
   apt-get update
   apt-get upgrade -y
@@ -63,6 +65,7 @@ buildah run --isolation chroot --env DEBIAN_FRONTEND=noninteractive "$ctr" -- sh
   rm -f /tmp/tcpscope.deb /var/cache/debconf/*-old /var/lib/dpkg/*-old
   find /var/lib/apt/lists /var/cache/apt /var/log -type f -delete
 ' > "$apt_log" 2>&1 || { tail -30 "$apt_log" >&2; echo "build-image: apt failed (log: $apt_log)" >&2; exit 1; }
+rm -f "$apt_log"
 buildah run --isolation chroot "$ctr" -- /usr/bin/tcpscope --version
 
 # The labels: OCI's annotation keys, from the project's own files.

@@ -100,8 +100,14 @@ buildah config \
 
 set -- --format oci --rm
 [ -n "$timestamp" ] && set -- "$@" --timestamp "$timestamp"
-buildah commit --quiet "$@" "$ctr" "$image" >/dev/null
+previous=$(buildah images --quiet --no-trunc "$image" 2>/dev/null || true)
+id=$(buildah commit --quiet "$@" "$ctr" "$image")
 trap - EXIT INT TERM
+# The image this one replaces lost its name: remove it rather than leave it
+# in storage unnamed (not if a container still uses it or it has another name).
+if [ -n "$previous" ] && [ "$previous" != "$id" ] && [ "$previous" != "sha256:$id" ]; then
+  buildah rmi "$previous" >/dev/null 2>&1 || true
+fi
 
 rm -f "$archive"
 buildah push --quiet "$image" "oci-archive:$archive:$image" >/dev/null

@@ -81,7 +81,7 @@ rm -f "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
 find "$rootfs/var/log" -type f -delete
 # A container gets its own /dev, hostname, hosts and resolv.conf from the
 # runtime; the machine-id is left empty, as systemd expects of an image.
-rm -rf "$rootfs"/dev/*
+rm -rf "${rootfs:?}"/dev/*
 : > "$rootfs/etc/machine-id"
 rm -f "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"
 

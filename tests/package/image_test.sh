@@ -13,8 +13,8 @@
 # base.tar: built if missing (a few minutes, from the apt mirror), else
 # reused. The image goes to local storage as localhost/tcpscope-test, is
 # checked from its archive, and removed; everything else it makes is in one
-# directory under the build tree, removed at the end. About 60 s with the
-# base cached.
+# directory under the build tree, removed at the end. About 40 s with the
+# base cached (over 90 s while both cores compile).
 #
 # Podman on a host whose OCI runtime cannot start containers (podman 4.3's
 # crun on a hybrid cgroup layout, or with rlimits it may not raise) is

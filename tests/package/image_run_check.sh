@@ -135,10 +135,10 @@ live_link_ids() { bpftool link show --json | python3 -c '
 import json, sys
 for link in json.load(sys.stdin): print(link["id"])' | sort -n; }
 # Waits until the container's process holds BPF links: the programs are
-# attached. Prints its host pid.
+# attached (at most 30 s: a slow guest). Prints its host pid.
 wait_attached() {
   i=0
-  while [ $i -lt 100 ]; do
+  while [ $i -lt 300 ]; do
     pid=$(podman inspect --format '{{.State.Pid}}' "$1" 2>/dev/null || echo 0)
     if [ "${pid:-0}" -gt 0 ] && [ -n "$(link_ids_of "$pid")" ]; then echo "$pid"; return 0; fi
     [ "$(podman inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ] || break
@@ -159,7 +159,7 @@ creds_of() {
 # attached and its output or port is open); prints its credentials.
 creds_once_dropped() {
   i=0
-  while [ $i -lt 30 ] && ! creds_of "$1" | grep -q '^Uid 65534 '; do sleep 0.1; i=$((i + 1)); done
+  while [ $i -lt 50 ] && ! creds_of "$1" | grep -q '^Uid 65534 '; do sleep 0.1; i=$((i + 1)); done
   creds_of "$1"
 }
 cap_bpf=0000008000000000
@@ -176,7 +176,7 @@ run_opts="$run_opts --security-opt seccomp=$work/seccomp.json"
 # 2. trace: a connection made on the host shows up, with its host pid.
 # shellcheck disable=SC2086
 podman run -d --name "$trace_ctr" $run_opts "$image" \
-  trace --json --duration 4 --netns "$ns_inode" --events state > /dev/null
+  trace --json --duration 5 --netns "$ns_inode" --events state > /dev/null
 if trace_pid=$(wait_attached "$trace_ctr"); then
   done_json=$(workload 3 0)
   trace_creds=$(creds_once_dropped "$trace_pid")

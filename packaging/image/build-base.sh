@@ -50,7 +50,8 @@ cleanup() {
     while read -r m; do umount -l "$m" || true; done
   rm -rf "$rootfs" "$base_tar.part"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 echo "build-base: debootstrap --variant=minbase $suite from $mirror"
 set -- --variant=minbase

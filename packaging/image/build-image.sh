@@ -46,7 +46,8 @@ base=${TCPSCOPE_IMAGE_BASE:-$out_dir/image/base.tar}
 # The working container starts empty and gets the base's tree as it is
 # (buildah add unpacks a local tar), so the image is one layer.
 ctr=$(buildah from --name "tcpscope-image-build-$$" scratch)
-trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT INT TERM
+trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
+trap 'exit 1' INT TERM
 buildah add --quiet "$ctr" "$base" / >/dev/null
 buildah copy --quiet "$ctr" "$deb" /tmp/tcpscope.deb >/dev/null
 
@@ -102,7 +103,7 @@ set -- --format oci --rm
 [ -n "$timestamp" ] && set -- "$@" --timestamp "$timestamp"
 previous=$(buildah images --quiet --no-trunc "$image" 2>/dev/null || true)
 id=$(buildah commit --quiet "$@" "$ctr" "$image")
-trap - EXIT INT TERM
+trap - EXIT
 # The image this one replaces lost its name: remove it rather than leave it
 # in storage unnamed (not if a container still uses it or it has another name).
 if [ -n "$previous" ] && [ "$previous" != "$id" ] && [ "$previous" != "sha256:$id" ]; then

@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # and runs a scenario; everything else installs what the tests use too.
 DEPS_SET ?= all
 
-.PHONY: demo test test-kernels test-deploy deb configure build deps clean fuzz
+.PHONY: demo test test-kernels test-deploy deb image configure build deps clean fuzz
 
 # The demo needs only the tool and the scenario programs, not the tests (nor
 # the browser, qemu and Prometheus the tests install).
@@ -49,6 +49,14 @@ test-deploy: build
 deb: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tcpscope tcpscope_manual_files
 	./packaging/build-deb.sh $(BUILD_DIR)
+
+# The container image (docs/packaging.md): that package installed with apt
+# on a Debian 12 minbase made here by debootstrap (nothing pulled from a
+# registry; the base is kept in build/image/base.tar and made only when
+# missing), built with buildah: localhost/tcpscope:<version> in local storage
+# and build/tcpscope-image_<version>.oci.tar. Needs root.
+image: deb
+	./packaging/image/build-image.sh $(BUILD_DIR)
 
 # The libFuzzer targets need their own clang-instrumented build.
 fuzz: deps

@@ -13,13 +13,16 @@ prometheus-cpp-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcrypt-dev li
 # libbpf-tools, strace, nftables, perf), the kernels' and the Debian guest's
 # machinery (qemu, busybox, debootstrap), Prometheus and Alertmanager, a
 # browser, a terminal, the package's tooling, the Kubernetes manifests'
-# schema checks, and the fuzzers' runtime.
+# schema checks, the container image's tools (buildah builds it, podman
+# runs it with runc: crun cannot start a container on these machines,
+# docs/packaging.md), and the fuzzers' runtime.
 TEST_PACKAGES="libclang-rt-14-dev tcpdump libbpf-tools \
 qemu-system-x86 busybox-static debootstrap e2fsprogs \
 prometheus prometheus-alertmanager python3-yaml systemd apache2-utils curl openssl \
 python3 chromium python3-pil strace groff-base man-db \
 tmux nftables \
-dpkg-dev debhelper lintian linux-perf python3-kubernetes python3-jsonschema"
+dpkg-dev debhelper lintian linux-perf python3-kubernetes python3-jsonschema \
+buildah podman runc"
 case "${1:-all}" in
   build) PACKAGES=$BUILD_PACKAGES ;;
   all) PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES" ;;

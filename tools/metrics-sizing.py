@@ -2,14 +2,15 @@
 """How many series `tcpscope metrics` exposes per host, by --labels: the
 numbers behind docs/metrics.md's "Sizing for 10,000 hosts".
 
-    sudo tools/metrics-sizing.py build/tcpscope [SECONDS]
+    sudo tools/metrics-sizing.py build/tcpscope [SECONDS [REPLICAS]]
 
-In a network namespace of its own (loopback with 1% loss and 1 ms delay,
-so that there are retransmits and RTTs to count), a small host's traffic
+In a network namespace of its own (an nftables rule drops 1% of the TCP
+segments, so that there are retransmits and drops to count), a small host's traffic
 runs for SECONDS (default 20): a web tier (nginx, port 8080) in one
 container calls an API (9000) in another, which calls a database (5432)
-and a cache (6379), each in a container of its own, laid out as the
-kubelet with containerd names them; on the host, curl hits the web tier,
+and a cache (6379), each in REPLICAS containers of its own (default 1;
+replicas share their port with SO_REUSEPORT, as a service's pods share
+theirs), laid out as the kubelet with containerd names them; on the host, curl hits the web tier,
 an sshd holds a session, a prober aborts connections (SO_LINGER 0) and
 tries a closed port. One `tcpscope metrics --netns` per label set counts
 it all at once; at the end each is scraped in both formats. Prints a
@@ -53,6 +54,7 @@ def call(port, abort=False):
 if kind == 'server':
     port, upstreams = int(sys.argv[3]), [int(p) for p in sys.argv[4:]]
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind(('127.0.0.1', port)); s.listen(128)
     def serve(c):
         try:
@@ -99,6 +101,7 @@ def main():
         return 77
     binary = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+    replicas = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     top = os.path.join(cgroup2_mount(), "tcpscope-sizing-%d" % os.getpid())
     pod_slice = os.path.join(top, "kubepods.slice", "kubepods-burstable.slice")
 
@@ -111,7 +114,9 @@ def main():
     ns = ms.Netns("tsc-size-%d" % os.getpid())
     procs, metrics = [], []
     try:
-        ns.run("tc", "qdisc", "add", "dev", "lo", "root", "netem", "loss", "1%", "delay", "1ms")
+        # 1% of TCP segments dropped on their way out (no netem needed).
+        ns.run("nft", "add table inet sizing; add chain inet sizing out { type filter hook output priority 0; }; "
+               "add rule inet sizing out meta l4proto tcp numgen random mod 100 < 1 drop")
 
         def start(cg, *args):
             os.makedirs(cg, exist_ok=True)
@@ -123,10 +128,11 @@ def main():
 
         for labels in LABEL_SETS:
             metrics.append(ms.Metrics(binary, "--netns", ns.name, *(["--labels", labels] if labels else [])))
-        start(container(4), "server", "redis-server", "6379")
-        start(container(3), "server", "postgres", "5432")
-        start(container(2), "server", "api", "9000", "5432", "6379")
-        start(container(1), "server", "nginx", "8080", "9000")
+        tiers = [("redis-server", "6379"), ("postgres", "5432"), ("api", "9000", "5432", "6379"),
+                 ("nginx", "8080", "9000")]
+        for t, tier in enumerate(tiers):
+            for r in range(replicas):
+                start(container(t * replicas + r + 1), "server", *tier)
         start(host, "server", "sshd", "22")
         start(host, "client", "ssh", "22", "0.2")
         start(host, "client", "curl", "8080", "20")
@@ -146,7 +152,7 @@ def main():
             print("| %s | %d | %d | %d | %d |" % r)
         active = [ln for ln in ms.fetch(metrics[0].url + "/metrics")[2].splitlines()
                   if ln.startswith('tcpscope_state_transitions_total{from="CLOSE",to="SYN_SENT"}')]
-        print("connects counted:", active)
+        print("%d containers; connects counted: %s" % (len(tiers) * replicas, active))
     finally:
         for m in metrics:
             m.stop()

@@ -144,6 +144,8 @@ static __always_inline void add_series(const struct ts_event *e, __u32 family, _
 		k.port = (__u32)e->d;
 	if (label_mask & TS_LABEL_COMM)
 		__builtin_memcpy(k.comm, e->comm, TS_COMM_LEN);
+	if (label_mask & TS_LABEL_CONTAINER)
+		k.cgroup_id = e->cgroup_id;
 	v = bpf_map_lookup_elem(&m_series, &k);
 	if (v) {
 		*v += n;

@@ -287,6 +287,9 @@ enum ts_counter_family {
 #define TS_LABEL_COMM (1u << 0)
 #define TS_LABEL_NETNS (1u << 1)
 #define TS_LABEL_PORT (1u << 2)
+/* The attributed process's cgroup v2 id; userspace turns it into the
+ * container's id, and merges the cgroups of one container. */
+#define TS_LABEL_CONTAINER (1u << 3)
 
 struct ts_series_key {
 	__u32 family;        /* enum ts_counter_family */
@@ -295,6 +298,7 @@ struct ts_series_key {
 	__u32 port;          /* service port, TS_LABEL_PORT; 0 = not known */
 	__u32 pad;
 	char comm[TS_COMM_LEN]; /* the attributed process, TS_LABEL_COMM */
+	__u64 cgroup_id;     /* the attributed process's, TS_LABEL_CONTAINER; 0 = not known */
 };
 
 /* Durations, one histogram each. */

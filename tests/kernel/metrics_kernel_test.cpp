@@ -7,11 +7,14 @@
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
+#include "command_cgroup.h"
 #include "kernel_test_support.h"
 #include "series_expiry.h"
 
@@ -473,6 +476,82 @@ TEST(KernelMetrics, IdleSeriesExpireAndFreeTheirRoomForTheService) {
     }
     helper->send({{"type", "exit"}});
     helper->join();
+}
+
+}  // namespace
+}  // namespace ktest
+
+namespace ktest {
+namespace {
+
+// The cgroup v2 id of a process's cgroup: its directory's inode.
+uint64_t cgroup_id_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("0::", 0) != 0) continue;
+        struct stat st {};
+        const std::string dir = tcpscope::cgroup2_mount_point() + line.substr(3);
+        return stat(dir.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+    }
+    return 0;
+}
+
+// --labels container: each series is keyed by its owner's cgroup. Two
+// workloads share a namespace, one moved into a cgroup of the test's own,
+// the other left in the test's: every series of each (told apart by its
+// ports) has that process's cgroup id, the RSTs and drops with no socket
+// have none (0), and the labelled counts add up to the unlabelled ones.
+TEST(KernelMetrics, ContainerLabelKeysEachSeriesByItsOwnersCgroup) {
+    KTEST_REQUIRE_ROOT();
+    std::string error;
+    auto cgroup = tcpscope::CommandCgroup::create("ktest-metrics", &error);
+    ASSERT_TRUE(cgroup) << error;
+    auto inside = Helper::in_new_netns(workload_body);
+    auto outside = Helper::in_netns_of(*inside, workload_body);
+    ASSERT_TRUE(cgroup->add(inside->pid(), &error)) << error;
+    const uint64_t inside_id = cgroup->id(), outside_id = cgroup_id_of(outside->pid());
+    ASSERT_NE(outside_id, 0u);
+    ASSERT_NE(inside_id, outside_id);
+    auto plain = start_metrics(*inside, 0, 1);
+    auto labelled = start_metrics(*inside, TS_LABEL_COMM | TS_LABEL_PORT | TS_LABEL_CONTAINER, 10000);
+    ASSERT_TRUE(plain && labelled);
+    const uint16_t inside_port = unique_port(), outside_port = unique_port();
+    inside->send({{"type", "go"}, {"port", inside_port}});
+    inside->expect("done", 30000);
+    outside->send({{"type", "go"}, {"port", outside_port}});
+    outside->expect("done", 30000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    tcpscope::KernelCounts p, l;
+    ASSERT_TRUE(plain->read_counts(&p));
+    ASSERT_TRUE(labelled->read_counts(&l));
+
+    uint64_t labelled_sum = 0, inside_series = 0, outside_series = 0;
+    for (const auto& s : l.series) {
+        if (s.family != TS_FAM_RTT) labelled_sum += s.value;
+        EXPECT_EQ(s.key.cgroup_id, s.cgroup_id);
+        if (s.comm.empty()) {
+            EXPECT_EQ(s.cgroup_id, 0u) << "no owner, no cgroup: family " << s.family;
+            EXPECT_TRUE(s.family == TS_FAM_RESETS_SENT || s.family == TS_FAM_DROPS) << s.family;
+            continue;
+        }
+        if (s.port == inside_port || s.port == inside_port + 1) {
+            EXPECT_EQ(s.cgroup_id, inside_id) << "family " << s.family << " slot " << s.slot;
+            ++inside_series;
+        } else {
+            EXPECT_EQ(s.port == outside_port || s.port == outside_port + 1, true) << s.port;
+            EXPECT_EQ(s.cgroup_id, outside_id) << "family " << s.family << " slot " << s.slot;
+            ++outside_series;
+        }
+    }
+    EXPECT_GT(inside_series, 5u);
+    EXPECT_GT(outside_series, 5u);
+    EXPECT_EQ(l.series_dropped, 0u);
+    EXPECT_EQ(labelled_sum, unlabelled_total(p));
+    inside->send({{"type", "exit"}});
+    outside->send({{"type", "exit"}});
+    inside->join();
+    outside->join();
 }
 
 }  // namespace

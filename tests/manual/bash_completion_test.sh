@@ -64,7 +64,7 @@ expect "--stuck --stuck-period" tcpscope trace --stuck
 expect "relative wall" tcpscope trace --timestamps ""
 # --timestamps=w: bash splits the word at "=".
 expect "wall" tcpscope trace --timestamps = w
-expect "comm netns port" tcpscope metrics --labels ""
+expect "comm container netns port" tcpscope metrics --labels ""
 # A number, a pid: nothing to offer.
 expect "" tcpscope trace --pid ""
 expect "" tcpscope trace --duration ""

@@ -84,7 +84,7 @@ def main():
     check(r.returncode == 2 and "--listen" in r.stderr and "ADDRESS:PORT" in r.stderr,
           "bad --listen: exit 2 with the form in words: " + r.stderr.strip())
 
-    for bad, words in ((["--labels", "pid"], "comm, netns and port"),
+    for bad, words in ((["--labels", "pid"], "comm, netns, port and container"),
                        (["--max-series", "0"], "from 1 to 16384"),
                        # The cap: its kernel memory is stated in the README.
                        (["--max-series", "16385"], "from 1 to 16384"),

@@ -23,14 +23,15 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
     add_socket_filter_options(cmd, o.filter);
     cmd->add_option("--labels", o.labels,
                     "Extra labels on the counters: comm (the owner process), netns (inode), port "
-                    "(listening port of accepted connections, remote port of outgoing ones)")
+                    "(listening port of accepted connections, remote port of outgoing ones), "
+                    "container (the owner's container ID, \"\" on the host)")
         ->check(CLI::Validator(
             [](std::string& text) {
                 uint32_t mask = 0;
                 std::string error;
                 return parse_label_names(text, &mask, &error) ? std::string() : error;
             },
-            "comm,netns,port"));
+            "comm,netns,port,container"));
     cmd->add_option("--max-series", o.max_series,
                     "With --labels: at most this many labelled series (the kernel's memory for "
                     "them is bounded by it; see the README); counts beyond are "

@@ -15,7 +15,7 @@ namespace tcpscope {
 struct MetricsOptions {
     FilterOptions filter;       // the socket filters of trace (events: fixed)
     std::string listen = "127.0.0.1:" + std::to_string(kDefaultMetricsPort);
-    std::string labels;         // "comm,netns,port": extra labels on the counters
+    std::string labels;         // "comm,netns,port,container": extra labels on the counters
     uint32_t max_series = 10000;  // the hard limit on labelled series (TS_MAX_SERIES_CAP at most)
     double series_idle_s = 600;   // a labelled series unchanged this long is removed
     double stuck_s = 0;         // --stuck: 0 = no tcpscope_stuck_* gauges

@@ -24,6 +24,11 @@ struct SeriesCount {
     uint32_t port = 0;    // 0: not known
     std::string comm;     // raw, up to TS_COMM_LEN bytes
     uint64_t value = 0;
+    uint64_t cgroup_id = 0;  // the owner's cgroup v2 id; 0: not known
+    // --labels container: the container the cgroup is in, filled by
+    // userspace (metrics/container_labels.h), not read from the kernel.
+    // The 64-hex ID, "" for no container, "?" when not known.
+    std::string container;
     ts_series_key key{};  // the kernel's key, as read: what removing it takes
 };
 

@@ -45,6 +45,7 @@ ContainerResolver::ContainerResolver(std::string mount)
 void ContainerResolver::walk() {
     ++walks_;
     by_id_.clear();
+    missing_.clear();
     if (mount_.empty()) return;
     // Identities are shared by the cgroups of one container (and by the
     // events that name them).
@@ -62,7 +63,7 @@ void ContainerResolver::walk() {
 }
 
 std::shared_ptr<const ContainerIdentity> ContainerResolver::of_cgroup(uint64_t id, uint64_t now_ns) {
-    if (id == 0 || mount_.empty()) return nullptr;
+    if (id == 0 || mount_.empty() || missing_.count(id)) return nullptr;
     auto it = by_id_.find(id);
     if (it != by_id_.end()) return it->second;
     // Records from several CPUs arrive slightly out of order: a time
@@ -72,10 +73,16 @@ std::shared_ptr<const ContainerIdentity> ContainerResolver::of_cgroup(uint64_t i
     walk();
     it = by_id_.find(id);
     if (it != by_id_.end()) return it->second;
-    // Not there even now (a cgroup already removed): remembered as none,
+    // Not there even now (a cgroup already removed): remembered as missing,
     // so that its later events do not walk the tree again.
-    if (by_id_.size() < kMaxCgroups) by_id_.emplace(id, nullptr);
+    if (missing_.size() < kMaxCgroups) missing_.insert(id);
     return nullptr;
+}
+
+std::shared_ptr<const ContainerIdentity> ContainerResolver::in_last_walk(uint64_t id, bool* found) const {
+    auto it = by_id_.find(id);
+    *found = it != by_id_.end();
+    return *found ? it->second : nullptr;
 }
 
 bool container_cgroup_dir(const std::string& prefix, std::string* dir, std::string* error,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "container_identity.h"
@@ -25,16 +26,27 @@ public:
     // started since) walks it again, at most once a second.
     std::shared_ptr<const ContainerIdentity> of_cgroup(uint64_t id, uint64_t now_ns);
 
+    // For a caller that decides itself when to walk (tcpscope metrics: at
+    // most once per scrape, when a series names a cgroup not seen yet).
+    // What the last walk found for id; *found is false when it did not find
+    // it (a cgroup made since, or removed before: in no container as far as
+    // the tree can tell, but not known to be the host's either).
+    std::shared_ptr<const ContainerIdentity> in_last_walk(uint64_t id, bool* found) const;
+    void walk();
+    // Whether a cgroup2 mount was found to read.
+    bool mounted() const { return !mount_.empty(); }
+
     // At most this many cgroups are remembered; a walk that finds more
     // keeps the first ones (a host has far fewer).
     static constexpr size_t kMaxCgroups = 65536;
     uint64_t walks() const { return walks_; }
 
 private:
-    void walk();
 
     std::string mount_;
     std::unordered_map<uint64_t, std::shared_ptr<const ContainerIdentity>> by_id_;
+    // Ids the last walk did not find (removed cgroups): not walked for again.
+    std::unordered_set<uint64_t> missing_;
     uint64_t last_walk_ns_ = 0;
     uint64_t walks_ = 0;
 };

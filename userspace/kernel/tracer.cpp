@@ -11,6 +11,7 @@
 #include <atomic>
 #include <thread>
 #include <cerrno>
+#include <cstddef>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -447,6 +448,12 @@ bool sum_per_cpu_128(const struct bpf_map* map, int ncpus,
     return true;
 }
 
+// The series key is read as bytes the BPF object wrote: the same header on
+// both sides, and no padding a compiler could place differently.
+static_assert(sizeof(ts_series_key) == 48, "ts_series_key size changed: update both sides");
+static_assert(offsetof(ts_series_key, comm) == 24, "ts_series_key layout changed");
+static_assert(offsetof(ts_series_key, cgroup_id) == 40, "ts_series_key layout changed");
+
 SeriesCount series_count(const ts_series_key& key, const uint64_t* per_cpu, int ncpus) {
     SeriesCount sc;
     sc.key = key;
@@ -455,6 +462,7 @@ SeriesCount series_count(const ts_series_key& key, const uint64_t* per_cpu, int 
     sc.netns = key.netns;
     sc.port = key.port;
     sc.comm.assign(key.comm, strnlen(key.comm, TS_COMM_LEN));
+    sc.cgroup_id = key.cgroup_id;
     for (int cpu = 0; cpu < ncpus; ++cpu) sc.value += per_cpu[cpu];
     return sc;
 }

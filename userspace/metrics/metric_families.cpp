@@ -162,6 +162,7 @@ std::vector<ClientMetric::Label> chosen_labels(const SeriesCount& sc, uint32_t l
     if (label_mask & TS_LABEL_COMM) labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
     if (label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
     if (label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
+    if (label_mask & TS_LABEL_CONTAINER) labels.push_back({"container", sc.container});
     return labels;
 }
 
@@ -219,11 +220,23 @@ std::vector<MetricFamily> kernel_families(const KernelCounts& c, const ResetReas
             }
         }
     } else {
+        // Series whose labels are the same are one: the kernel keys by
+        // cgroup, and the cgroups of one container (or of the host) share
+        // their container label.
+        std::map<std::string, size_t> index;  // label set -> position in its family
         for (const SeriesCount& sc : c.series) {
             if (sc.family >= TS_FAM_COUNT || sc.slot >= kCounterFamilies[sc.family].slots) continue;
             auto labels = slot_labels(sc.family, sc.slot, reasons, drop_reasons);
             for (auto& l : chosen_labels(sc, c.label_mask)) labels.push_back(std::move(l));
-            add_counter(&out[sc.family], std::move(labels), sc.value);
+            std::string id = std::to_string(sc.family) + '\0';
+            for (const auto& l : labels) id += l.name + '\0' + l.value + '\0';
+            MetricFamily& f = out[sc.family];
+            auto [it, added] = index.emplace(std::move(id), f.metric.size());
+            if (added) {
+                add_counter(&f, std::move(labels), sc.value);
+            } else {
+                f.metric[it->second].counter.value += static_cast<double>(sc.value);
+            }
         }
     }
     auto dropped = family("tcpscope_series_dropped_total",
@@ -361,8 +374,10 @@ bool parse_label_names(const std::string& text, uint32_t* mask, std::string* err
             *mask |= TS_LABEL_NETNS;
         } else if (name == "port") {
             *mask |= TS_LABEL_PORT;
+        } else if (name == "container") {
+            *mask |= TS_LABEL_CONTAINER;
         } else {
-            *error = "must be a list of comm, netns and port, e.g. comm,port";
+            *error = "must be a list of comm, netns, port and container, e.g. comm,port";
             return false;
         }
         if (comma == std::string::npos) break;

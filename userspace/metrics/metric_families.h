@@ -19,7 +19,7 @@ namespace tcpscope {
 // 2^(13+k) ns, from 8.192 us to 2^42 ns (73 min). The last is +Inf.
 double bucket_upper_bound_seconds(int k);
 
-// --labels "comm,netns,port" into TS_LABEL_* bits; false with *error.
+// --labels "comm,netns,port,container" into TS_LABEL_* bits; false with *error.
 bool parse_label_names(const std::string& text, uint32_t* mask, std::string* error);
 
 // A process name as a label value: printable ASCII, others as '?'.
@@ -30,7 +30,8 @@ std::string comm_text(const std::string& comm);
 // has a series for each label value the kernel has counted (a value never
 // seen has no series); every histogram is always there. With --labels the
 // counters come from counts.series, each with the chosen labels too (port
-// "" when not known), and tcpscope_series_dropped_total says what found the
+// "" when not known; container as SeriesCount::container says, series with
+// the same labels added up), and tcpscope_series_dropped_total says what found the
 // series limit reached.
 // Drop reasons are named from drop_reasons (this kernel's enum
 // skb_drop_reason), "REASON_<n>" where it has no name.

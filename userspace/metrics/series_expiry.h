@@ -2,8 +2,10 @@
 // not moved for --series-idle is removed from the kernel's map, so that the
 // space a burst of series took (a client trying 2,000 closed ports, a
 // process name seen once) serves new series again instead of filling
-// --max-series for good. Pure: fed readings, it says which series to expire;
-// kernel/tracer.h does the removal.
+// --max-series for good. The kernel series behind one exposed series (a
+// histogram's buckets and sum; with --labels container, the cgroups of one
+// container) go idle together. Pure: fed readings, it says which series to
+// expire; kernel/tracer.h does the removal.
 //
 // A series that comes back after its expiry starts again from its first
 // new count: Prometheus saw it vanish (a stale marker) and sees a new

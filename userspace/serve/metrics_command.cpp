@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "btf_reasons.h"
+#include "container_labels.h"
 #include "exit_codes.h"
 #include "exposition.h"
 #include "listen_address.h"
@@ -113,6 +114,36 @@ int run_metrics_command(const MetricsOptions& o) {
     // map at each scrape, and between scrapes by the main thread.
     SeriesExpiry expiry(static_cast<uint64_t>(o.series_idle_s * 1e9));
     uint64_t series_expired = 0;
+    // --labels container: cgroup ids into container IDs, from the cgroup
+    // tree (found now, while /proc/self/mountinfo is ours to read).
+    std::unique_ptr<ContainerResolver> resolver;
+    ContainerLabels container_labels;
+    if (config.label_mask & TS_LABEL_CONTAINER) {
+        resolver = std::make_unique<ContainerResolver>();
+        if (!resolver->mounted()) {
+            std::fprintf(stderr, "%s: warning: no cgroup v2 is mounted: every container label is \"%s\"\n",
+                         me, kUnknownContainer);
+        }
+    }
+    // Caller holds scrape_mutex. Before the expiry: the series of one
+    // container go idle together.
+    auto label_containers = [&](KernelCounts* counts) {
+        if (!resolver) return;
+        // A cgroup the last walk did not see walks the tree again, once:
+        // that walk sees every cgroup that existed when the series were read
+        // (and not removed since).
+        bool walked = false;
+        container_labels.label(&counts->series, [&](uint64_t cgroup_id) {
+            CgroupLookup l;
+            l.identity = resolver->in_last_walk(cgroup_id, &l.found);
+            if (!l.found && !walked) {
+                resolver->walk();
+                walked = true;
+                l.identity = resolver->in_last_walk(cgroup_id, &l.found);
+            }
+            return l;
+        });
+    };
     // Ages of CLOSE_WAIT sockets older than tcpscope: since first found.
     CloseWaitAges close_wait_ages;
     std::mutex scrape_mutex;
@@ -147,8 +178,10 @@ int run_metrics_command(const MetricsOptions& o) {
         self.open_metrics_scrapes = open_metrics_scrapes;
         if (endpoint) self.endpoint = endpoint->counters();
         if (tracer->read_counts(&counts)) {
+            label_containers(&counts);
             expire_idle_series(&counts);
             families = kernel_families(counts, reasons, kernel_drop_reasons());
+            if (resolver) families.push_back(container_info_family(container_labels.containers()));
         }
         if (census_reader) {
             SocketSnapshot snapshot;
@@ -257,7 +290,10 @@ int run_metrics_command(const MetricsOptions& o) {
         if (sig < 0) {
             std::lock_guard<std::mutex> lock(scrape_mutex);
             KernelCounts counts;
-            if (tracer->read_counts(&counts)) expire_idle_series(&counts);
+            if (tracer->read_counts(&counts)) {
+                label_containers(&counts);
+                expire_idle_series(&counts);
+            }
         }
     }
     std::fprintf(stderr, "%s: %s, stopping\n", me, strsignal(sig));

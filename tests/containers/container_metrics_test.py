@@ -10,7 +10,7 @@ container (a client, and two connects to a closed port), and a host service
 and one with `--labels port,container`. One scrape of each must show:
 
 - the active opens (CLOSE -> SYN_SENT) of each container under its ID, the
-  host's under container="", the passive opens all under the pod's
+  host's under container_id="", the passive opens all under the pod's
   container (its server accepts them), the RSTs that answer the closed port
   under "?" (no socket: nobody's);
 - the pod container's two cgroups merged into one series (one line per
@@ -134,24 +134,24 @@ def main():
                        if n == name and all((k, w) in labels for k, w in want.items()))
 
         opens = "tcpscope_state_transitions_total"
-        active = {c: count(l, opens, **{"from": "CLOSE", "to": "SYN_SENT", "container": c})
+        active = {c: count(l, opens, **{"from": "CLOSE", "to": "SYN_SENT", "container_id": c})
                   for c in (POD_ID, PODMAN_ID, "", "?")}
         check(active == {POD_ID: POD_A + POD_B, PODMAN_ID: PODMAN + REFUSED, "": HOST, "?": 0},
               "active opens by container: the pod's two cgroups, podman's, the host's (%s)" %
               {c[:8]: v for c, v in active.items()})
         check(sum(active.values()) == delta("TcpActiveOpens") == count(p, opens, **{"from": "CLOSE", "to": "SYN_SENT"}),
               "active opens add up to the unlabelled count and nstat's TcpActiveOpens (%d)" % delta("TcpActiveOpens"))
-        passive = {c: count(l, opens, **{"from": "LISTEN", "to": "SYN_RECV", "container": c})
+        passive = {c: count(l, opens, **{"from": "LISTEN", "to": "SYN_RECV", "container_id": c})
                    for c in (POD_ID, PODMAN_ID, "", "?")}
         total = POD_A + POD_B + PODMAN + HOST
         check(passive == {POD_ID: total, PODMAN_ID: 0, "": 0, "?": 0} and total == delta("TcpPassiveOpens"),
               "passive opens all the pod's (its server accepts them): %s, TcpPassiveOpens %d" %
               ({c[:8]: v for c, v in passive.items()}, delta("TcpPassiveOpens")))
-        fails = count(l, opens, **{"from": "SYN_SENT", "to": "CLOSE", "container": PODMAN_ID})
+        fails = count(l, opens, **{"from": "SYN_SENT", "to": "CLOSE", "container_id": PODMAN_ID})
         check(fails == REFUSED == delta("TcpAttemptFails"),
               "the refused connects are podman's (%d), TcpAttemptFails %d" % (fails, delta("TcpAttemptFails")))
-        no_socket = count(l, "tcpscope_resets_sent_total", reason="NO_SOCKET", container="?")
-        check(no_socket == REFUSED, "the RSTs with no socket are nobody's: container=\"?\" (%d)" % no_socket)
+        no_socket = count(l, "tcpscope_resets_sent_total", reason="NO_SOCKET", container_id="?")
+        check(no_socket == REFUSED, "the RSTs with no socket are nobody's: container_id=\"?\" (%d)" % no_socket)
 
         lines = [ln.split(" ")[0] for ln in l_text.splitlines() if ln and not ln.startswith("#")]
         merged = [ln for ln in lines if ln.startswith(opens + '{from="CLOSE",to="SYN_SENT"') and POD_ID in ln]
@@ -167,14 +167,14 @@ def main():
             if name not in counted:
                 continue
             got = sum(v for (n, ls), v in l.items()
-                      if n == name and {kv for kv in ls if kv[0] not in ("port", "container")} == labels)
+                      if n == name and {kv for kv in ls if kv[0] not in ("port", "container_id")} == labels)
             if got != value:
                 mismatched.append("%s%s: %s labelled, %s not" % (name, sorted(labels), got, value))
         check(not mismatched and len([k for k in p if k[0] == opens]) >= 5,
               "every counter's labelled series add up to its unlabelled one%s" %
               (": " + "; ".join(mismatched[:5]) if mismatched else ""))
 
-        info = {dict(ls)["container"]: dict(ls) for (n, ls), v in l.items() if n == "tcpscope_container_info" and v == 1}
+        info = {dict(ls)["container_id"]: dict(ls) for (n, ls), v in l.items() if n == "tcpscope_container_info" and v == 1}
         check(set(info) == {POD_ID, PODMAN_ID} and
               (info[POD_ID]["runtime"], info[POD_ID]["pod_uid"], info[POD_ID]["pod_qos"]) ==
               ("containerd", POD_UID, "besteffort") and

@@ -98,16 +98,16 @@ TEST(ContainerLabels, SeriesOfOneContainerMergeAtExposition) {
                 series(10, 1, 80)};
     labels.label(&c.series, tree.lookup());
     std::string text = render_text_format(kernel_families(c, ResetReasons()));
-    EXPECT_NE(text.find("tcpscope_retransmits_total{state=\"ESTABLISHED\",port=\"443\",container=\"" + kWeb +
+    EXPECT_NE(text.find("tcpscope_retransmits_total{state=\"ESTABLISHED\",port=\"443\",container_id=\"" + kWeb +
                         "\"} 7\n"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("tcpscope_retransmits_total{state=\"ESTABLISHED\",port=\"80\",container=\"" + kWeb +
+    EXPECT_NE(text.find("tcpscope_retransmits_total{state=\"ESTABLISHED\",port=\"80\",container_id=\"" + kWeb +
                         "\"} 1\n"),
               std::string::npos);
-    EXPECT_NE(text.find("container=\"" + kDb + "\"} 5\n"), std::string::npos);
-    EXPECT_NE(text.find("container=\"\"} 6\n"), std::string::npos);
-    EXPECT_NE(text.find("container=\"?\"} 7\n"), std::string::npos);
+    EXPECT_NE(text.find("container_id=\"" + kDb + "\"} 5\n"), std::string::npos);
+    EXPECT_NE(text.find("container_id=\"\"} 6\n"), std::string::npos);
+    EXPECT_NE(text.find("container_id=\"?\"} 7\n"), std::string::npos);
     size_t lines = 0;
     for (size_t at = text.find("tcpscope_retransmits_total{"); at != std::string::npos;
          at = text.find("tcpscope_retransmits_total{", at + 1)) {
@@ -116,12 +116,12 @@ TEST(ContainerLabels, SeriesOfOneContainerMergeAtExposition) {
     EXPECT_EQ(lines, 5u) << "one line per label set";
 
     std::string info = render_text_format({container_info_family(labels.containers())});
-    EXPECT_NE(info.find("tcpscope_container_info{container=\"" + kDb +
+    EXPECT_NE(info.find("tcpscope_container_info{container_id=\"" + kDb +
                         "\",runtime=\"containerd\",pod_uid=\"0f6c9a2e-4b1d-4c7a-9e3f-2a5b8c1d7e40\","
                         "pod_qos=\"burstable\"} 1"),
               std::string::npos)
         << info;
-    EXPECT_NE(info.find("tcpscope_container_info{container=\"" + kWeb +
+    EXPECT_NE(info.find("tcpscope_container_info{container_id=\"" + kWeb +
                         "\",runtime=\"docker\",pod_uid=\"\",pod_qos=\"\"} 1"),
               std::string::npos);
 }

@@ -24,7 +24,7 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsOptions& o) {
     cmd->add_option("--labels", o.labels,
                     "Extra labels on the counters: comm (the owner process), netns (inode), port "
                     "(listening port of accepted connections, remote port of outgoing ones), "
-                    "container (the owner's container ID, \"\" on the host)")
+                    "container (label container_id: the owner's container ID, \"\" on the host)")
         ->check(CLI::Validator(
             [](std::string& text) {
                 uint32_t mask = 0;

@@ -42,7 +42,7 @@ prometheus::MetricFamily container_info_family(
     f.type = prometheus::MetricType::Gauge;
     for (const auto& [id, c] : containers) {
         prometheus::ClientMetric m;
-        m.label = {{"container", id}, {"runtime", c->runtime}, {"pod_uid", c->pod_uid}, {"pod_qos", c->qos}};
+        m.label = {{"container_id", id}, {"runtime", c->runtime}, {"pod_uid", c->pod_uid}, {"pod_qos", c->qos}};
         m.gauge.value = 1;
         f.metric.push_back(std::move(m));
     }

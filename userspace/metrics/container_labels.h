@@ -3,7 +3,7 @@
 // container's ID (containers/container_identity.h), so that the cgroups of
 // one container (a rootless podman's inner cgroup, sub-cgroups a
 // container makes) expose one series, and the host's processes, whatever
-// their cgroup, expose container="". Pure: the cgroup tree is read by the
+// their cgroup, expose container_id="". Pure: the cgroup tree is read by the
 // lookup it is given (kernel/container_resolver.h in tcpscope metrics).
 #pragma once
 

@@ -162,7 +162,7 @@ std::vector<ClientMetric::Label> chosen_labels(const SeriesCount& sc, uint32_t l
     if (label_mask & TS_LABEL_COMM) labels.push_back({"comm", sc.comm.empty() ? "?" : comm_text(sc.comm)});
     if (label_mask & TS_LABEL_NETNS) labels.push_back({"netns", std::to_string(sc.netns)});
     if (label_mask & TS_LABEL_PORT) labels.push_back({"port", port_label(sc.port)});
-    if (label_mask & TS_LABEL_CONTAINER) labels.push_back({"container", sc.container});
+    if (label_mask & TS_LABEL_CONTAINER) labels.push_back({"container_id", sc.container});
     return labels;
 }
 

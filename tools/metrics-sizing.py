@@ -24,6 +24,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "metrics"))
 import metrics_support as ms  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "containers"))
+from cgroup_support import cgroup2_mount, remove_tree  # noqa: E402
 
 LABEL_SETS = ["", "port", "comm", "container", "port,container", "comm,port", "comm,port,container"]
 # The families --labels splits (the rest do not change with it).
@@ -84,15 +86,6 @@ else:
             pass
         time.sleep(0.5)
 """
-
-
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            head, _, tail = line.partition(" - ")
-            if tail.split()[0] == "cgroup2" and head.split()[3] == "/":
-                return head.split()[4]
-    return None
 
 
 def main():
@@ -160,13 +153,7 @@ def main():
             p.kill()
             p.wait()
         ns.close()
-        for root, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")) if os.path.isdir(top) else []:
-            for _ in range(50):
-                try:
-                    os.rmdir(root)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        remove_tree(top)
     return 0
 
 

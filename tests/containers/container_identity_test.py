@@ -30,18 +30,12 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgroup_support import cgroup2_mount, remove_tree  # noqa: E402
+
 SERVER_ID = "5e1f" + "a" * 60
 CLIENT_ID = "5e1f" + "b" * 60  # shares "5e1f" with the server: an ambiguous prefix
 POD_UID = "0f6c9a2e-4b1d-4c7a-9e3f-2a5b8c1d7e40"
-
-
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            head, _, tail = line.partition(" - ")
-            if tail.split()[0] == "cgroup2" and head.split()[3] == "/":
-                return head.split()[4]
-    return None
 
 
 def main():
@@ -162,14 +156,7 @@ def main():
                 p.kill()
             p.wait()
         subprocess.run(["ip", "netns", "del", tag], check=False)
-        # Deepest first; a cgroup is removed once its processes are gone.
-        for root, dirs, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")) if os.path.isdir(top) else []:
-            for _ in range(50):
-                try:
-                    os.rmdir(root)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        remove_tree(top)
     left = os.path.exists(top)
     check(not left, "the test's cgroups are gone")
     return 1 if failures else 0

@@ -30,6 +30,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
 import metrics_support as ms  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cgroup_support import cgroup2_mount, remove_tree  # noqa: E402
 
 POD_ID = "c0de" + "1" * 60
 PODMAN_ID = "c0de" + "2" * 60
@@ -61,15 +63,6 @@ for _ in range(refused):
         pass
 print(flush=True); sys.stdin.read()
 """ % (PORT, CLOSED)
-
-
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            head, _, tail = line.partition(" - ")
-            if tail.split()[0] == "cgroup2" and head.split()[3] == "/":
-                return head.split()[4]
-    return None
 
 
 def main():
@@ -194,14 +187,7 @@ def main():
                 p.kill()
             p.wait()
         ns.close()
-        # Deepest first; a cgroup is removed once its processes are gone.
-        for root, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")) if os.path.isdir(top) else []:
-            for _ in range(50):
-                try:
-                    os.rmdir(root)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        remove_tree(top)
     check(not os.path.exists(top), "the test's cgroups are gone")
     return 1 if failures else 0
 

@@ -5,6 +5,8 @@
 #include "steps.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +40,34 @@ std::string read_all(int fd) {
     return text;
 }
 
+// Writes text to a pipe whose reader may already have exited (nft not
+// installed: the child's exec failed and it is gone). Such a write raises
+// SIGPIPE, whose default would kill the scenario before it could say
+// "install nftables" (seen under qemu, where the child is often gone before
+// the write): SIGPIPE is blocked around the write, and the one it raised is
+// taken off the pending set, so the program's own disposition is
+// untouched. The child's exit status then tells why it did not read.
+void write_unless_gone(int fd, const std::string& text) {
+    if (text.empty()) return;
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    bool already_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    ssize_t n;
+    do {
+        n = ::write(fd, text.data(), text.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EPIPE && !already_pending) {
+        const timespec now{0, 0};
+        while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 // Runs nft with `args`, feeding it `input`, and collects what it prints.
 // The output is small (one table), so reading stdout to the end and then
 // stderr cannot deadlock on a full pipe in practice; stderr is a file to
@@ -65,9 +95,7 @@ NftRun run_nft(const std::vector<std::string>& args, const std::string& input) {
     ::close(in[0]);
     ::close(out[1]);
     // A script is a few lines: it fits in the pipe, no writer thread needed.
-    if (!input.empty() && ::write(in[1], input.data(), input.size()) < 0) {
-        // nft died before reading: its exit status tells why.
-    }
+    write_unless_gone(in[1], input);
     ::close(in[1]);
     NftRun run;
     run.out = read_all(out[0]);

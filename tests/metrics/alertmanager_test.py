@@ -2,10 +2,11 @@
 """The alert path end to end: tcpscope metrics -> a real Prometheus -> a real Alertmanager -> a webhook.
 
 In a network namespace of the test's own, three things go wrong, as on a
-production host: a process ("leaky") leaves connections its peers closed in
-CLOSE_WAIT; a client knocks on a closed port 303 times (a burst of RSTs); a
-listener with backlog 1 never accepts (its accept queue overflows).
-`tcpscope metrics --netns` watches the namespace with `--labels comm,port`.
+production host: a process ("leaky", in a cgroup laid out as podman lays out
+a container's) leaves connections its peers closed in CLOSE_WAIT; a client
+knocks on a closed port 303 times (a burst of RSTs); a listener with backlog
+1 never accepts (its accept queue overflows). `tcpscope metrics --netns`
+watches the namespace with `--labels comm,port,container`.
 Debian's prometheus scrapes it every second and evaluates
 dashboards/prometheus/alerts.yml and recording.yml; Debian's alertmanager
 routes what fires to a webhook receiver the test runs on loopback.
@@ -15,7 +16,7 @@ CloseWaitLeak and RstBurst thresholds scaled to what a test can make in
 seconds (the rewrite is checked to have matched, so a changed rule fails
 here instead of going untested; the exact thresholds are promtool's to test:
 alerts_test.yml). The webhook must receive TcpscopeCloseWaitLeak for
-comm="leaky", TcpscopeRstBurst and TcpscopeAcceptQueueOverflow for
+comm="leaky" and its container's container_id, TcpscopeRstBurst and TcpscopeAcceptQueueOverflow for
 port="6300", each with the host (instance) and severity labels and its
 summary, and the recording rules must give the per-host, per-service and
 fleet series. Everything it started is stopped; the namespace goes.
@@ -33,6 +34,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import metrics_support as ms  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "containers"))
+from cgroup_support import cgroup2_mount, remove_tree  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -43,6 +46,8 @@ SCALED = {
     "TcpscopeRstBurst": [("> 50", "> 1")],
 }
 
+# leaky's container, as podman would name it.
+LEAKY_ID = "1eac" + "5" * 60
 LEAKY = r'''
 import socket, sys
 open("/proc/self/comm", "w").write("leaky")
@@ -162,6 +167,12 @@ def main():
             failures.append(what)
 
     tag = "tsc-am-%d" % os.getpid()
+    cgroups = cgroup2_mount()
+    if cgroups is None:
+        print("SKIP: no cgroup v2 mount (leaky runs in a container's cgroup)")
+        return 77
+    top = os.path.join(cgroups, "tcpscope-am-%d" % os.getpid())
+    leaky_cg = os.path.join(top, "machine.slice", "libpod-%s.scope" % LEAKY_ID)
     workdir = tempfile.mkdtemp(prefix="tcpscope-am-")
     spaces, procs, stoppers = [], [], []
     try:
@@ -171,7 +182,7 @@ def main():
         stoppers.append(webhook.stop)
         am = Alertmanager(workdir, webhook.port)
         stoppers.append(am.stop)
-        metrics = ms.Metrics(binary, "--netns", a.path, "--labels", "comm,port")
+        metrics = ms.Metrics(binary, "--netns", a.path, "--labels", "comm,port,container")
         stoppers.append(metrics.stop)
         fast_rules(os.path.join(repo, "dashboards/prometheus/alerts.yml"), os.path.join(workdir, "alerts.yml"))
         shutil.copy(os.path.join(repo, "dashboards/prometheus/recording.yml"), workdir)
@@ -192,7 +203,10 @@ def main():
             time.sleep(0.5)
         check(any(t.get("health") == "up" for t in prom.targets()), "Prometheus scrapes tcpscope")
 
-        leaky = a.popen("python3", "-c", LEAKY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # leaky runs in a cgroup laid out as podman lays out a container's.
+        os.makedirs(leaky_cg)
+        leaky = subprocess.Popen(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec ip netns exec "$1" python3 -c "$2"',
+                                  leaky_cg, a.name, LEAKY], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         procs.append(leaky)
         check(leaky.stdout.readline().strip() == "leaking", "leaky holds 5 connections in CLOSE_WAIT")
         full = a.popen("python3", "-c", ms.ACCEPT_QUEUE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -207,7 +221,7 @@ def main():
         check(refused == 303, "303 connects to a closed port refused (%d)" % refused)
 
         wanted = {
-            "TcpscopeCloseWaitLeak": {"comm": "leaky"},
+            "TcpscopeCloseWaitLeak": {"comm": "leaky", "container_id": LEAKY_ID},
             "TcpscopeRstBurst": {},
             "TcpscopeAcceptQueueOverflow": {"port": "6300"},
         }
@@ -256,6 +270,9 @@ def main():
         for s in spaces:
             s.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        if not remove_tree(top):
+            print("FAIL  the test's cgroups are left: %s" % top)
+            failures.append("cgroups left")
     return 1 if failures else 0
 
 

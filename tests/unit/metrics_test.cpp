@@ -343,6 +343,46 @@ TEST(SocketCensus, CloseWaitByOwnerKeepsTheOldestKnownAge) {
     EXPECT_EQ(text.find("state=\"SYN_SENT\""), std::string::npos);
 }
 
+// --labels container: the CLOSE_WAIT gauges by owner and container, so that
+// a leak in one replica of a service is told from the others; the host's
+// processes under "", nobody's socket under "?".
+TEST(SocketCensus, CloseWaitByContainerWhenGivenTheContainers) {
+    SocketSnapshot snapshot;
+    auto close_wait = [](uint32_t pid, const char* comm, uint64_t cgroup_id, uint64_t entered) {
+        SocketRecord r;
+        r.state = 8;  // CLOSE_WAIT
+        r.pid = pid;
+        r.comm = comm;
+        r.cgroup_id = cgroup_id;
+        r.state_ts = entered;
+        return r;
+    };
+    snapshot.sockets = {close_wait(10, "api", 101, 5), close_wait(10, "api", 101, 7), close_wait(11, "api", 102, 9),
+                        close_wait(12, "api", 1, 9), close_wait(0, "", 0, 0)};
+    snapshot.taken_ns = 10;
+    auto container_of = [](uint64_t cgroup_id) -> std::string {
+        return cgroup_id == 101 ? "aaaa" : cgroup_id == 102 ? "bbbb" : "";
+    };
+    SocketCensus census = census_of(snapshot, nullptr, container_of);
+    EXPECT_EQ(census.close_wait.size(), 4u);
+    EXPECT_EQ((census.close_wait[{"api", "aaaa"}].sockets), 2u);
+    EXPECT_EQ((census.close_wait[{"api", "bbbb"}].sockets), 1u);
+    EXPECT_EQ((census.close_wait[{"api", ""}].sockets), 1u);
+    EXPECT_EQ((census.close_wait[{"?", "?"}].sockets), 1u);
+    std::string text = render_text_format(census_families(census));
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"api\",container_id=\"aaaa\"} 2"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("tcpscope_close_wait_oldest_seconds{comm=\"api\",container_id=\"aaaa\"} "),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"api\",container_id=\"\"} 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("tcpscope_close_wait_sockets{comm=\"?\",container_id=\"?\"} 1"), std::string::npos) << text;
+    // Without the containers (no --labels container): by owner alone, no such label.
+    SocketCensus plain = census_of(snapshot);
+    EXPECT_EQ((plain.close_wait["api"].sockets), 4u);
+    EXPECT_EQ(render_text_format(census_families(plain)).find("container_id"), std::string::npos);
+}
+
 // Listeners by port: two SO_REUSEPORT listeners of one port add up; the
 // ports past the bound add up under "other".
 TEST(SocketCensus, ListenersByPortWithTheirQueueBacklogAndDrops) {

@@ -2,7 +2,7 @@
 
 namespace tcpscope {
 
-const char* tcpscope_version() { return "0.1.0"; }
+const char* tcpscope_version() { return TCPSCOPE_VERSION; }
 
 CommandLine::CommandLine()
     : app("tcpscope: see what the kernel's TCP stack does, and why a socket call returned what "

@@ -17,7 +17,8 @@
 
 namespace tcpscope {
 
-// "0.1.0": what --version prints after "tcpscope ", and the man pages' version.
+// CMake's project(VERSION): what --version prints after "tcpscope ", and the
+// man pages' version.
 const char* tcpscope_version();
 
 struct CommandLine {

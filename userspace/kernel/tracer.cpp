@@ -159,12 +159,12 @@ int tracepoint_args(const struct btf* vmlinux, const char* name) {
     return static_cast<int>(btf_vlen(t)) - 1;
 }
 
+}  // namespace
+
 std::string kernel_release() {
     struct utsname u {};
     return uname(&u) == 0 ? u.release : "unknown";
 }
-
-}  // namespace
 
 KernelSupport probe_kernel_support(std::string* error) {
     KernelSupport support;

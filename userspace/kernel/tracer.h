@@ -53,6 +53,9 @@ struct TracerConfig {
     bool all_drops = false;
 };
 
+// The running kernel's release (uname -r), "unknown" when uname fails.
+std::string kernel_release();
+
 // Reads what the running kernel's tracepoints offer from its BTF (the
 // btf_trace_<name> typedef of each: a pointer to a function whose
 // parameters after the context are the tracepoint's arguments); *error

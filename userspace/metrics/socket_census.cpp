@@ -6,8 +6,8 @@
 
 namespace tcpscope {
 
-void SocketCensus::add_close_wait(const std::string& comm, bool age_known, double age_seconds) {
-    CloseWait& cw = close_wait[comm];
+void SocketCensus::add_close_wait(const Owner& owner, bool age_known, double age_seconds) {
+    CloseWait& cw = close_wait[owner];
     cw.sockets += 1;
     if (age_known) {
         cw.oldest_seconds = cw.age_known ? std::max(cw.oldest_seconds, age_seconds) : age_seconds;
@@ -15,9 +15,11 @@ void SocketCensus::add_close_wait(const std::string& comm, bool age_known, doubl
     }
 }
 
-SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages) {
+SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages,
+                       const ContainerOf& container_of) {
     constexpr int kCloseWait = 8;
     SocketCensus census;
+    census.container_label = static_cast<bool>(container_of);
     constexpr int kListen = 10;
     for (const auto& s : snapshot.sockets) {
         census.by_state[static_cast<size_t>(s.state)] += 1;
@@ -35,7 +37,9 @@ SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages
         uint64_t since = s.state_ts && s.state_ts <= snapshot.taken_ns ? s.state_ts : 0;
         if (!since && ages) since = ages->first_seen_ns(s.cookie);
         bool age_known = since != 0 && since <= snapshot.taken_ns;
-        census.add_close_wait(comm, age_known,
+        // Nobody's socket has no container either: "?", as the counters say.
+        std::string container = !container_of ? "" : s.pid ? container_of(s.cgroup_id) : "?";
+        census.add_close_wait({comm, container}, age_known,
                               age_known ? static_cast<double>(snapshot.taken_ns - since) / 1e9 : 0);
     }
     return census;
@@ -76,9 +80,10 @@ std::vector<prometheus::MetricFamily> census_families(const SocketCensus& census
                   "CLOSE_WAIT when tcpscope saw it, else since tcpscope first found it there (a "
                   "lower bound for sockets older than tcpscope)";
     oldest.type = prometheus::MetricType::Gauge;
-    for (const auto& [comm, c] : census.close_wait) {
+    for (const auto& [owner, c] : census.close_wait) {
         ClientMetric m;
-        m.label = {{"comm", comm}};
+        m.label = {{"comm", owner.comm}};
+        if (census.container_label) m.label.push_back({"container_id", owner.container});
         m.gauge.value = static_cast<double>(c.sockets);
         cw.metric.push_back(m);
         if (c.age_known) {

@@ -6,7 +6,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -31,8 +33,20 @@ struct SocketCensus {
         bool age_known = false;
         double oldest_seconds = 0;
     };
-    // By the owner's process name ("?" when tcpscope does not know it).
-    std::map<std::string, CloseWait> close_wait;
+    // Whose CLOSE_WAIT sockets: the owner's process name ("?" when tcpscope
+    // does not know it) and, with --labels container, its container's ID
+    // ("" for the host's processes, "?" when not known).
+    struct Owner {
+        std::string comm;
+        std::string container;
+        Owner(std::string c, std::string ctr = "") : comm(std::move(c)), container(std::move(ctr)) {}
+        Owner(const char* c) : comm(c) {}
+        bool operator<(const Owner& o) const { return std::tie(comm, container) < std::tie(o.comm, o.container); }
+    };
+    std::map<Owner, CloseWait> close_wait;
+    // The CLOSE_WAIT gauges carry container_id (census_of was given the
+    // containers: --labels container).
+    bool container_label = false;
     // Listening sockets by local port (SO_REUSEPORT listeners of a port
     // added up): their accept queues, backlogs and own drop counters
     // (sk_drops: SYNs a full accept or SYN queue made them drop, which the
@@ -46,15 +60,21 @@ struct SocketCensus {
     static constexpr size_t kMaxListenPorts = 1024;
     std::map<uint16_t, Listen> listen;
 
-    // One CLOSE_WAIT socket: its owner's name and, when known, its age.
-    void add_close_wait(const std::string& comm, bool age_known, double age_seconds);
+    // One CLOSE_WAIT socket: its owner and, when known, its age.
+    void add_close_wait(const Owner& owner, bool age_known, double age_seconds);
 };
 
 // The census of a snapshot: every socket by state, the CLOSE_WAIT ones
 // by owner with the age of the oldest: whose entry tcpscope saw, or, given
 // ages (updated with this snapshot), the time since a census first found
 // it in CLOSE_WAIT, a lower bound for a socket older than tcpscope.
-SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages = nullptr);
+// Given container_of (the container_id label of an owner's cgroup v2 id:
+// --labels container), the CLOSE_WAIT sockets are counted by owner and
+// container, so that a leak in one container of a service is told from
+// the rest.
+using ContainerOf = std::function<std::string(uint64_t cgroup_id)>;
+SocketCensus census_of(const SocketSnapshot& snapshot, const CloseWaitAges* ages = nullptr,
+                       const ContainerOf& container_of = {});
 
 // A process name as a label value: printable ASCII, others as '?'.
 std::string comm_label(const char* comm, size_t max_len);

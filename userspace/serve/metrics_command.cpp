@@ -2,7 +2,6 @@
 #include "metrics_command.h"
 
 #include <signal.h>
-#include <sys/utsname.h>
 
 #include <sys/stat.h>
 
@@ -36,7 +35,7 @@
 namespace tcpscope {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = TCPSCOPE_VERSION;  // CMake's project(VERSION)
 // What a scrape lacks when sock_diag cannot be asked.
 constexpr const char* kSnapshotFamilies = "tcpscope_sockets, tcpscope_close_wait_* and tcpscope_stuck_*";
 
@@ -44,11 +43,6 @@ bool bpf_stats_enabled() {
     std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
     int v = 0;
     return (in >> v) && v != 0;
-}
-
-std::string kernel_release() {
-    struct utsname u {};
-    return uname(&u) == 0 ? u.release : "unknown";
 }
 
 // The stop signals, blocked in every thread (the server's inherit the
@@ -188,7 +182,24 @@ int run_metrics_command(const MetricsOptions& o) {
             std::string census_error;
             if (census_reader->read(&snapshot, &census_error)) {
                 close_wait_ages.update(snapshot);
-                for (auto& f : census_families(census_of(snapshot, &close_wait_ages))) {
+                // --labels container: the CLOSE_WAIT gauges by container too,
+                // named from the same walks as the counters (one more at most).
+                bool walked = false;
+                ContainerOf container_of;
+                if (resolver) {
+                    container_of = [&](uint64_t cgroup_id) -> std::string {
+                        bool found = false;
+                        auto identity = resolver->in_last_walk(cgroup_id, &found);
+                        if (!found && cgroup_id && !walked) {
+                            resolver->walk();
+                            walked = true;
+                            identity = resolver->in_last_walk(cgroup_id, &found);
+                        }
+                        if (!found) return kUnknownContainer;
+                        return identity ? identity->id : "";
+                    };
+                }
+                for (auto& f : census_families(census_of(snapshot, &close_wait_ages, container_of))) {
                     families.push_back(std::move(f));
                 }
                 if (stuck) {

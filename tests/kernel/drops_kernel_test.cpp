@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -217,22 +218,35 @@ std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons(
 
 // The NETFILTER_DROP events of a run, once as many as the rules counted
 // have come: the SYNs to syn_port and the data to data_port, each as many
-// as its rule's counter, nothing else dropped, nothing lost.
+// as its rule's counter, nothing else dropped, nothing lost. Now and then
+// the kernel fires no tracepoint at all for a timer's retransmit (nor for
+// its copy's drop; seen with perf too, docs/run.md): where perf is there to
+// count the kfree_skb tracepoint's NETFILTER_DROP hits, and counted fewer
+// than the rules, the events must be exactly those perf saw fire.
 struct RuleDrops {
     std::vector<Event> syns, data;
 };
-RuleDrops rule_drops(Capture& cap, uint16_t syn_port, uint16_t data_port, uint64_t syn_drops,
-                     uint64_t data_drops) {
+RuleDrops rule_drops(Capture& cap, std::optional<uint64_t> fired, uint16_t syn_port, uint16_t data_port,
+                     uint64_t syn_drops, uint64_t data_drops) {
     auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
-    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= syn_drops + data_drops; }, 10);
+    const uint64_t counted = syn_drops + data_drops;
+    const uint64_t expected = fired && *fired < counted ? *fired : counted;
+    if (expected < counted) {
+        std::printf("note: the rules dropped %llu segments; the kfree_skb tracepoint fired for %llu (perf)\n",
+                    static_cast<unsigned long long>(counted), static_cast<unsigned long long>(expected));
+    }
+    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= expected; }, 10);
     cap.settle(300);
     EXPECT_EQ(cap.tracer().lost_total(), 0u);
     const auto drops = select(cap.events(), netfilter);
     RuleDrops out;
     out.syns = select(drops, [&](const Event& e) { return e.local.port == syn_port; });
     out.data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
-    EXPECT_EQ(out.syns.size(), syn_drops) << describe(drops);
-    EXPECT_EQ(out.data.size(), data_drops) << describe(drops);
+    EXPECT_LE(out.syns.size(), syn_drops) << describe(drops);
+    EXPECT_LE(out.data.size(), data_drops) << describe(drops);
+    EXPECT_EQ(drops.size(), expected) << "rules: " << syn_drops << " SYNs, " << data_drops << " data; perf: "
+                                      << (fired ? std::to_string(*fired) : std::string("not there")) << "\n"
+                                      << describe(drops);
     EXPECT_EQ(drops.size(), out.syns.size() + out.data.size()) << describe(drops);
     return out;
 }
@@ -252,6 +266,7 @@ TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner)
     options.netns = helper->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
+    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
     const uint64_t syn_drops = done.at("syn_drops");
@@ -262,7 +277,7 @@ TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner)
     ASSERT_GE(syn_drops, 2u * kSynClients);
     ASSERT_GE(data_drops, 2u);
 
-    const RuleDrops got = rule_drops(cap, syn_port, data_port, syn_drops, data_drops);
+    const RuleDrops got = rule_drops(cap, witness.stop(), syn_port, data_port, syn_drops, data_drops);
     for (const Event& e : got.syns) {
         // On the way in, before any socket took it: nobody's.
         EXPECT_EQ(e.dir, TS_DIR_RX) << describe(e);
@@ -302,12 +317,18 @@ TEST(KernelDrops, MetricsCountTheRulesDropsByReason) {
     auto tracer = tcpscope::Tracer::start(
         config, [](const void*, size_t) { ADD_FAILURE() << "a record in metrics mode"; }, &terr);
     ASSERT_TRUE(tracer) << terr.text();
+    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
     const uint64_t expected = done.at("syn_drops").get<uint64_t>() + done.at("data_drops").get<uint64_t>();
     tcpscope::KernelCounts c;
     ASSERT_TRUE(tracer->read_counts(&c));
-    EXPECT_EQ(c.drops[static_cast<size_t>(*netfilter_drop_code())], expected);
+    // Exact, but for drops the kernel fired no tracepoint for (perf's
+    // count, where perf is there: rule_drops says why).
+    const std::optional<uint64_t> fired = witness.stop();
+    const uint64_t counted = c.drops[static_cast<size_t>(*netfilter_drop_code())];
+    EXPECT_EQ(counted, fired && *fired < expected ? *fired : expected)
+        << "the rules dropped " << expected << "; perf: " << (fired ? std::to_string(*fired) : std::string("not there"));
     helper->send({{"type", "exit"}});
     helper->join();
 }
@@ -332,13 +353,14 @@ TEST(KernelDrops, Ipv6SegmentsWithOptionsAreParsed) {
     options.netns = helper->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
+    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
     const uint64_t syn_drops = done.at("syn_drops");
     const uint64_t data_drops = done.at("data_drops");
     ASSERT_GE(syn_drops, 2u);   // the SYN and its retransmit after 1 s
     ASSERT_GE(data_drops, 2u);  // the data and its first retransmit
-    const RuleDrops got = rule_drops(cap, syn_port, data_port, syn_drops, data_drops);
+    const RuleDrops got = rule_drops(cap, witness.stop(), syn_port, data_port, syn_drops, data_drops);
     for (const auto* list : {&got.syns, &got.data}) {
         for (const Event& e : *list) {
             EXPECT_EQ(e.family, AF_INET6) << describe(e);

@@ -637,3 +637,78 @@ uint16_t unique_port() {
 }
 
 }  // namespace ktest
+
+namespace ktest {
+
+TracepointWitness::TracepointWitness(const std::string& event, const std::string& filter) : event_(event) {
+    if (run_command({"perf", "--version"}).status != 0) return;
+    char path[] = "/tmp/tcpscope-witness-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return;
+    close(fd);
+    out_path_ = path;
+    pid_ = fork();
+    if (pid_ == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        // No command: every CPU is counted until SIGINT, a line every 100 ms.
+        execlp("perf", "perf", "stat", "-a", "-I", "100", "-x,", "-e", event.c_str(), "--filter",
+               filter.c_str(), "-o", out_path_.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    if (pid_ < 0) {
+        unlink(out_path_.c_str());
+        return;
+    }
+    // Counting has begun once the first interval's line is written: the
+    // traffic must not start before (perf opens a counter on every CPU).
+    for (int i = 0; i < 100 && counted_lines() == 0; ++i) usleep(50 * 1000);
+    if (counted_lines() == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        unlink(out_path_.c_str());
+    }
+}
+
+// The interval lines so far: "<time>,<count>,,<event>,...", and their sum.
+size_t TracepointWitness::counted_lines(uint64_t* sum) const {
+    size_t lines = 0;
+    if (sum) *sum = 0;
+    FILE* f = fopen(out_path_.c_str(), "r");
+    if (!f) return 0;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        std::vector<std::string> fields;
+        std::stringstream in(line);
+        for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+        if (fields.size() < 4 || fields[3] != event_ || fields[1].empty() ||
+            fields[1].find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        ++lines;
+        if (sum) *sum += std::stoull(fields[1]);
+    }
+    fclose(f);
+    return lines;
+}
+
+std::optional<uint64_t> TracepointWitness::stop() {
+    if (pid_ <= 0) return std::nullopt;
+    usleep(300 * 1000);  // past the interval that holds the last of the traffic
+    kill(pid_, SIGINT);  // perf writes the last interval and exits
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    uint64_t sum = 0;
+    std::optional<uint64_t> count;
+    if (counted_lines(&sum) > 0) count = sum;
+    unlink(out_path_.c_str());
+    return count;
+}
+
+TracepointWitness::~TracepointWitness() {
+    if (pid_ > 0) stop();
+}
+
+}  // namespace ktest

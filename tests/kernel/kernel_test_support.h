@@ -220,3 +220,30 @@ std::string this_kernel();
 uint16_t unique_port();
 
 }  // namespace ktest
+
+namespace ktest {
+
+// How many times the kernel itself fired a tracepoint, counted by perf
+// (`perf stat -a -e EVENT --filter FILTER`), an observer that shares
+// nothing with tcpscope: when tcpscope's count falls short of a ground
+// truth (an nft rule's counter), this tells whether the tracepoint never
+// fired (the kernel's gap: now and then no tracepoint fires for a timer's
+// retransmit; docs/run.md) or tcpscope lost what fired. Without perf (the
+// qemu matrix carries none) it counts nothing: available() is false.
+class TracepointWitness {
+public:
+    TracepointWitness(const std::string& event, const std::string& filter);
+    ~TracepointWitness();
+    bool available() const { return pid_ > 0; }
+    // Stops perf and returns its count; nullopt when perf is not there or
+    // wrote no count.
+    std::optional<uint64_t> stop();
+
+private:
+    size_t counted_lines(uint64_t* sum = nullptr) const;
+    std::string event_;
+    pid_t pid_ = -1;
+    std::string out_path_;
+};
+
+}  // namespace ktest

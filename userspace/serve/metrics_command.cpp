@@ -119,24 +119,26 @@ int run_metrics_command(const MetricsOptions& o) {
                          me, kUnknownContainer);
         }
     }
+    // A cgroup the last walk did not see walks the tree again, once per
+    // reading (*walked): that walk sees every cgroup that existed when the
+    // kernel's counts or sock_diag's sockets were read (and not removed
+    // since). Id 0 (no owner) is never in the tree.
+    auto lookup_cgroup = [&](uint64_t cgroup_id, bool* walked) {
+        CgroupLookup l;
+        l.identity = resolver->in_last_walk(cgroup_id, &l.found);
+        if (!l.found && cgroup_id && !*walked) {
+            resolver->walk();
+            *walked = true;
+            l.identity = resolver->in_last_walk(cgroup_id, &l.found);
+        }
+        return l;
+    };
     // Caller holds scrape_mutex. Before the expiry: the series of one
     // container go idle together.
     auto label_containers = [&](KernelCounts* counts) {
         if (!resolver) return;
-        // A cgroup the last walk did not see walks the tree again, once:
-        // that walk sees every cgroup that existed when the series were read
-        // (and not removed since).
         bool walked = false;
-        container_labels.label(&counts->series, [&](uint64_t cgroup_id) {
-            CgroupLookup l;
-            l.identity = resolver->in_last_walk(cgroup_id, &l.found);
-            if (!l.found && !walked) {
-                resolver->walk();
-                walked = true;
-                l.identity = resolver->in_last_walk(cgroup_id, &l.found);
-            }
-            return l;
-        });
+        container_labels.label(&counts->series, [&](uint64_t cgroup_id) { return lookup_cgroup(cgroup_id, &walked); });
     };
     // Ages of CLOSE_WAIT sockets older than tcpscope: since first found.
     CloseWaitAges close_wait_ages;
@@ -188,15 +190,9 @@ int run_metrics_command(const MetricsOptions& o) {
                 ContainerOf container_of;
                 if (resolver) {
                     container_of = [&](uint64_t cgroup_id) -> std::string {
-                        bool found = false;
-                        auto identity = resolver->in_last_walk(cgroup_id, &found);
-                        if (!found && cgroup_id && !walked) {
-                            resolver->walk();
-                            walked = true;
-                            identity = resolver->in_last_walk(cgroup_id, &found);
-                        }
-                        if (!found) return kUnknownContainer;
-                        return identity ? identity->id : "";
+                        CgroupLookup l = lookup_cgroup(cgroup_id, &walked);
+                        if (!l.found) return kUnknownContainer;
+                        return l.identity ? l.identity->id : "";
                     };
                 }
                 for (auto& f : census_families(census_of(snapshot, &close_wait_ages, container_of))) {

@@ -28,3 +28,15 @@ def remove_tree(top):
                 except OSError:
                     time.sleep(0.1)
     return not os.path.exists(top)
+
+
+def cgroup2_for_test():
+    """The cgroup2 mount for a test that makes cgroups and loads BPF programs, or None
+    once it has said why the test skips (no root, no cgroup v2)."""
+    if os.geteuid() != 0:
+        print("SKIP: needs root to make cgroups and load BPF programs")
+        return None
+    mount = cgroup2_mount()
+    if mount is None:
+        print("SKIP: no cgroup v2 mount")
+    return mount

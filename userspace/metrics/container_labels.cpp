@@ -17,12 +17,8 @@ void ContainerLabels::label(std::vector<SeriesCount>* series, const Lookup& look
         if (it == by_cgroup_.end()) {
             CgroupLookup found = lookup(sc.cgroup_id);
             Known k;
-            if (!found.found) {
-                k.label = kUnknownContainer;
-            } else if (found.identity && !found.identity->id.empty()) {
-                k.label = found.identity->id;
-                k.identity = found.identity;
-            }
+            k.label = container_label_of(found);
+            if (found.found && found.identity && !found.identity->id.empty()) k.identity = found.identity;
             it = by_cgroup_.emplace(sc.cgroup_id, std::move(k)).first;
         }
         sc.container = it->second.label;
@@ -33,11 +29,16 @@ void ContainerLabels::label(std::vector<SeriesCount>* series, const Lookup& look
     }
 }
 
+std::string container_label_of(const CgroupLookup& found) {
+    if (!found.found) return kUnknownContainer;
+    return found.identity ? found.identity->id : "";
+}
+
 prometheus::MetricFamily container_info_family(
     const std::map<std::string, std::shared_ptr<const ContainerIdentity>>& containers) {
     prometheus::MetricFamily f;
     f.name = "tcpscope_container_info";
-    f.help = "The containers the series' container label names (--labels container): runtime, "
+    f.help = "The containers the series' container_id label names (--labels container): runtime, "
              "and the Kubernetes pod's UID and QoS class when the container is a pod's";
     f.type = prometheus::MetricType::Gauge;
     for (const auto& [id, c] : containers) {

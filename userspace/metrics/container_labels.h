@@ -1,4 +1,4 @@
-// --labels container: the `container` label of each series. The kernel keys
+// --labels container: the `container_id` label of each series. The kernel keys
 // a series by its owner's cgroup v2 id; this turns the id into the
 // container's ID (containers/container_identity.h), so that the cgroups of
 // one container (a rootless podman's inner cgroup, sub-cgroups a
@@ -33,11 +33,15 @@ struct CgroupLookup {
 // removed before a scrape looked it up.
 inline constexpr const char* kUnknownContainer = "?";
 
+// The container_id label value a lookup gives: the container's ID, "" for
+// a cgroup in no container (the host's), "?" for one the tree no longer has.
+std::string container_label_of(const CgroupLookup& found);
+
 class ContainerLabels {
 public:
     using Lookup = std::function<CgroupLookup(uint64_t cgroup_id)>;
 
-    // Sets each series' `container`. A cgroup id keeps the value of its
+    // Sets each series' `container_id`. A cgroup id keeps the value of its
     // first lookup for as long as series of it exist: a container that
     // exits leaves its cgroup, and its series must not move to another
     // label while they wait for --series-idle. Ids no longer in any series
@@ -59,9 +63,9 @@ private:
     std::map<std::string, std::shared_ptr<const ContainerIdentity>> containers_;
 };
 
-// tcpscope_container_info{container, runtime, pod_uid, pod_qos} 1, one per
-// container with series: what the series' `container` label is joined on
-// (`* on (container) group_left (pod_uid) tcpscope_container_info`), so
+// tcpscope_container_info{container_id, runtime, pod_uid, pod_qos} 1, one per
+// container with series: what the series' `container_id` label is joined on
+// (`* on (container_id) group_left (pod_uid) tcpscope_container_info`), so
 // that the pod costs one series per container, not a label on every one.
 prometheus::MetricFamily container_info_family(
     const std::map<std::string, std::shared_ptr<const ContainerIdentity>>& containers);

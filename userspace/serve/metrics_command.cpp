@@ -189,10 +189,8 @@ int run_metrics_command(const MetricsOptions& o) {
                 bool walked = false;
                 ContainerOf container_of;
                 if (resolver) {
-                    container_of = [&](uint64_t cgroup_id) -> std::string {
-                        CgroupLookup l = lookup_cgroup(cgroup_id, &walked);
-                        if (!l.found) return kUnknownContainer;
-                        return l.identity ? l.identity->id : "";
+                    container_of = [&](uint64_t cgroup_id) {
+                        return container_label_of(lookup_cgroup(cgroup_id, &walked));
                     };
                 }
                 for (auto& f : census_families(census_of(snapshot, &close_wait_ages, container_of))) {

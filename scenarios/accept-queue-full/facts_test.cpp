@@ -43,9 +43,8 @@ TEST(AcceptQueueFull, AnOverflowTheListenerDidNotShowFailsTheCountFact) {
     Step* counters = counters_step(r);
     ASSERT_NE(counters, nullptr);
     counters->info["ListenOverflows"] = counters->info["ListenOverflows"].get<uint64_t>() + 1;
-    auto verdicts = verdicts_of(r, "accept-queue-full");
-    EXPECT_FALSE(verdict(verdicts, "accept-queue-full.drops-equal-overflows").ok);
-    EXPECT_TRUE(verdict(verdicts, "accept-queue-full.named-queue-full").ok);
+    EXPECT_TRUE(fails_and_holds(r, "accept-queue-full.drops-equal-overflows",
+                                "accept-queue-full.named-queue-full"));
 }
 
 TEST(AcceptQueueFull, ADropNamedOtherwiseFailsTheNameFact) {
@@ -53,9 +52,8 @@ TEST(AcceptQueueFull, ADropNamedOtherwiseFailsTheNameFact) {
     Event* drop = event_where(r, is_listener_drop);
     ASSERT_NE(drop, nullptr);
     drop->drop_reason = "TCP_LISTEN_OVERFLOW";
-    auto verdicts = verdicts_of(r, "accept-queue-full");
-    EXPECT_FALSE(verdict(verdicts, "accept-queue-full.named-queue-full").ok);
-    EXPECT_TRUE(verdict(verdicts, "accept-queue-full.drops-equal-overflows").ok);
+    EXPECT_TRUE(fails_and_holds(r, "accept-queue-full.named-queue-full",
+                                "accept-queue-full.drops-equal-overflows"));
 }
 
 TEST(AcceptQueueFull, AListenerOfAnotherBacklogFailsTheNameFact) {
@@ -82,9 +80,8 @@ TEST(AcceptQueueFull, MoreSynRetransmitsThanTheNamespaceCountedFailTheRetransmit
     Step* counters = counters_step(r);
     ASSERT_NE(counters, nullptr);
     counters->info["TCPSynRetrans"] = 0;
-    auto verdicts = verdicts_of(r, "accept-queue-full");
-    EXPECT_FALSE(verdict(verdicts, "accept-queue-full.syn-retransmits-match").ok);
-    EXPECT_TRUE(verdict(verdicts, "accept-queue-full.connect-times-follow-retransmits").ok);
+    EXPECT_TRUE(fails_and_holds(r, "accept-queue-full.syn-retransmits-match",
+                                "accept-queue-full.connect-times-follow-retransmits"));
 }
 
 }  // namespace

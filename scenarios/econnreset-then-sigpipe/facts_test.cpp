@@ -21,9 +21,8 @@ TEST(EconnresetThenSigpipe, AFinFromTheServerFailsTheRstFact) {
     });
     ASSERT_NE(rst, nullptr);
     rst->tcp_flags = TS_TCP_FIN | TS_TCP_ACK;
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.close-sends-rst").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.rst-hits-established").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.close-sends-rst",
+                                "econnreset-then-sigpipe.rst-hits-established"));
 }
 
 TEST(EconnresetThenSigpipe, AnotherResetReasonFailsTheRstFact) {
@@ -40,18 +39,16 @@ TEST(EconnresetThenSigpipe, EpipeFromTheResetFailsTheEstablishedFact) {
     // The error tcp_reset() sets in CLOSE_WAIT, not in ESTABLISHED.
     Recording r = load("econnreset-then-sigpipe");
     set_sock_error(r, "client", "EPIPE");
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.rst-hits-established").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.first-send-econnreset").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.rst-hits-established",
+                                "econnreset-then-sigpipe.first-send-econnreset"));
 }
 
 TEST(EconnresetThenSigpipe, AFirstSendThatGetsEpipeFailsTheFact) {
     // The pending error not reported: the first send already gets EPIPE.
     Recording r = load("econnreset-then-sigpipe");
     fail_with_kernel(r, step(r, "client", kSendOne, 0), EventKind::Send, "EPIPE");
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.first-send-econnreset").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.second-send-sigpipe").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.first-send-econnreset",
+                                "econnreset-then-sigpipe.second-send-sigpipe"));
 }
 
 TEST(EconnresetThenSigpipe, ASigpipeAtTheFirstSendFailsTheFact) {
@@ -64,17 +61,15 @@ TEST(EconnresetThenSigpipe, ASigpipeAtTheFirstSendFailsTheFact) {
     Event early = *sigpipe;
     early.ts_ns = first->start_ns + 1;
     r.events.push_back(early);
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.first-send-econnreset").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.second-send-sigpipe").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.first-send-econnreset",
+                                "econnreset-then-sigpipe.second-send-sigpipe"));
 }
 
 TEST(EconnresetThenSigpipe, NoSigpipeAtTheSecondSendFailsTheFact) {
     Recording r = load("econnreset-then-sigpipe");
     EXPECT_EQ(erase_events(r, is_signal), 1u);
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.second-send-sigpipe").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.sigpipe-kills").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.second-send-sigpipe",
+                                "econnreset-then-sigpipe.sigpipe-kills"));
 }
 
 TEST(EconnresetThenSigpipe, TheResetReportedTwiceFailsTheSecondSendFact) {
@@ -93,9 +88,8 @@ TEST(EconnresetThenSigpipe, AClientThatSurvivesFailsTheDeathFact) {
     Step* wait = step(r, "client", StepMatch{StepOp::Wait, "client"});
     ASSERT_NE(wait, nullptr);
     wait->info = {{"exit_status", 0}};
-    auto verdicts = verdicts_of(r, "econnreset-then-sigpipe");
-    EXPECT_FALSE(verdict(verdicts, "econnreset-then-sigpipe.sigpipe-kills").ok);
-    EXPECT_TRUE(verdict(verdicts, "econnreset-then-sigpipe.second-send-sigpipe").ok);
+    EXPECT_TRUE(fails_and_holds(r, "econnreset-then-sigpipe.sigpipe-kills",
+                                "econnreset-then-sigpipe.second-send-sigpipe"));
 }
 
 }  // namespace

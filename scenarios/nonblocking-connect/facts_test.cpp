@@ -28,9 +28,8 @@ TEST(NonblockingConnect, AConnectThatCompletesAtOnceFailsTheInProgressFact) {
     ASSERT_NE(connect, nullptr);
     connect->ret = 0;
     connect->errno_name.clear();
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.connects-in-progress").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.listener-so-error-zero").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.connects-in-progress",
+                                "nonblocking-connect.listener-so-error-zero"));
 }
 
 TEST(NonblockingConnect, ARefusalWithoutPollerrFailsThePollFact) {
@@ -38,9 +37,7 @@ TEST(NonblockingConnect, ARefusalWithoutPollerrFailsThePollFact) {
     Step* poll = step(r, "client", kPollOut, 1);
     ASSERT_NE(poll, nullptr);
     poll->info["revents"] = StepInfo::array({"POLLOUT"});
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.poll-writable").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.so-error-once").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.poll-writable", "nonblocking-connect.so-error-once"));
 }
 
 TEST(NonblockingConnect, APollBeforeTheHandshakeEndsFailsThePollFact) {
@@ -64,9 +61,8 @@ TEST(NonblockingConnect, AnErrorOnTheAcceptedConnectionFailsTheListenerFact) {
     Step* so = step(r, "client", kSoError, 0);
     ASSERT_NE(so, nullptr);
     so->info["so_error"] = "ETIMEDOUT";
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.listener-so-error-zero").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.poll-writable").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.listener-so-error-zero",
+                                "nonblocking-connect.poll-writable"));
 }
 
 TEST(NonblockingConnect, TheServerAcceptingAnotherConnectionFailsTheListenerFact) {
@@ -83,18 +79,16 @@ TEST(NonblockingConnect, AResetFromASocketFailsTheClosedPortRstFact) {
     ASSERT_NE(rst, nullptr);
     rst->reason = r.reasons.intern("TCP_FLAGS");
     rst->no_socket = false;
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.closed-port-rst").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.closed-port-refused").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.closed-port-rst",
+                                "nonblocking-connect.closed-port-refused"));
 }
 
 TEST(NonblockingConnect, AResetErrorFailsTheRefusedFact) {
     // The RST taken as the reset of a connection, not a refusal.
     Recording r = load("nonblocking-connect");
     set_sock_error(r, "client", "ECONNRESET");
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.closed-port-refused").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.closed-port-rst").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.closed-port-refused",
+                                "nonblocking-connect.closed-port-rst"));
 }
 
 TEST(NonblockingConnect, AStickySoErrorFailsTheReadOnceFact) {
@@ -103,18 +97,16 @@ TEST(NonblockingConnect, AStickySoErrorFailsTheReadOnceFact) {
     Step* second = step(r, "client", kSoError, 2);
     ASSERT_NE(second, nullptr);
     second->info["so_error"] = "ECONNREFUSED";
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.so-error-once").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.reconnect-aborted").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.so-error-once",
+                                "nonblocking-connect.reconnect-aborted"));
 }
 
 TEST(NonblockingConnect, ASecondConnectReportingTheRefusalFailsTheAbortedFact) {
     // What it returns when SO_ERROR was not read first.
     Recording r = load("nonblocking-connect");
     make_fail(step(r, "client", kConnectClosed, 1), "ECONNREFUSED");
-    auto verdicts = verdicts_of(r, "nonblocking-connect");
-    EXPECT_FALSE(verdict(verdicts, "nonblocking-connect.reconnect-aborted").ok);
-    EXPECT_TRUE(verdict(verdicts, "nonblocking-connect.so-error-once").ok);
+    EXPECT_TRUE(fails_and_holds(r, "nonblocking-connect.reconnect-aborted",
+                                "nonblocking-connect.so-error-once"));
 }
 
 TEST(NonblockingConnect, ASecondConnectThatTriesAgainFailsTheAbortedFact) {

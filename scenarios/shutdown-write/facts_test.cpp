@@ -22,9 +22,8 @@ TEST(ShutdownWrite, AShutdownThatSendsNoFinFailsTheShutdownFact) {
     });
     ASSERT_NE(fin, nullptr);
     fin->tcp_flags = TS_TCP_ACK;
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.shutdown-sends-fin").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.server-reads-eof-and-closes").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.shutdown-sends-fin",
+                                "shutdown-write.server-reads-eof-and-closes"));
 }
 
 TEST(ShutdownWrite, AnAckHeldInTheBacklogUntilShutdownReturnsStillHolds) {
@@ -63,9 +62,8 @@ TEST(ShutdownWrite, AServerThatSeesAResetFailsTheEofFact) {
     Step* eof = step(r, "server", kRecv, 1);
     ASSERT_NE(eof, nullptr);
     make_fail(eof, "ECONNRESET");
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.server-reads-eof-and-closes").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.client-reads-reply-after-its-fin").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.server-reads-eof-and-closes",
+                                "shutdown-write.client-reads-reply-after-its-fin"));
 }
 
 TEST(ShutdownWrite, AServerThatClosesWithoutLastAckFailsTheServerFact) {
@@ -77,9 +75,8 @@ TEST(ShutdownWrite, AServerThatClosesWithoutLastAckFailsTheServerFact) {
     ASSERT_NE(last_ack, nullptr);
     last_ack->new_state = state_value("CLOSE");
     erase_events(r, [](const Event& e, const std::string&) { return is_state(e, "LAST_ACK", "CLOSE"); });
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.server-reads-eof-and-closes").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.closed-before-close").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.server-reads-eof-and-closes",
+                                "shutdown-write.closed-before-close"));
 }
 
 TEST(ShutdownWrite, AHalfClosedClientThatCannotReadFailsTheReplyFact) {
@@ -92,9 +89,8 @@ TEST(ShutdownWrite, AHalfClosedClientThatCannotReadFailsTheReplyFact) {
     Event* kernel = kernel_result(r, reply, EventKind::Recv);
     ASSERT_NE(kernel, nullptr);
     kernel->ret = 0;
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.client-reads-reply-after-its-fin").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.closed-before-close").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.client-reads-reply-after-its-fin",
+                                "shutdown-write.closed-before-close"));
 }
 
 TEST(ShutdownWrite, TheConnectionEndingOnlyAtCloseFailsTheFact) {
@@ -108,9 +104,8 @@ TEST(ShutdownWrite, TheConnectionEndingOnlyAtCloseFailsTheFact) {
     });
     ASSERT_NE(done, nullptr);
     done->ts_ns = close->start_ns + (close->ts_ns - close->start_ns) / 2;
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.closed-before-close").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.client-reads-reply-after-its-fin").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.closed-before-close",
+                                "shutdown-write.client-reads-reply-after-its-fin"));
 }
 
 TEST(ShutdownWrite, ACloseThatEndsTimeWaitFailsTheSockDiagFact) {
@@ -120,9 +115,8 @@ TEST(ShutdownWrite, ACloseThatEndsTimeWaitFailsTheSockDiagFact) {
     ASSERT_NE(after, nullptr);
     after->info = {{"tcp_state", nullptr}};
     after->cookie = 0;
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.time-wait-via-sock-diag").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.closed-before-close").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.time-wait-via-sock-diag",
+                                "shutdown-write.closed-before-close"));
 }
 
 TEST(ShutdownWrite, AStateEventIntoTimeWaitFailsTheSockDiagFact) {
@@ -136,9 +130,8 @@ TEST(ShutdownWrite, AStateEventIntoTimeWaitFailsTheSockDiagFact) {
     tw.new_state = state_value("TIME_WAIT");
     tw.ts_ns -= 1;
     r.events.push_back(tw);
-    auto verdicts = verdicts_of(r, "shutdown-write");
-    EXPECT_FALSE(verdict(verdicts, "shutdown-write.time-wait-via-sock-diag").ok);
-    EXPECT_TRUE(verdict(verdicts, "shutdown-write.shutdown-sends-fin").ok);
+    EXPECT_TRUE(fails_and_holds(r, "shutdown-write.time-wait-via-sock-diag",
+                                "shutdown-write.shutdown-sends-fin"));
 }
 
 }  // namespace

@@ -34,9 +34,8 @@ TEST(TimeWait, ReuseOnTheNewSocketAloneBindingFailsTheFact) {
     ASSERT_NE(reuse_bind, nullptr);
     reuse_bind->ret = 0;
     reuse_bind->errno_name.clear();
-    auto verdicts = verdicts_of(r, "time-wait");
-    EXPECT_FALSE(verdict(verdicts, "time-wait.rebind-without-original-reuse").ok);
-    EXPECT_TRUE(verdict(verdicts, "time-wait.rebind-with-original-reuse").ok);
+    EXPECT_TRUE(fails_and_holds(r, "time-wait.rebind-without-original-reuse",
+                                "time-wait.rebind-with-original-reuse"));
 }
 
 TEST(TimeWait, ReuseOnBothStillRefusedFailsTheFact) {

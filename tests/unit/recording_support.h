@@ -51,6 +51,23 @@ inline Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& 
     return {};
 }
 
+// The scenario a fact's id belongs to: "zero-byte-send.peer-answers-rst"
+// -> "zero-byte-send".
+inline std::string scenario_of(const std::string& fact_id) { return fact_id.substr(0, fact_id.find('.')); }
+
+// Judged on the altered recording `r`, the fact `failing` does not hold and
+// `holding`, a fact of the same scenario about something else, still does:
+// the alteration fails the fact about it, and not every fact.
+inline testing::AssertionResult fails_and_holds(const Recording& r, const std::string& failing,
+                                                const std::string& holding) {
+    auto verdicts = verdicts_of(r, scenario_of(failing));
+    Verdict f = verdict(verdicts, failing);
+    Verdict h = verdict(verdicts, holding);
+    if (f.ok) return testing::AssertionFailure() << failing << " holds: " << f.detail;
+    if (!h.ok) return testing::AssertionFailure() << holding << " does not hold: " << h.detail;
+    return testing::AssertionSuccess();
+}
+
 // The nth step of `side` that `match` matches; fails the test when none does.
 inline Step* step(Recording& r, const std::string& side, const StepMatch& match, int nth = 0) {
     for (auto& s : r.steps) {

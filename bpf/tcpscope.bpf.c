@@ -141,7 +141,7 @@ static __always_inline void add_series(const struct ts_event *e, __u32 family, _
 	if (label_mask & TS_LABEL_NETNS)
 		k.netns = e->netns;
 	if (label_mask & TS_LABEL_PORT)
-		k.port = (__u32)e->d;
+		k.port = e->service_port;
 	if (label_mask & TS_LABEL_COMM)
 		__builtin_memcpy(k.comm, e->comm, TS_COMM_LEN);
 	if (label_mask & TS_LABEL_CONTAINER)
@@ -215,8 +215,7 @@ static __always_inline void read_rtt(const struct sock *sk, struct ts_event *e)
 
 /* Metrics mode: a connection's smoothed RTT at its end, into the RTT
  * histogram; by label into the series when --labels asks (the port label is
- * e->d, the connection's service port). Bucketed as the durations are, the
- * RTT taken as ns. */
+ * e->service_port). Bucketed as the durations are, the RTT taken as ns. */
 static __always_inline void observe_rtt(const struct ts_event *e, __u32 srtt_us)
 {
 	__u64 ns = (__u64)srtt_us * 1000;
@@ -245,52 +244,60 @@ static __always_inline __u32 drop_slot(__s32 reason)
 static __always_inline void count_event(const struct ts_event *e)
 {
 	__u32 reason;
+	__s32 old;
 
 	switch (e->kind) {
 	case TS_KIND_STATE:
 		COUNT(e, TS_FAM_TRANSITIONS, &m_transitions,
-		      state_slot(e->a) * TS_STATE_SLOTS + state_slot(e->b));
+		      state_slot(e->state.old_state) * TS_STATE_SLOTS +
+			      state_slot(e->state.new_state));
 		if (!(e->flags & TS_F_PREV_TIME))
 			break;
-		if (e->a == TCP_SYN_SENT && e->b == TCP_ESTABLISHED)
+		old = e->state.old_state;
+		if (old == TCP_SYN_SENT && e->state.new_state == TCP_ESTABLISHED)
 			observe(TS_HIST_CONNECT, e->prev_state_ns);
-		else if (e->a == TCP_SYN_RECV && e->b == TCP_ESTABLISHED)
+		else if (old == TCP_SYN_RECV && e->state.new_state == TCP_ESTABLISHED)
 			observe(TS_HIST_ACCEPT, e->prev_state_ns);
-		else if (e->a == TCP_FIN_WAIT1)
+		else if (old == TCP_FIN_WAIT1)
 			observe(TS_HIST_FIN_WAIT1, e->prev_state_ns);
-		else if (e->a == TCP_FIN_WAIT2)
+		else if (old == TCP_FIN_WAIT2)
 			observe(TS_HIST_FIN_WAIT2, e->prev_state_ns);
-		else if (e->a == TCP_CLOSE_WAIT)
+		else if (old == TCP_CLOSE_WAIT)
 			observe(TS_HIST_CLOSE_WAIT, e->prev_state_ns);
-		else if (e->a == TCP_LAST_ACK)
+		else if (old == TCP_LAST_ACK)
 			observe(TS_HIST_LAST_ACK, e->prev_state_ns);
 		break;
 	case TS_KIND_RESET_SENT:
 		reason = TS_REASON_NOT_REPORTED;
-		if ((e->flags & TS_F_REASON) && e->b >= 0 && e->b < TS_REASON_NOT_REPORTED)
-			reason = e->b;
-		COUNT(e, TS_FAM_RESETS_SENT, &m_resets_sent, reason * TS_STATE_SLOTS + state_slot(e->a));
+		if ((e->flags & TS_F_REASON) && e->reset.reason >= 0 &&
+		    e->reset.reason < TS_REASON_NOT_REPORTED)
+			reason = e->reset.reason;
+		COUNT(e, TS_FAM_RESETS_SENT, &m_resets_sent,
+		      reason * TS_STATE_SLOTS + state_slot(e->reset.state));
 		break;
 	case TS_KIND_RESET_RECEIVED:
-		COUNT(e, TS_FAM_RESETS_RECEIVED, &m_resets_received, state_slot(e->a));
+		COUNT(e, TS_FAM_RESETS_RECEIVED, &m_resets_received, state_slot(e->reset.state));
 		break;
 	case TS_KIND_RETRANSMIT:
 		/* Only the retransmits that left, as TcpRetransSegs counts them
 		 * (and as kernels before 6.17 report them). */
-		if (!(e->flags & TS_F_RETRANS_ERR) || e->b == 0)
-			COUNT(e, TS_FAM_RETRANSMITS, &m_retransmits, state_slot(e->a));
+		if (!(e->flags & TS_F_RETRANS_ERR) || e->retransmit.err == 0)
+			COUNT(e, TS_FAM_RETRANSMITS, &m_retransmits, state_slot(e->retransmit.state));
 		break;
 	case TS_KIND_SOCK_ERROR:
 		COUNT(e, TS_FAM_SOCKET_ERRORS, &m_socket_errors,
-		      e->a > 0 && e->a < TS_ERRNO_SLOTS ? (__u32)e->a : TS_ERRNO_SLOTS - 1);
+		      e->sock_error.err > 0 && e->sock_error.err < TS_ERRNO_SLOTS
+			      ? (__u32)e->sock_error.err
+			      : TS_ERRNO_SLOTS - 1);
 		break;
 	case TS_KIND_SIGNAL:
 		COUNT(e, TS_FAM_SIGPIPE, &m_sigpipe,
-		      e->c >= 0 && e->c < TS_SIGNAL_RESULT_SLOTS ? (__u32)e->c
-							  : TS_SIGNAL_RESULT_SLOTS - 1);
+		      e->signal.result >= 0 && e->signal.result < TS_SIGNAL_RESULT_SLOTS
+			      ? (__u32)e->signal.result
+			      : TS_SIGNAL_RESULT_SLOTS - 1);
 		break;
 	case TS_KIND_DROP:
-		COUNT(e, TS_FAM_DROPS, &m_drops, drop_slot(e->a));
+		COUNT(e, TS_FAM_DROPS, &m_drops, drop_slot(e->drop.reason));
 		break;
 	}
 }
@@ -382,9 +389,13 @@ static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock 
 }
 
 /* Tuple from an IPv4/IPv6 + TCP header at skb's network header. With
- * from_receiver set, the packet's destination is the local side. */
-static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_buff *skb,
-					  bool from_receiver, struct tcphdr *th_out)
+ * from_receiver set, the packet's destination is the local side. The TCP
+ * header goes to th_out when asked for, and a packet's or a drop's record
+ * gets the payload's length (kind: the record's, a constant at each call,
+ * so the choice costs nothing at run time). */
+static __always_inline int fill_tuple_skb(struct ts_event *e, __u32 kind,
+					  const struct sk_buff *skb, bool from_receiver,
+					  struct tcphdr *th_out)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -437,7 +448,12 @@ static __always_inline int fill_tuple_skb(struct ts_event *e, const struct sk_bu
 		*th_out = th;
 	/* payload = IP length - IP header - TCP header; GSO packets carry
 	 * their whole super-segment here, which is what the stack sent. */
-	e->c = (__s32)l3len - (__s32)l3hdr - (__s32)th.doff * 4;
+	__s32 payload_len = (__s32)l3len - (__s32)l3hdr - (__s32)th.doff * 4;
+
+	if (kind == TS_KIND_PACKET)
+		e->packet.payload_len = payload_len;
+	else if (kind == TS_KIND_DROP)
+		e->drop.payload_len = payload_len;
 	return 0;
 }
 
@@ -835,9 +851,8 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return NULL;
 	learn_scope_netns(e);
-	/* d is the metrics' port label; records keep d for packets only. */
 	if (metrics_mode && si)
-		e->d = si->service_port;
+		e->service_port = si->service_port;
 	return e;
 }
 
@@ -866,9 +881,9 @@ static __always_inline void flush_pending_syn_recv(struct ts_event *slot, const 
 	if (!process_passes(e->pid, e->comm, e->flags))
 		return;
 	if (metrics_mode && si)
-		e->d = si->service_port;
-	e->a = TCP_LISTEN;
-	e->b = TCP_SYN_RECV;
+		e->service_port = si->service_port;
+	e->state.old_state = TCP_LISTEN;
+	e->state.new_state = TCP_SYN_RECV;
 	submit(e);
 }
 
@@ -944,15 +959,15 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 	if (!e)
 		return 0;
 	now = e->ts_ns;
-	e->a = oldstate;
-	e->b = newstate;
+	e->state.old_state = oldstate;
+	e->state.new_state = newstate;
 	if (si) {
 		if (metrics_mode) {
 			if (newstate == TCP_SYN_SENT)
 				si->service_port = e->dport;
 			else if (newstate == TCP_LISTEN)
 				si->service_port = e->sport;
-			e->d = si->service_port;
+			e->service_port = si->service_port;
 		}
 		if (si->state_ts) {
 			e->prev_state_ns = now - si->state_ts;
@@ -982,7 +997,7 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 
 		e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-		e->c = (__s32)BPF_CORE_READ(tp, total_retrans);
+		e->state.total_retrans = (__s32)BPF_CORE_READ(tp, total_retrans);
 		e->flags |= TS_F_CLOSE_STATS;
 		read_rtt(sk, e);
 		/* tcp_fin() sets SOCK_DONE: the FIN is in bytes_received. */
@@ -1036,17 +1051,16 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 			if (!e)
 				return 0;
 		}
-		e->a = st;
+		e->reset.state = st;
 	} else {
 		/* No socket: the RST answers skb, so skb's destination is us. */
 		if (!skb)
 			return 0;
 		e = new_event(slot, TS_KIND_RESET_SENT);
-		if (fill_tuple_skb(e, skb, true, NULL))
+		if (fill_tuple_skb(e, TS_KIND_RESET_SENT, skb, true, NULL))
 			return 0;
-		e->c = 0;
 		e->flags |= TS_F_NO_SOCKET | TS_F_IRQ;
-		e->a = TCP_CLOSE;
+		e->reset.state = TCP_CLOSE;
 		struct net_device *dev = BPF_CORE_READ(skb, dev);
 
 		if (dev) {
@@ -1056,12 +1070,12 @@ static __always_inline int send_reset(struct ts_event *slot, const struct sock *
 		if (!tuple_passes(e) || !ownerless_passes(e))
 			return 0;
 		set_unknown(e);
-		/* No port label (d stays 0): the port such a RST answers is
+		/* No port label (service_port stays 0): the port such a RST answers is
 		 * whatever a scanner chose, and one scan would make a series
 		 * per closed port. The reason (NO_SOCKET) says what it was. */
 	}
 	if (has_reason) {
-		e->b = reason;
+		e->reset.reason = reason;
 		e->flags |= TS_F_REASON;
 	}
 	submit(e);
@@ -1096,7 +1110,7 @@ static __always_inline int receive_reset(struct ts_event *slot, const struct soc
 	e = sock_event(slot, TS_KIND_RESET_RECEIVED, sk, false, false, NULL);
 	if (!e)
 		return 0;
-	e->a = sk->__sk_common.skc_state;
+	e->reset.state = sk->__sk_common.skc_state;
 	submit(e);
 	return 0;
 }
@@ -1118,9 +1132,9 @@ static __always_inline int retransmit(struct ts_event *slot, const struct sock *
 	e = sock_event(slot, TS_KIND_RETRANSMIT, sk, false, false, NULL);
 	if (!e)
 		return 0;
-	e->a = sk->__sk_common.skc_state;
+	e->retransmit.state = sk->__sk_common.skc_state;
 	if (has_err) {
-		e->b = err;
+		e->retransmit.err = err;
 		e->flags |= TS_F_RETRANS_ERR;
 	}
 	submit(e);
@@ -1165,7 +1179,7 @@ static __always_inline int error_report(struct ts_event *slot, const struct sock
 	e = sock_event(slot, TS_KIND_SOCK_ERROR, sk, false, false, NULL);
 	if (!e)
 		return 0;
-	e->a = err;
+	e->sock_error.err = err;
 	submit(e);
 	return 0;
 }
@@ -1185,9 +1199,9 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 	if (sig != SIGPIPE || !kind_enabled(TS_KIND_SIGNAL))
 		return 0;
 	e = new_event(slot, TS_KIND_SIGNAL);
-	e->a = sig;
-	e->b = task->tgid;
-	e->c = result;
+	e->signal.sig = sig;
+	e->signal.target_pid = task->tgid;
+	e->signal.result = result;
 	fill_netns(e, task->nsproxy->net_ns);
 	/* The process concerned is the target, which for SIGPIPE is the
 	 * sender itself: every filter looks at the target (its namespace,
@@ -1195,7 +1209,7 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 	 * (kill(2)). */
 	if (!netns_passes(e))
 		return 0;
-	if (filter.pid && (__u32)e->b != filter.pid)
+	if (filter.pid && (__u32)e->signal.target_pid != filter.pid)
 		return 0;
 	if (filter.cgroup_id || filter.has_comm) {
 		char comm[TS_COMM_LEN];
@@ -1204,7 +1218,7 @@ static __always_inline int signal_event(struct ts_event *slot, int sig,
 		__builtin_memcpy(comm, task->group_leader->comm, TS_COMM_LEN);
 		if (filter.cgroup_id && cgroup_in_filter(task->cgroups->dfl_cgrp))
 			flags = TS_F_IN_CGROUP;
-		if (!process_passes(e->b, comm, flags))
+		if (!process_passes(e->signal.target_pid, comm, flags))
 			return 0;
 	}
 	/* A signal has no socket for --port or --addr to judge. A SIGPIPE
@@ -1267,8 +1281,8 @@ static __always_inline int length_event(struct ts_event *slot, __u32 kind, const
 	e = sock_event(slot, kind, sk, true, true, NULL);
 	if (!e)
 		return 0;
-	e->a = ret;
-	e->b = flags;
+	e->length.ret = ret;
+	e->length.msg_flags = flags;
 	submit(e);
 	return 0;
 }
@@ -1323,7 +1337,7 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 	struct tcphdr th;
 
 	e = new_event(slot, TS_KIND_PACKET);
-	if (fill_tuple_skb(e, skb, dir == TS_DIR_RX, &th))
+	if (fill_tuple_skb(e, TS_KIND_PACKET, skb, dir == TS_DIR_RX, &th))
 		return 0;
 	e->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	e->netns_cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
@@ -1349,9 +1363,9 @@ static __always_inline int packet_event(struct ts_event *slot, const struct sk_b
 			return 0;
 		set_unknown(e);
 	}
-	e->a = dir;
-	e->b = ((__u8 *)&th)[13];
-	e->d = BPF_CORE_READ(dev, ifindex);
+	e->packet.dir = dir;
+	e->packet.tcp_flags = ((__u8 *)&th)[13];
+	e->packet.ifindex = BPF_CORE_READ(dev, ifindex);
 	e->seq = bpf_ntohl(th.seq);
 	e->ack_seq = bpf_ntohl(th.ack_seq);
 	submit(e);
@@ -1417,7 +1431,7 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 	/* A segment that came in has its input interface set (skb_iif, set on
 	 * receive); one made here and dropped on its way out has none. */
 	rx = skb->skb_iif != 0;
-	if (fill_tuple_skb(e, skb, rx, &th))
+	if (fill_tuple_skb(e, TS_KIND_DROP, skb, rx, &th))
 		return 0;
 	sk = rx_sk ? rx_sk : skb->sk;
 	dev = skb->dev;
@@ -1444,7 +1458,7 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 		if (si && si->tgid) {
 			set_owner_from(e, si);
 			if (metrics_mode)
-				e->d = si->service_port;
+				e->service_port = si->service_port;
 		} else {
 			set_unknown(e);
 		}
@@ -1460,15 +1474,13 @@ static __always_inline int drop_event(struct ts_event *slot, const struct sk_buf
 	}
 	if (rx)
 		e->flags |= TS_F_DROP_RX;
-	e->a = reason;
-	e->b = ((__u8 *)&th)[13];
+	e->drop.reason = reason;
+	e->drop.tcp_flags = ((__u8 *)&th)[13];
 	e->seq = bpf_ntohl(th.seq);
 	e->ack_seq = bpf_ntohl(th.ack_seq);
-	/* In metrics mode d is the port label: the socket's service port
-	 * (set above), never a port read from the segment: a port scan
-	 * against a DROP rule would make a series per port. */
+	/* Records only: the counters have no use for the device. */
 	if (!metrics_mode)
-		e->d = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+		e->drop.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
 	submit(e);
 	return 0;
 }

@@ -305,6 +305,22 @@ TEST(Decode, DropCarriesReasonSegmentAndDirection) {
     EXPECT_EQ(e.payload_len, 1448);
 }
 
+// The metrics' port label has a field of its own, which records leave 0:
+// it once shared its slot with a packet's and a drop's ifindex. Whatever it
+// holds, the device decoded is the record's own.
+TEST(Decode, ServicePortIsNotTheDevice) {
+    for (uint16_t kind : {uint16_t{TS_KIND_PACKET}, uint16_t{TS_KIND_DROP}}) {
+        ts_event r = base_record(kind);
+        if (kind == TS_KIND_PACKET) {
+            r.packet.ifindex = 2;
+        } else {
+            r.drop.ifindex = 2;
+        }
+        r.service_port = 8080;
+        EXPECT_EQ(decode_ok(r).ifindex, 2) << kind;
+    }
+}
+
 TEST(Decode, UnknownKindsRejected) {
     for (uint16_t kind : {uint16_t{TS_KIND_COUNT}, uint16_t{TS_KIND_COUNT + 1}, uint16_t{0xffff}}) {
         ts_event r = base_record(kind);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The owners of the sockets older than the tracer, as the iterator over
- * the tasks' files records them (learn_owners in tcpscope.bpf.c), by
+ * the tasks' files records them (learn_owners in older_owners.bpf.h), by
  * socket inode: the programs adopt a record into the socket's storage when
  * they first meet the socket, and the sock_diag reader reads one for a
  * socket they have not met yet (an idle CLOSE_WAIT leak). Fixed-width

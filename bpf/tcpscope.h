@@ -66,7 +66,7 @@ enum ts_flags {
 	TS_F_IN_CGROUP = 1u << 9,
 	/* A state event into CLOSE carries what the connection moved, read
 	 * from the tcp_sock as it closes (as tcplife does): bytes_acked,
-	 * bytes_received, and c = total_retrans. */
+	 * bytes_received, and state.total_retrans. */
 	TS_F_CLOSE_STATS = 1u << 10,
 	/* With TS_F_CLOSE_STATS: the peer's FIN was received (SOCK_DONE),
 	 * which the kernel counts as one byte of bytes_received. */
@@ -75,7 +75,7 @@ enum ts_flags {
 	 * end: srtt_us, min_rtt_us, rto_us, snd_cwnd (set with
 	 * TS_F_CLOSE_STATS, on the same transitions). */
 	TS_F_RTT = 1u << 12,
-	/* A drop on the receive path (the segment came in on interface d);
+	/* A drop on the receive path (the segment came in on drop.ifindex);
 	 * without it, the segment was on its way out (a qdisc, an output
 	 * firewall rule). */
 	TS_F_DROP_RX = 1u << 13,
@@ -147,6 +147,61 @@ enum ts_dir {
 #define TS_TCP_ECE 0x40
 #define TS_TCP_CWR 0x80
 
+/*
+ * The kind-specific part of a record (ts_event's union): one struct per
+ * kind, named for what the kernel handed us. Signed where the kernel's
+ * value is an int (a state, a negative errno). 16 bytes at most.
+ */
+struct ts_state_fields {           /* state */
+	__s32 old_state;
+	__s32 new_state;
+	/* Into CLOSE with TS_F_CLOSE_STATS: segments retransmitted
+	 * (tcp_sock.total_retrans). */
+	__s32 total_retrans;
+};
+
+struct ts_reset_fields {           /* reset_sent, reset_received */
+	/* The socket's state: a timewait mini-socket's own substate
+	 * (FIN_WAIT2 or TIME_WAIT, as sock_diag reports it); CLOSE when
+	 * there is no socket (TS_F_NO_SOCKET). */
+	__s32 state;
+	__s32 reason;      /* reset_sent with TS_F_REASON: enum sk_rst_reason */
+};
+
+struct ts_retransmit_fields {      /* retransmit */
+	__s32 state;
+	__s32 err;         /* with TS_F_RETRANS_ERR (6.17+): 0 = the segment left */
+};
+
+struct ts_sock_error_fields {      /* sock_error */
+	__s32 err;         /* positive errno */
+};
+
+struct ts_signal_fields {          /* signal */
+	__s32 sig;
+	__s32 target_pid;  /* tgid */
+	__s32 result;      /* the tracepoint's result: TRACE_SIGNAL_DELIVERED (0), _IGNORED, ... */
+};
+
+struct ts_length_fields {          /* send, recv (sock_{send,recv}_length) */
+	__s32 ret;         /* bytes, or a negative errno */
+	__s32 msg_flags;
+};
+
+struct ts_packet_fields {          /* packet */
+	__s32 dir;         /* enum ts_dir */
+	__s32 tcp_flags;   /* TS_TCP_* bits of the header */
+	__s32 payload_len; /* bytes after the TCP header (a GSO packet's whole) */
+	__s32 ifindex;     /* the device */
+};
+
+struct ts_drop_fields {            /* drop */
+	__s32 reason;      /* enum skb_drop_reason, this kernel's value */
+	__s32 tcp_flags;
+	__s32 payload_len;
+	__s32 ifindex;     /* the device (TS_F_DROP_RX: the one it came in on); 0 = none */
+};
+
 struct ts_event {
 	__u64 ts_ns;         /* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 cookie;        /* socket cookie, 0 when there is no socket */
@@ -164,34 +219,30 @@ struct ts_event {
 	__u8 saddr[16];      /* local address (v4 in the first 4 bytes) */
 	__u8 daddr[16];      /* remote address */
 	__u32 flags;         /* enum ts_flags */
-	/* Kind-specific values:
-	 *  state:          a = old state, b = new state; into CLOSE with
-	 *                  TS_F_CLOSE_STATS, c = segments retransmitted
-	 *                  (tcp_sock.total_retrans)
-	 *  reset_*:        a = socket state (a timewait mini-socket's own
-	 *                  substate, FIN_WAIT2 or TIME_WAIT, as sock_diag
-	 *                  reports it), b = reason
-	 *  retransmit:     a = socket state, b = err
-	 *  sock_error:     a = errno (positive)
-	 *  signal:         a = signal, b = target pid, c = result
-	 *  send/recv:      a = return value (negative errno), b = msg flags
-	 *  packet:         a = dir, b = tcp flags, c = payload length, d = ifindex
-	 *  drop:           a = enum skb_drop_reason (this kernel's value),
-	 *                  b = tcp flags, c = payload length, d = ifindex
-	 *                  (TS_F_DROP_RX: the interface it came in on)
-	 */
-	__s32 a;
-	__s32 b;
-	__s32 c;
-	__s32 d;
+	/* What only this kind says: the member named after e->kind. */
+	union {
+		struct ts_state_fields state;
+		struct ts_reset_fields reset;
+		struct ts_retransmit_fields retransmit;
+		struct ts_sock_error_fields sock_error;
+		struct ts_signal_fields signal;
+		struct ts_length_fields length;
+		struct ts_packet_fields packet;
+		struct ts_drop_fields drop;
+	};
 	/* Process names are the thread-group leader's comm, what ps and
 	 * /proc/PID/comm show for the process: a thread may rename itself
 	 * (pthread_setname_np), and a Java or tokio service runs its sockets
 	 * in threads named after a pool. The thread's own name is cur_thread. */
 	char comm[TS_COMM_LEN];     /* attributed process's name */
 	char cur_comm[TS_COMM_LEN]; /* running process's name (of cur_pid) */
-	__u32 seq;           /* packet: sequence number (host order) */
-	__u32 ack_seq;       /* packet: acknowledgement number (host order) */
+	__u32 seq;           /* packet, drop: sequence number (host order) */
+	__u32 ack_seq;       /* packet, drop: acknowledgement number (host order) */
+	/* Metrics mode only (records never carry it: 0): the connection's
+	 * service port (ts_sock_info.service_port), the counters' port label.
+	 * Never a port read from a segment: a port scan would make a series
+	 * per port. */
+	__u32 service_port;
 	/* state into CLOSE (TS_F_CLOSE_STATS): tcp_sock.bytes_acked (bytes
 	 * sent and acknowledged) and bytes_received, as the socket closes. */
 	__u64 bytes_acked;
@@ -209,6 +260,51 @@ struct ts_event {
 			      * times 10^6 / HZ): ss rto:; 0 when HZ is unknown */
 	__u32 snd_cwnd;      /* congestion window, segments: ss cwnd: */
 };
+
+/* The record is an ABI between the BPF object and the C++ decoder: both
+ * compile these checks, so a change that moves a field fails on both sides
+ * until both are updated. */
+#ifdef __cplusplus
+#define TS_LAYOUT_CHECK(cond, what) static_assert(cond, what)
+#else
+#define TS_LAYOUT_CHECK(cond, what) _Static_assert(cond, what)
+#endif
+#define TS_AT(member, off) \
+	TS_LAYOUT_CHECK(__builtin_offsetof(struct ts_event, member) == (off), \
+			"ts_event." #member " moved: update both sides")
+TS_LAYOUT_CHECK(sizeof(struct ts_event) == 208, "ts_event size changed: update both sides");
+TS_AT(kind, 56);
+TS_AT(saddr, 64);
+TS_AT(flags, 96);
+TS_AT(state.old_state, 100);
+TS_AT(state.new_state, 104);
+TS_AT(state.total_retrans, 108);
+TS_AT(reset.state, 100);
+TS_AT(reset.reason, 104);
+TS_AT(retransmit.state, 100);
+TS_AT(retransmit.err, 104);
+TS_AT(sock_error.err, 100);
+TS_AT(signal.sig, 100);
+TS_AT(signal.target_pid, 104);
+TS_AT(signal.result, 108);
+TS_AT(length.ret, 100);
+TS_AT(length.msg_flags, 104);
+TS_AT(packet.dir, 100);
+TS_AT(packet.tcp_flags, 104);
+TS_AT(packet.payload_len, 108);
+TS_AT(packet.ifindex, 112);
+TS_AT(drop.reason, 100);
+TS_AT(drop.tcp_flags, 104);
+TS_AT(drop.payload_len, 108);
+TS_AT(drop.ifindex, 112);
+TS_AT(comm, 116);
+TS_AT(seq, 148);
+TS_AT(service_port, 156);
+TS_AT(bytes_acked, 160);
+TS_AT(cur_thread, 176);
+TS_AT(srtt_us, 192);
+TS_AT(snd_cwnd, 204);
+#undef TS_AT
 
 /* What learning the owners of older sockets found (learn_owners, in .bss;
  * the loader reads it after the pass). */

@@ -239,14 +239,58 @@ std::string name_of(const char (&comm)[TS_COMM_LEN]) {
     return std::string(comm, strnlen(comm, TS_COMM_LEN));
 }
 
+// What only the record's kind says, by the kernel's names.
+std::string kind_fields(const Record& r) {
+    char buf[120];
+    switch (r.kind) {
+    case TS_KIND_STATE:
+        std::snprintf(buf, sizeof(buf), "old_state %d new_state %d total_retrans %d",
+                      r.state.old_state, r.state.new_state, r.state.total_retrans);
+        break;
+    case TS_KIND_RESET_SENT:
+    case TS_KIND_RESET_RECEIVED:
+        std::snprintf(buf, sizeof(buf), "state %d reason %d", r.reset.state, r.reset.reason);
+        break;
+    case TS_KIND_RETRANSMIT:
+        std::snprintf(buf, sizeof(buf), "state %d err %d", r.retransmit.state,
+                      r.retransmit.err);
+        break;
+    case TS_KIND_SOCK_ERROR:
+        std::snprintf(buf, sizeof(buf), "err %d", r.sock_error.err);
+        break;
+    case TS_KIND_SIGNAL:
+        std::snprintf(buf, sizeof(buf), "sig %d target_pid %d result %d", r.signal.sig,
+                      r.signal.target_pid, r.signal.result);
+        break;
+    case TS_KIND_SEND:
+    case TS_KIND_RECV:
+        std::snprintf(buf, sizeof(buf), "ret %d msg_flags %#x", r.length.ret,
+                      static_cast<unsigned>(r.length.msg_flags));
+        break;
+    case TS_KIND_PACKET:
+        std::snprintf(buf, sizeof(buf), "dir %d tcp_flags %#x payload_len %d ifindex %d",
+                      r.packet.dir, static_cast<unsigned>(r.packet.tcp_flags),
+                      r.packet.payload_len, r.packet.ifindex);
+        break;
+    case TS_KIND_DROP:
+        std::snprintf(buf, sizeof(buf), "reason %d tcp_flags %#x payload_len %d ifindex %d",
+                      r.drop.reason, static_cast<unsigned>(r.drop.tcp_flags),
+                      r.drop.payload_len, r.drop.ifindex);
+        break;
+    default:
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
 std::string describe(const Record& r) {
     char buf[400];
     std::snprintf(buf, sizeof(buf),
                   "{kind %u ts %llu cookie %llu pid %u tid %u cur_pid %u netns %u %u->%u "
-                  "flags %#x a %d b %d c %d d %d comm '%s' cur_comm '%s'}",
+                  "flags %#x %s comm '%s' cur_comm '%s'}",
                   r.kind, static_cast<unsigned long long>(r.ts_ns),
                   static_cast<unsigned long long>(r.cookie), r.pid, r.tid, r.cur_pid, r.netns,
-                  r.sport, r.dport, r.flags, r.a, r.b, r.c, r.d, name_of(r.comm).c_str(),
+                  r.sport, r.dport, r.flags, kind_fields(r).c_str(), name_of(r.comm).c_str(),
                   name_of(r.cur_comm).c_str());
     return buf;
 }
@@ -328,7 +372,7 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
     auto not_closed = [&](const std::vector<Record>& records) {
         std::set<uint64_t> closed;
         for (const auto& r : records) {
-            if (r.kind == TS_KIND_STATE && r.b == kClose && by_cookie.count(r.cookie)) {
+            if (r.kind == TS_KIND_STATE && r.state.new_state == kClose && by_cookie.count(r.cookie)) {
                 closed.insert(r.cookie);
             }
         }
@@ -416,14 +460,16 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
         auto it = by_cookie.find(r.cookie);
         if (it == by_cookie.end()) {
             // Listening sockets are not in the table: LISTEN transitions.
-            if (!(r.kind == TS_KIND_STATE && (r.a == kListen || r.b == kListen))) {
+            if (!(r.kind == TS_KIND_STATE &&
+                  (r.state.old_state == kListen || r.state.new_state == kListen))) {
                 failures.add("cookie of no socket of the helper", d);
             }
             continue;
         }
         const SocketInfo& s = it->second;
         // Before connect() binds it, a client has no local port yet.
-        const bool unbound = r.kind == TS_KIND_STATE && r.a == kClose && r.sport == 0;
+        const bool unbound =
+            r.kind == TS_KIND_STATE && r.state.old_state == kClose && r.sport == 0;
         if ((r.sport != s.local && !unbound) || r.dport != s.remote) {
             failures.add("tuple does not match the cookie's socket", d);
         }
@@ -436,13 +482,13 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
             states_of[r.cookie].push_back(r);
         } else if (r.kind == TS_KIND_SEND) {
             if (s.role != "client" || s.thread != "tst-storm") {
-                if (r.a > 1) failures.add("send of a size never sent on this socket", d);
+                if (r.length.ret > 1) failures.add("send of a size never sent on this socket", d);
             } else {
-                sent_on[r.cookie].insert(r.a);
+                sent_on[r.cookie].insert(r.length.ret);
             }
             if (!irq && s.thread == "tst-storm") ++storm_process_events;
         } else if (r.kind == TS_KIND_RECV) {
-            if (r.a < 0 || r.a > 64) failures.add("recv result out of range", d);
+            if (r.length.ret < 0 || r.length.ret > 64) failures.add("recv result out of range", d);
         } else if (r.kind == TS_KIND_RETRANSMIT || r.kind == TS_KIND_DROP) {
             // No part of the storm's design, but a slow machine (qemu's
             // TCG) can let a retransmit timer fire, and a segment that
@@ -464,7 +510,7 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
         std::sort(list.begin(), list.end(),
                   [](const Record& x, const Record& y) { return x.ts_ns < y.ts_ns; });
         for (size_t i = 1; i < list.size(); ++i) {
-            if (list[i].a != list[i - 1].b) {
+            if (list[i].state.old_state != list[i - 1].state.new_state) {
                 ++breaks;
                 if (breaks > subject_skipped) {
                     failures.add("state changes that do not chain",

@@ -77,8 +77,8 @@ TEST(Decode, Ipv6Addresses) {
 
 TEST(Decode, StateWithAndWithoutPrevTime) {
     ts_event r = base_record(TS_KIND_STATE);
-    r.a = 1;   // ESTABLISHED
-    r.b = 4;   // FIN_WAIT1
+    r.state.old_state = 1;   // ESTABLISHED
+    r.state.new_state = 4;   // FIN_WAIT1
     r.prev_state_ns = 777;
     Event e = decode_ok(r);
     EXPECT_EQ(e.old_state, 1);
@@ -93,9 +93,9 @@ TEST(Decode, StateWithAndWithoutPrevTime) {
 
 TEST(Decode, CloseStatsOnlyWithTheirFlag) {
     ts_event r = base_record(TS_KIND_STATE);
-    r.a = 9;   // LAST_ACK
-    r.b = 7;   // CLOSE
-    r.c = 3;   // total_retrans
+    r.state.old_state = 9;   // LAST_ACK
+    r.state.new_state = 7;   // CLOSE
+    r.state.total_retrans = 3;
     r.bytes_acked = 5000000000ull;  // past 32 bits
     r.bytes_received = 4242;
     Event e = decode_ok(r);
@@ -114,8 +114,8 @@ TEST(Decode, CloseStatsOnlyWithTheirFlag) {
 
 TEST(Decode, RttStateOnlyWithItsFlag) {
     ts_event r = base_record(TS_KIND_STATE);
-    r.a = 1;   // ESTABLISHED
-    r.b = 7;   // CLOSE
+    r.state.old_state = 1;   // ESTABLISHED
+    r.state.new_state = 7;   // CLOSE
     r.srtt_us = 41234;
     r.min_rtt_us = 40012;
     r.rto_us = 244000;
@@ -149,8 +149,8 @@ TEST(Decode, RecordFromBeforeTheCloseStatsIsTooShort) {
 
 TEST(Decode, ResetSentFlagsAndReason) {
     ts_event r = base_record(TS_KIND_RESET_SENT);
-    r.a = 7;    // CLOSE
-    r.b = 1;    // NO_SOCKET
+    r.reset.state = 7;    // CLOSE
+    r.reset.reason = 1;    // NO_SOCKET
     r.flags = TS_F_NO_SOCKET | TS_F_IRQ;
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::ResetSent);
@@ -161,8 +161,8 @@ TEST(Decode, ResetSentFlagsAndReason) {
     EXPECT_FALSE(e.minisock);
 
     r.flags = TS_F_REASON | TS_F_MINISOCK;
-    r.a = 6;
-    r.b = 9;
+    r.reset.state = 6;
+    r.reset.reason = 9;
     e = decode_ok(r);
     ASSERT_TRUE(e.reason.has_value());
     EXPECT_EQ(*e.reason, 9);
@@ -173,7 +173,7 @@ TEST(Decode, ResetSentFlagsAndReason) {
 
 TEST(Decode, ResetReceived) {
     ts_event r = base_record(TS_KIND_RESET_RECEIVED);
-    r.a = 1;
+    r.reset.state = 1;
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::ResetReceived);
     EXPECT_EQ(e.state, 1);
@@ -182,8 +182,8 @@ TEST(Decode, ResetReceived) {
 
 TEST(Decode, RetransmitErr) {
     ts_event r = base_record(TS_KIND_RETRANSMIT);
-    r.a = 1;
-    r.b = -105;
+    r.retransmit.state = 1;
+    r.retransmit.err = -105;
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::Retransmit);
     EXPECT_EQ(e.state, 1);
@@ -196,7 +196,7 @@ TEST(Decode, RetransmitErr) {
 
 TEST(Decode, SockError) {
     ts_event r = base_record(TS_KIND_SOCK_ERROR);
-    r.a = 104;
+    r.sock_error.err = 104;
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::SockError);
     EXPECT_EQ(e.error, 104);
@@ -204,9 +204,9 @@ TEST(Decode, SockError) {
 
 TEST(Decode, SignalHasNoTuple) {
     ts_event r = base_record(TS_KIND_SIGNAL);
-    r.a = 13;
-    r.b = 31337;
-    r.c = 0;
+    r.signal.sig = 13;
+    r.signal.target_pid = 31337;
+    r.signal.result = 0;
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::Signal);
     EXPECT_EQ(e.signal, 13);
@@ -220,16 +220,16 @@ TEST(Decode, SignalHasNoTuple) {
 
 TEST(Decode, SendRecvNegativeReturn) {
     ts_event r = base_record(TS_KIND_SEND);
-    r.a = -32;
-    r.b = 0x4000;  // MSG_NOSIGNAL
+    r.length.ret = -32;
+    r.length.msg_flags = 0x4000;  // MSG_NOSIGNAL
     Event e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::Send);
     EXPECT_EQ(e.ret, -32);
     EXPECT_EQ(e.msg_flags, 0x4000);
 
     r.kind = TS_KIND_RECV;
-    r.a = 1448;
-    r.b = 0;
+    r.length.ret = 1448;
+    r.length.msg_flags = 0;
     e = decode_ok(r);
     EXPECT_EQ(e.kind, EventKind::Recv);
     EXPECT_EQ(e.ret, 1448);
@@ -237,10 +237,10 @@ TEST(Decode, SendRecvNegativeReturn) {
 
 TEST(Decode, Packet) {
     ts_event r = base_record(TS_KIND_PACKET);
-    r.a = TS_DIR_RX;
-    r.b = TS_TCP_SYN | TS_TCP_ACK;
-    r.c = 0;
-    r.d = 7;
+    r.packet.dir = TS_DIR_RX;
+    r.packet.tcp_flags = TS_TCP_SYN | TS_TCP_ACK;
+    r.packet.payload_len = 0;
+    r.packet.ifindex = 7;
     r.seq = 0xfffffff0u;
     r.ack_seq = 12345;
     Event e = decode_ok(r);
@@ -283,10 +283,10 @@ TEST(Decode, TooShortRecordsRejected) {
 // flags and length, and which way it was going (TS_F_DROP_RX).
 TEST(Decode, DropCarriesReasonSegmentAndDirection) {
     ts_event r = base_record(TS_KIND_DROP);
-    r.a = 77;
-    r.b = TS_TCP_SYN;
-    r.c = 0;
-    r.d = 3;
+    r.drop.reason = 77;
+    r.drop.tcp_flags = TS_TCP_SYN;
+    r.drop.payload_len = 0;
+    r.drop.ifindex = 3;
     r.seq = 4000000000u;
     r.flags = TS_F_DROP_RX | TS_F_UNKNOWN | TS_F_IRQ;
     Event e = decode_ok(r);
@@ -299,10 +299,26 @@ TEST(Decode, DropCarriesReasonSegmentAndDirection) {
     EXPECT_EQ(e.seq, 4000000000u);
     EXPECT_EQ(e.attribution, "unknown");
     r.flags = 0;
-    r.c = 1448;
+    r.drop.payload_len = 1448;
     e = decode_ok(r);
     EXPECT_EQ(e.dir, TS_DIR_TX);
     EXPECT_EQ(e.payload_len, 1448);
+}
+
+// The metrics' port label has a field of its own, which records leave 0:
+// it once shared its slot with a packet's and a drop's ifindex. Whatever it
+// holds, the device decoded is the record's own.
+TEST(Decode, ServicePortIsNotTheDevice) {
+    for (uint16_t kind : {uint16_t{TS_KIND_PACKET}, uint16_t{TS_KIND_DROP}}) {
+        ts_event r = base_record(kind);
+        if (kind == TS_KIND_PACKET) {
+            r.packet.ifindex = 2;
+        } else {
+            r.drop.ifindex = 2;
+        }
+        r.service_port = 8080;
+        EXPECT_EQ(decode_ok(r).ifindex, 2) << kind;
+    }
 }
 
 TEST(Decode, UnknownKindsRejected) {

@@ -8,17 +8,10 @@
 
 namespace tcpscope {
 
-// The record layout is an ABI between the BPF object and this file.
+// The record layout is an ABI between the BPF object and this file:
+// tcpscope.h checks its size and every field's offset, and both compilers
+// (clang for the BPF object, this one here) run those checks.
 static_assert(sizeof(ts_event) == 208, "ts_event size changed: update both sides");
-static_assert(offsetof(ts_event, kind) == 56, "ts_event layout changed");
-static_assert(offsetof(ts_event, saddr) == 64, "ts_event layout changed");
-static_assert(offsetof(ts_event, a) == 100, "ts_event layout changed");
-static_assert(offsetof(ts_event, comm) == 116, "ts_event layout changed");
-static_assert(offsetof(ts_event, seq) == 148, "ts_event layout changed");
-static_assert(offsetof(ts_event, bytes_acked) == 160, "ts_event layout changed");
-static_assert(offsetof(ts_event, cur_thread) == 176, "ts_event layout changed");
-static_assert(offsetof(ts_event, srtt_us) == 192, "ts_event layout changed");
-static_assert(offsetof(ts_event, snd_cwnd) == 204, "ts_event layout changed");
 
 namespace {
 
@@ -122,14 +115,14 @@ std::optional<Event> decode_event(const void* data, size_t size) {
 
     switch (e.kind) {
     case EventKind::State:
-        e.old_state = raw.a;
-        e.new_state = raw.b;
+        e.old_state = raw.state.old_state;
+        e.new_state = raw.state.new_state;
         if (raw.flags & TS_F_PREV_TIME) e.prev_state_ns = raw.prev_state_ns;
         if (raw.flags & TS_F_CLOSE_STATS) {
             CloseStats stats;
             stats.bytes_acked = raw.bytes_acked;
             stats.bytes_received = raw.bytes_received;
-            stats.total_retrans = static_cast<uint32_t>(raw.c);
+            stats.total_retrans = static_cast<uint32_t>(raw.state.total_retrans);
             stats.fin_received = (raw.flags & TS_F_FIN_RECEIVED) != 0;
             if (raw.flags & TS_F_RTT) {
                 stats.srtt_us = raw.srtt_us;
@@ -142,40 +135,40 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         break;
     case EventKind::ResetSent:
     case EventKind::ResetReceived:
-        e.state = raw.a;
-        if (raw.flags & TS_F_REASON) e.reason = raw.b;
+        e.state = raw.reset.state;
+        if (raw.flags & TS_F_REASON) e.reason = raw.reset.reason;
         break;
     case EventKind::Retransmit:
-        e.state = raw.a;
-        if (raw.flags & TS_F_RETRANS_ERR) e.err = raw.b;
+        e.state = raw.retransmit.state;
+        if (raw.flags & TS_F_RETRANS_ERR) e.err = raw.retransmit.err;
         break;
     case EventKind::SockError:
-        e.error = raw.a;
+        e.error = raw.sock_error.err;
         break;
     case EventKind::Signal:
-        e.signal = raw.a;
-        e.target_pid = static_cast<uint32_t>(raw.b);
-        e.signal_result = raw.c;
+        e.signal = raw.signal.sig;
+        e.target_pid = static_cast<uint32_t>(raw.signal.target_pid);
+        e.signal_result = raw.signal.result;
         break;
     case EventKind::Send:
     case EventKind::Recv:
-        e.ret = raw.a;
-        e.msg_flags = raw.b;
+        e.ret = raw.length.ret;
+        e.msg_flags = raw.length.msg_flags;
         break;
     case EventKind::Packet:
-        e.dir = raw.a;
-        e.tcp_flags = static_cast<uint8_t>(raw.b);
-        e.payload_len = raw.c;
-        e.ifindex = raw.d;
+        e.dir = raw.packet.dir;
+        e.tcp_flags = static_cast<uint8_t>(raw.packet.tcp_flags);
+        e.payload_len = raw.packet.payload_len;
+        e.ifindex = raw.packet.ifindex;
         e.seq = raw.seq;
         e.ack_seq = raw.ack_seq;
         break;
     case EventKind::Drop:
-        e.drop_reason_code = raw.a;
+        e.drop_reason_code = raw.drop.reason;
         e.dir = (raw.flags & TS_F_DROP_RX) ? TS_DIR_RX : TS_DIR_TX;
-        e.tcp_flags = static_cast<uint8_t>(raw.b);
-        e.payload_len = raw.c;
-        e.ifindex = raw.d;
+        e.tcp_flags = static_cast<uint8_t>(raw.drop.tcp_flags);
+        e.payload_len = raw.drop.payload_len;
+        e.ifindex = raw.drop.ifindex;
         e.seq = raw.seq;
         e.ack_seq = raw.ack_seq;
         break;

@@ -5,7 +5,7 @@
 // by a server already running, has had no such moment yet: its events in
 // softirq (a SYN on its listener, a FIN from the peer) would otherwise name
 // nobody. So at start the loader runs a BPF iterator over every task once
-// (learn_owners in tcpscope.bpf.c, iter/task): the kernel side reads each
+// (learn_owners in bpf/older_owners.bpf.h, iter/task): the kernel side reads each
 // task's descriptor table, finds each TCP socket itself and records its
 // owner, which the programs adopt into the socket's storage when they
 // first meet it. No descriptor of another process is touched nor any file

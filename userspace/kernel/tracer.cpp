@@ -222,7 +222,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
     skel->rodata->label_mask = config.metrics_mode ? config.label_mask : 0;
     // Drop reasons as this kernel numbers them: which value is no drop
     // (SKB_CONSUMED, 6.3+), and which frees lose nothing on the network,
-    // shown only with --all-drops (bpf/tcpscope.bpf.c says why).
+    // shown only with --all-drops (bpf/packets.bpf.h says why).
     const DropReasons& drop_reasons = kernel_drop_reasons();
     if (auto v = drop_reasons.value("SKB_CONSUMED")) {
         skel->rodata->drop_reason_consumed = static_cast<uint32_t>(*v);

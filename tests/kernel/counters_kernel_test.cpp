@@ -332,6 +332,10 @@ void retransmits_until_user_timeout(Break how, bool* err_checked) {
     uint64_t cookie = connected.at("cookie");
     server->expect("accepted");
 
+    // perf on the same tracepoint, for this connection's segments only
+    // (its port is unique on the host while the test runs): how often the
+    // kernel fired it, whoever listened.
+    ktest::TracepointWitness witness("tcp:tcp_retransmit_skb", "dport == " + std::to_string(port));
     if (how == Break::LinkDown) {
         run_in_netns(server->pid(), {"ip", "link", "set", dev_b, "down"});
     } else {
@@ -353,6 +357,7 @@ void retransmits_until_user_timeout(Break how, bool* err_checked) {
         10))
         << describe(cap.events());
     cap.settle(200);
+    const std::optional<uint64_t> fired = witness.stop();
     const auto& events = cap.events();
     auto retrans = select(events, [&](const Event& e) {
         return e.kind == EventKind::Retransmit && e.cookie == cookie;
@@ -394,9 +399,24 @@ void retransmits_until_user_timeout(Break how, bool* err_checked) {
     // A segment really went out exactly when the kernel counted it; an
     // event we did not see must have been counted lost (none, usually).
     EXPECT_LE(sent_ok, retrans_segs) << describe(events);
-    EXPECT_LE(retrans_segs - std::min<uint64_t>(sent_ok, retrans_segs), lost_retrans)
-        << "a retransmit the kernel counted is neither delivered nor counted lost\n"
-        << describe(events);
+    const uint64_t unseen = retrans_segs - std::min<uint64_t>(sent_ok, retrans_segs);
+    if (unseen > lost_retrans && fired && *fired < retrans.size() + unseen &&
+        retrans.size() + lost_retrans >= *fired) {
+        // Now and then (a timer's send on a loaded machine) the kernel
+        // counts a retransmit in TcpRetransSegs and fires no tracepoint
+        // for it: perf on the tracepoint itself misses it as we do. Then
+        // every retransmit the tracepoint reported must be ours or counted
+        // lost, and the counter's surplus is the kernel's.
+        std::printf("note: TcpRetransSegs counted %llu retransmits; the tracepoint fired %llu "
+                    "times (perf), every one of them delivered or counted lost\n",
+                    static_cast<unsigned long long>(retrans_segs),
+                    static_cast<unsigned long long>(*fired));
+    } else {
+        EXPECT_LE(unseen, lost_retrans)
+            << "a retransmit the kernel counted is neither delivered nor counted lost (perf saw "
+            << (fired ? std::to_string(*fired) : std::string("nothing: no perf")) << ")\n"
+            << describe(events);
+    }
     // Failures other than "original still queued" (EBUSY) are counted too.
     if (has_err) EXPECT_EQ(failed_other, retrans_fail_k) << describe(events);
     if (how == Break::AddressGone) {

@@ -17,7 +17,7 @@
 
 #include "command_cgroup.h"
 #include "program_trace.h"
-#include "filter_options.h"
+#include "host_filter.h"
 #include "scenario_sandbox.h"
 #include "signals.h"
 #include "timeline.h"

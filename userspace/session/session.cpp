@@ -6,6 +6,7 @@
 #include "command_failure.h"
 #include "container_resolver.h"
 #include "exit_codes.h"
+#include "host_filter.h"
 #include "netns_check.h"
 #include "privileges.h"
 #include "unmatched_filters.h"
@@ -18,7 +19,7 @@ bool prepare_session(const SessionOptions& options, SessionPlan* plan, CommandFa
     FilterOptions filter = options.filter;
     if (!options.events.empty()) filter.events = options.events;
     std::string error;
-    if (!resolve_filter_container(&filter, &error) || !build_filter(filter, &plan->config.filter, &error)) {
+    if (!resolve_filter_container(&filter, &error) || !build_host_filter(filter, &plan->config.filter, &error)) {
         *failure = {kExitUsage, error};
         return false;
     }

@@ -38,9 +38,22 @@ function(tcpscope_check_pure_links target)
   endforeach()
 endfunction()
 
+# Fails the configure step when a layer links one not declared yet: the
+# layers are declared bottom up (userspace/CMakeLists.txt), so each links
+# only what is below it, and no two can link each other (no loop).
+function(tcpscope_check_links_below target)
+  foreach(dep IN LISTS ARGN)
+    if(dep MATCHES "^tcpscope_" AND NOT TARGET ${dep})
+      message(FATAL_ERROR "${target} links ${dep}, which is not declared below it: a layer links "
+                          "only the layers under it (userspace/CMakeLists.txt's order)")
+    endif()
+  endforeach()
+endfunction()
+
 # tcpscope_layer(<target> [PURE] SOURCES <src>... LINK <lib>...)
 function(tcpscope_layer target)
   cmake_parse_arguments(ARG "PURE" "" "SOURCES;LINK" ${ARGN})
+  tcpscope_check_links_below(${target} ${ARG_LINK})
   add_library(${target} STATIC ${ARG_SOURCES})
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(${target} PUBLIC ${ARG_LINK})

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "closest_names.h"
+#include "command_failure.h"
 #include "command_line.h"
 #include "exec_command.h"
 #include "exit_codes.h"
@@ -67,8 +68,7 @@ int main(int argc, char** argv) {
         const std::string fix =
             tcpscope::missing_separator_fix(*exec, std::vector<std::string>(argv + 2, argv + argc));
         if (!fix.empty()) {
-            std::fprintf(stderr, "tcpscope exec: put -- before the command: %s\n", fix.c_str());
-            return usage_status;
+            return tcpscope::fail("tcpscope exec", usage_status, "put -- before the command: " + fix);
         }
     }
     try {

@@ -322,11 +322,11 @@ TEST(KernelConsistency, RecordsStayWholeUnderSoftirqNesting) {
     subject_options.netns = h->netns_path();
     subject_options.events = "all";
     ts_filter subject_filter{};
-    ASSERT_TRUE(tcpscope::build_filter(subject_options, &subject_filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(subject_options, &subject_filter, &error)) << error;
     FilterOptions witness_options;
     witness_options.events = "all";
     ts_filter witness_filter{};
-    ASSERT_TRUE(tcpscope::build_filter(witness_options, &witness_filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(witness_options, &witness_filter, &error)) << error;
 
     RawTracer subject, witness;
     ASSERT_TRUE(subject.start(subject_filter, &error)) << error;

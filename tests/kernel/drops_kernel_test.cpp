@@ -311,7 +311,7 @@ TEST(KernelDrops, MetricsCountTheRulesDropsByReason) {
     options.netns = helper->netns_path();
     tcpscope::TracerConfig config;
     std::string error;
-    ASSERT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(options, &config.filter, &error)) << error;
     config.metrics_mode = true;
     tcpscope::TracerError terr;
     auto tracer = tcpscope::Tracer::start(

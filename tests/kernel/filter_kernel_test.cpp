@@ -311,7 +311,7 @@ TEST(KernelFilter, ScopeKeepsTheCgroupAndItsNamespaces) {
     tcpscope::TracerConfig tc;
     // The default kinds, as the control's (packets and send/recv are
     // the scope's too, but the control does not take them).
-    ASSERT_TRUE(tcpscope::build_filter(FilterOptions{}, &tc.filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(FilterOptions{}, &tc.filter, &error)) << error;
     tc.filter.cgroup_id = cgroup->id();
     tc.filter.cgroup_level = cgroup->level();
     tc.filter.scope = 1;
@@ -477,7 +477,7 @@ TEST(KernelDegrade, MissingTracepointLeavesOutItsKindOnly) {
     f.events = c.events = "state,reset,error";
     tcpscope::TracerConfig degraded;
     std::string error;
-    ASSERT_TRUE(tcpscope::build_filter(f, &degraded.filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(f, &degraded.filter, &error)) << error;
     degraded.has_tracepoint = [&](const std::string& name) { return missing.count(name) == 0; };
     ASSERT_TRUE(pair.filtered.start(degraded, &error)) << error;
     ASSERT_TRUE(pair.control.start(c, &error)) << error;

@@ -558,7 +558,7 @@ bool Capture::start(const tcpscope::FilterOptions& options, std::string* error,
     tcpscope::TracerConfig config;
     config.ringbuf_bytes = ringbuf_bytes;
     config.seed_owners = seed_owners;
-    if (!tcpscope::build_filter(options, &config.filter, error)) return false;
+    if (!tcpscope::build_host_filter(options, &config.filter, error)) return false;
     return start(config, error);
 }
 

@@ -28,6 +28,7 @@
 
 #include "event.h"
 #include "filter_options.h"
+#include "host_filter.h"
 #include "names.h"
 #include "sinks.h"
 #include "trace_loop.h"

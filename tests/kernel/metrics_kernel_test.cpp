@@ -72,7 +72,7 @@ TEST(KernelMetrics, CountsInTheKernelMatchNstatAndHistogramsCountConnections) {
     options.netns = helper->netns_path();
     tcpscope::TracerConfig config;
     std::string error;
-    ASSERT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(options, &config.filter, &error)) << error;
     config.metrics_mode = true;
     tcpscope::TracerError terr;
     auto tracer = tcpscope::Tracer::start(config, [](const void*, size_t) { ADD_FAILURE() << "a record in metrics mode"; }, &terr);
@@ -133,7 +133,7 @@ std::unique_ptr<tcpscope::Tracer> start_metrics(const Helper& helper, uint32_t l
     options.netns = helper.netns_path();
     tcpscope::TracerConfig config;
     std::string error;
-    EXPECT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    EXPECT_TRUE(tcpscope::build_host_filter(options, &config.filter, &error)) << error;
     config.metrics_mode = true;
     config.label_mask = label_mask;
     config.max_series = max_series;

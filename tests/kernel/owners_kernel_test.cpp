@@ -367,7 +367,7 @@ TEST(KernelOwners, SeededListenerGivesItsChildrenTheServicePort) {
     options.netns = server->netns_path();
     tcpscope::TracerConfig config;
     std::string error;
-    ASSERT_TRUE(tcpscope::build_filter(options, &config.filter, &error)) << error;
+    ASSERT_TRUE(tcpscope::build_host_filter(options, &config.filter, &error)) << error;
     config.metrics_mode = true;
     config.label_mask = TS_LABEL_PORT | TS_LABEL_COMM;
     tcpscope::TracerError terr;

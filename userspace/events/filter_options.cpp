@@ -1,24 +1,12 @@
 #include "filter_options.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-#include <thread>
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71  // Linux 5.14; older libc headers lack it
-#endif
 
 namespace tcpscope {
 
@@ -126,96 +114,7 @@ bool parse_address(const std::string& text, uint16_t* family, uint8_t out[16], s
     return false;
 }
 
-bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error) {
-    struct statfs fs {};
-    struct stat st {};
-    if (statfs(path.c_str(), &fs) != 0 || stat(path.c_str(), &st) != 0) {
-        *error = "--cgroup: cannot open '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
-        *error = "--cgroup: '" + path + "' is not a cgroup v2 directory";
-        return false;
-    }
-    *id = st.st_ino;
-    return true;
-}
-
-bool cgroup_level_of(const std::string& path, uint32_t* level, std::string* error) {
-    char resolved[PATH_MAX];
-    if (realpath(path.c_str(), resolved) == nullptr) {
-        *error = "--cgroup: cannot open '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    // Climb while the parent is still the same cgroup2 mount: each step is
-    // one level. The mount's root is the first directory whose parent is
-    // another file system (or itself).
-    std::string dir = resolved;
-    uint32_t depth = 0;
-    struct stat here {};
-    if (stat(dir.c_str(), &here) != 0) {
-        *error = "--cgroup: cannot open '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    while (dir != "/") {
-        std::string parent = dir.substr(0, dir.rfind('/'));
-        if (parent.empty()) parent = "/";
-        struct statfs fs {};
-        struct stat up {};
-        if (statfs(parent.c_str(), &fs) != 0 || stat(parent.c_str(), &up) != 0 ||
-            fs.f_type != CGROUP2_SUPER_MAGIC || up.st_dev != here.st_dev) {
-            break;
-        }
-        ++depth;
-        dir = parent;
-        here = up;
-    }
-    *level = depth;
-    return true;
-}
-
-uint64_t netns_cookie_of(const std::string& path, std::string* error) {
-    uint64_t cookie = 0;
-    std::string failure;
-    // Entering a namespace changes the calling thread's only: a thread of
-    // our own does it and ends, and nothing else of the process moves.
-    std::thread worker([&] {
-        if (!path.empty()) {
-            int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (ns < 0) {
-                failure = "cannot open '" + path + "': " + std::strerror(errno);
-                return;
-            }
-            int rc = setns(ns, CLONE_NEWNET);
-            int saved = errno;
-            close(ns);
-            if (rc != 0) {
-                failure = "'" + path + "' is not a network namespace we can enter: " +
-                          std::strerror(saved);
-                return;
-            }
-        }
-        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s < 0) s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s < 0) {
-            failure = std::string("cannot make a socket to read the namespace cookie: ") +
-                      std::strerror(errno);
-            return;
-        }
-        socklen_t len = sizeof(cookie);
-        if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) {
-            failure = std::string("SO_NETNS_COOKIE: ") + std::strerror(errno) +
-                      " (Linux 5.14 added it)";
-            cookie = 0;
-        }
-        close(s);
-    });
-    worker.join();
-    if (cookie == 0 && error) *error = failure;
-    return cookie;
-}
-
-bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error) {
+bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error, const HostLookups& host) {
     auto whole = [](const std::string& digits, uint64_t max, uint64_t* out) {
         if (digits.empty() || digits.size() > 20 ||
             digits.find_first_not_of("0123456789") != std::string::npos) {
@@ -245,37 +144,26 @@ bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error) {
         }
         result.inode = static_cast<uint32_t>(value);
     } else {
-        // A namespace file, or a name `ip netns` made.
+        // A namespace file, or a name `ip netns` made: the host's to look up.
         std::string path = text;
         if (text.find('/') == std::string::npos) path = "/run/netns/" + text;
-        struct stat st {};
-        if (stat(path.c_str(), &st) != 0) {
-            if (errno == ENOENT) {
-                *error = "--netns: '" + text + "' is not an inode, a cookie:N, or a namespace file (" +
-                         path + ": " + std::strerror(errno) + ")";
-            } else {
-                *error = "--netns: cannot open '" + path + "': " + std::strerror(errno);
-            }
+        if (!host.netns_file) {
+            *error = "--netns: '" + text + "' names a namespace file (" + path +
+                     "), which only the host's lookups can open";
             return false;
         }
-        std::string why;
-        result.cookie = netns_cookie_of(path, &why);
-        if (result.cookie == 0) {
-            *error = "--netns: " + why;
-            return false;
-        }
-        result.inode = static_cast<uint32_t>(st.st_ino);
+        if (!host.netns_file(text, path, &result, error)) return false;
     }
     *spec = result;
     return true;
 }
 
-bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error) {
+bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error, const HostLookups& host) {
     ts_filter f{};
     f.pid = static_cast<__u32>(options.pid);
     if (!options.netns.empty()) {
         NetnsSpec ns;
-        if (!parse_netns(options.netns, &ns, error)) return false;
+        if (!parse_netns(options.netns, &ns, error, host)) return false;
         f.netns = ns.inode;
         f.netns_cookie = ns.cookie;
     }
@@ -301,8 +189,11 @@ bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* 
     if (!options.cgroup.empty()) {
         uint64_t id = 0;
         uint32_t level = 0;
-        if (!cgroup_id_of(options.cgroup, &id, error)) return false;
-        if (!cgroup_level_of(options.cgroup, &level, error)) return false;
+        if (!host.cgroup) {
+            *error = "--cgroup: '" + options.cgroup + "' is a directory, which only the host's lookups can open";
+            return false;
+        }
+        if (!host.cgroup(options.cgroup, &id, &level, error)) return false;
         f.cgroup_id = id;
         f.cgroup_level = level;
     }

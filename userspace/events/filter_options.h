@@ -1,8 +1,11 @@
 // Parsing of the user's filter options into the kernel's filter record.
 // Pure functions: every error is returned as text that names the option.
+// What an option names on the host (a cgroup directory, a namespace file)
+// is looked up by the kernel layer (host_filter.h), handed in as HostLookups.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,12 +42,6 @@ bool parse_ports(const std::string& text, std::vector<uint16_t>* ports, std::str
 // Parses an IPv4 or IPv6 address into family and 16 bytes.
 bool parse_address(const std::string& text, uint16_t* family, uint8_t out[16], std::string* error);
 
-// A cgroup v2 directory's inode number is its cgroup id; its level is its
-// depth below the cgroup2 mount's root (the root is 0), which is where the
-// kernel keeps it among a descendant's ancestors.
-bool cgroup_id_of(const std::string& path, uint64_t* id, std::string* error);
-bool cgroup_level_of(const std::string& path, uint32_t* level, std::string* error);
-
 // A network namespace as --netns names it. Inode numbers are reused once a
 // namespace is gone; cookies never are. A namespace file gives both (the
 // cookie read by a thread that enters it); a bare inode gives no cookie.
@@ -52,14 +49,24 @@ struct NetnsSpec {
     uint32_t inode = 0;
     uint64_t cookie = 0;
 };
-bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error);
 
-// The cookie of the network namespace at path (entered by a short-lived
-// thread), or of the caller's own when path is empty. 0 with an error.
-uint64_t netns_cookie_of(const std::string& path, std::string* error);
+// The lookups on the host that some options need, made by the kernel layer
+// (host_lookups() in host_filter.h). Unset: such an option is refused.
+struct HostLookups {
+    // --cgroup DIR: its cgroup id and level.
+    std::function<bool(const std::string& path, uint64_t* id, uint32_t* level, std::string* error)> cgroup;
+    // --netns as a file at path (`text` as given): its inode and cookie.
+    std::function<bool(const std::string& text, const std::string& path, NetnsSpec* spec, std::string* error)>
+        netns_file;
+};
 
-// Everything above into one filter record.
-bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error);
+// The inode and cookie forms here; a file or a name under /run/netns
+// through host.netns_file.
+bool parse_netns(const std::string& text, NetnsSpec* spec, std::string* error, const HostLookups& host = {});
+
+// Everything above into one filter record (--cgroup through host.cgroup).
+bool build_filter(const FilterOptions& options, ts_filter* filter, std::string* error,
+                  const HostLookups& host = {});
 
 // The event kind names accepted by --events.
 std::vector<std::string> event_kind_options();

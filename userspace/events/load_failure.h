@@ -19,6 +19,15 @@ struct LoadFailure {
     std::string kernel_release;  // uname -r
 };
 
+// Why a command cannot go on: the text it says (after its own prefix,
+// "tcpscope trace: ") and the exit code it ends with. A LoadFailure
+// becomes one (load_failure_text) when the programs cannot start; so do
+// a bad option, a missing privilege, a file that cannot be written.
+struct CommandFailure {
+    int exit_code = 0;
+    std::string text;
+};
+
 // Lines of libbpf's messages shown at most when the kernel refused the
 // programs for a reason other than privileges.
 constexpr size_t kLoadLogLines = 25;

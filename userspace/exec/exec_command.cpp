@@ -11,33 +11,27 @@
 #include "btf_reasons.h"
 #include "captured_call.h"
 #include "command_cgroup.h"
+#include "command_failure.h"
 #include "command_process.h"
 #include "exit_codes.h"
 #include "failure_cause.h"
-#include "kernel_support.h"
-#include "ladder.h"
 #include "line_writer.h"
-#include "names.h"
-#include "ladder_html.h"
-#include "ladder_model.h"
 #include "listener_watch.h"
+#include "names.h"
 #include "page_file.h"
-#include "run_json.h"
+#include "program_trace.h"
+#include "run_report.h"
 #include "signals.h"
 #include "slow_connect.h"
-#include "sinks.h"
 #include "syscall_tracer.h"
 #include "timeline.h"
-#include "trace_loop.h"
 #include "wall_clock.h"
 
 namespace tcpscope {
 
 namespace {
 
-// After the tree is gone, events it caused may still be in flight (a RST
-// on its way, the ring buffer's last batch): keep polling this long.
-constexpr int kSettleMs = 200;
+const char* const kMe = "tcpscope exec";
 // After a forwarded Ctrl-C, how long the command may take to end before
 // its tree is killed.
 constexpr uint64_t kStopGraceNs = 5'000'000'000ull;
@@ -109,131 +103,120 @@ std::vector<Event> events_of_calls(std::vector<Event> events, const std::vector<
     return mine;
 }
 
-int run_exec_command(const ExecOptions& o) {
-    if (geteuid() != 0) {
-        std::fprintf(stderr, "tcpscope exec: needs root (CAP_BPF and CAP_PERFMON to trace; the "
-                             "command runs as --user)\n");
-        return kExecFailure;
-    }
-    std::string error;
-    RunAs as;
-    if (!resolve_run_as(o.user, &as, &error)) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExecFailure;
-    }
-    if (!o.html.empty() && !prepare_page_target(o.html, false, &error)) {
-        std::fprintf(stderr, "tcpscope exec: --html: %s\n", error.c_str());
-        return kExecFailure;
-    }
-    int out_fd = STDOUT_FILENO;
-    // Opened now, so that a path that cannot be written fails before the
-    // command runs; one made here is removed again if the command never
-    // runs (not found), as there is nothing to put in it.
-    bool output_made = false;
-    if (!o.output.empty()) {
-        struct stat before;
-        output_made = stat(o.output.c_str(), &before) != 0 && errno == ENOENT;
-        out_fd = LineWriter::open_file(o.output, &error);
-        if (out_fd < 0) {
-            std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-            return kExecFailure;
-        }
-    }
-    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
-    install_stop_handlers();
-    ResetReasons reasons = load_kernel_reset_reasons(&error);
+namespace {
 
-    // The command runs in a cgroup of its own, and the kernel side keeps
-    // only its events (and the ownerless RSTs of its namespaces): the
-    // rest of the host's traffic never reaches our memory. Made before
-    // the command, removed after it (the destructor, on every way out).
+// --output, opened before the command runs, so that a path that cannot be
+// written fails first; one made here is removed again if the command never
+// runs (not found), as there is nothing to put in it.
+struct ExecOutput {
+    int fd = STDOUT_FILENO;
+    bool made = false;
+};
+
+bool open_output(const ExecOptions& o, ExecOutput* output, std::string* error) {
+    if (o.output.empty()) return true;
+    struct stat before;
+    output->made = stat(o.output.c_str(), &before) != 0 && errno == ENOENT;
+    output->fd = LineWriter::open_file(o.output, error);
+    return output->fd >= 0;
+}
+
+// The kernel's TCP events, as `run` takes them: every kind asked for, of
+// the command's cgroup (its sockets are picked out afterwards). The
+// cgroup keeps the rest of the host's traffic out of our memory; made
+// before the command, removed after it, on every way out.
+std::unique_ptr<ProgramTrace> start_trace(const ExecOptions& o, CommandFailure* failure) {
+    std::string error;
     std::unique_ptr<CommandCgroup> cgroup = CommandCgroup::create("exec", &error);
     if (!cgroup) {
-        std::fprintf(stderr,
-                     "tcpscope exec: warning: no cgroup of the command's own (%s): every TCP "
-                     "event of the host is kept until it ends, and inside a PID namespace its "
-                     "calls cannot be followed\n",
-                     error.c_str());
+        warn(kMe, "no cgroup of the command's own (" + error +
+                      "): every TCP event of the host is kept until it ends, and inside a PID "
+                      "namespace its calls cannot be followed");
     }
-
-    // The kernel's TCP events, as `run` takes them: every kind asked for,
-    // of the command's cgroup (its sockets are picked out afterwards).
-    TracerConfig tc;
-    tc.filter.kind_mask = o.kind_mask;
-    if (cgroup) {
-        tc.filter.cgroup_id = cgroup->id();
-        tc.filter.cgroup_level = cgroup->level();
-        tc.filter.scope = 1;
-    }
-    tc.seed_owners = false;  // the command's sockets are all made after the start
-    tc.ringbuf_bytes = 16u << 20;
-    tc.verbose = o.verbose;
-    CaptureSink capture;
-    TraceLoop loop(capture, nullptr, LoopLimits{0, 0, 50});
+    ProgramTraceConfig config;
+    config.kind_mask = o.kind_mask;
+    config.verbose = o.verbose;
     TracerError terr;
-    auto tracer = Tracer::start(tc, loop.handler(), &terr);
-    if (!tracer) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
-        return kExecFailure;
+    auto trace = ProgramTrace::start(config, std::move(cgroup), &terr);
+    if (!trace) {
+        *failure = {kExecFailure, terr.text()};
+        return nullptr;
     }
-    const KernelSupport support = tracer->support();
-    for (const auto& w : tracer->warnings()) std::fprintf(stderr, "tcpscope exec: warning: %s\n", w.c_str());
+    for (const auto& w : trace->tracer().warnings()) warn(kMe, w);
     // A connect slowed by a full accept queue: the kernel's drop
     // tracepoint never sees that SYN; the listeners of our namespace show
     // it by their own counters (listener_watch.h), looked at each second.
-    if (tc.filter.kind_mask & (1u << TS_KIND_DROP)) {
+    if (o.kind_mask & (1u << TS_KIND_DROP)) {
         ListenerWatchOptions lw;
-        lw.older_owners_fd = tracer->older_owners_fd();
-        auto watch = ListenerWatch::open(lw, &error);
-        if (watch) {
-            loop.watch_listeners(std::move(watch));
+        lw.older_owners_fd = trace->tracer().older_owners_fd();
+        if (auto watch = ListenerWatch::open(lw, &error)) {
+            trace->loop().watch_listeners(std::move(watch));
         } else {
-            std::fprintf(stderr, "tcpscope exec: warning: accept queues not watched: %s\n", error.c_str());
+            warn(kMe, "accept queues not watched: " + error);
         }
     }
+    return trace;
+}
 
+// The command's socket calls, from the syscall tracepoints of its cgroup
+// (or of its pid, followed, without one).
+struct CallCapture {
     std::vector<CapturedCall> calls;
     uint64_t undecodable = 0;
-    auto syscalls = SyscallTracer::start(
-        [&](const void* data, size_t size) {
-            auto call = decode_call(data, size);
-            if (call) {
-                calls.push_back(std::move(*call));
-            } else {
-                ++undecodable;
-            }
-        },
-        &terr, cgroup ? cgroup->id() : 0, cgroup ? cgroup->level() : 0);
-    if (!syscalls) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", terr.text().c_str());
-        return kExecFailure;
-    }
+    uint64_t lost = 0;
+    std::unique_ptr<SyscallTracer> tracer;
 
-    const WallClock clock = WallClock::anchor();
-    CommandProcess command;
+    bool start(CommandCgroup* cgroup, CommandFailure* failure) {
+        TracerError terr;
+        tracer = SyscallTracer::start(
+            [this](const void* data, size_t size) {
+                auto call = decode_call(data, size);
+                if (call) {
+                    calls.push_back(std::move(*call));
+                } else {
+                    ++undecodable;
+                }
+            },
+            &terr, cgroup ? cgroup->id() : 0, cgroup ? cgroup->level() : 0);
+        if (!tracer) *failure = {kExecFailure, terr.text()};
+        return tracer != nullptr;
+    }
+    // The last calls read, the loss counted, the tracepoints detached
+    // (they cost every syscall of the host).
+    void stop() {
+        tracer->poll(0);
+        lost = tracer->lost();
+        tracer.reset();
+    }
+};
+
+// The command started gated, put in the cgroup (or followed by pid), let
+// go (at *start_ns), and waited for: until no process of its tree is left.
+bool run_command(const ExecOptions& o, const RunAs& as, ProgramTrace& trace, CallCapture& calls,
+                 CommandProcess& command, uint64_t* start_ns, CommandFailure* failure) {
+    std::string error;
     if (!command.start(o.command, as, &error)) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExecFailure;
+        *failure = {kExecFailure, error};
+        return false;
     }
-    // In before it runs a single instruction of the command's: the
-    // child waits at its gate until release().
-    if (cgroup && !cgroup->add(command.pid(), &error)) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", error.c_str());
-        return kExecFailure;
+    // In before it runs a single instruction of the command's: the child
+    // waits at its gate until release().
+    if (trace.cgroup() && !trace.cgroup()->add(command.pid(), &error)) {
+        *failure = {kExecFailure, error};
+        return false;
     }
-    if (!cgroup && !syscalls->follow(command.pid())) {
-        std::fprintf(stderr, "tcpscope exec: cannot follow pid %d\n", command.pid());
-        return kExecFailure;
+    if (!trace.cgroup() && !calls.tracer->follow(command.pid())) {
+        *failure = {kExecFailure, "cannot follow pid " + std::to_string(command.pid())};
+        return false;
     }
-    const uint64_t start = monotonic_ns();
+    *start_ns = monotonic_ns();
     command.release();
-
     bool forwarded = false;
     uint64_t stop_at = 0;
     while (!command.reap()) {
-        tracer->poll(50);
-        syscalls->poll(0);
-        loop.look_at_listeners();
+        trace.tracer().poll(50);
+        calls.tracer->poll(0);
+        trace.loop().look_at_listeners();
         if (stop_requested() && !forwarded) {
             // The command stays in our process group, as under sudo, time
             // or strace, so the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach
@@ -247,117 +230,141 @@ int run_exec_command(const ExecOptions& o) {
         }
         if (forwarded && monotonic_ns() - stop_at > kStopGraceNs) {
             command.kill_tree();
-            if (cgroup) cgroup->kill_all();
+            trace.kill_all();
         }
     }
     // Whatever of the command left our tree (a double fork into another
     // session) is still in its cgroup: it ends with the command.
-    if (cgroup) cgroup->kill_all();
-    for (int waited = 0; waited < kSettleMs; waited += 50) {
-        tracer->poll(50);
-        syscalls->poll(0);
-    }
-    syscalls->poll(0);
-    const uint64_t calls_lost = syscalls->lost();
-    syscalls.reset();  // detach the syscall tracepoints first: they cost every syscall
-    loop.finish(*tracer);
-    tracer.reset();
-    const uint64_t duration = monotonic_ns() - start;
-    // A command that never ran has no calls to show: its error alone.
-    if (!command.failure().empty()) {
-        std::fprintf(stderr, "tcpscope exec: %s\n", command.failure().c_str());
-        if (output_made) unlink(o.output.c_str());
-        return command.failure_status();
-    }
+    trace.kill_all();
+    return true;
+}
 
+// The report of a command that ran: its calls and the kernel's events on
+// its sockets, as run's ladder.
+struct ExecRun {
+    std::vector<Step> steps;
+    std::vector<Event> events;
+    uint64_t lost = 0;
+    std::vector<std::pair<std::string, uint64_t>> lost_by_reason;
+    uint64_t calls_lost = 0;
+    uint64_t duration_ns = 0;
+};
+
+ExecRun join_calls_and_events(ProgramEvents kernel, CallCapture& calls, const CommandProcess& command,
+                              bool in_cgroup, const ResetReasons& reasons) {
     std::set<uint32_t> pids{static_cast<uint32_t>(command.pid())};
-    for (const auto& c : calls) pids.insert(c.step.pid);
+    for (const auto& c : calls.calls) pids.insert(c.step.pid);
     // With the cgroup, the kernel kept only signals to its processes,
     // whose pids (the kernel's) command.pid() may not be, inside a PID
     // namespace.
-    if (cgroup) {
-        for (const auto& e : capture.events) {
+    if (in_cgroup) {
+        for (const auto& e : kernel.events) {
             if (e.kind == EventKind::Signal) pids.insert(e.target_pid);
         }
     }
-    std::vector<Step> steps = finish_calls(calls);
-    std::vector<Event> events = events_of_calls(std::move(capture.events), steps, pids);
-    explain_failures(steps, events, reasons);
-    explain_slow_connects(steps, events);
-    Timeline timeline(steps, events);
-    const std::string name = base_name(o.command.front());
+    ExecRun run;
+    run.steps = finish_calls(calls.calls);
+    run.events = events_of_calls(std::move(kernel.events), run.steps, pids);
+    explain_failures(run.steps, run.events, reasons);
+    explain_slow_connects(run.steps, run.events);
+    run.lost = kernel.lost + calls.lost;
+    run.lost_by_reason = std::move(kernel.lost_by_reason);
+    run.lost_by_reason.emplace_back("calls", calls.lost);
+    run.calls_lost = calls.lost;
+    return run;
+}
 
-    RunSummary summary;
-    summary.scenario = name;
+// The ladder as text or JSON on out, the page at --html; false when the
+// page could not be written.
+bool write_report(const ExecOptions& o, const ExecRun& run, const CommandProcess& command,
+                  const KernelSupport& support, const ResetReasons& reasons, const WallClock& clock,
+                  LineWriter& out) {
+    Timeline timeline(run.steps, run.events);
+    RunReport report;
+    report.name = base_name(o.command.front());
+    report.heading = "Command: " + report.name;
+    report.timeline = &timeline;
+    report.reasons = &reasons;
+    report.clock = &clock;
+    report.kernel = support;
+    RunSummary& summary = report.summary;
+    summary.scenario = report.name;
     summary.ok = command.term_signal() == 0 && command.exit_code() == 0;
-    for (const auto& e : events) summary.count(kind_name(e.kind));
-    summary.steps = steps.size();
-    summary.lost = capture.lost_total + calls_lost;
-    summary.lost_by_reason = capture.kernel_losses();
-    summary.lost_by_reason.emplace_back("calls", calls_lost);
+    for (const auto& e : run.events) summary.count(kind_name(e.kind));
+    summary.steps = run.steps.size();
+    summary.lost = run.lost;
+    summary.lost_by_reason = run.lost_by_reason;
     summary.exit_code = command.term_signal() ? -1 : command.exit_code();
     summary.term_signal = command.term_signal();
-    summary.duration_ns = duration;
-
+    summary.duration_ns = run.duration_ns;
     // The causes of the errors calls handed over (failed, fetched by
     // SO_ERROR, reported by poll/epoll), in words: under the text ladder,
     // and on the page where run's "why" goes.
     const std::string why = why_lines(timeline.steps());
-    const std::string tally = std::to_string(steps.size()) + " calls, " + std::to_string(events.size()) +
-                              " kernel events, " + std::to_string(summary.lost) + " lost";
-    bool page_failed = false;
+    report.below_ladder = why.empty() ? "" : "Why:\n" + why;
+    report.tail = std::to_string(run.steps.size()) + " calls, " + std::to_string(run.events.size()) +
+                  " kernel events, " + std::to_string(summary.lost) + " lost";
+    const LadderModel model = report_model(report);
+    bool page_written = true;
     if (!o.html.empty()) {
         std::string command_line;
         for (const auto& word : o.command) command_line += (command_line.empty() ? "" : " ") + word;
-        LadderPage page{name, "tcpscope exec -- " + command_line,
+        LadderPage page{report.name, "tcpscope exec -- " + command_line,
                         why.empty() ? "No call failed or reported an error."
-                                    : "Why each call failed or reported an error:\n" + why, {},
-                        tally};
-        std::string page_error;
-        if (write_page(o.html, render_ladder_html(build_ladder_model(timeline, reasons, name, &clock), page),
-                       &page_error)) {
-            std::fprintf(stderr, "tcpscope exec: page written: %s\n", o.html.c_str());
-        } else {
-            std::fprintf(stderr, "tcpscope exec: --html: %s\n", page_error.c_str());
-            page_failed = true;
-        }
+                                    : "Why each call failed or reported an error:\n" + why,
+                        {}, report.tail};
+        page_written = write_run_page(kMe, o.html, model, page, true);
     }
+    write_run_report(out, o.json, report, model);
+    return page_written;
+}
 
-    if (o.json) {
-        std::string line = kernel_support_to_json(support).dump();
-        out.write_line(line);
-        for (const auto& entry : timeline.entries()) {
-            line.clear();
-            if (entry.is_step) {
-                append_run_step_json(line, timeline.steps()[entry.index], name);
-            } else {
-                append_run_event_json(line, timeline.events()[entry.index], reasons, name, entry.side,
-                                      &clock);
-            }
-            out.write_line(line);
-        }
-        line.clear();
-        append_run_summary_json(line, summary);
-        out.write_line(line);
-    } else {
-        out.write_line("Command: " + name + "\n");
-        out.write_line(render_ladder(timeline, reasons));
-        if (!why.empty()) out.write_line("Why:\n" + why);
-        out.write_line(tally);
+}  // namespace
+
+int run_exec_command(const ExecOptions& o) {
+    if (geteuid() != 0) {
+        return fail(kMe, kExecFailure, "needs root (CAP_BPF and CAP_PERFMON to trace; the command runs as --user)");
     }
-    out.flush();
-    if (undecodable) std::fprintf(stderr, "tcpscope exec: %lu call records not decoded\n",
-                                  static_cast<unsigned long>(undecodable));
+    std::string error;
+    RunAs as;
+    if (!resolve_run_as(o.user, &as, &error)) return fail(kMe, kExecFailure, error);
+    if (!o.html.empty() && !prepare_page_target(o.html, false, &error)) {
+        return fail(kMe, kExecFailure, "--html: " + error);
+    }
+    ExecOutput output;
+    if (!open_output(o, &output, &error)) return fail(kMe, kExecFailure, error);
+    LineWriter out(output.fd, output.fd != STDOUT_FILENO);
+    install_stop_handlers();
+    ResetReasons reasons = load_kernel_reset_reasons(&error);
+    CommandFailure failure;
+    auto trace = start_trace(o, &failure);
+    if (!trace) return fail(kMe, failure);
+    const KernelSupport support = trace->tracer().support();
+    CallCapture calls;
+    if (!calls.start(trace->cgroup(), &failure)) return fail(kMe, failure);
+
+    const WallClock clock = WallClock::anchor();
+    CommandProcess command;
+    uint64_t start = 0;
+    if (!run_command(o, as, *trace, calls, command, &start, &failure)) return fail(kMe, failure);
+    ProgramEvents kernel = trace->finish([&] { calls.tracer->poll(0); }, [&] { calls.stop(); });
+    const uint64_t duration = monotonic_ns() - start;
+    // A command that never ran has no calls to show: its error alone.
+    if (!command.failure().empty()) {
+        if (output.made) unlink(o.output.c_str());
+        return fail(kMe, command.failure_status(), command.failure());
+    }
+    ExecRun run = join_calls_and_events(std::move(kernel), calls, command, trace->cgroup() != nullptr, reasons);
+    run.duration_ns = duration;
+    const bool page_written = write_report(o, run, command, support, reasons, clock, out);
+    if (calls.undecodable) say(kMe, std::to_string(calls.undecodable) + " call records not decoded");
     if (command.term_signal()) {
-        std::fprintf(stderr, "tcpscope exec: %s killed by %s\n", name.c_str(),
-                     signal_name(command.term_signal()).c_str());
+        say(kMe, base_name(o.command.front()) + " killed by " + signal_name(command.term_signal()));
     }
-    if (out.status() == LineWriter::Status::Failed) {
-        std::fprintf(stderr, "tcpscope exec: output: %s\n", out.error().c_str());
-    }
+    if (out.status() == LineWriter::Status::Failed) say(kMe, "output: " + out.error());
     // The command's status is the answer; a page asked for and not
     // written turns a success into a failure rather than pass unnoticed.
-    if (page_failed && command.exit_status() == 0) return kExecFailure;
+    if (!page_written && command.exit_status() == 0) return kExecFailure;
     return command.exit_status();
 }
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-#include "filter_options.h"
+#include "host_filter.h"
 
 namespace tcpscope {
 

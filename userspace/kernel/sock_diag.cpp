@@ -23,19 +23,10 @@
 
 #include <bpf/bpf.h>
 
+#include "monotonic_clock.h"
 #include "owners.h"
 
 namespace tcpscope {
-namespace {
-
-uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
-
 std::unique_ptr<SockDiag> SockDiag::open(const std::string& netns_path, int storage_map_fd,
                                          std::string* error, int older_owners_fd) {
     std::unique_ptr<SockDiag> d(new SockDiag());

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ring_reader.h"
 #include "syscalls.h"
 #include "syscalls.skel.h"
 
@@ -53,8 +54,8 @@ std::unique_ptr<SyscallTracer> SyscallTracer::start(CallHandler handler, TracerE
         fail(error, "attach", -err, "cannot attach the syscall capture to sys_enter/sys_exit");
         return nullptr;
     }
-    t->ringbuf_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.calls), &SyscallTracer::on_record,
-                                   t.get(), nullptr);
+    t->ringbuf_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.calls), &call_record_handler,
+                                   &t->handler_, nullptr);
     if (t->ringbuf_ == nullptr) {
         fail(error, "ringbuf", errno, "cannot open the syscall capture's ring buffer");
         return nullptr;
@@ -68,17 +69,7 @@ bool SyscallTracer::follow(pid_t pid) {
     return bpf_map__update_elem(skel_->maps.traced, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0;
 }
 
-int SyscallTracer::on_record(void* ctx, void* data, size_t size) {
-    static_cast<SyscallTracer*>(ctx)->handler_(data, size);
-    return 0;
-}
-
-int SyscallTracer::poll(int timeout_ms) {
-    int n = ring_buffer__poll(ringbuf_, timeout_ms);
-    if (n < 0) return n;
-    int more = ring_buffer__consume(ringbuf_);
-    return more < 0 ? more : n + more;
-}
+int SyscallTracer::poll(int timeout_ms) { return poll_ring_buffer(ringbuf_, timeout_ms); }
 
 uint64_t SyscallTracer::lost() const {
     int ncpus = libbpf_num_possible_cpus();

@@ -46,7 +46,6 @@ public:
 
 private:
     SyscallTracer() = default;
-    static int on_record(void* ctx, void* data, size_t size);
 
     struct syscalls_bpf* skel_ = nullptr;
     struct ring_buffer* ringbuf_ = nullptr;

@@ -18,6 +18,7 @@
 
 #include "btf_reasons.h"
 #include "kernel_hz.h"
+#include "ring_reader.h"
 #include "tcpscope.skel.h"
 
 // The kernel's ENOTSUPP (524), which it returns for BPF commands a map
@@ -340,7 +341,7 @@ std::unique_ptr<Tracer> Tracer::start(const TracerConfig& config, RecordHandler 
         }
     }
     // The consumer first: records are taken while owners are learned.
-    t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &Tracer::on_record, t.get(),
+    t->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &call_record_handler, &t->handler_,
                                    nullptr);
     if (t->ringbuf_ == nullptr) {
         set_error(error, "ringbuf", errno, "cannot set up the ring buffer");
@@ -612,18 +613,7 @@ std::vector<ProgramStats> Tracer::program_stats() const {
     return out;
 }
 
-int Tracer::on_record(void* ctx, void* data, size_t size) {
-    static_cast<Tracer*>(ctx)->handler_(data, size);
-    return 0;
-}
-
-int Tracer::poll(int timeout_ms) {
-    int n = ring_buffer__poll(ringbuf_, timeout_ms);
-    if (n < 0) return n;
-    // Records submitted without a wakeup do not end the wait; take them.
-    int more = ring_buffer__consume(ringbuf_);
-    return more < 0 ? more : n + more;
-}
+int Tracer::poll(int timeout_ms) { return poll_ring_buffer(ringbuf_, timeout_ms); }
 
 int Tracer::drain() { return ring_buffer__consume(ringbuf_); }
 

@@ -143,7 +143,6 @@ public:
 
 private:
     Tracer() = default;
-    static int on_record(void* ctx, void* data, size_t size);
     bool read_series(std::vector<SeriesCount>* out) const;
     // One pass of the iterator over the tasks' files (socket_owners.h),
     // draining the ring buffer meanwhile; fills seeded_ and the warnings.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "command_failure.h"
 #include "exit_codes.h"
 #include "kernel_info.h"
 #include "tracer.h"
@@ -15,8 +16,7 @@ int run_info_command(const InfoOptions& o) {
     std::string out = o.json ? kernel_info_json(support) + "\n" : render_kernel_info(support);
     std::fputs(out.c_str(), stdout);
     if (!support.known) {
-        std::fprintf(stderr, "tcpscope info: %s\n", error.c_str());
-        return kExitEnvironment;
+        return fail("tcpscope info", kExitEnvironment, error);
     }
     return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
 }

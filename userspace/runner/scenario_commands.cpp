@@ -15,6 +15,8 @@
 #include "page_file.h"
 #include "catalog.h"
 #include "run_json.h"
+#include "run_report.h"
+#include "command_failure.h"
 #include "run_verdict.h"
 #include "scenario_reference.h"
 #include "scenario_runner.h"
@@ -26,6 +28,8 @@
 namespace tcpscope {
 
 namespace {
+
+const char* const kMe = "tcpscope run";
 
 struct ScenarioResult {
     std::string name;
@@ -68,9 +72,7 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     const WallClock clock = WallClock::anchor();
     TracerError terr;
     ScenarioOutcome outcome = run_scenario(config, &terr);
-    for (const auto& w : outcome.warnings) {
-        std::fprintf(stderr, "tcpscope run: warning: %s\n", w.c_str());
-    }
+    for (const auto& w : outcome.warnings) warn(kMe, w);
     ScenarioResult result;
     result.name = spec.name;
     result.facts = spec.facts.size();
@@ -103,7 +105,16 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     result.untraced = untraced(verdicts);
 
     // One model for the text ladder and the picture, so they agree.
-    LadderModel model = build_ladder_model(timeline, reasons, spec.name, &clock);
+    RunReport report;
+    report.name = spec.name;
+    report.heading = "Scenario " + spec.name + ": " + spec.summary;
+    report.timeline = &timeline;
+    report.reasons = &reasons;
+    report.clock = &clock;
+    report.kernel = outcome.kernel;
+    report.below_ladder = render_verdicts(spec.name, spec.explanation, verdicts);
+    report.summary = outcome.summary(spec.name, verdicts);
+    const LadderModel model = report_model(report);
     std::string tail = std::to_string(result.held) + "/" + std::to_string(result.facts) +
                        " facts hold; ";
     if (result.not_observable) {
@@ -118,48 +129,18 @@ ScenarioResult run_one(const ScenarioSpec& spec, const RunOptions& o, LineWriter
     if (!o.html.empty()) {
         LadderPage page{spec.name, spec.summary, spec.explanation, verdicts, tail};
         std::string path = html_page_path(o, spec.name);
-        std::string error;
-        if (write_page(path, render_ladder_html(model, page), &error)) {
+        if (write_run_page(kMe, path, model, page, !o.all)) {
             result.page = path;
-            if (!o.all) std::fprintf(stderr, "tcpscope run: page written: %s\n", path.c_str());
         } else {
-            std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
             result.ok = false;
             result.verdict = RunVerdict::Fail;
             result.note = "page not written";
         }
     }
 
-    if (o.json) {
-        // What the kernel can show comes first, so that a recording of the
-        // run is judged as this kernel could see it.
-        std::string line = kernel_support_to_json(outcome.kernel).dump();
-        out.write_line(line);
-        for (const auto& entry : timeline.entries()) {
-            line.clear();
-            if (entry.is_step) {
-                append_run_step_json(line, timeline.steps()[entry.index], spec.name);
-            } else {
-                append_run_event_json(line, timeline.events()[entry.index], reasons, spec.name,
-                                      entry.side, &clock);
-            }
-            out.write_line(line);
-        }
-        for (const auto& v : verdicts) {
-            line.clear();
-            append_verdict_json(line, v, spec.name);
-            out.write_line(line);
-        }
-        line.clear();
-        append_run_summary_json(line, outcome.summary(spec.name, verdicts));
-        out.write_line(line);
-    } else {
-        out.write_line("Scenario " + spec.name + ": " + spec.summary + "\n");
-        out.write_line(render_ladder(model));
-        out.write_line(render_verdicts(spec.name, spec.explanation, verdicts));
-        out.write_line(tail);
-    }
-    out.flush();
+    report.verdicts = std::move(verdicts);
+    report.tail = tail;
+    write_run_report(out, o.json, report, model);
     if (!result.ok) *exit_code = kExitFailure;
     return result;
 }
@@ -200,92 +181,95 @@ int run_list_command(const ListOptions& o) {
     return out.status() == LineWriter::Status::Failed ? kExitFailure : kExitOk;
 }
 
-int run_run_command(const RunOptions& o) {
-    if (geteuid() != 0) {
-        std::fprintf(stderr,
-                     "tcpscope run: needs root (CAP_BPF and CAP_PERFMON to trace, CAP_NET_ADMIN "
-                     "and CAP_SYS_ADMIN for the scenarios' network namespaces)\n");
-        return kExitEnvironment;
-    }
-    int out_fd = STDOUT_FILENO;
-    std::string error;
-    if (!o.output.empty()) {
-        out_fd = LineWriter::open_file(o.output, &error);
-        if (out_fd < 0) {
-            std::fprintf(stderr, "tcpscope run: %s\n", error.c_str());
-            return kExitUsage;
-        }
-    }
-    if (!o.html.empty() && !prepare_page_target(o.html, o.all, &error)) {
-        std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
-        if (out_fd != STDOUT_FILENO) close(out_fd);
-        return kExitUsage;
-    }
-    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
-    install_stop_handlers();
-    ResetReasons reasons = load_kernel_reset_reasons(&error);
+namespace {
 
+// --all: the progress of each scenario on stderr, before and after.
+void say_progress(size_t i, size_t n, const ScenarioResult* r, const std::string& name) {
+    if (!r) {
+        std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, n, name.c_str());
+        return;
+    }
+    std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %zu not observable, %.1f s)%s%s\n", i + 1, n,
+                 name.c_str(),
+                 r->verdict == RunVerdict::Pass        ? "ok"
+                 : r->verdict == RunVerdict::NotJudged ? run_verdict_text(r->verdict, r->lost, r->untraced).c_str()
+                                                       : "FAILED",
+                 r->held, r->facts, r->not_observable, r->seconds, r->note.empty() ? "" : ", ", r->note.c_str());
+}
+
+// --all --html: the index of the pages. False when it cannot be written.
+bool write_index(const RunOptions& o, const std::vector<ScenarioResult>& results) {
+    std::vector<IndexEntry> index;
+    for (const auto& r : results) {
+        index.push_back({r.name, r.summary, r.page.empty() ? "" : r.name + ".html", r.facts, r.held,
+                         r.not_observable, r.verdict != RunVerdict::Fail, r.note, r.lost, r.untraced});
+    }
+    std::string error;
+    if (!write_page(o.html + "/index.html", render_index_html(index), &error)) {
+        say(kMe, "--html: " + error);
+        return false;
+    }
+    say(kMe, "pages written: " + o.html + "/index.html");
+    return true;
+}
+
+// --all as text: the table of every scenario's verdict.
+void write_table(LineWriter& out, const std::vector<ScenarioResult>& results) {
+    out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");
+    for (const auto& r : results) {
+        char line[256];
+        std::string verdict = run_verdict_text(r.verdict, r.lost, r.untraced);
+        if (!r.note.empty()) verdict += " (" + r.note + ")";
+        std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %6zu  %s", r.name.c_str(), r.facts, r.held,
+                      r.not_observable, verdict.c_str());
+        out.write_line(line);
+    }
+}
+
+std::vector<const ScenarioSpec*> selected_scenarios(const RunOptions& o) {
     std::vector<const ScenarioSpec*> selected;
     if (o.all) {
         for (const auto& s : scenario_catalog()) selected.push_back(&s);
     } else {
         selected.push_back(find_scenario(o.name));
     }
+    return selected;
+}
+
+}  // namespace
+
+int run_run_command(const RunOptions& o) {
+    if (geteuid() != 0) {
+        return fail(kMe, kExitEnvironment,
+                    "needs root (CAP_BPF and CAP_PERFMON to trace, CAP_NET_ADMIN and CAP_SYS_ADMIN for the "
+                    "scenarios' network namespaces)");
+    }
+    std::string error;
+    const int out_fd = o.output.empty() ? STDOUT_FILENO : LineWriter::open_file(o.output, &error);
+    if (out_fd < 0) return fail(kMe, kExitUsage, error);
+    if (!o.html.empty() && !prepare_page_target(o.html, o.all, &error)) {
+        if (out_fd != STDOUT_FILENO) close(out_fd);
+        return fail(kMe, kExitUsage, "--html: " + error);
+    }
+    LineWriter out(out_fd, out_fd != STDOUT_FILENO);
+    install_stop_handlers();
+    ResetReasons reasons = load_kernel_reset_reasons(&error);
+
+    const std::vector<const ScenarioSpec*> selected = selected_scenarios(o);
     int exit_code = kExitOk;
     std::vector<ScenarioResult> results;
     for (size_t i = 0; i < selected.size() && !stop_requested(); ++i) {
         const ScenarioSpec& spec = *selected[i];
-        if (o.all) {
-            std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, selected.size(), spec.name.c_str());
-        }
+        if (o.all) say_progress(i, selected.size(), nullptr, spec.name);
         results.push_back(run_one(spec, o, out, reasons, &exit_code));
-        const auto& r = results.back();
-        if (o.all) {
-            std::fprintf(stderr, "[%zu/%zu] %s: %s (%zu/%zu facts, %zu not observable, %.1f s)%s%s\n",
-                         i + 1, selected.size(), spec.name.c_str(),
-                         r.verdict == RunVerdict::Pass        ? "ok"
-                         : r.verdict == RunVerdict::NotJudged ? run_verdict_text(r.verdict, r.lost, r.untraced).c_str()
-                                                              : "FAILED",
-                         r.held,
-                         r.facts, r.not_observable, r.seconds, r.note.empty() ? "" : ", ",
-                         r.note.c_str());
-        }
+        if (o.all) say_progress(i, selected.size(), &results.back(), spec.name);
         if (out.status() == LineWriter::Status::PipeClosed) return kExitOk;
     }
-    if (o.all && !o.html.empty()) {
-        std::vector<IndexEntry> index;
-        for (const auto& r : results) {
-            index.push_back({r.name, r.summary, r.page.empty() ? "" : r.name + ".html", r.facts,
-                             r.held, r.not_observable, r.verdict != RunVerdict::Fail, r.note, r.lost, r.untraced});
-        }
-        std::string error;
-        if (write_page(o.html + "/index.html", render_index_html(index), &error)) {
-            std::fprintf(stderr, "tcpscope run: pages written: %s/index.html\n", o.html.c_str());
-        } else {
-            std::fprintf(stderr, "tcpscope run: --html: %s\n", error.c_str());
-            exit_code = kExitFailure;
-        }
-    }
-    if (o.all && !o.json) {
-        out.write_line("\nSCENARIO                  FACTS  HELD  UNSEEN  VERDICT");
-        for (const auto& r : results) {
-            char line[256];
-            std::string verdict = run_verdict_text(r.verdict, r.lost, r.untraced);
-            if (!r.note.empty()) verdict += " (" + r.note + ")";
-            std::snprintf(line, sizeof(line), "%-25s %5zu %5zu  %6zu  %s", r.name.c_str(), r.facts,
-                          r.held, r.not_observable, verdict.c_str());
-            out.write_line(line);
-        }
-    }
+    if (o.all && !o.html.empty() && !write_index(o, results)) exit_code = kExitFailure;
+    if (o.all && !o.json) write_table(out, results);
     out.flush();
-    if (stop_requested()) {
-        std::fprintf(stderr, "tcpscope run: interrupted\n");
-        return kExitFailure;
-    }
-    if (out.status() == LineWriter::Status::Failed) {
-        std::fprintf(stderr, "tcpscope run: output: %s\n", out.error().c_str());
-        return kExitFailure;
-    }
+    if (stop_requested()) return fail(kMe, kExitFailure, "interrupted");
+    if (out.status() == LineWriter::Status::Failed) return fail(kMe, kExitFailure, "output: " + out.error());
     return exit_code;
 }
 

@@ -16,7 +16,8 @@
 #include <set>
 
 #include "command_cgroup.h"
-#include "filter_options.h"
+#include "program_trace.h"
+#include "host_filter.h"
 #include "scenario_sandbox.h"
 #include "signals.h"
 #include "timeline.h"
@@ -28,9 +29,6 @@ namespace tcpscope {
 
 namespace {
 
-// After the program exits, events it caused may still sit in the ring
-// buffer or be about to fire (a RST in flight): keep polling this long.
-constexpr int kSettleMs = 200;
 // How long the step pipe may stay open after the program exited.
 constexpr uint64_t kPipeGraceNs = 2'000'000'000;
 
@@ -201,22 +199,17 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         outcome.error = "a cgroup of the scenario's own: " + cgroup_error;
         return outcome;
     }
-    TracerConfig tc;
-    tc.filter.kind_mask = (1u << TS_KIND_COUNT) - 1;
-    tc.filter.cgroup_id = cgroup->id();
-    tc.filter.cgroup_level = cgroup->level();
-    tc.filter.scope = 1;
-    tc.seed_owners = false;  // every socket of a scenario is made after the start
-    tc.ringbuf_bytes = config.ringbuf_bytes;
-    tc.verbose = config.verbose;
-
-    CaptureSink capture;
-    TraceLoop loop(capture, nullptr, LoopLimits{0, 0, 50});
-    auto tracer = Tracer::start(tc, loop.handler(), tracer_error);
-    if (!tracer) {
+    const std::string cgroup_path = cgroup->path();
+    ProgramTraceConfig ptc;
+    ptc.ringbuf_bytes = config.ringbuf_bytes;
+    ptc.verbose = config.verbose;
+    auto trace = ProgramTrace::start(ptc, std::move(cgroup), tracer_error);
+    if (!trace) {
         outcome.error = tracer_error->text();
         return outcome;
     }
+    Tracer* tracer = &trace->tracer();
+    TraceLoop& loop = trace->loop();
     outcome.kernel = tracer->support();  // what the facts can expect to see
     outcome.warnings = tracer->warnings();
 
@@ -236,7 +229,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     if (child == 0) {
         close(pipe_fds[0]);
         int fd = dup(pipe_fds[1]);  // without O_CLOEXEC: the program inherits it
-        exec_scenario(config.program, config.privilege, fd, cgroup->path());
+        exec_scenario(config.program, config.privilege, fd, cgroup_path);
     }
     setpgid(child, child);  // also here, against the race with the child
     close(pipe_fds[1]);
@@ -318,15 +311,13 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     // Grandchildren of a program that crashed may linger in its group,
     // or have left it: the cgroup holds them all.
     kill(-child, SIGKILL);
-    cgroup->kill_all();
+    trace->kill_all();
     read_steps(pipe_fds[0], pending, outcome);
     close(pipe_fds[0]);
 
-    for (int waited = 0; waited < kSettleMs; waited += 50) tracer->poll(50);
-    loop.finish(*tracer);
-    outcome.lost = capture.lost_total;
-    outcome.lost_by_reason = capture.kernel_losses();
-    tracer.reset();  // detach before anything else runs
+    ProgramEvents captured = trace->finish();
+    outcome.lost = captured.lost;
+    outcome.lost_by_reason = std::move(captured.lost_by_reason);
     remove_leftover_namespaces(child);
 
     if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
@@ -359,7 +350,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         if (it == first_step_ns.end() || s.start_ns < it->second) first_step_ns[s.netns] = s.start_ns;
     }
     std::map<uint32_t, std::pair<uint64_t, uint64_t>> cookie_of;  // inode -> (ts, cookie)
-    for (const auto& e : capture.events) {
+    for (const auto& e : captured.events) {
         auto step = first_step_ns.find(e.netns);
         if (step == first_step_ns.end() || e.ts_ns < step->second || e.netns_cookie == 0) continue;
         auto it = cookie_of.find(e.netns);
@@ -372,7 +363,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         auto it = cookie_of.find(e.netns);
         return it == cookie_of.end() || e.netns_cookie == 0 || e.netns_cookie == it->second.second;
     };
-    for (auto& e : capture.events) {
+    for (auto& e : captured.events) {
         bool mine = false;
         if (e.kind == EventKind::Signal) {
             mine = pids.count(e.target_pid) > 0;

@@ -1,19 +1,11 @@
 #include "trace_loop.h"
 
-#include <time.h>
-
 #include <cerrno>
 
 #include "btf_reasons.h"
 #include "signals.h"
 
 namespace tcpscope {
-
-uint64_t monotonic_ns() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 Tracer::RecordHandler TraceLoop::handler() {
     return [this](const void* data, size_t size) { on_record(data, size); };

@@ -11,12 +11,11 @@
 #include "json_encoding.h"
 #include "line_writer.h"
 #include "listener_watch.h"
+#include "monotonic_clock.h"
 #include "sinks.h"
 #include "tracer.h"
 
 namespace tcpscope {
-
-uint64_t monotonic_ns();
 
 struct LoopLimits {
     double duration_s = 0;   // 0: no limit

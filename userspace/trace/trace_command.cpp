@@ -17,7 +17,7 @@
 #include "sock_diag.h"
 #include "story_sink.h"
 #include "stuck_detector.h"
-#include "stuck_format.h"
+#include "stuck_sink.h"
 #include "listener_watch.h"
 #include "trace_loop.h"
 #include "tracer.h"
@@ -92,6 +92,9 @@ int run_trace_command(const TraceOptions& o) {
     uint64_t start_ns = monotonic_ns();
     // The one reading of the clock pair that turns ts_ns into "time".
     const WallClock clock = WallClock::anchor();
+    // The text time column's clock, when --timestamps wall; JSON always has it.
+    const std::optional<WallClock> text_clock =
+        o.timestamps == Timestamps::Wall ? std::optional<WallClock>(clock) : std::nullopt;
     std::unique_ptr<EventSink> sink;
     StorySink* stories = nullptr;
     TextSink* text_sink = nullptr;  // --stuck's text lines share its columns and header
@@ -101,18 +104,27 @@ int run_trace_command(const TraceOptions& o) {
         // This namespace's range; another namespace may have its own, but
         // few change it.
         read_ephemeral_ports(&story_options.ephemeral_low, &story_options.ephemeral_high);
-        auto story_sink = std::make_unique<StorySink>(out, err_out, reasons, o.json, start_ns, clock,
-                                                      o.timestamps == "wall", story_options);
+        std::unique_ptr<StoryOutput> output;
+        if (o.json) {
+            output = std::make_unique<JsonStoryOutput>(out, reasons, clock);
+        } else {
+            output = std::make_unique<TextStoryOutput>(out, err_out, reasons, start_ns, text_clock);
+        }
+        auto story_sink = std::make_unique<StorySink>(std::move(output), reasons, story_options);
         stories = story_sink.get();
         sink = std::move(story_sink);
     } else if (o.json) {
         sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
-        auto text = std::make_unique<TextSink>(
-            out, err_out, reasons, start_ns,
-            o.timestamps == "wall" ? std::optional<WallClock>(clock) : std::nullopt);
+        auto text = std::make_unique<TextSink>(out, err_out, reasons, start_ns, text_clock);
         text_sink = text.get();
         sink = std::move(text);
+    }
+    std::unique_ptr<StuckSink> stuck_out;
+    if (o.json) {
+        stuck_out = std::make_unique<JsonStuckSink>(out, clock);
+    } else {
+        stuck_out = std::make_unique<TextStuckSink>(out, start_ns, text_clock, text_sink);
     }
     TraceLoop loop(*sink, &out, LoopLimits{o.duration_s, static_cast<uint64_t>(o.count), o.flush_ms});
     if (o.json) loop.resolve_containers();
@@ -209,7 +221,6 @@ int run_trace_command(const TraceOptions& o) {
     const uint64_t snapshot_every = snapshot_interval_ns(o.stuck_s);
     uint64_t next_snapshot = 0;
     bool snapshot_warned = false;
-    const WallClock* wall = o.timestamps == "wall" ? &clock : nullptr;
     // After each poll round: stories whose connection is complete, and
     // the stuck sockets of a fresh snapshot when one is due.
     auto tick = [&]() {
@@ -226,16 +237,10 @@ int run_trace_command(const TraceOptions& o) {
             }
             for (const auto& r : stuck->update(snapshot)) {
                 if (!socket_passes(r.socket, config.filter)) continue;
-                if (o.json) {
-                    auto container = loop.containers() ? loop.containers()->of_cgroup(r.socket.cgroup_id, now)
-                                                       : nullptr;
-                    out.write_line(stuck_to_json(r, clock, container.get()).dump(-1, ' ', false,
-                                                                 Json::error_handler_t::replace),
-                                   true);
-                } else {
-                    if (text_sink) text_sink->write_header();
-                    out.write_line(stuck_text_line(r, start_ns, wall), true);
-                }
+                // Looked up only when the loop resolves containers (JSON).
+                auto container = loop.containers() ? loop.containers()->of_cgroup(r.socket.cgroup_id, now)
+                                                   : nullptr;
+                stuck_out->report(r, container.get());
             }
         }
         return false;

@@ -10,6 +10,11 @@
 
 namespace tcpscope {
 
+// How the clock reaches the output, the one way for every record (events,
+// stories, stuck reports, lost lines): a formatter takes `const WallClock*`
+// (null: no wall time: JSON leaves "time" out, text shows seconds since
+// start); a sink keeps `std::optional<WallClock>` (a copy, taken at start)
+// and hands its formatter a pointer to it.
 struct WallClock {
     // CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns.
     int64_t offset_ns = 0;

@@ -6,7 +6,6 @@ namespace tcpscope {
 
 namespace {
 
-bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
 
 // The UTF-8 sequence that starts at text[i]: its length, and whether it is
 // valid. An invalid one is its longest prefix that could still have begun a
@@ -47,30 +46,14 @@ size_t utf8_sequence(std::string_view text, size_t i, bool* valid) {
     return n;
 }
 
-bool plain_text(const char* text, size_t len) {
-    bool plain = true;
-    for (size_t i = 0; i < len; ++i) plain &= !needs_escape(static_cast<unsigned char>(text[i]));
-    return plain;
-}
-
 }  // namespace
-
-void LineBuffer::quoted(const char* text, size_t len) {
-    if (plain_text(text, len)) {
-        put('"');
-        put(text, len);
-        put('"');
-        return;
-    }
-    append_json_string(flushed(), text, len);
-}
 
 void append_json_string(std::string& out, const char* data, size_t len) {
     static const char hex[] = "0123456789abcdef";
     out += '"';
     // Almost every string (names, addresses, states) needs no escaping:
     // copy it in one go, and go character by character only when it does.
-    if (plain_text(data, len)) {
+    if (json_plain_text(data, len)) {
         out.append(data, len);
         out += '"';
         return;

@@ -30,6 +30,18 @@ inline void append_json_string(std::string& out, const std::string& text) {
     append_json_string(out, text.data(), text.size());
 }
 
+// Whether `text` goes into a JSON string as it is: no control character,
+// quote, backslash or byte past ASCII.
+inline bool json_plain_text(const char* text, size_t len) {
+    // Bitwise, without a branch per byte: short strings, mostly plain.
+    bool plain = true;
+    for (size_t i = 0; i < len; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        plain &= (c >= 0x20) & (c != '"') & (c != '\\') & (c < 0x80);
+    }
+    return plain;
+}
+
 // Builds one line in a stack buffer and hands it to the string in a few
 // large pieces: a line is ~50 small pieces, and appending each to a
 // std::string costs more than writing the JSON itself.
@@ -58,17 +70,21 @@ public:
     template <size_t N>
     void lit(const char (&text)[N]) { put(text, N - 1); }
 
-    // `,"key":` (the comma only when `comma`), with one check for room.
+    // `,"key":`, with one check for room. Every key comes with its comma:
+    // the first one of an object is then turned into its '{' (open_at).
     template <size_t N>
-    void key(const char (&name)[N], bool comma) {
+    void key(const char (&name)[N]) {
         if (N + 3 > sizeof(buf_) - used_) spill();
-        buf_[used_] = ',';
-        used_ += comma;
-        buf_[used_++] = '"';
-        std::memcpy(buf_ + used_, name, N - 1);
-        used_ += N - 1;
-        buf_[used_++] = '"';
-        buf_[used_++] = ':';
+        // Through a local pointer: a store through char* may alias used_,
+        // which the compiler would then reload after every byte.
+        char* p = buf_ + used_;
+        *p++ = ',';
+        *p++ = '"';
+        std::memcpy(p, name, N - 1);
+        p += N - 1;
+        *p++ = '"';
+        *p++ = ':';
+        used_ = static_cast<size_t>(p - buf_);
     }
 
     template <class Int>
@@ -78,7 +94,55 @@ public:
         put(tmp, static_cast<size_t>(result.ptr - tmp));
     }
 
-    void quoted(const char* text, size_t len);
+    // `text` as a JSON string: copied as it is when it needs no escaping
+    // (almost always: names, addresses, states), else escaped.
+    void quoted(const char* text, size_t len) {
+        if (json_plain_text(text, len)) {
+            quoted_plain(text, len);
+            return;
+        }
+        append_json_string(flushed(), text, len);
+    }
+    // `text` in quotes, known to need no escaping.
+    void quoted_plain(const char* text, size_t len) {
+        if (len + 2 > sizeof(buf_) - used_) {
+            spill();
+            if (len + 2 > sizeof(buf_)) {
+                out_->push_back('"');
+                out_->append(text, len);
+                out_->push_back('"');
+                return;
+            }
+        }
+        char* p = buf_ + used_;
+        *p++ = '"';
+        std::memcpy(p, text, len);
+        p += len;
+        *p++ = '"';
+        used_ = static_cast<size_t>(p - buf_);
+    }
+
+    // An RFC 3339 time in quotes (format_rfc3339_utc), in place.
+    void quoted_time(uint64_t realtime_ns) {
+        if (kRfc3339MaxLen + 2 > sizeof(buf_) - used_) spill();
+        char* p = buf_ + used_;
+        *p++ = '"';
+        p = format_rfc3339_utc(p, realtime_ns);
+        *p++ = '"';
+        used_ = static_cast<size_t>(p - buf_);
+    }
+
+    // Where the next byte goes, counted in the whole string.
+    size_t position() const { return out_->size() + used_; }
+    // Turns the comma at `at` (the first key's, written at position() `at`)
+    // into the object's opening brace.
+    void open_at(size_t at) {
+        if (at >= out_->size()) {
+            buf_[at - out_->size()] = '{';
+        } else {
+            (*out_)[at] = '{';
+        }
+    }
 
     // The string itself, for a writer that appends to it directly (what
     // is in the buffer goes first).
@@ -114,17 +178,13 @@ struct JsonFieldWriter {
 // time keys are left out.
 class FastJsonFields : public JsonFieldWriter {
 public:
-    // continuing: keys are already written before the first of this walk.
-    FastJsonFields(LineBuffer& b, const ResetReasons& reasons, const WallClock* clock,
-                   bool continuing = false)
-        : b_(b), reasons_(reasons), clock_(clock), comma_(continuing) {}
+    // Each key is written with a comma before it: what comes first (an
+    // object's brace, or keys of the caller's) is the caller's to write.
+    FastJsonFields(LineBuffer& b, const ResetReasons& reasons, const WallClock* clock)
+        : b_(b), reasons_(reasons), clock_(clock) {}
 
     // The codecs' side.
-    void name(const char* text) {
-        b_.put('"');
-        b_.put(text, std::strlen(text));
-        b_.put('"');
-    }
+    void name(const char* text) { b_.quoted_plain(text, std::strlen(text)); }
     void string(const std::string& text) { b_.quoted(text.data(), text.size()); }
     void string(const char* text) { b_.quoted(text, std::strlen(text)); }
     template <class Int>
@@ -170,8 +230,7 @@ public:
 
     template <size_t N, class T, class... Rest>
     void field(const char (&key)[N], const T& v, const Rest&... rest) {
-        b_.key(key, comma_);
-        comma_ = true;
+        b_.key(key);
         write(v, rest...);
     }
     template <size_t N, class T>
@@ -182,13 +241,8 @@ public:
     template <size_t N>
     void time(const char (&key)[N], uint64_t monotonic_ns) {
         if (!clock_) return;
-        b_.key(key, comma_);
-        comma_ = true;
-        // Straight into the string: no copy of the 27 characters.
-        std::string& out = b_.flushed();
-        out += '"';
-        append_rfc3339_utc(out, clock_->realtime_ns(monotonic_ns));
-        out += '"';
+        b_.key(key);
+        b_.quoted_time(clock_->realtime_ns(monotonic_ns));
     }
     template <size_t N>
     void time(const char (&key)[N], const std::optional<uint64_t>& monotonic_ns) {
@@ -196,8 +250,7 @@ public:
         if (monotonic_ns) {
             time(key, *monotonic_ns);
         } else {
-            b_.key(key, comma_);
-            comma_ = true;
+            b_.key(key);
             null();
         }
     }
@@ -205,8 +258,7 @@ public:
 
     template <size_t N, class T, class... Codec>
     void list(const char (&key)[N], const std::vector<T>& items, Codec... codec) {
-        b_.key(key, comma_);
-        comma_ = true;
+        b_.key(key);
         b_.put('[');
         for (size_t i = 0; i < items.size(); ++i) {
             if (i) b_.put(',');
@@ -216,17 +268,19 @@ public:
     }
     template <size_t N, class T, class Fields>
     void objects(const char (&key)[N], const std::vector<T>& items, Fields fields) {
-        b_.key(key, comma_);
-        comma_ = true;
+        b_.key(key);
         b_.put('[');
         for (size_t i = 0; i < items.size(); ++i) {
             if (i) b_.put(',');
-            b_.put('{');
-            comma_ = false;
+            const size_t start = b_.position();
             fields(*this, items[i]);
+            if (b_.position() == start) {
+                b_.put('{');  // no key at all
+            } else {
+                b_.open_at(start);
+            }
             b_.put('}');
         }
-        comma_ = true;
         b_.put(']');
     }
 
@@ -243,19 +297,22 @@ private:
     LineBuffer& b_;
     const ResetReasons& reasons_;
     const WallClock* clock_;
-    bool comma_;
 };
 
-// Appends the line of `record` as `fields` lists it, without the closing
-// brace when `close` is false (a caller that adds keys of its own).
+// Appends the line of `record` as `fields` lists it.
 template <class Record, class Fields>
 void append_record_json(std::string& out, const Record& record, Fields fields,
-                        const ResetReasons& reasons, const WallClock* clock, bool close = true) {
+                        const ResetReasons& reasons, const WallClock* clock) {
     LineBuffer b(out);
-    b.put('{');
+    const size_t start = b.position();
     FastJsonFields f(b, reasons, clock);
-    fields(f, record);
-    if (close) b.put('}');
+    fields(f, record);  // ",\"v\":1,..."
+    if (b.position() == start) {
+        b.put('{');  // no key at all
+    } else {
+        b.open_at(start);  // "{\"v\":1,..."
+    }
+    b.put('}');
 }
 
 // Builds the record's object with nlohmann, key by key.

@@ -5,6 +5,7 @@
 // by NTP or by hand, is not followed, and times stay in order.)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -32,6 +33,10 @@ struct WallClock {
 // nanoseconds since the epoch. Truncated to the microsecond (never rounded
 // up into the next second, minute or day).
 void append_rfc3339_utc(std::string& out, uint64_t realtime_ns);
+// The same text written at `out` (room for kRfc3339MaxLen bytes); returns
+// its end. (Years stay 4 digits: 2^64 ns after 1970 is in 2554.)
+constexpr size_t kRfc3339MaxLen = 32;
+char* format_rfc3339_utc(char* out, uint64_t realtime_ns);
 std::string rfc3339_utc(uint64_t realtime_ns);
 
 }  // namespace tcpscope

@@ -1,9 +1,13 @@
 # Reads scenarios/catalog.txt, the one list of scenarios, into
-#   TCPSCOPE_SCENARIOS  the names, in catalogue order
+#   TCPSCOPE_SCENARIOS     the names, in catalogue order
+#   TCPSCOPE_SCENARIO_DIR  scenarios/, where each name has its folder
+#                          (program.cpp, facts.cpp, recording.jsonl,
+#                          facts_test.cpp)
 # and tcpscope_scenario_list_inc(<file>) writes it as the X-macro include
 # that userspace/catalog/ compiles: TCPSCOPE_SCENARIO(id, "name", Privilege,
 # timeout_s, "summary") per line.
-set(TCPSCOPE_CATALOG_FILE ${CMAKE_SOURCE_DIR}/scenarios/catalog.txt)
+set(TCPSCOPE_SCENARIO_DIR ${CMAKE_SOURCE_DIR}/scenarios)
+set(TCPSCOPE_CATALOG_FILE ${TCPSCOPE_SCENARIO_DIR}/catalog.txt)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${TCPSCOPE_CATALOG_FILE})
 file(STRINGS ${TCPSCOPE_CATALOG_FILE} _catalog_lines REGEX "^[^#]")
 
@@ -20,6 +24,11 @@ foreach(line IN LISTS _catalog_lines)
   set(summary "${CMAKE_MATCH_4}")
   if(name IN_LIST TCPSCOPE_SCENARIOS)
     message(FATAL_ERROR "scenarios/catalog.txt: ${name} listed twice")
+  endif()
+  if(NOT EXISTS ${TCPSCOPE_SCENARIO_DIR}/${name}/program.cpp OR
+     NOT EXISTS ${TCPSCOPE_SCENARIO_DIR}/${name}/facts.cpp)
+    message(FATAL_ERROR "scenarios/catalog.txt: ${name} has no scenarios/${name}/program.cpp "
+                        "and facts.cpp (scenarios/README.md)")
   endif()
   list(APPEND TCPSCOPE_SCENARIOS ${name})
   string(REPLACE "-" "_" id ${name})

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the picture in docs/run.md, scenarios/zero-byte-send.png, from a real
+# Regenerates the picture in docs/run.md, scenarios/zero-byte-send/ladder.png, from a real
 # run: `tcpscope run zero-byte-send --html`, then a screenshot of that page in
 # headless chromium by the browser tests' own tooling (tests/browser/).
 # Debian's python3 by its path: python3-pil is installed for it.
@@ -11,7 +11,7 @@ scenario=${2:-zero-byte-send}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/tcpscope" run "$scenario" --html "$work/$scenario.html" >/dev/null
-/usr/bin/python3 - "$root" "$work/$scenario.html" "$root/scenarios/$scenario.png" <<'PY'
+/usr/bin/python3 - "$root" "$work/$scenario.html" "$root/scenarios/$scenario/ladder.png" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1] + "/tests/browser")
 import headless_chromium

@@ -1,6 +1,6 @@
 // How long the per-event JSON writer (append_event_json, the hot path of
 // `trace --json`) takes per event, over the events of every recorded run
-// in tests/fixtures: run by hand before and after touching the writer
+// (scenarios/<name>/recording.jsonl): run by hand before and after touching the writer
 // (`build/tests/tcpscope_json_bench [rounds]`), not part of ctest.
 #include <chrono>
 #include <cstdio>
@@ -18,12 +18,10 @@ using namespace tcpscope;
 int main(int argc, char** argv) {
     int rounds = argc > 1 ? std::atoi(argv[1]) : 2000;
     std::vector<Recording> runs;
-    if (DIR* dir = opendir(TCPSCOPE_FIXTURES)) {
+    if (DIR* dir = opendir(TCPSCOPE_SCENARIO_SOURCES)) {
         while (dirent* d = readdir(dir)) {
-            std::string name = d->d_name;
-            if (name.size() < 6 || name.substr(name.size() - 6) != ".jsonl") continue;
-            std::ifstream in(std::string(TCPSCOPE_FIXTURES) + "/" + name);
-            runs.push_back(read_recording(in));
+            std::ifstream in(std::string(TCPSCOPE_SCENARIO_SOURCES) + "/" + d->d_name + "/recording.jsonl");
+            if (in) runs.push_back(read_recording(in));
         }
         closedir(dir);
     }
@@ -49,7 +47,7 @@ int main(int argc, char** argv) {
         double per = ns / (static_cast<double>(events) * rounds);
         if (per < best) best = per;
     }
-    std::printf("%zu fixtures, %zu events, %d rounds: %.1f ns/event (best of 5; %zu bytes)\n",
+    std::printf("%zu recorded runs, %zu events, %d rounds: %.1f ns/event (best of 5; %zu bytes)\n",
                 runs.size(), events, rounds, best, bytes);
     return 0;
 }

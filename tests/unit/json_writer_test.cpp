@@ -222,11 +222,12 @@ void check_every_walker(const Event& e, const ResetReasons& reasons, const std::
     }
 }
 
-// Every event of every recorded run (tests/fixtures).
+// Every event of every recorded run (scenarios/<name>/recording.jsonl).
 TEST(JsonWriter, EveryRecordedEventThroughEveryWalker) {
     std::vector<std::filesystem::path> paths;
-    for (const auto& entry : std::filesystem::directory_iterator(TCPSCOPE_FIXTURES)) {
-        if (entry.path().extension() == ".jsonl") paths.push_back(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(TCPSCOPE_SCENARIO_SOURCES)) {
+        std::filesystem::path run = entry.path() / "recording.jsonl";
+        if (std::filesystem::exists(run)) paths.push_back(run);
     }
     std::sort(paths.begin(), paths.end());
     ASSERT_FALSE(paths.empty());
@@ -236,7 +237,7 @@ TEST(JsonWriter, EveryRecordedEventThroughEveryWalker) {
         Recording r = read_recording(in);
         for (size_t i = 0; i < r.events.size(); ++i) {
             check_every_walker(r.events[i], r.reasons,
-                               path.filename().string() + " event " + std::to_string(i));
+                               path.parent_path().filename().string() + " event " + std::to_string(i));
             if (HasFatalFailure()) return;
         }
         events += r.events.size();

@@ -1,5 +1,5 @@
 // The ladder's one model and its two renderers (text and SVG), on the runs
-// recorded from this kernel (tests/fixtures): the layout's geometry (no two
+// recorded from this kernel (scenarios/*/recording.jsonl): the layout's geometry (no two
 // labels overlap, arrows from the sender's lifeline to the receiver's, time
 // only flows down, idle gaps compressed), the clarity marks (blocking calls,
 // causal order), and the page being self-contained.

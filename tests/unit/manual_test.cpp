@@ -42,7 +42,7 @@ TEST(ScenarioReference, DocsMatchTheCatalogue) {
     const std::string generated = scenario_reference_markdown(scenario_catalog());
     EXPECT_TRUE(committed == generated)
         << "docs/scenarios.md differs from what scenarios/catalog.txt and "
-           "userspace/catalog/facts/ generate; regenerate it with `"
+           "scenarios/<name>/facts.cpp generate; regenerate it with `"
         << kScenarioDocCommand << "` and commit it. First difference at "
         << first_difference(committed, generated);
 }

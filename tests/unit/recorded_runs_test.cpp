@@ -1,7 +1,7 @@
 // Every catalogue scenario has a run recorded on Linux 6.18
-// (tests/fixtures/<name>.jsonl, `tcpscope run <name> --json`), and every
-// fact of the scenario holds on it. The altered recordings that must fail
-// are in <topic>_facts_test.cpp.
+// (scenarios/<name>/recording.jsonl, `tcpscope run <name> --json`), and
+// every fact of the scenario holds on it. The altered recordings that must
+// fail are in the scenario's folder too (scenarios/<name>/facts_test.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>

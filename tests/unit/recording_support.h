@@ -1,5 +1,5 @@
 // Helpers for the tests that replay a run recorded on this kernel
-// (tests/fixtures/<scenario>.jsonl, `tcpscope run <scenario> --json`)
+// (scenarios/<scenario>/recording.jsonl, `tcpscope run <scenario> --json`)
 // through the timeline and the facts, and alter it the way a different
 // kernel behaviour would.
 #pragma once
@@ -14,15 +14,22 @@
 #include "catalog.h"
 #include "facts.h"
 #include "names.h"
+#include "readiness.h"
 #include "recording.h"
 #include "timeline.h"
 
 namespace tcpscope {
 namespace testing_support {
 
+// Where the run of `scenario` recorded on this kernel is: its folder
+// (scenarios/<name>/recording.jsonl).
+inline std::string recording_path(const std::string& scenario) {
+    return std::string(TCPSCOPE_SCENARIO_SOURCES) + "/" + scenario + "/recording.jsonl";
+}
+
 inline Recording load(const std::string& scenario) {
-    std::ifstream in(std::string(TCPSCOPE_FIXTURES) + "/" + scenario + ".jsonl");
-    EXPECT_TRUE(in.good()) << "fixture " << scenario << ".jsonl missing";
+    std::ifstream in(recording_path(scenario));
+    EXPECT_TRUE(in.good()) << "recording " << recording_path(scenario) << " missing";
     Recording r = read_recording(in);
     EXPECT_EQ(r.malformed, 0u);
     return r;
@@ -33,13 +40,32 @@ inline std::vector<Verdict> verdicts_of(const Recording& r, const std::string& s
     return evaluate(find_scenario(scenario)->facts, FactContext{timeline, r.reasons, r.kernel});
 }
 
-// The verdict whose fact text contains `words`; fails the test when none does.
-inline Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& words) {
+// The verdict on the fact with id `fact_id` ("zero-byte-send.zero-send-is-silent",
+// declared beside the fact in scenarios/<name>/facts.cpp); fails the test
+// when there is none.
+inline Verdict verdict(const std::vector<Verdict>& verdicts, const std::string& fact_id) {
     for (const auto& v : verdicts) {
-        if (v.fact.find(words) != std::string::npos) return v;
+        if (v.fact_id == fact_id) return v;
     }
-    ADD_FAILURE() << "no fact about \"" << words << "\"";
+    ADD_FAILURE() << "no verdict on fact " << fact_id;
     return {};
+}
+
+// The scenario a fact's id belongs to: "zero-byte-send.peer-answers-rst"
+// -> "zero-byte-send".
+inline std::string scenario_of(const std::string& fact_id) { return fact_id.substr(0, fact_id.find('.')); }
+
+// Judged on the altered recording `r`, the fact `failing` does not hold and
+// `holding`, a fact of the same scenario about something else, still does:
+// the alteration fails the fact about it, and not every fact.
+inline testing::AssertionResult fails_and_holds(const Recording& r, const std::string& failing,
+                                                const std::string& holding) {
+    auto verdicts = verdicts_of(r, scenario_of(failing));
+    Verdict f = verdict(verdicts, failing);
+    Verdict h = verdict(verdicts, holding);
+    if (f.ok) return testing::AssertionFailure() << failing << " holds: " << f.detail;
+    if (!h.ok) return testing::AssertionFailure() << holding << " does not hold: " << h.detail;
+    return testing::AssertionSuccess();
 }
 
 // The nth step of `side` that `match` matches; fails the test when none does.
@@ -169,6 +195,37 @@ inline void keep_server_orphan(Recording& r, const std::string& reason, bool min
     rst->no_socket = false;
     rst->state = state_value("FIN_WAIT2");
     rst->reason = r.reasons.intern(reason);
+}
+
+
+// ---- What the tests of more than one scenario look for ----
+
+inline const StepMatch kSend{StepOp::Send};
+inline const StepMatch kPoll{StepOp::Poll};
+
+// Event predicates for events_where, event_where and erase_events.
+inline bool is_rst_sent(const Event& e, const std::string&) { return e.kind == EventKind::ResetSent; }
+inline bool is_drop(const Event& e, const std::string&) { return e.kind == EventKind::Drop; }
+inline bool is_signal(const Event& e, const std::string&) { return e.kind == EventKind::Signal; }
+// A FIN segment of `want`'s side.
+inline bool is_fin_from(const Event& e, const std::string& side, const std::string& want) {
+    return e.kind == EventKind::Packet && (e.tcp_flags & TS_TCP_FIN) && side == want;
+}
+
+inline uint64_t cookie_of(const Recording& r, const std::string& side) {
+    return Timeline(r.steps, r.events).cookie_of(side);
+}
+
+// The readiness step (poll, select, epoll_wait) reported `mask` for the
+// socket `cookie` (or, with mask 0, nothing ready).
+inline void report_ready(Step* s, uint64_t cookie, uint32_t mask) {
+    ASSERT_NE(s, nullptr);
+    s->ret = mask ? 1 : 0;
+    s->info["ready"] = StepInfo::array();
+    if (mask) {
+        s->info["ready"].push_back(
+            StepInfo{{"cookie", cookie}, {"events", readiness_names(mask)}, {"mask", mask}});
+    }
 }
 
 }  // namespace testing_support

@@ -1,6 +1,6 @@
 // Every JSON key tcpscope writes is in docs/schema.md, where its record type
 // is described. The lines are real output: the recorded runs of every
-// scenario (tests/fixtures), and the same runs encoded again by today's
+// scenario (scenarios/<name>/recording.jsonl), and the same runs encoded again by today's
 // encoders (trace's lines, run's, stories, stuck reports, exec's steps, the
 // summaries, the kernel lines), so a key added to an encoder and not to the
 // document fails here. (list --json and info --json: tests/docs, docs.schema.)
@@ -149,10 +149,12 @@ private:
     std::map<std::string, std::set<std::string>> keys_;
 };
 
-std::vector<fs::path> fixtures() {
+// The recorded run in each scenario's folder (scenarios/<name>/recording.jsonl).
+std::vector<fs::path> recordings() {
     std::vector<fs::path> out;
-    for (const auto& entry : fs::directory_iterator(TCPSCOPE_FIXTURES)) {
-        if (entry.path().extension() == ".jsonl") out.push_back(entry.path());
+    for (const auto& entry : fs::directory_iterator(TCPSCOPE_SCENARIO_SOURCES)) {
+        fs::path run = entry.path() / "recording.jsonl";
+        if (entry.is_directory() && fs::exists(run)) out.push_back(run);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -193,8 +195,8 @@ private:
 Written everything_written() {
     Written w;
     const WallClock clock{1'700'000'000'000'000'000};
-    for (const auto& path : fixtures()) {
-        const std::string where = path.filename().string();
+    for (const auto& path : recordings()) {
+        const std::string where = path.parent_path().filename().string() + "/recording.jsonl";
         // As recorded.
         std::ifstream in(path);
         for (std::string l; std::getline(in, l);) {

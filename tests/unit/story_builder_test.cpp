@@ -1,4 +1,4 @@
-// Connection stories from recorded runs (tests/fixtures/*.jsonl: real
+// Connection stories from recorded runs (scenarios/*/recording.jsonl: real
 // event streams of the scenarios on 6.18), and from events made by hand
 // for what a recording cannot show (the grace after CLOSE, the bound).
 #include <cerrno>

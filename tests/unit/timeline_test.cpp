@@ -1,5 +1,5 @@
 // The timeline builder and the fact checks, on a run recorded from this
-// kernel (tests/fixtures/zero-byte-send.jsonl, `tcpscope run
+// kernel (scenarios/zero-byte-send/recording.jsonl, `tcpscope run
 // zero-byte-send --json` on Linux 6.18). Where a test needs a sequence the
 // recording does not have, it says how it changed the recording.
 #include <gtest/gtest.h>
@@ -18,10 +18,6 @@ namespace {
 
 using testing_support::verdicts_of;
 
-Recording load_fixture(const std::string& name) {
-    return testing_support::load(name.substr(0, name.size() - std::string(".jsonl").size()));
-}
-
 size_t position_of_kind(const Timeline& t, EventKind kind) {
     const auto& entries = t.entries();
     for (size_t i = 0; i < entries.size(); ++i) {
@@ -31,14 +27,14 @@ size_t position_of_kind(const Timeline& t, EventKind kind) {
 }
 
 TEST(Fixture, ReadsEveryLine) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     EXPECT_EQ(r.malformed, 0u);
     EXPECT_EQ(r.steps.size(), 14u);
     EXPECT_EQ(r.events.size(), 25u);
 }
 
 TEST(Timeline, JoinsBySocketCookie) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     Timeline t(r.steps, r.events);
     uint64_t client = t.cookie_of("client");
     uint64_t server = t.cookie_of("server");
@@ -56,7 +52,7 @@ TEST(Timeline, JoinsBySocketCookie) {
 TEST(Timeline, JoinsCookielessEventsByAddress) {
     // The RST comes from the server's timewait mini-socket, which has no
     // cookie of the full socket: only its address ties it to the server.
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     Timeline t(r.steps, r.events);
     auto resets = t.of_kind(EventKind::ResetSent);
     ASSERT_EQ(resets.size(), 1u);
@@ -81,7 +77,7 @@ TEST(Timeline, JoinsCookielessEventsByAddress) {
 }
 
 TEST(Timeline, EventsBelongToTheCallDuringWhichTheyFired) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     Timeline t(r.steps, r.events);
     const Step* send_one = t.find_step("client", kSendOne);
     ASSERT_NE(send_one, nullptr);
@@ -99,7 +95,7 @@ TEST(Timeline, EventsBelongToTheCallDuringWhichTheyFired) {
 }
 
 TEST(Timeline, StepsPrecedeTheEventsTheyCause) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     Timeline t(r.steps, r.events);
     const auto& entries = t.entries();
     size_t checked = 0;
@@ -123,7 +119,7 @@ TEST(Timeline, PutsRstSentBeforeItsEffectsWhateverTheRawOrder) {
     // so tcp_receive_reset can fire first (KERNEL.md). The recording has
     // the sender first; move reset_sent 30 us after reset_received to get
     // the other raw order, and expect the same causal order.
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     auto sent = std::find_if(r.events.begin(), r.events.end(),
                              [](const Event& e) { return e.kind == EventKind::ResetSent; });
     auto received = std::find_if(r.events.begin(), r.events.end(),
@@ -138,7 +134,7 @@ TEST(Timeline, PutsRstSentBeforeItsEffectsWhateverTheRawOrder) {
 }
 
 TEST(Facts, MissingSigpipeFailsTheLastFact) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     r.events.erase(std::remove_if(r.events.begin(), r.events.end(),
                                   [](const Event& e) { return e.kind == EventKind::Signal; }),
                    r.events.end());
@@ -150,7 +146,7 @@ TEST(Facts, MissingSigpipeFailsTheLastFact) {
 
 TEST(Facts, ASegmentDuringTheZeroByteSendFailsTheFirstFact) {
     // Copy the client's one-byte segment into the zero-byte send's window.
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     Timeline before(r.steps, r.events);
     const Step* zero = before.find_step("client", StepMatch{StepOp::Send, "", 0});
     ASSERT_NE(zero, nullptr);
@@ -166,7 +162,7 @@ TEST(Facts, ASegmentDuringTheZeroByteSendFailsTheFirstFact) {
 }
 
 TEST(Facts, AWrongResetReasonFailsTheRstFact) {
-    Recording r = load_fixture("zero-byte-send.jsonl");
+    Recording r = testing_support::load("zero-byte-send");
     for (auto& e : r.events) {
         if (e.kind == EventKind::ResetSent) e.reason = r.reasons.intern("NOT_SPECIFIED");
     }

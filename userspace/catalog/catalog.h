@@ -1,7 +1,8 @@
 // The bundled scenarios as plain data: the list itself is
 // scenarios/catalog.txt (name, privilege, timeout, summary), from which
 // CMake generates the table; each scenario's setup, facts and explanation
-// come from catalog/facts/<name>.cpp. The facts know nothing of the table.
+// come from its folder, scenarios/<name>/facts.cpp. The facts know nothing
+// of the table.
 // `tcpscope list --long` and docs/scenarios.md are written from it.
 #pragma once
 

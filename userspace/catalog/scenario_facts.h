@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "fact_shapes.h"
 #include "facts.h"
 
 namespace tcpscope {

@@ -38,6 +38,7 @@ std::vector<Verdict> evaluate(const std::vector<Fact>& facts, const FactContext&
         } else {
             verdicts.push_back({fact.text, r.ok, r.detail, true});
         }
+        verdicts.back().fact_id = fact.id;
     }
     return verdicts;
 }

@@ -40,6 +40,10 @@ struct FactContext {
 };
 
 struct Fact {
+    // Stable name, "<scenario>.<check>": what tests look a fact up by, so
+    // that rewording the text breaks nothing. Never printed: the verdict
+    // lines and the JSON carry the text.
+    std::string id;    // "zero-byte-send.zero-send-is-silent"
     std::string text;  // "send(0) returned 0 and no segment left"
     std::function<FactResult(const FactContext&)> check;
 };
@@ -54,6 +58,7 @@ struct Verdict {
     std::string detail;
     bool observable = true;
     uint64_t untraced = 0;
+    std::string fact_id{};  // the Fact's id; not printed
 
     bool failed() const { return !ok && observable && untraced == 0; }
     const char* status() const {

@@ -76,7 +76,7 @@ std::string scenario_reference_text(const std::vector<ScenarioSpec>& scenarios, 
 std::string scenario_reference_markdown(const std::vector<ScenarioSpec>& scenarios) {
     std::string out;
     out += "# The bundled scenarios\n\n";
-    out += "<!-- Generated from scenarios/catalog.txt and userspace/catalog/facts/ by `";
+    out += "<!-- Generated from scenarios/catalog.txt and scenarios/<name>/facts.cpp by `";
     out += kScenarioDocCommand;
     out += "` (or `tcpscope list --long --markdown`): edit those, not this file. A unit test "
            "fails when this file differs from what they generate. -->\n\n";

@@ -1,5 +1,5 @@
 // The repository's own description of every bundled scenario, written from
-// the catalogue (scenarios/catalog.txt and catalog/facts/): its summary,
+// the catalogue (scenarios/catalog.txt and scenarios/<name>/facts.cpp): its summary,
 // what its program does, how it runs, the facts `tcpscope run` checks and
 // the explanation. `tcpscope list --long` prints the text form; the
 // Markdown form is docs/scenarios.md, which a unit test keeps equal to

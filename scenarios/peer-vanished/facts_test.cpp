@@ -1,0 +1,95 @@
+// The facts of peer-vanished (facts.cpp; a scenario about a peer that goes
+// away) on its run recorded on Linux 6.18 (recording.jsonl, `tcpscope run peer-
+// vanished --json`): changing the recording the way a different kernel
+// behaviour would makes the fact about that behaviour fail, and leaves a fact
+// about something else holding (that every fact holds on the recording itself:
+// tests/unit/recorded_runs_test.cpp). Facts are named by their id.
+#include <gtest/gtest.h>
+
+#include "recording_support.h"
+
+namespace tcpscope {
+namespace {
+
+using namespace testing_support;
+
+const StepMatch kUserTimeout{StepOp::SetSockOpt, "TCP_USER_TIMEOUT"};
+
+TEST(PeerVanished, ASendThatReportsTheDownedLinkFailsTheQueuedFact) {
+    // A kernel that fails the send at once (as with an ICMP error).
+    Recording r = load("peer-vanished");
+    fail_with_kernel(r, step(r, "client", kSendOne), EventKind::Send, "EHOSTUNREACH");
+    EXPECT_TRUE(fails_and_holds(r, "peer-vanished.send-is-queued", "peer-vanished.nothing-came-back"));
+}
+
+TEST(PeerVanished, RetransmissionsAtAFixedIntervalFailTheBackoffFact) {
+    Recording r = load("peer-vanished");
+    auto rt = events_where(r, [](const Event& e, const std::string&) {
+        return e.kind == EventKind::Retransmit;
+    });
+    ASSERT_GE(rt.size(), 3u);
+    uint64_t gap = rt[1]->ts_ns - rt[0]->ts_ns;
+    for (size_t i = 1; i < rt.size(); ++i) rt[i]->ts_ns = rt[0]->ts_ns + i * gap;
+    EXPECT_TRUE(fails_and_holds(r, "peer-vanished.retransmits-with-growing-gaps",
+                                "peer-vanished.aborted-with-etimedout"));
+}
+
+TEST(PeerVanished, NoRetransmitTimerFailsTheBackoffFact) {
+    Recording r = load("peer-vanished");
+    Step* look = step(r, "client", kSockDiag, 0);
+    ASSERT_NE(look, nullptr);
+    look->info["timer"] = "off";
+    EXPECT_FALSE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps").ok);
+}
+
+TEST(PeerVanished, AResetFromThePeerFailsTheTimeoutFact) {
+    // The peer answered (a RST): ECONNRESET, not a timeout.
+    Recording r = load("peer-vanished");
+    make_fail(step(r, "client", kRecv), "ECONNRESET");
+    set_sock_error(r, "client", "ECONNRESET");
+    EXPECT_TRUE(fails_and_holds(r, "peer-vanished.aborted-with-etimedout",
+                                "peer-vanished.retransmits-with-growing-gaps"));
+}
+
+TEST(PeerVanished, AnAbortBeforeTheUserTimeoutFailsTheTimeoutFact) {
+    // The same run with a 60 s TCP_USER_TIMEOUT: an abort after ~5 s would
+    // be the kernel's own limit, not the user timeout.
+    Recording r = load("peer-vanished");
+    Step* opt = step(r, "client", kUserTimeout);
+    ASSERT_NE(opt, nullptr);
+    opt->size = 60000;
+    opt->call = "setsockopt(TCP_USER_TIMEOUT 60000)";
+    EXPECT_TRUE(fails_and_holds(r, "peer-vanished.aborted-with-etimedout",
+                                "peer-vanished.retransmits-with-growing-gaps"));
+}
+
+TEST(PeerVanished, ASegmentFromTheServerFailsTheNothingCameBackFact) {
+    // Something from the server (its abort's RST) got through the link.
+    Recording r = load("peer-vanished");
+    Step* recv = step(r, "client", kRecv);
+    ASSERT_NE(recv, nullptr);
+    Event* synack = event_where(r, [](const Event& e, const std::string& side) {
+        return e.kind == EventKind::Packet && side == "server";
+    });
+    ASSERT_NE(synack, nullptr);
+    Event rst = *synack;
+    rst.tcp_flags = TS_TCP_RST;
+    rst.ts_ns = recv->start_ns + 1000;
+    r.events.push_back(rst);
+    EXPECT_TRUE(fails_and_holds(r, "peer-vanished.nothing-came-back",
+                                "peer-vanished.aborted-with-etimedout"));
+}
+
+TEST(PeerVanished, ASocketThatOutlivesTheAbortFailsTheNothingCameBackFact) {
+    Recording r = load("peer-vanished");
+    Step* last = step(r, "client", kSockDiag, 1);
+    Step* first = step(r, "client", kSockDiag, 0);
+    ASSERT_NE(last, nullptr);
+    ASSERT_NE(first, nullptr);
+    last->info = first->info;
+    last->cookie = first->cookie;
+    EXPECT_FALSE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.nothing-came-back").ok);
+}
+
+}  // namespace
+}  // namespace tcpscope

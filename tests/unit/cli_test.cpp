@@ -88,13 +88,13 @@ TEST(Cli, AllOptions) {
 }
 
 TEST(Cli, Timestamps) {
-    EXPECT_EQ(parse({"trace"}).options.timestamps, "relative");
+    EXPECT_EQ(parse({"trace"}).options.timestamps, Timestamps::Relative);
     Parsed p = parse({"trace", "--timestamps", "wall"});
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.options.timestamps, "wall");
+    EXPECT_EQ(p.options.timestamps, Timestamps::Wall);
     p = parse({"trace", "--timestamps", "relative"});
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.options.timestamps, "relative");
+    EXPECT_EQ(p.options.timestamps, Timestamps::Relative);
     p = parse({"trace", "--timestamps", "utc"});
     ASSERT_FALSE(p.ok);
     EXPECT_NE(p.error.find("--timestamps: must be wall or relative"), std::string::npos) << p.error;

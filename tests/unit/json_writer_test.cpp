@@ -5,8 +5,14 @@
 #include <climits>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
 #include "json_encoding.h"
 #include "json_writer.h"
+#include "recording.h"
 
 namespace tcpscope {
 namespace {
@@ -158,6 +164,142 @@ TEST(JsonWriter, AppendsToWhatIsThere) {
     std::string out = "x";
     append_event_json(out, base(EventKind::State), kReasons);
     EXPECT_EQ(out.substr(0, 6), "x{\"v\":");
+}
+
+// The keys event_fields declares for one event, in order, as a writer
+// with `clock` walks them: the schema's own account of the line.
+class KeyListing : public JsonFieldWriter {
+public:
+    explicit KeyListing(bool clock) : clock_(clock) {}
+    template <class T, class... Rest>
+    void field(const char* key, const T&, const Rest&...) { keys.push_back(key); }
+    template <class T>
+    void required(const char* key, const T&) { keys.push_back(key); }
+    template <class Compute>
+    void computed(const char* key, Compute) { keys.push_back(key); }
+    template <class T>
+    void time(const char* key, const T&) {
+        if (clock_) keys.push_back(key);
+    }
+    std::vector<std::string> keys;
+
+private:
+    bool clock_;
+};
+
+std::vector<std::string> declared_keys(const Event& e, bool clock) {
+    KeyListing listing(clock);
+    event_fields(listing, e);
+    return listing.keys;
+}
+
+std::vector<std::string> written_keys(const std::string& line) {
+    std::vector<std::string> keys;
+    const Json parsed = Json::parse(line);
+    for (const auto& item : parsed.items()) keys.push_back(item.key());
+    return keys;
+}
+
+// One event through every walker of its field list: the fast line equals
+// the reference byte for byte, holds exactly the keys the list declares (a
+// key added to the list and not written, or written and not declared,
+// fails), and reads back (recording.cpp) into an event that writes the
+// same line again (a key the reader drops fails).
+void check_every_walker(const Event& e, const ResetReasons& reasons, const std::string& where) {
+    const WallClock clock{1795902000123456789};
+    for (const WallClock* c : {static_cast<const WallClock*>(nullptr), &clock}) {
+        std::string line;
+        append_event_json(line, e, reasons, c);
+        ASSERT_EQ(line, event_to_json(e, reasons, c).dump(-1, ' ', false, Json::error_handler_t::replace))
+            << where;
+        ASSERT_EQ(written_keys(line), declared_keys(e, c != nullptr)) << where << ": " << line;
+        ResetReasons read_reasons = reasons;
+        auto back = event_from_json(nlohmann::json::parse(line), read_reasons);
+        ASSERT_TRUE(back) << where << ": " << line;
+        std::string again;
+        append_event_json(again, *back, read_reasons, c);
+        ASSERT_EQ(again, line) << where << ": read back differs";
+    }
+}
+
+// Every event of every recorded run (scenarios/<name>/recording.jsonl).
+TEST(JsonWriter, EveryRecordedEventThroughEveryWalker) {
+    std::vector<std::filesystem::path> paths;
+    for (const auto& entry : std::filesystem::directory_iterator(TCPSCOPE_SCENARIO_SOURCES)) {
+        std::filesystem::path run = entry.path() / "recording.jsonl";
+        if (std::filesystem::exists(run)) paths.push_back(run);
+    }
+    std::sort(paths.begin(), paths.end());
+    ASSERT_FALSE(paths.empty());
+    size_t events = 0;
+    for (const auto& path : paths) {
+        std::ifstream in(path);
+        Recording r = read_recording(in);
+        for (size_t i = 0; i < r.events.size(); ++i) {
+            check_every_walker(r.events[i], r.reasons,
+                               path.parent_path().filename().string() + " event " + std::to_string(i));
+            if (HasFatalFailure()) return;
+        }
+        events += r.events.size();
+    }
+    EXPECT_GT(events, 100u);
+}
+
+// Samples of every kind with every optional key present and absent, every
+// flag set and clear, a container, and each drop's listener keys.
+TEST(JsonWriter, EveryKindAndFlagThroughEveryWalker) {
+    auto container = std::make_shared<ContainerIdentity>();
+    container->id = "0123456789ab";
+    container->runtime = "containerd";
+    container->pod_uid = "1c2d";
+    container->qos = "burstable";
+    auto runtime_only = std::make_shared<ContainerIdentity>();
+    runtime_only->id = "feed";
+    for (int k = 0; k < TS_KIND_COUNT; ++k) {
+        for (int variant = 0; variant < 4; ++variant) {
+            Event e = base(static_cast<EventKind>(k));
+            const bool set = variant & 1;
+            e.irq = set;
+            e.no_socket = set;
+            e.minisock = !set;
+            e.attribution = set ? "listener" : "unknown";
+            e.family = set ? AF_INET : AF_INET6;
+            e.local = set ? Endpoint{"127.0.0.1", 40000} : Endpoint{"::1", 5000};
+            e.container = variant == 0 ? nullptr : variant == 1 ? container : runtime_only;
+            e.old_state = 2;
+            e.new_state = 7;
+            e.state = set ? 1 : 10;
+            if (set) {
+                e.prev_state_ns = 123;
+                e.close_stats = CloseStats{1, 2, 3, 4, 5, 6, 7, variant == 3};
+                e.reason = 9;
+                e.err = -110;
+                e.accept_queue = 129;
+                e.accept_backlog = 128;
+                e.drop_seen_by = "listener";
+                e.drop_reason = "ACCEPT_QUEUE_FULL";
+                e.drop_count = 3;
+            } else {
+                e.drop_reason = "NETFILTER_DROP";
+                e.drop_reason_code = 16;
+            }
+            e.error = set ? 104 : 32;
+            e.signal = 13;
+            e.target_pid = 99;
+            e.netns_cookie = 4096;
+            e.signal_result = set ? 0 : 1;
+            e.ret = set ? -11 : 4096;
+            e.dir = set ? TS_DIR_RX : TS_DIR_TX;
+            e.tcp_flags = set ? (TS_TCP_SYN | TS_TCP_ACK) : TS_TCP_RST;
+            e.payload_len = set ? 0 : 1448;
+            e.seq = 1;
+            e.ack_seq = 2;
+            e.ifindex = 1;
+            check_every_walker(e, kReasons,
+                               std::string(kind_name(e.kind)) + " variant " + std::to_string(variant));
+            if (HasFatalFailure()) return;
+        }
+    }
 }
 
 }  // namespace

@@ -225,7 +225,7 @@ Written everything_written() {
         for (const auto& e : r.events) builder.add(e);
         for (const auto& story : builder.take_closed()) {
             std::string line;
-            append_story_json(line, story, r.reasons, clock);
+            append_story_json(line, story, r.reasons, &clock);
             w.line(line, where + " (story)");
         }
     }
@@ -249,7 +249,7 @@ Written everything_written() {
     w.line(summary_to_json(summary), "trace summary");
     {
         CapturedLines out, summary_out;
-        StorySink sink(out.writer(), summary_out.writer(), no_reasons, true, 0, clock, false);
+        StorySink sink(std::make_unique<JsonStoryOutput>(out.writer(), no_reasons, clock), no_reasons);
         sink.summary(summary);
         for (const auto& l : out.lines()) w.line(l, "trace --connections summary");
     }
@@ -276,9 +276,9 @@ Written everything_written() {
     stuck.socket.has_info = true;
     stuck.socket.pid = 7;
     stuck.socket.comm = "server";
-    w.line(stuck_to_json(stuck, clock), "stuck");
+    w.line(stuck_to_json(stuck, &clock), "stuck");
     stuck.phase = StuckPhase::Ended;
-    w.line(stuck_to_json(stuck, clock), "stuck ended");
+    w.line(stuck_to_json(stuck, &clock), "stuck ended");
 
     // exec's steps: getsockopt(SO_ERROR), accept, poll, and a failed
     // connect with its cause.

@@ -15,6 +15,8 @@
 namespace tcpscope {
 namespace {
 
+const WallClock kEpochClock{0};  // the wall clock at the epoch: "time" from ts_ns 0
+
 using testing_support::load;
 
 std::vector<ConnectionStory> stories_of(const Recording& r) {
@@ -389,7 +391,7 @@ TEST(Stories, AConnectionBackAfterItsEvictionIsPartial) {
     EXPECT_FALSE(done[0].start_ns.has_value()) << "its SYN_SENT went with the eviction";
     EXPECT_NE(story_text_line(done[0], 0, reasons).find("partial"), std::string::npos);
     const WallClock clock{1795902000000000000};
-    EXPECT_EQ(nlohmann::json::parse(story_to_json(done[0], reasons, clock).dump()).at("partial"),
+    EXPECT_EQ(nlohmann::json::parse(story_to_json(done[0], reasons, &clock).dump()).at("partial"),
               true);
     b.add(state(3, 50, 1, 7));
     auto rest = b.take_closed();
@@ -423,8 +425,8 @@ TEST(Stories, FastJsonEqualsTheReference) {
     const WallClock clock{1795902000123456789};
     auto same = [&](const ConnectionStory& s, const ResetReasons& reasons) {
         std::string fast;
-        append_story_json(fast, s, reasons, clock);
-        EXPECT_EQ(fast, story_to_json(s, reasons, clock).dump(-1, ' ', false, Json::error_handler_t::replace));
+        append_story_json(fast, s, reasons, &clock);
+        EXPECT_EQ(fast, story_to_json(s, reasons, &clock).dump(-1, ' ', false, Json::error_handler_t::replace));
     };
     for (const char* scenario : {"linger-zero", "zero-byte-send", "connect-refused", "time-wait",
                                  "peer-vanished", "close-unread-data", "server-killed"}) {
@@ -461,7 +463,7 @@ TEST(Stories, RttAtTheEndInTextAndJson) {
     b.add(close);
     auto done = b.take_closed();
     ASSERT_EQ(done.size(), 1u);
-    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, clock).dump());
+    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, &clock).dump());
     EXPECT_EQ(j.at("srtt_us"), 41234);
     EXPECT_EQ(j.at("min_rtt_us"), 40012);
     EXPECT_EQ(j.at("rto_us"), 244000);
@@ -481,14 +483,14 @@ TEST(Stories, RttAtTheEndInTextAndJson) {
     b2.add(refused);
     auto done2 = b2.take_closed();
     ASSERT_EQ(done2.size(), 1u);
-    j = nlohmann::json::parse(story_to_json(done2[0], reasons, clock).dump());
+    j = nlohmann::json::parse(story_to_json(done2[0], reasons, &clock).dump());
     EXPECT_TRUE(j.at("srtt_us").is_null()) << j;
     EXPECT_TRUE(j.at("min_rtt_us").is_null()) << j;
     EXPECT_EQ(j.at("rto_us"), 1000000);
     EXPECT_EQ(rtt_text(done2[0]), "-");
     // No close stats at all: every RTT key is null.
     done2[0].stats.reset();
-    j = nlohmann::json::parse(story_to_json(done2[0], reasons, clock).dump());
+    j = nlohmann::json::parse(story_to_json(done2[0], reasons, &clock).dump());
     for (const char* k : {"srtt_us", "min_rtt_us", "rto_us", "snd_cwnd"}) {
         EXPECT_TRUE(j.at(k).is_null()) << k;
     }
@@ -499,7 +501,7 @@ TEST(Stories, JsonAndTextCarryTheStory) {
     auto stories = stories_of(r);
     const auto& client = by_role(stories, Role::Client);
     const WallClock clock{1795902000000000000};
-    nlohmann::json j = nlohmann::json::parse(story_to_json(client, r.reasons, clock).dump());
+    nlohmann::json j = nlohmann::json::parse(story_to_json(client, r.reasons, &clock).dump());
     EXPECT_EQ(j.at("v"), 1);
     EXPECT_EQ(j.at("type"), "connection");
     EXPECT_EQ(j.at("role"), "client");
@@ -626,7 +628,7 @@ TEST(Stories, SynsDroppedByAFirewallAreWhyTheConnectTimedOut) {
     EXPECT_EQ(story_cause(done[0], reasons),
               "the SYN went unanswered: 3 SYNs dropped on this host (NETFILTER_DROP: a firewall "
               "rule): ETIMEDOUT");
-    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, WallClock{0}).dump());
+    nlohmann::json j = nlohmann::json::parse(story_to_json(done[0], reasons, &kEpochClock).dump());
     EXPECT_EQ(j.at("drops_seen"), 3);
     EXPECT_EQ(j.at("drop_reasons"), nlohmann::json::array({"NETFILTER_DROP"}));
     EXPECT_EQ(b.open_connections(), 0u);
@@ -727,7 +729,7 @@ TEST(Stories, RetransmitsAreJoinedToTheReceiversDropsOnThisHost) {
                          "memory limit, TCP_INVALID_END_SEQUENCE: outside the receive window)"),
               std::string::npos)
         << cause;
-    nlohmann::json j = nlohmann::json::parse(story_to_json(client, reasons, WallClock{0}).dump());
+    nlohmann::json j = nlohmann::json::parse(story_to_json(client, reasons, &kEpochClock).dump());
     EXPECT_EQ(j.at("retransmits_after_drop"), 2);
     EXPECT_EQ(j.at("peer_drop_reasons"), nlohmann::json::array({"PROTO_MEM", "TCP_INVALID_END_SEQUENCE"}));
 }

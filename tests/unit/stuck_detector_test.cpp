@@ -19,6 +19,8 @@
 namespace tcpscope {
 namespace {
 
+const WallClock kEpochClock{0};  // the wall clock at the epoch: "time" from ts_ns 0
+
 constexpr uint64_t kSecond = 1000000000ull;
 constexpr int kEstablished = 1, kCloseWait = 8, kLastAck = 9, kListen = 10;
 
@@ -154,7 +156,7 @@ TEST(Stuck, MovingToAnotherStateEndsTheSpell) {
     EXPECT_EQ(r[0].phase, StuckPhase::Ended);
     EXPECT_EQ(r[0].new_state, kLastAck);
     EXPECT_EQ(r[0].socket.state, kCloseWait);
-    nlohmann::json j = nlohmann::json::parse(stuck_to_json(r[0], WallClock{0}).dump());
+    nlohmann::json j = nlohmann::json::parse(stuck_to_json(r[0], &kEpochClock).dump());
     EXPECT_EQ(j.at("type"), "stuck");
     EXPECT_EQ(j.at("phase"), "ended");
     EXPECT_EQ(j.at("new_state"), "LAST_ACK");
@@ -188,7 +190,7 @@ TEST(Stuck, EstablishedOnlyWhileRetransmitting) {
     EXPECT_NE(line.find("ESTABLISHED, retransmitting unacknowledged data for at least 2.00 s"),
               std::string::npos) << line;
     EXPECT_NE(line.find("the same segment sent again 3 times"), std::string::npos) << line;
-    EXPECT_EQ(stuck_to_json(r[0], WallClock{}).at("age_of"), "retransmitting");
+    EXPECT_EQ(stuck_to_json(r[0], &kEpochClock).at("age_of"), "retransmitting");
     // Acknowledged at last: its spell ends, and the line says how.
     s.retransmits = 0;
     r = d.update(at(13, {s}));

@@ -140,9 +140,14 @@ CLI::App* add_trace_command(CLI::App& app, TraceOptions& o) {
                     "Longest an event waits before it is written, in ms (batching)")
         ->capture_default_str()
         ->check(whole(1, 10000, "must be a whole number of milliseconds from 1 to 10000", "MS"));
-    cmd->add_option("--timestamps", o.timestamps,
-                    "Text's time column: relative (seconds since start) or wall (UTC, RFC 3339)")
-        ->capture_default_str()
+    // Read into the enum here, the one place the words are compared.
+    cmd->add_option_function<std::string>(
+           "--timestamps",
+           [&o](const std::string& text) {
+               o.timestamps = text == "wall" ? Timestamps::Wall : Timestamps::Relative;
+           },
+           "Text's time column: relative (seconds since start) or wall (UTC, RFC 3339)")
+        ->default_str("relative")
         ->check(CLI::Validator(
             [](std::string& text) {
                 return text == "relative" || text == "wall" ? std::string()

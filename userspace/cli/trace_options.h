@@ -12,6 +12,10 @@
 
 namespace tcpscope {
 
+// --timestamps: what text's time column shows, read once from the command
+// line. Relative: seconds since start; Wall: the wall clock (UTC, RFC 3339).
+enum class Timestamps { Relative, Wall };
+
 struct TraceOptions {
     FilterOptions filter;
     bool json = false;
@@ -23,7 +27,7 @@ struct TraceOptions {
     int flush_ms = 100;  // longest a batch of events waits in the kernel or our buffer
     std::string user = "nobody";  // to drop to once attached
     bool no_drop = false;
-    std::string timestamps = "relative";  // text's time column: "relative" or "wall"
+    Timestamps timestamps = Timestamps::Relative;
     // --connections: one story per connection when it ends, instead of
     // the events (stories/story_builder.h).
     bool connections = false;

@@ -2,7 +2,10 @@
 
 #include <iterator>
 
+#include "json_field_reader.h"
+#include "json_fields.h"
 #include "names.h"
+#include "step_fields.h"
 
 namespace tcpscope {
 
@@ -32,54 +35,33 @@ std::optional<StepOp> step_op_from_name(const std::string& name) {
     return std::nullopt;
 }
 
-void step_to_json(const Step& s, StepInfo& j) {
-    j["op"] = step_op_name(s.op);
-    if (!s.arg.empty()) j["arg"] = s.arg;
-    if (s.size >= 0) j["size"] = s.size;
-    j["call"] = s.call;
-    j["ret"] = s.ret;
-    j["errno"] = s.errno_name.empty() ? StepInfo(nullptr) : StepInfo(s.errno_name);
-    j["cookie"] = s.cookie;
-    j["side"] = s.side;
-    j["start_ns"] = s.start_ns;
-    j["ts_ns"] = s.ts_ns;
-    j["pid"] = s.pid;
-    j["netns"] = s.netns;
-    if (!s.local.empty()) j["local"] = s.local;
-    if (!s.remote.empty()) j["remote"] = s.remote;
-    if (!s.info.empty()) j["info"] = s.info;
+namespace {
+const ResetReasons kNoReasons;  // a step names no reset reason
+}  // namespace
+
+void step_to_json(const Step& step, StepInfo& j) {
+    TreeJsonFields f(j, kNoReasons, nullptr);
+    step_fields(f, step);
 }
 
 std::string step_json_line(const Step& step) {
-    StepInfo j = StepInfo::object();
-    step_to_json(step, j);
-    return j.dump(-1, ' ', false, StepInfo::error_handler_t::replace) + "\n";
+    std::string line;
+    append_record_json(line, step, [](auto& f, const Step& s) { step_fields(f, s); }, kNoReasons, nullptr);
+    line += '\n';
+    return line;
 }
 
 std::optional<Step> parse_step(const std::string& line) {
     StepInfo j = StepInfo::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !j.contains("call") || !j["call"].is_string()) return std::nullopt;
+    if (!j.is_object()) return std::nullopt;
     Step s;
     try {
-        if (j.contains("op") && j["op"].is_string()) {
-            s.op = step_op_from_name(j["op"].get<std::string>()).value_or(StepOp::Other);
-        }
-        s.arg = j.value("arg", std::string());
-        s.size = j.value("size", int64_t{-1});
-        s.call = j["call"].get<std::string>();
-        s.ret = j.value("ret", int64_t{0});
-        if (j.contains("errno") && j["errno"].is_string()) s.errno_name = j["errno"].get<std::string>();
-        s.cookie = j.value("cookie", uint64_t{0});
-        s.side = j.value("side", std::string());
-        s.ts_ns = j.value("ts_ns", uint64_t{0});
-        s.start_ns = j.value("start_ns", s.ts_ns);
-        s.pid = j.value("pid", uint32_t{0});
-        s.netns = j.value("netns", uint32_t{0});
-        s.local = j.value("local", std::string());
-        s.remote = j.value("remote", std::string());
-        if (j.contains("info") && j["info"].is_object()) s.info = j["info"];
+        ResetReasons no_reasons;
+        JsonFieldReader<StepInfo> reader(j, no_reasons);
+        step_fields(reader, s);
+        reader.finish();
     } catch (const nlohmann::json::exception&) {
-        return std::nullopt;  // a key of the wrong type
+        return std::nullopt;  // no call, or a key of the wrong type
     }
     return s;
 }

@@ -10,25 +10,17 @@
 
 #include "container_identity.h"
 #include "event.h"
+#include "event_fields.h"
+#include "json_fields.h"
 #include "names.h"
+#include "record_fields.h"
 #include "wall_clock.h"
 
 namespace tcpscope {
 
-constexpr int kJsonSchemaVersion = 1;
-
-using Json = nlohmann::ordered_json;
-
-// With a wall clock, the line has "time" (RFC 3339, UTC) after "ts_ns".
-// The socket keys every socket's JSON shares (events, connection stories,
-// stuck reports): family, saddr, sport, daddr, dport, cookie, netns.
-// The container and pod keys of an event, a story or a stuck report
-// (docs/containers.md): each only when known; none for a null identity.
-void add_container_keys(Json& j, const ContainerIdentity* container);
-
-void add_socket_keys(Json& j, int family, const Endpoint& local, const Endpoint& remote,
-                     uint64_t cookie, uint32_t netns);
-
+// The reference encoder of an event: its keys as event_fields
+// (event_fields.h) lists them, built with nlohmann. With a wall clock, the
+// line has "time" (RFC 3339, UTC) after "ts_ns".
 Json event_to_json(const Event& event, const ResetReasons& reasons,
                    const WallClock* clock = nullptr);
 

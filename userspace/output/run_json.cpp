@@ -1,32 +1,49 @@
 #include "run_json.h"
 
-#include <charconv>
-
 #include "json_encoding.h"
+#include "event_fields.h"
 #include "json_writer.h"
+#include "step_fields.h"
 
 namespace tcpscope {
 
 namespace {
 
-template <class Int>
-void number(std::string& out, Int value) {
-    char tmp[24];
-    auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
-    out.append(tmp, static_cast<size_t>(result.ptr - tmp));
+const ResetReasons kNoReasons;  // run's own lines name no reset reason
+
+// "v", "type" and "scenario": how every line of run's own begins.
+template <class F>
+void run_line_fields(F& f, const char* type, const std::string& scenario) {
+    f.computed("v", [] { return kJsonSchemaVersion; });
+    f.computed("type", [type] { return type; });
+    f.field("scenario", scenario);
 }
 
-void boolean(std::string& out, bool value) { out += value ? "true" : "false"; }
+template <class F>
+void verdict_fields(F& f, const Verdict& v) {
+    f.field("fact", v.fact);
+    f.field("ok", v.ok);
+    f.computed("status", [&] { return v.status(); });
+    f.field("detail", v.detail);
+}
 
-// `{"v":1,"type":"<type>","scenario":"<scenario>"`, the start of every line
-// but the events'.
-void open_line(std::string& out, const char* type, const std::string& scenario) {
-    out += "{\"v\":";
-    number(out, kJsonSchemaVersion);
-    out += ",\"type\":\"";
-    out += type;
-    out += "\",\"scenario\":";
-    append_json_string(out, scenario);
+template <class F>
+void run_summary_fields(F& f, const RunSummary& s) {
+    f.field("facts", s.facts);
+    f.field("held", s.held);
+    f.field("not_observable", s.not_observable);
+    f.field("ok", s.ok);
+    if (f.when(!s.verdict.empty())) f.field("verdict", s.verdict);
+    f.field("counts", s.counts);
+    f.field("steps", s.steps);
+    f.field("lost", s.lost);
+    if (f.when(s.untraced != 0)) f.field("untraced", s.untraced);
+    f.field("exit_code", s.exit_code);
+    f.field("term_signal", s.term_signal);
+    f.field("timed_out", s.timed_out);
+    f.field("duration_ns", s.duration_ns);
+    if (f.when(!s.lost_by_reason.empty())) f.field("lost_by_reason", s.lost_by_reason);
+    if (f.when(!s.error.empty())) f.field("error", s.error);
 }
 
 }  // namespace
@@ -34,38 +51,25 @@ void open_line(std::string& out, const char* type, const std::string& scenario) 
 void append_run_event_json(std::string& out, const Event& event, const ResetReasons& reasons,
                            const std::string& scenario, const std::string& side,
                            const WallClock* clock) {
-    append_event_json_fields(out, event, reasons, clock);
-    out += ",\"scenario\":";
-    append_json_string(out, scenario);
-    out += ",\"side\":";
-    if (side.empty()) {
-        out += "null";
-    } else {
-        append_json_string(out, side);
-    }
-    out += '}';
+    append_record_json(out, event, [&](auto& f, const Event& e) {
+        event_fields(f, e);
+        f.field("scenario", scenario);
+        f.field("side", side, NameOrNull{});
+    }, reasons, clock);
 }
 
 void append_run_step_json(std::string& out, const Step& step, const std::string& scenario) {
-    StepInfo keys = StepInfo::object();
-    step_to_json(step, keys);
-    open_line(out, "step", scenario);
-    std::string body = keys.dump(-1, ' ', false, StepInfo::error_handler_t::replace);
-    out += ',';
-    out.append(body, 1, std::string::npos);  // the step's keys, its closing brace
+    append_record_json(out, step, [&scenario](auto& f, const Step& s) {
+        run_line_fields(f, "step", scenario);
+        step_fields(f, s);
+    }, kNoReasons, nullptr);
 }
 
 void append_verdict_json(std::string& out, const Verdict& verdict, const std::string& scenario) {
-    open_line(out, "verdict", scenario);
-    out += ",\"fact\":";
-    append_json_string(out, verdict.fact);
-    out += ",\"ok\":";
-    boolean(out, verdict.ok);
-    out += ",\"status\":\"";
-    out += verdict.status();
-    out += "\",\"detail\":";
-    append_json_string(out, verdict.detail);
-    out += '}';
+    append_record_json(out, verdict, [&scenario](auto& f, const Verdict& v) {
+        run_line_fields(f, "verdict", scenario);
+        verdict_fields(f, v);
+    }, kNoReasons, nullptr);
 }
 
 void RunSummary::count(const std::string& type) {
@@ -78,63 +82,11 @@ void RunSummary::count(const std::string& type) {
     counts.emplace_back(type, 1);
 }
 
-namespace {
-
-// {"name":n,...} in the order given.
-void append_counts_object(std::string& out, const std::vector<std::pair<std::string, uint64_t>>& counts) {
-    out += '{';
-    for (size_t i = 0; i < counts.size(); ++i) {
-        if (i) out += ',';
-        append_json_string(out, counts[i].first);
-        out += ':';
-        number(out, counts[i].second);
-    }
-    out += '}';
-}
-
-}  // namespace
-
-void append_run_summary_json(std::string& out, const RunSummary& s) {
-    open_line(out, "summary", s.scenario);
-    out += ",\"facts\":";
-    number(out, s.facts);
-    out += ",\"held\":";
-    number(out, s.held);
-    out += ",\"not_observable\":";
-    number(out, s.not_observable);
-    out += ",\"ok\":";
-    boolean(out, s.ok);
-    if (!s.verdict.empty()) {
-        out += ",\"verdict\":";
-        append_json_string(out, s.verdict);
-    }
-    out += ",\"counts\":";
-    append_counts_object(out, s.counts);
-    out += ",\"steps\":";
-    number(out, s.steps);
-    out += ",\"lost\":";
-    number(out, s.lost);
-    if (s.untraced) {
-        out += ",\"untraced\":";
-        number(out, s.untraced);
-    }
-    out += ",\"exit_code\":";
-    number(out, s.exit_code);
-    out += ",\"term_signal\":";
-    number(out, s.term_signal);
-    out += ",\"timed_out\":";
-    boolean(out, s.timed_out);
-    out += ",\"duration_ns\":";
-    number(out, s.duration_ns);
-    if (!s.lost_by_reason.empty()) {
-        out += ",\"lost_by_reason\":";
-        append_counts_object(out, s.lost_by_reason);
-    }
-    if (!s.error.empty()) {
-        out += ",\"error\":";
-        append_json_string(out, s.error);
-    }
-    out += '}';
+void append_run_summary_json(std::string& out, const RunSummary& summary) {
+    append_record_json(out, summary, [](auto& f, const RunSummary& s) {
+        run_line_fields(f, "summary", s.scenario);
+        run_summary_fields(f, s);
+    }, kNoReasons, nullptr);
 }
 
 }  // namespace tcpscope

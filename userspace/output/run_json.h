@@ -1,9 +1,9 @@
 // The JSON lines of `tcpscope run --json`: each step, each event with its
 // scenario and side, a "verdict" per fact, and a per-scenario "summary"
-// (schema v1, docs/schema.md). Events, verdicts and summaries are written with
-// the primitives of `trace --json` (json_writer.h), so both commands encode
-// events and strings one way; a step's own keys come from the step
-// protocol's encoder (events/step.h), the one the scenario programs use.
+// (schema v1, docs/schema.md). Each line is a field list walked by the fast
+// JSON writer of `trace --json` (events/json_fields.h): an event's keys are
+// event_fields, a step's step_fields (the step protocol's, the one the
+// scenario programs write), so every command encodes them one way.
 // Each function appends one line, without its newline.
 #pragma once
 

@@ -7,12 +7,12 @@ namespace tcpscope {
 
 void JsonSink::event(const Event& event) {
     line_.clear();
-    append_event_json(line_, event, reasons_, &clock_);
+    append_event_json(line_, event, reasons_, clock_ ? &*clock_ : nullptr);
     out_.write_line(line_, true);
 }
 
 void JsonSink::lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) {
-    out_.write_line(lost_to_json(ts_ns, count, total, loss_reason_name(reason), &clock_).dump());
+    out_.write_line(lost_to_json(ts_ns, count, total, loss_reason_name(reason), clock_ ? &*clock_ : nullptr).dump());
 }
 
 void JsonSink::summary(const TraceSummary& summary) {
@@ -21,26 +21,24 @@ void JsonSink::summary(const TraceSummary& summary) {
 
 TextSink::TextSink(LineWriter& out, LineWriter& summary_out, const ResetReasons& reasons,
                    uint64_t start_ns, std::optional<WallClock> wall)
-    : out_(out), summary_out_(summary_out), reasons_(reasons), start_ns_(start_ns), wall_(wall) {}
+    : lines_(out, summary_out, start_ns, wall), reasons_(reasons) {}
 
 void TextSink::write_header() {
-    if (header_written_) return;
-    out_.write_line(text_header(wall_ ? &*wall_ : nullptr));
-    header_written_ = true;
+    lines_.header([](const WallClock* wall) { return text_header(wall); });
 }
 
 void TextSink::event(const Event& event) {
     write_header();
-    out_.write_line(text_line(event, start_ns_, reasons_, wall_ ? &*wall_ : nullptr), true);
+    lines_.out.write_line(text_line(event, lines_.start_ns, reasons_, lines_.wall()), true);
 }
 
 void TextSink::lost(uint64_t, uint64_t count, uint64_t total, LossReason reason) {
-    out_.write_line(text_lost_line(count, total, reason));
+    lines_.out.write_line(text_lost_line(count, total, reason));
 }
 
 void TextSink::summary(const TraceSummary& summary) {
-    summary_out_.write_line(text_summary(summary));
-    summary_out_.flush();
+    lines_.summary_out.write_line(text_summary(summary));
+    lines_.summary_out.flush();
 }
 
 }  // namespace tcpscope

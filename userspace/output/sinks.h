@@ -28,8 +28,9 @@ public:
 
 class JsonSink : public EventSink {
 public:
-    // Lines carry "time" from `clock` (taken at start).
-    JsonSink(LineWriter& out, const ResetReasons& reasons, WallClock clock = WallClock::anchor())
+    // Lines carry "time" from `clock` (taken at start); none without one.
+    JsonSink(LineWriter& out, const ResetReasons& reasons,
+             std::optional<WallClock> clock = WallClock::anchor())
         : out_(out), reasons_(reasons), clock_(clock) {}
     void event(const Event& event) override;
     void lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) override;
@@ -38,8 +39,34 @@ public:
 private:
     LineWriter& out_;
     const ResetReasons& reasons_;
-    WallClock clock_;
+    std::optional<WallClock> clock_;
     std::string line_;  // reused: no allocation per event once grown
+};
+
+// What the aligned text outputs share (events, connection stories, stuck
+// reports): where the lines go and where the summary goes (stderr, so
+// that the stream stays one line per record), the time column (UTC with a
+// wall clock, else seconds since start_ns), and a header written once.
+class TextLines {
+public:
+    TextLines(LineWriter& out, LineWriter& summary_out, uint64_t start_ns, std::optional<WallClock> wall)
+        : out(out), summary_out(summary_out), start_ns(start_ns), wall_(wall) {}
+    const WallClock* wall() const { return wall_ ? &*wall_ : nullptr; }
+    // Writes the header that `make_header(wall())` makes, unless written.
+    template <class MakeHeader>
+    void header(MakeHeader make_header) {
+        if (header_written_) return;
+        out.write_line(make_header(wall()));
+        header_written_ = true;
+    }
+
+    LineWriter& out;
+    LineWriter& summary_out;
+    const uint64_t start_ns;
+
+private:
+    std::optional<WallClock> wall_;
+    bool header_written_ = false;
 };
 
 class TextSink : public EventSink {
@@ -59,12 +86,8 @@ public:
     void write_header();
 
 private:
-    LineWriter& out_;
-    LineWriter& summary_out_;
+    TextLines lines_;
     const ResetReasons& reasons_;
-    uint64_t start_ns_;
-    std::optional<WallClock> wall_;
-    bool header_written_ = false;
 };
 
 // Keeps everything in memory: for tests and for the scenario runner.

@@ -21,7 +21,7 @@ std::string time_column(uint64_t ts_ns, uint64_t start_ns, const WallClock* wall
         std::snprintf(seconds, sizeof(seconds), "%.6f", ts_ns >= start_ns ? (ts_ns - start_ns) / 1e9 : 0.0);
         time = seconds;
     }
-    return time;
+    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth);
 }
 
 std::string pad_column(const std::string& text, size_t width) {
@@ -30,15 +30,14 @@ std::string pad_column(const std::string& text, size_t width) {
 
 std::string text_line(const Event& e, uint64_t start_ns, const ResetReasons& reasons,
                       const WallClock* wall) {
-    std::string time = time_column(e.ts_ns, start_ns, wall);
     std::string local = e.is_socket_event() ? endpoint_text(e.local, e.family) : "-";
     std::string remote = e.is_socket_event() ? endpoint_text(e.remote, e.family) : "-";
     // A softirq event attributed to the socket's owner says so with '*';
     // one attributed to nobody (owner unknown) shows "?".
     std::string comm = e.attribution == "unknown" ? std::string("?")
                                                   : e.comm + (e.attribution != "current" ? "*" : "");
-    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
-           pad_column(std::to_string(e.pid), 7) + pad_column(comm, 16) + pad_column(local, 23) +
+    return time_column(e.ts_ns, start_ns, wall) + pad_column(std::to_string(e.pid), 7) +
+           pad_column(comm, 16) + pad_column(local, 23) +
            pad_column(remote, 23) + pad_column(kind_name(e.kind), 14) + event_detail(e, reasons);
 }
 

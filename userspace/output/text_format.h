@@ -18,8 +18,9 @@ std::string text_header(const WallClock* wall = nullptr);
 std::string text_line(const Event& event, uint64_t start_ns, const ResetReasons& reasons,
                       const WallClock* wall = nullptr);
 // The pieces every aligned line shares (events, connection stories, stuck
-// sockets): the time column's width and text, and a field padded to its
-// column, never cut (a long field pushes the rest of the line right).
+// sockets): the time column's width and its text padded to it, and a field
+// padded to its column, never cut (a long field pushes the rest of the
+// line right).
 constexpr int kWallTimeWidth = 27;  // 2026-11-28T21:40:00.123456Z
 constexpr int kRelativeTimeWidth = 11;
 std::string time_column(uint64_t ts_ns, uint64_t start_ns, const WallClock* wall);

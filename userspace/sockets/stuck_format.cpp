@@ -4,6 +4,7 @@
 
 #include "event_text.h"
 #include "names.h"
+#include "json_fields.h"
 #include "text_format.h"
 
 namespace tcpscope {
@@ -12,7 +13,6 @@ constexpr int kEstablished = 1;  // the kernel's TCP_ESTABLISHED
 }  // namespace
 
 std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallClock* wall) {
-    std::string time = time_column(r.ts_ns, start_ns, wall);
     const SocketRecord& s = r.socket;
     std::string age = (r.age_at_least ? "at least " : "") + duration_text(r.age_ns);
     std::string detail = tcp_state_name(s.state);
@@ -38,7 +38,7 @@ std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallC
         detail += " ended after " + age + ": " +
                   (r.new_state ? "now " + tcp_state_name(r.new_state) : std::string("socket gone"));
     }
-    return pad_column(time, wall ? kWallTimeWidth : kRelativeTimeWidth) +
+    return time_column(r.ts_ns, start_ns, wall) +
            pad_column(std::to_string(s.pid), 7) +
            pad_column(s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "?", 16) +
            pad_column(endpoint_text(s.local, s.family), 23) +
@@ -46,33 +46,60 @@ std::string stuck_text_line(const StuckReport& r, uint64_t start_ns, const WallC
            pad_column(r.phase == StuckPhase::Stuck ? "stuck" : "stuck_end", 14) + detail;
 }
 
-Json stuck_to_json(const StuckReport& r, const WallClock& clock, const ContainerIdentity* container) {
+namespace {
+
+// A stuck report with what the line says of it beyond the report itself.
+struct StuckRecord {
+    const StuckReport& report;
+    const ContainerIdentity* container;  // the owner's, null when none
+};
+
+// Every key of a "stuck" line (docs/schema.md), in order: walked by the
+// fast writer and by the reference encoder (record_fields.h).
+template <class F>
+void stuck_fields(F& f, const StuckRecord& record) {
+    const StuckReport& r = record.report;
     const SocketRecord& s = r.socket;
-    Json j;
-    j["v"] = kJsonSchemaVersion;
-    j["type"] = "stuck";
-    j["phase"] = stuck_phase_name(r.phase);
-    j["ts_ns"] = r.ts_ns;
-    j["time"] = rfc3339_utc(clock.realtime_ns(r.ts_ns));
-    j["pid"] = s.pid;
-    j["comm"] = s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : "";
-    add_container_keys(j, container);
-    add_socket_keys(j, s.family, s.local, s.remote, s.cookie, r.netns);
-    j["state"] = tcp_state_name(s.state);
-    j["age_ns"] = r.age_ns;
-    j["age_at_least"] = r.age_at_least;
+    f.computed("v", [] { return kJsonSchemaVersion; });
+    f.computed("type", [] { return "stuck"; });
+    f.computed("phase", [&] { return stuck_phase_name(r.phase); });
+    f.field("ts_ns", r.ts_ns);
+    f.time("time", r.ts_ns);
+    f.field("pid", s.pid);
+    f.computed("comm", [&] { return s.pid ? sanitize_comm(s.comm.c_str(), s.comm.size()) : std::string(); });
+    container_keys(f, record.container);
+    socket_fields(f, s.family, s.local, s.remote, s.cookie, r.netns);
+    f.field("state", s.state, TcpStateName{});
+    f.field("age_ns", r.age_ns);
+    f.field("age_at_least", r.age_at_least);
     // What age_ns measures: time in the state, or (ESTABLISHED) time seen
     // retransmitting unacknowledged data.
-    j["age_of"] = s.state == kEstablished ? "retransmitting" : "state";
-    j["recv_q"] = s.recv_q;
-    j["send_q"] = s.send_q;
-    j["retransmits"] = s.has_info ? Json(s.retransmits) : Json(nullptr);
-    j["total_retrans"] = s.has_info ? Json(s.total_retrans) : Json(nullptr);
-    j["report"] = r.report;
-    if (r.phase == StuckPhase::Ended) {
-        j["new_state"] = r.new_state ? Json(tcp_state_name(r.new_state)) : Json(nullptr);
+    f.computed("age_of", [&] { return s.state == kEstablished ? "retransmitting" : "state"; });
+    f.field("recv_q", s.recv_q);
+    f.field("send_q", s.send_q);
+    f.computed("retransmits", [&] { return s.has_info ? std::optional<uint32_t>(s.retransmits) : std::nullopt; });
+    f.computed("total_retrans",
+               [&] { return s.has_info ? std::optional<uint32_t>(s.total_retrans) : std::nullopt; });
+    f.field("report", r.report);
+    if (f.when(r.phase == StuckPhase::Ended)) {
+        f.field("new_state", r.new_state ? std::optional<int>(r.new_state) : std::nullopt,
+                OptionalTcpStateName{});
     }
-    return j;
+}
+
+const ResetReasons kNoReasons;  // a stuck line names no reset reason
+
+}  // namespace
+
+Json stuck_to_json(const StuckReport& report, const WallClock* clock, const ContainerIdentity* container) {
+    return record_to_json(StuckRecord{report, container},
+                          [](auto& f, const StuckRecord& r) { stuck_fields(f, r); }, kNoReasons, clock);
+}
+
+void append_stuck_json(std::string& out, const StuckReport& report, const WallClock* clock,
+                       const ContainerIdentity* container) {
+    append_record_json(out, StuckRecord{report, container},
+                       [](auto& f, const StuckRecord& r) { stuck_fields(f, r); }, kNoReasons, clock);
 }
 
 }  // namespace tcpscope

@@ -16,7 +16,12 @@ namespace tcpscope {
 std::string stuck_text_line(const StuckReport& report, uint64_t start_ns,
                             const WallClock* wall = nullptr);
 // container: the owner's, when it runs in one (null: none, or not looked up).
-Json stuck_to_json(const StuckReport& report, const WallClock& clock,
+// With a wall clock, "time" follows "ts_ns".
+Json stuck_to_json(const StuckReport& report, const WallClock* clock,
                    const ContainerIdentity* container = nullptr);
+// The same bytes as stuck_to_json(...).dump(), without a JSON tree: both
+// walk the report's one list of keys (stuck_fields).
+void append_stuck_json(std::string& out, const StuckReport& report, const WallClock* clock,
+                       const ContainerIdentity* container = nullptr);
 
 }  // namespace tcpscope

@@ -1,35 +1,57 @@
 #include "story_sink.h"
 
+#include "json_fields.h"
 #include "story_format.h"
 #include "text_format.h"
 
 namespace tcpscope {
 
-StorySink::StorySink(LineWriter& out, LineWriter& summary_out, const ResetReasons& reasons,
-                     bool json, uint64_t start_ns, WallClock clock, bool wall_time,
+void TextStoryOutput::story(const ConnectionStory& story) {
+    lines_.header([](const WallClock* wall) { return story_text_header(wall); });
+    lines_.out.write_line(story_text_line(story, lines_.start_ns, reasons_, lines_.wall()), true);
+}
+
+void TextStoryOutput::lost(uint64_t, uint64_t count, uint64_t total, LossReason reason) {
+    lines_.out.write_line(text_lost_line(count, total, reason));
+}
+
+void TextStoryOutput::summary(const TraceSummary& summary, const StoryCounts& counts) {
+    // The bound's work, only when it did any: a story evicted or cut
+    // short is the reader's to know about.
+    std::string line = text_summary(summary) + " connections=" + std::to_string(counts.written);
+    if (counts.evicted) line += " evicted=" + std::to_string(counts.evicted);
+    if (counts.cut_short) line += " cut_short=" + std::to_string(counts.cut_short);
+    lines_.summary_out.write_line(line);
+}
+
+void JsonStoryOutput::story(const ConnectionStory& story) {
+    line_.clear();
+    append_story_json(line_, story, reasons_, clock_ ? &*clock_ : nullptr);
+    out_.write_line(line_, true);
+}
+
+void JsonStoryOutput::lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) {
+    out_.write_line(lost_to_json(ts_ns, count, total, loss_reason_name(reason), clock_ ? &*clock_ : nullptr)
+                        .dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void JsonStoryOutput::summary(const TraceSummary& summary, const StoryCounts& counts) {
+    // The counts stay the events read; the stories written are a key of
+    // their own.
+    Json j = summary_to_json(summary);
+    j["connections"] = counts.written;
+    j["connections_open"] = counts.open;
+    j["connections_evicted"] = counts.evicted;
+    j["connections_cut_short"] = counts.cut_short;
+    out_.write_line(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+StorySink::StorySink(std::unique_ptr<StoryOutput> output, const ResetReasons& reasons,
                      StoryOptions options)
-    : out_(out),
-      summary_out_(summary_out),
-      reasons_(reasons),
-      json_(json),
-      start_ns_(start_ns),
-      clock_(clock),
-      wall_time_(wall_time),
-      builder_(reasons, options) {}
+    : output_(std::move(output)), builder_(reasons, options) {}
 
 void StorySink::write(const ConnectionStory& story) {
-    if (json_) {
-        line_.clear();
-        append_story_json(line_, story, reasons_, clock_);
-        out_.write_line(line_, true);
-    } else {
-        if (!header_written_) {
-            out_.write_line(story_text_header(wall_time_ ? &clock_ : nullptr));
-            header_written_ = true;
-        }
-        out_.write_line(story_text_line(story, start_ns_, reasons_, wall_time_ ? &clock_ : nullptr),
-                        true);
-    }
+    output_->story(story);
     ++written_;
 }
 
@@ -37,35 +59,10 @@ void StorySink::tick(uint64_t now_ns) {
     for (const auto& story : builder_.take_complete(now_ns)) write(story);
 }
 
-void StorySink::lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) {
-    // A lost event may leave a story short: say so where the stories are.
-    if (json_) {
-        out_.write_line(lost_to_json(ts_ns, count, total, loss_reason_name(reason), &clock_)
-                            .dump(-1, ' ', false, Json::error_handler_t::replace));
-    } else {
-        out_.write_line(text_lost_line(count, total, reason));
-    }
-}
-
 void StorySink::summary(const TraceSummary& summary) {
     for (const auto& story : builder_.take_closed()) write(story);
-    // The counts stay the events read; the stories written are a key of
-    // their own.
-    if (json_) {
-        Json j = summary_to_json(summary);
-        j["connections"] = written_;
-        j["connections_open"] = builder_.open_connections();
-        j["connections_evicted"] = builder_.evicted();
-        j["connections_cut_short"] = builder_.cut_short();
-        out_.write_line(j.dump(-1, ' ', false, Json::error_handler_t::replace));
-    } else {
-        // The bound's work, only when it did any: a story evicted or cut
-        // short is the reader's to know about.
-        std::string line = text_summary(summary) + " connections=" + std::to_string(written_);
-        if (builder_.evicted()) line += " evicted=" + std::to_string(builder_.evicted());
-        if (builder_.cut_short()) line += " cut_short=" + std::to_string(builder_.cut_short());
-        summary_out_.write_line(line);
-    }
+    output_->summary(summary, StoryCounts{written_, builder_.open_connections(), builder_.evicted(),
+                                          builder_.cut_short()});
 }
 
 }  // namespace tcpscope

@@ -13,7 +13,7 @@
 #include "sinks.h"
 #include "story_sink.h"
 #include "stuck_detector.h"
-#include "stuck_format.h"
+#include "stuck_sink.h"
 #include "trace_loop.h"
 
 namespace tcpscope {
@@ -49,34 +49,47 @@ SessionOptions session_options(const TraceOptions& o) {
     return s;
 }
 
-// What trace writes: stories (--connections), JSON lines, or text.
+// What trace writes: stories (--connections), JSON lines, or text; and
+// --stuck's reports beside them, in the same form.
 struct TraceSinks {
     std::unique_ptr<EventSink> sink;
     StorySink* stories = nullptr;
-    TextSink* text = nullptr;  // --stuck's text lines share its columns and header
+    std::unique_ptr<StuckSink> stuck;
 };
 
 TraceSinks make_sinks(const TraceOptions& o, LineWriter& out, LineWriter& err_out, const ResetReasons& reasons,
                       uint64_t start_ns, const WallClock& clock) {
+    // The text time column's clock, when --timestamps wall; JSON always has it.
+    const std::optional<WallClock> text_clock =
+        o.timestamps == Timestamps::Wall ? std::optional<WallClock>(clock) : std::nullopt;
     TraceSinks s;
+    TextSink* text = nullptr;  // --stuck's text lines share its columns and header
     if (o.connections) {
         StoryOptions story_options;
         story_options.trace_start_ns = start_ns;
         // This namespace's range; another namespace may have its own, but
         // few change it.
         read_ephemeral_ports(&story_options.ephemeral_low, &story_options.ephemeral_high);
-        auto stories = std::make_unique<StorySink>(out, err_out, reasons, o.json, start_ns, clock,
-                                                   o.timestamps == "wall", story_options);
+        std::unique_ptr<StoryOutput> output;
+        if (o.json) {
+            output = std::make_unique<JsonStoryOutput>(out, reasons, clock);
+        } else {
+            output = std::make_unique<TextStoryOutput>(out, err_out, reasons, start_ns, text_clock);
+        }
+        auto stories = std::make_unique<StorySink>(std::move(output), reasons, story_options);
         s.stories = stories.get();
         s.sink = std::move(stories);
     } else if (o.json) {
         s.sink = std::make_unique<JsonSink>(out, reasons, clock);
     } else {
-        auto text = std::make_unique<TextSink>(
-            out, err_out, reasons, start_ns,
-            o.timestamps == "wall" ? std::optional<WallClock>(clock) : std::nullopt);
-        s.text = text.get();
-        s.sink = std::move(text);
+        auto text_sink = std::make_unique<TextSink>(out, err_out, reasons, start_ns, text_clock);
+        text = text_sink.get();
+        s.sink = std::move(text_sink);
+    }
+    if (o.json) {
+        s.stuck = std::make_unique<JsonStuckSink>(out, clock);
+    } else {
+        s.stuck = std::make_unique<TextStuckSink>(out, start_ns, text_clock, text);
     }
     return s;
 }
@@ -108,10 +121,10 @@ void watch_listeners(const TraceOptions& o, Session& session, TraceLoop& loop) {
 // sockets past the threshold written as lines of their own.
 class StuckLines {
 public:
-    StuckLines(const TraceOptions& o, std::unique_ptr<SockDiag> diag, LineWriter& out, TextSink* text,
-               TraceLoop& loop, const ts_filter& filter, uint64_t start_ns, const WallClock& clock)
-        : o_(o), diag_(std::move(diag)), out_(out), text_(text), loop_(loop), filter_(filter),
-          start_ns_(start_ns), clock_(clock), every_(snapshot_interval_ns(o.stuck_s)),
+    StuckLines(const TraceOptions& o, std::unique_ptr<SockDiag> diag, StuckSink& sink, TraceLoop& loop,
+               const ts_filter& filter, uint64_t start_ns)
+        : diag_(std::move(diag)), sink_(sink), loop_(loop), filter_(filter),
+          every_(snapshot_interval_ns(o.stuck_s)),
           detector_(StuckOptions{static_cast<uint64_t>(o.stuck_s * 1e9),
                                  static_cast<uint64_t>(o.stuck_period_s * 1e9)},
                     start_ns) {}
@@ -126,31 +139,19 @@ public:
             warned_ = true;
             return;
         }
-        const WallClock* wall = o_.timestamps == "wall" ? &clock_ : nullptr;
         for (const auto& r : detector_.update(snapshot)) {
             if (!socket_passes(r.socket, filter_)) continue;
-            if (o_.json) {
-                auto container = loop_.containers() ? loop_.containers()->of_cgroup(r.socket.cgroup_id, now)
-                                                    : nullptr;
-                out_.write_line(stuck_to_json(r, clock_, container.get())
-                                    .dump(-1, ' ', false, Json::error_handler_t::replace),
-                                true);
-            } else {
-                if (text_) text_->write_header();
-                out_.write_line(stuck_text_line(r, start_ns_, wall), true);
-            }
+            auto container = loop_.containers() ? loop_.containers()->of_cgroup(r.socket.cgroup_id, now)
+                                                : nullptr;
+            sink_.report(r, container.get());
         }
     }
 
 private:
-    const TraceOptions& o_;
     std::unique_ptr<SockDiag> diag_;
-    LineWriter& out_;
-    TextSink* text_;
+    StuckSink& sink_;
     TraceLoop& loop_;
     const ts_filter& filter_;
-    uint64_t start_ns_;
-    const WallClock& clock_;
     uint64_t every_;
     uint64_t next_ = 0;
     bool warned_ = false;
@@ -223,8 +224,8 @@ int run_trace_command(const TraceOptions& o) {
         auto diag = session->open_sock_diag(&why, &no_file);
         if (no_file) return fail(kMe, kExitUsage, "--stuck: " + why + " (sock_diag needs a namespace file)");
         if (!diag) return fail(kMe, kExitEnvironment, "--stuck: " + why);
-        stuck = std::make_unique<StuckLines>(o, std::move(diag), out, sinks.text, loop, session->filter(),
-                                             start_ns, clock);
+        stuck = std::make_unique<StuckLines>(o, std::move(diag), *sinks.stuck, loop, session->filter(),
+                                             start_ns);
     }
     watch_listeners(o, *session, loop);
     if (!give_up_root(o, *session, &failure)) return fail(kMe, failure);

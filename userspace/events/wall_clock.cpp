@@ -26,14 +26,17 @@ void civil_from_days(int64_t days, int64_t* year, unsigned* month, unsigned* day
     *year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2 ? 1 : 0);
 }
 
-void digits(std::string& out, uint64_t value, int width) {
+// `value` in decimal, at least `width` digits (zeros in front), at p;
+// returns the end.
+char* digits(char* p, uint64_t value, int width) {
     char buf[24];
     int n = 0;
     do {
         buf[n++] = static_cast<char>('0' + value % 10);
         value /= 10;
     } while (value != 0 || n < width);
-    while (n > 0) out += buf[--n];
+    while (n > 0) *p++ = buf[--n];
+    return p;
 }
 
 }  // namespace
@@ -62,7 +65,7 @@ uint64_t WallClock::realtime_ns(uint64_t monotonic_ns) const {
     return monotonic_ns < sub ? 0 : monotonic_ns - sub;
 }
 
-void append_rfc3339_utc(std::string& out, uint64_t realtime_ns) {
+char* format_rfc3339_utc(char* p, uint64_t realtime_ns) {
     const uint64_t seconds = realtime_ns / 1000000000u;
     const uint64_t micros = (realtime_ns % 1000000000u) / 1000u;
     const int64_t days = static_cast<int64_t>(seconds / 86400);
@@ -70,20 +73,26 @@ void append_rfc3339_utc(std::string& out, uint64_t realtime_ns) {
     int64_t year;
     unsigned month, day;
     civil_from_days(days, &year, &month, &day);
-    digits(out, static_cast<uint64_t>(year), 4);
-    out += '-';
-    digits(out, month, 2);
-    out += '-';
-    digits(out, day, 2);
-    out += 'T';
-    digits(out, in_day / 3600, 2);
-    out += ':';
-    digits(out, in_day / 60 % 60, 2);
-    out += ':';
-    digits(out, in_day % 60, 2);
-    out += '.';
-    digits(out, micros, 6);
-    out += 'Z';
+    p = digits(p, static_cast<uint64_t>(year), 4);
+    *p++ = '-';
+    p = digits(p, month, 2);
+    *p++ = '-';
+    p = digits(p, day, 2);
+    *p++ = 'T';
+    p = digits(p, in_day / 3600, 2);
+    *p++ = ':';
+    p = digits(p, in_day / 60 % 60, 2);
+    *p++ = ':';
+    p = digits(p, in_day % 60, 2);
+    *p++ = '.';
+    p = digits(p, micros, 6);
+    *p++ = 'Z';
+    return p;
+}
+
+void append_rfc3339_utc(std::string& out, uint64_t realtime_ns) {
+    char buf[kRfc3339MaxLen];
+    out.append(buf, static_cast<size_t>(format_rfc3339_utc(buf, realtime_ns) - buf));
 }
 
 std::string rfc3339_utc(uint64_t realtime_ns) {

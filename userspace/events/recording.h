@@ -1,5 +1,5 @@
 // Reads the JSON lines schema back into events and steps: recorded runs
-// (tests/fixtures/*.jsonl) replay through the same timeline and facts as
+// (scenarios/<name>/recording.jsonl) replay through the same timeline and facts as
 // live ones.
 #pragma once
 

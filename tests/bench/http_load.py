@@ -18,7 +18,7 @@ machine the server and the load each have a core, as churn's threads do.
 p99), which the benchmark divides by the untraced round's.
 
 Both come from Debian's packages (nginx-light or nginx, and wrk); the
-benchmark installs them when missing, as it does libbpf-tools.
+benchmark leaves the nginx loads out, and says so, when either is missing.
 """
 
 import os
@@ -40,29 +40,18 @@ HTTP_WORDS = {
 }
 
 
-def find_http_tools(allow_install, log):
-    """(nginx, wrk) paths, installing Debian's packages when allowed; None when
-    either is still missing."""
-    def both():
-        nginx = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-        return nginx, shutil.which("wrk")
-
-    nginx, wrk = both()
-    if (nginx and wrk) or not allow_install:
-        return (nginx, wrk) if nginx and wrk else None
-    log("nginx or wrk is not installed: apt-get install -y nginx-light wrk")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    # policy-rc.d is not ours to write; the package's own start of the
-    # service is harmless here (no init system in our containers) and
-    # stopped below if it happened.
-    cmd = ["apt-get", "install", "-y", "-q", "nginx-light", "wrk"]
-    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL,
-                       check=False)
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
-    nginx, wrk = both()
-    return (nginx, wrk) if nginx and wrk else None
+def find_http_tools(log):
+    """(nginx, wrk) paths, or None when either is missing. Not installed here:
+    Debian's nginx package starts a server on port 80 on a host with systemd,
+    which a benchmark must not leave behind."""
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    wrk = shutil.which("wrk")
+    if nginx and wrk:
+        return nginx, wrk
+    log("nginx or wrk is missing (apt-get install nginx-light wrk, then stop and disable "
+        "the nginx service it starts): no nginx loads")
+    return None
 
 
 class HttpServer:

@@ -1366,8 +1366,7 @@ def main():
     ap.add_argument("--scrape-only", action="store_true",
                     help="measure only the scrape times of tcpscope metrics")
     ap.add_argument("--no-install", action="store_true",
-                    help="do not apt-get install libbpf-tools (tcpstates), nginx-light or wrk "
-                         "when missing")
+                    help="do not apt-get install libbpf-tools when tcpstates is missing")
     args = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -1427,11 +1426,10 @@ def main():
                 log("nft is not installed (Debian's nftables): no drop flood")
                 loads.remove("dropflood")
         if any(x in HTTP_LOADS for x in loads):
-            http_tools = find_http_tools(not args.no_install, log)
+            http_tools = find_http_tools(log)
             if http_tools:
                 _http = HttpServer(http_tools[0], http_tools[1], workdir, log)
             else:
-                log("nginx or wrk is not installed: no nginx loads")
                 loads = [x for x in loads if x not in HTTP_LOADS]
         all_tracers = ["none"] + tracers
 

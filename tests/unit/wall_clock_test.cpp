@@ -35,6 +35,20 @@ TEST(WallClock, MicrosecondsNeverRollOver) {
     EXPECT_EQ(rfc3339_utc(60 * kNs), "1970-01-01T00:01:00.000000Z");
 }
 
+// The date and time of day are worked out once a second and kept: a burst
+// within one second, then another second, then back, reads the same.
+TEST(WallClock, SecondsFormattedInAnyOrderReadTheSame) {
+    const uint64_t a = 1795902000ull * kNs;  // 2026-11-28T21:40:00
+    const uint64_t b = 4107542400ull * kNs;  // 2100-03-01T00:00:00
+    for (int round = 0; round < 3; ++round) {
+        EXPECT_EQ(rfc3339_utc(a + 5000), "2026-11-28T21:40:00.000005Z");
+        EXPECT_EQ(rfc3339_utc(a + 999999000), "2026-11-28T21:40:00.999999Z");
+        EXPECT_EQ(rfc3339_utc(b + 123000), "2100-03-01T00:00:00.000123Z");
+        EXPECT_EQ(rfc3339_utc(a + kNs), "2026-11-28T21:40:01.000000Z");
+        EXPECT_EQ(rfc3339_utc(a), "2026-11-28T21:40:00.000000Z");
+    }
+}
+
 TEST(WallClock, DayMonthAndYearBoundaries) {
     const uint64_t end_of_day = 1795910399ull * kNs;  // 2026-11-28T23:59:59
     EXPECT_EQ(rfc3339_utc(end_of_day + 999999999), "2026-11-28T23:59:59.999999Z");

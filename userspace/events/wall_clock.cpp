@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <cstring>
+
 namespace tcpscope {
 
 namespace {
@@ -68,24 +70,42 @@ uint64_t WallClock::realtime_ns(uint64_t monotonic_ns) const {
 char* format_rfc3339_utc(char* p, uint64_t realtime_ns) {
     const uint64_t seconds = realtime_ns / 1000000000u;
     const uint64_t micros = (realtime_ns % 1000000000u) / 1000u;
-    const int64_t days = static_cast<int64_t>(seconds / 86400);
-    const uint64_t in_day = seconds % 86400;
-    int64_t year;
-    unsigned month, day;
-    civil_from_days(days, &year, &month, &day);
-    p = digits(p, static_cast<uint64_t>(year), 4);
-    *p++ = '-';
-    p = digits(p, month, 2);
-    *p++ = '-';
-    p = digits(p, day, 2);
-    *p++ = 'T';
-    p = digits(p, in_day / 3600, 2);
-    *p++ = ':';
-    p = digits(p, in_day / 60 % 60, 2);
-    *p++ = ':';
-    p = digits(p, in_day % 60, 2);
-    *p++ = '.';
-    p = digits(p, micros, 6);
+    // Events come in bursts within one second: the date and time of day
+    // are worked out once a second, and a line then copies them.
+    // "YYYY-MM-DDTHH:MM:SS." is 20 bytes (years stay 4 digits, see the header).
+    constexpr size_t kPrefixLen = 20;
+    thread_local uint64_t cached_seconds = UINT64_MAX;
+    thread_local char cached_prefix[kPrefixLen];
+    if (seconds != cached_seconds) {
+        const int64_t days = static_cast<int64_t>(seconds / 86400);
+        const uint64_t in_day = seconds % 86400;
+        int64_t year;
+        unsigned month, day;
+        civil_from_days(days, &year, &month, &day);
+        char* q = cached_prefix;
+        q = digits(q, static_cast<uint64_t>(year), 4);
+        *q++ = '-';
+        q = digits(q, month, 2);
+        *q++ = '-';
+        q = digits(q, day, 2);
+        *q++ = 'T';
+        q = digits(q, in_day / 3600, 2);
+        *q++ = ':';
+        q = digits(q, in_day / 60 % 60, 2);
+        *q++ = ':';
+        q = digits(q, in_day % 60, 2);
+        *q++ = '.';
+        cached_seconds = seconds;
+    }
+    std::memcpy(p, cached_prefix, kPrefixLen);
+    p += kPrefixLen;
+    // Six digits, the microseconds within the second.
+    uint64_t v = micros;
+    for (int i = 5; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    p += 6;
     *p++ = 'Z';
     return p;
 }

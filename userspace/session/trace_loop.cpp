@@ -81,9 +81,16 @@ LoopEnd TraceLoop::run(Tracer& tracer, const std::function<bool()>& done) {
         }
         int n = tracer.poll(timeout_ms);
         if (n < 0 && n != -EINTR) return LoopEnd::PollFailed;
-        check_lost(tracer);
-        look_at_listeners(false);
         now = monotonic_ns();
+        // Under load a poll returns at once, hundreds of times a second,
+        // and a look at the loss counters is a few dozen bpf() calls: on
+        // every round they cost more than decoding the records. A tenth
+        // of a second is soon enough for a report (finish looks once more).
+        if (now - last_loss_check_ns_ >= kLossCheckIntervalNs) {
+            check_lost(tracer);
+            last_loss_check_ns_ = now;
+        }
+        look_at_listeners(false);
         if (output_ && output_->has_pending() &&
             now - last_flush >= static_cast<uint64_t>(limits_.flush_interval_ms) * 1000000ull) {
             output_->flush();

@@ -1,5 +1,6 @@
 // The poll loop shared by `trace` and `run`: records -> decode -> sink,
-// with loss reports as soon as the kernel's counter moves, and the stop
+// with loss reports within a tenth of a second of the kernel's counter
+// moving, and the stop
 // conditions (signal, duration, count, output gone, caller's predicate).
 #pragma once
 
@@ -70,6 +71,8 @@ private:
     uint64_t delivered_ = 0;
     uint64_t kind_counts_[TS_KIND_COUNT] = {};  // per event: no map lookup
     uint64_t start_ns_ = monotonic_ns();
+    static constexpr uint64_t kLossCheckIntervalNs = 100'000'000;
+    uint64_t last_loss_check_ns_ = 0;
     std::unique_ptr<ListenerWatch> listeners_;
     std::unique_ptr<ContainerResolver> containers_;
 };

@@ -111,7 +111,12 @@ LOAD_WORDS = {"churn": "client and server threads, server closes with FIN",
               "dropflood": "SYNs from a raw socket to 127.0.0.1:%d, each dropped by an "
                            "nftables rule in the input hook" % DROP_PORT, **HTTP_WORDS}
 TRACERS = ("none", "tcpscope-json", "tcpscope-json-nodrop", "tcpscope-text", "tcpstates",
-           "tcpscope-metrics", "tcpscope-metrics-port", "tcpscope-connections")
+           "tcpscope-metrics", "tcpscope-metrics-port", "tcpscope-connections",
+           "tcpscope-json-baseline")
+# tcpscope-json-baseline is `trace --json` of another build (--baseline
+# BINARY, e.g. main's before a change): a change's cost or gain, measured
+# in the same rounds as the change itself. Only with --baseline.
+BASELINE_TRACER = "tcpscope-json-baseline"
 # trace's default event kinds without drop, for tcpscope-json-nodrop: what
 # tracing drops costs when nothing is dropped is the difference.
 EVENTS_WITHOUT_DROP = "state,reset,retransmit,error,signal"
@@ -407,6 +412,8 @@ class DropFlood:
 
 # The drop flood's namespace while the benchmark runs (main makes it).
 _dropflood = None
+# --baseline's binary (tcpscope-json-baseline).
+_baseline = None
 # nginx in its namespace, for the HTTP loads (main makes it).
 _http = None
 
@@ -437,6 +444,8 @@ def run_churn(churn, load, connections):
 def tracer_command(tracer, load, tcpscope, tcpstates, floor, out_path):
     if tracer == "tcpscope-json":
         return [tcpscope, "trace", "--json", "--output", out_path], False
+    if tracer == BASELINE_TRACER:
+        return [_baseline, "trace", "--json", "--output", out_path], False
     if tracer == "tcpscope-json-nodrop":
         return [tcpscope, "trace", "--json", "--events", EVENTS_WITHOUT_DROP,
                 "--output", out_path], False
@@ -576,7 +585,8 @@ def parse_output(tracer, out_path, stderr_text):
                 elif name == "tcpscope_events_lost_total":
                     lost += int(float(line.rsplit(" ", 1)[1]))
         return events, lost, lines
-    if tracer in ("tcpscope-json", "tcpscope-json-nodrop", "tcpscope-connections"):
+    if tracer in ("tcpscope-json", "tcpscope-json-nodrop", "tcpscope-connections",
+                  BASELINE_TRACER):
         summary, lost_lines = None, 0
         with open(out_path, "rb") as f:
             for line in f:
@@ -1347,7 +1357,7 @@ def main():
                     help="target length of an untraced round with --connections auto (default 3)")
     ap.add_argument("--loads", default=",".join(LOADS),
                     help=",".join(LOADS) + " (default all)")
-    ap.add_argument("--tracers", default=",".join(TRACERS[1:]),
+    ap.add_argument("--tracers", default=",".join(t for t in TRACERS[1:] if t != BASELINE_TRACER),
                     help=",".join(TRACERS[1:]) + " (default all; the drop flood runs only "
                          + " and ".join(DROPFLOOD_TRACERS) + ")")
     ap.add_argument("--json-out", default=None,
@@ -1365,6 +1375,9 @@ def main():
                          "port (16384 is the --max-series cap); empty: none (default 1000,16384)")
     ap.add_argument("--scrape-only", action="store_true",
                     help="measure only the scrape times of tcpscope metrics")
+    ap.add_argument("--baseline", default=None, metavar="BINARY",
+                    help="another tcpscope binary (say, main's before a change): adds the row "
+                         "tcpscope-json-baseline, its trace --json in the same rounds")
     ap.add_argument("--no-install", action="store_true",
                     help="do not apt-get install libbpf-tools when tcpstates is missing")
     args = ap.parse_args()
@@ -1382,6 +1395,15 @@ def main():
     for x in loads:
         if x not in LOADS:
             sys.exit("run_bench.py: unknown load %r" % x)
+    global _baseline
+    if args.baseline:
+        _baseline = os.path.abspath(args.baseline)
+        if not os.access(_baseline, os.X_OK):
+            sys.exit("run_bench.py: --baseline %s: not an executable" % args.baseline)
+        if BASELINE_TRACER not in tracers:
+            tracers.append(BASELINE_TRACER)
+    elif BASELINE_TRACER in tracers:
+        sys.exit("run_bench.py: %s needs --baseline BINARY" % BASELINE_TRACER)
     for x in tracers:
         if x not in TRACERS[1:]:
             sys.exit("run_bench.py: unknown tracer %r" % x)

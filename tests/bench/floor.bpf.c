@@ -5,7 +5,16 @@
  * kfree_skb (the drop flood). What bpf_stats reports for one is what any
  * program costs there, the run-time accounting itself included; tcpscope's
  * own cost per run is its figure minus this one. The loader attaches one
- * of them at a time (tcpscope_floor [set_state|kfree_skb]).
+ * of them at a time (tcpscope_floor [set_state|kfree_skb|...]).
+ *
+ * Beside the empty programs, two that only keep a timestamp per socket,
+ * each its own way, for tests/bench/state_cost.py: what per-socket state
+ * costs at all, before anything else a program does. tcpscope keeps its
+ * state (owner, state times, service port) in socket storage;
+ * set_state_storage does the same with a 24-byte value (BPF_F_CLONE, as
+ * tcpscope's: a listener's value is copied into each child), and
+ * set_state_hash keeps it in a preallocated hash keyed by the socket's
+ * address, made at the first state change and deleted at CLOSE.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +25,73 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(floor_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	return 0;
+}
+
+/* What each variant keeps per socket: a state time, a connection start
+ * and a port, as tcpscope's metrics need for their histograms and label. */
+struct state_value {
+	__u64 state_ts;
+	__u64 established_ts;
+	__u32 service_port;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct state_value);
+} state_storage SEC(".maps");
+
+/* Sized for the sockets a benchmark round has at once (TIME_WAIT is a
+ * mini-socket, out of this map). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct state_value);
+} state_hash SEC(".maps");
+
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE 7
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_storage, const struct sock *sk, int oldstate, int newstate)
+{
+	struct state_value *v = bpf_sk_storage_get(&state_storage, (struct sock *)sk, NULL,
+						   BPF_SK_STORAGE_GET_F_CREATE);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!v)
+		return 0;
+	v->state_ts = now;
+	if (newstate == TCP_ESTABLISHED)
+		v->established_ts = now;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_hash, const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	struct state_value *v;
+
+	if (newstate == TCP_CLOSE) {
+		bpf_map_delete_elem(&state_hash, &key);
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&state_hash, &key);
+	if (!v) {
+		struct state_value fresh = {.state_ts = now};
+
+		bpf_map_update_elem(&state_hash, &key, &fresh, BPF_NOEXIST);
+		return 0;
+	}
+	v->state_ts = now;
+	if (newstate == TCP_ESTABLISHED)
+		v->established_ts = now;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
-// tcpscope_floor [set_state|kfree_skb]: attaches one of the benchmark's
-// empty programs (floor.bpf.c; set_state by default) and holds it until
+// tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash]:
+// attaches one of the benchmark's empty programs, or one that keeps a
+// timestamp per socket (floor.bpf.c; set_state by default), and holds it until
 // SIGINT or SIGTERM. The link belongs to this process, so it goes with it
 // on every way out: nothing is pinned, nothing is left behind.
 // tests/bench/run_bench.py runs it in rounds of its own.
@@ -15,8 +16,11 @@
 
 int main(int argc, char** argv) {
     const std::string hook = argc > 1 ? argv[1] : "set_state";
-    if (argc > 2 || (hook != "set_state" && hook != "kfree_skb")) {
-        std::fprintf(stderr, "usage: tcpscope_floor [set_state|kfree_skb]\n");
+    const char* const hooks[] = {"set_state", "kfree_skb", "set_state_storage", "set_state_hash"};
+    bool known = false;
+    for (const char* h : hooks) known |= hook == h;
+    if (argc > 2 || !known) {
+        std::fprintf(stderr, "usage: tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash]\n");
         return 2;
     }
     sigset_t stop;
@@ -32,10 +36,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     // Only the one asked for: each round's bpf_stats are read per process,
-    // so the other would mix its runs into the floor's.
-    bpf_program__set_autoload(hook == "set_state" ? skel->progs.floor_kfree_skb
-                                                  : skel->progs.floor_set_state,
-                              false);
+    // so another would mix its runs into this one's.
+    struct bpf_program* progs[] = {skel->progs.floor_set_state, skel->progs.floor_kfree_skb,
+                                   skel->progs.set_state_storage, skel->progs.set_state_hash};
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); ++i) {
+        bpf_program__set_autoload(progs[i], hook == hooks[i]);
+    }
     int err = floor_bpf__load(skel);
     if (!err) err = floor_bpf__attach(skel);
     if (err) {

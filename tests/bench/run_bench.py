@@ -412,6 +412,9 @@ class DropFlood:
 
 # The drop flood's namespace while the benchmark runs (main makes it).
 _dropflood = None
+# The floor's programs that keep per-socket state (state_cost.py), by the
+# name tcpscope_floor knows them by.
+STATE_COST_TRACERS = {"floor-storage": "set_state_storage", "floor-hash": "set_state_hash"}
 # --baseline's binary (tcpscope-json-baseline).
 _baseline = None
 # nginx in its namespace, for the HTTP loads (main makes it).
@@ -460,6 +463,9 @@ def tracer_command(tracer, load, tcpscope, tcpstates, floor, out_path):
         # The drop flood's programs run on kfree_skb, the others' mostly on
         # inet_sock_set_state: the floor is an empty program on the same.
         return [floor, "kfree_skb" if load == "dropflood" else "set_state"], False
+    if tracer in STATE_COST_TRACERS:
+        # A timestamp per socket kept one way or another (tests/bench/state_cost.py).
+        return [floor, STATE_COST_TRACERS[tracer]], False
     if tracer in ("tcpscope-metrics", "tcpscope-metrics-port"):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -662,7 +668,7 @@ def traced_round(tracer, load, connections, tools, workdir, kstats):
         if tracer.startswith("tcpscope-metrics"):
             time.sleep(0.2)  # the last closes finish in softirq
             scrape_metrics(proc.pid, out_path)
-        elif tracer != "floor":
+        elif not tracer.startswith("floor"):
             wait_quiet(out_path)
         # Up to the tracer's last write: what it spent catching up counts.
         cpu_s = machine_cpu_s() - cpu0
@@ -675,7 +681,7 @@ def traced_round(tracer, load, connections, tools, workdir, kstats):
     if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0) and not (
             os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT):
         raise RuntimeError("%s ended with status %#x: %s" % (tracer, status, stderr_text[-500:]))
-    if tracer == "floor":
+    if tracer.startswith("floor"):
         open(out_path, "wb").close()
         events, lost, lines = 0, 0, 0
     else:

@@ -1,7 +1,10 @@
 // Connection stories from recorded runs (scenarios/*/recording.jsonl: real
 // event streams of the scenarios on 6.18), and from events made by hand
 // for what a recording cannot show (the grace after CLOSE, the bound).
+#include <malloc.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -417,6 +420,36 @@ TEST(Stories, ClosedConnectionsInTheirGraceAreInsideTheBound) {
     // Its late events are not taken for a new connection.
     b.add(state(1, 20, 7, 7));
     EXPECT_EQ(b.open_connections(), 0u);
+}
+
+// The bound in memory (the README states it): at max_open connections of
+// the longest text a story copies (IPv6 addresses, 15-byte names), with
+// more coming, the heap the builder holds stays under 64 MiB.
+TEST(Stories, HeapAtTheBoundIsUnder64MiB) {
+    ResetReasons reasons;
+    const size_t before = mallinfo2().uordblks;
+    size_t held = 0;
+    {
+        StoryBuilder b(reasons);  // the default bound, as trace --connections runs it
+        const uint64_t total = 65536 + 20000;
+        for (uint64_t c = 1; c <= total; ++c) {
+            for (auto [from, to] : {std::pair{7, 2}, std::pair{2, 1}}) {
+                Event e = state(c, c * 10 + static_cast<uint64_t>(to), from, to,
+                                static_cast<uint32_t>(c));
+                e.family = 10;
+                e.comm = e.cur_comm = e.cur_thread = "tokio-runtime-w";
+                e.local = {"2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", static_cast<uint16_t>(c)};
+                e.remote = {"2001:db8:1111:2222:3333:4444:5555:6666", 443};
+                b.add(e);
+            }
+        }
+        EXPECT_EQ(b.open_connections(), 65536u);
+        EXPECT_EQ(b.evicted(), total - 65536);
+        held = mallinfo2().uordblks - before;
+    }
+    std::printf("heap held at the bound: %.1f MiB (%zu bytes a connection)\n",
+                static_cast<double>(held) / (1 << 20), held / 65536);
+    EXPECT_LT(held, 64u << 20);
 }
 
 // The hot path writes the same bytes as the reference, for every story of

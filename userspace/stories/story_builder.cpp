@@ -173,7 +173,7 @@ void StoryBuilder::add(const Event& e) {
         s.family = e.family;
     }
     if (s.local.port == 0 && e.local.port != 0) s.local = e.local;
-    if (c.tuple_key.empty()) index_tuple(c);
+    if (!c.indexed) index_tuple(c);
     switch (e.kind) {
     case EventKind::State:
         on_state(c, e);
@@ -349,9 +349,19 @@ void StoryBuilder::finish(Conn& c) {
 
 namespace {
 
-std::string tuple_key(int family, const Endpoint& local, const Endpoint& remote) {
-    return std::to_string(family) + ' ' + local.addr + ' ' + std::to_string(local.port) + ' ' +
-           remote.addr + ' ' + std::to_string(remote.port);
+// The addresses of a connection as one number (by_tuple_'s key).
+uint64_t tuple_hash(int family, const Endpoint& local, const Endpoint& remote) {
+    // splitmix64's finalizer, to mix each part into the whole.
+    auto mix = [](uint64_t h, uint64_t v) {
+        uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    };
+    const std::hash<std::string> text;
+    uint64_t h = mix(static_cast<uint64_t>(family), text(local.addr));
+    h = mix(h, text(remote.addr));
+    return mix(h, (static_cast<uint64_t>(local.port) << 16) | remote.port);
 }
 
 // A reason into a story's short list (the first 4, in order).
@@ -366,14 +376,31 @@ void add_reason(std::vector<std::string>& reasons, const std::string& reason) {
 void StoryBuilder::index_tuple(Conn& c) {
     const ConnectionStory& s = c.story;
     if (s.local.port == 0 || s.remote.port == 0) return;
-    c.tuple_key = tuple_key(s.family, s.local, s.remote);
-    by_tuple_[c.tuple_key] = s.cookie;
+    // Its addresses stay as they are from here: they change only while a
+    // port is still 0 (find_or_add).
+    c.indexed = true;
+    c.tuple_hash = tuple_hash(s.family, s.local, s.remote);
+    by_tuple_[c.tuple_hash] = s.cookie;
 }
 
 void StoryBuilder::unindex(const Conn& c) {
-    if (c.tuple_key.empty()) return;
-    auto it = by_tuple_.find(c.tuple_key);
+    if (!c.indexed) return;
+    auto it = by_tuple_.find(c.tuple_hash);
     if (it != by_tuple_.end() && it->second == c.story.cookie) by_tuple_.erase(it);
+}
+
+std::unordered_map<uint64_t, StoryBuilder::Conn>::iterator StoryBuilder::find_by_tuple(
+    int family, const Endpoint& local, const Endpoint& remote) {
+    auto t = by_tuple_.find(tuple_hash(family, local, remote));
+    if (t == by_tuple_.end()) return conns_.end();
+    auto it = conns_.find(t->second);
+    if (it == conns_.end()) return it;
+    // Another connection whose addresses hash the same is not this one.
+    const ConnectionStory& s = it->second.story;
+    const bool same = s.family == family && s.local.port == local.port &&
+                      s.remote.port == remote.port && s.local.addr == local.addr &&
+                      s.remote.addr == remote.addr;
+    return same ? it : conns_.end();
 }
 
 // A drop joins the connection it names by socket, else the one whose
@@ -383,13 +410,8 @@ void StoryBuilder::unindex(const Conn& c) {
 void StoryBuilder::on_drop(const Event& e) {
     auto it = e.cookie ? conns_.find(e.cookie) : conns_.end();
     if (it == conns_.end() && e.cookie == 0) {
-        for (const std::string& key : {tuple_key(e.family, e.local, e.remote), tuple_key(e.family, e.remote, e.local)}) {
-            auto t = by_tuple_.find(key);
-            if (t != by_tuple_.end()) {
-                it = conns_.find(t->second);
-                break;
-            }
-        }
+        it = find_by_tuple(e.family, e.local, e.remote);
+        if (it == conns_.end()) it = find_by_tuple(e.family, e.remote, e.local);
     }
     // A listener's drop, or one of a connection not followed: no story.
     if (it == conns_.end()) return;
@@ -404,8 +426,7 @@ void StoryBuilder::on_drop(const Event& e) {
     const bool syn_ack = (e.tcp_flags & TS_TCP_SYN) && (e.tcp_flags & TS_TCP_ACK);
     const bool repaired_by_sender = e.payload_len > 0 || (e.tcp_flags & TS_TCP_FIN) || syn_ack;
     if (e.dir == TS_DIR_RX && repaired_by_sender) {
-        auto peer = by_tuple_.find(tuple_key(e.family, e.remote, e.local));
-        auto sender = peer != by_tuple_.end() ? conns_.find(peer->second) : conns_.end();
+        auto sender = find_by_tuple(e.family, e.remote, e.local);
         if (sender != conns_.end()) {
             ++sender->second.peer_drops_pending;
             add_reason(sender->second.story.peer_drop_reasons, reason);

@@ -86,7 +86,8 @@ private:
         bool syn_acked = false;  // SYN_SENT -> ESTABLISHED: our SYN is in bytes_acked
         bool fin_acked = false;  // our FIN acknowledged: in bytes_acked
         bool fin_acked_at_close = false;  // out of CLOSING/LAST_ACK: acknowledged unless reset
-        std::string tuple_key;  // its key in by_tuple_, once both ports are known
+        bool indexed = false;    // in by_tuple_, once both ports are known
+        uint64_t tuple_hash = 0;  // its key there
     };
     Conn* find_or_add(const Event& e);
     void on_state(Conn& c, const Event& e);
@@ -99,6 +100,9 @@ private:
     void on_drop(const Event& e);
     void index_tuple(Conn& c);
     void unindex(const Conn& c);
+    // The connection followed whose addresses are these, if any.
+    std::unordered_map<uint64_t, Conn>::iterator find_by_tuple(int family, const Endpoint& local,
+                                                               const Endpoint& remote);
     void hand_out(std::unordered_map<uint64_t, Conn>::iterator it);
     static void remember(std::unordered_set<uint64_t>& set, std::deque<uint64_t>& order,
                          uint64_t cookie);
@@ -108,8 +112,10 @@ private:
     std::unordered_map<uint64_t, Conn> conns_;
     // Open connections by their addresses, for the drops that name no
     // socket (a SYN dropped before any socket took it): one entry per
-    // connection in conns_, gone with it.
-    std::unordered_map<std::string, uint64_t> by_tuple_;
+    // connection in conns_, gone with it. Keyed by a hash of the addresses
+    // (a lookup checks the connection's own), not by their text: a
+    // connection then costs no string here, where an IPv6 pair took two.
+    std::unordered_map<uint64_t, uint64_t> by_tuple_;
     // Open connections, the one idle longest first: what the bound drops
     // (O(1) per event and per eviction). Closed ones leave it.
     std::list<uint64_t> idle_;

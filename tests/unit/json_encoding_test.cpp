@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "json_encoding.h"
+#include "json_fields.h"
 #include "recording.h"
 #include "json_writer.h"
 #include "sinks.h"
@@ -59,6 +60,30 @@ void expect_socket_fields(const Json& j) {
     EXPECT_EQ(j.at("dport"), 5000);
     EXPECT_EQ(j.at("cookie").get<uint64_t>(), 0xffffffffffffff01ull);
     EXPECT_EQ(j.at("netns").get<uint64_t>(), 4026532000u);
+}
+
+// The word-at-a-time check agrees with the byte-at-a-time definition for
+// every byte value at every place of strings up to three words long, in
+// plain text and beside another byte that needs escaping or not.
+TEST(Json, PlainTextCheckAgreesByteByByte) {
+    auto reference = [](const std::string& t) {
+        for (unsigned char c : t) {
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return false;
+        }
+        return true;
+    };
+    for (size_t len = 1; len <= 24; ++len) {
+        for (size_t at = 0; at < len; ++at) {
+            for (int b = 0; b < 256; ++b) {
+                for (char other : {'a', '\x7f', '!', '\x01', '\xff'}) {
+                    std::string t(len, other);
+                    t[at] = static_cast<char>(b);
+                    ASSERT_EQ(json_plain_text(t.data(), t.size()), reference(t))
+                        << "byte " << b << " at " << at << " of " << len;
+                }
+            }
+        }
+    }
 }
 
 TEST(Json, EveryKindHasCommonFields) {

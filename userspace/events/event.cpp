@@ -84,7 +84,10 @@ std::optional<Event> decode_event(const void* data, size_t size) {
     std::memcpy(&raw, data, sizeof(raw));
     if (raw.kind >= TS_KIND_COUNT) return std::nullopt;
 
-    Event e;
+    // Built in the optional that is returned (named return value): no move
+    // of an Event and its strings per record.
+    std::optional<Event> out;
+    Event& e = out.emplace();
     e.kind = static_cast<EventKind>(raw.kind);
     e.ts_ns = raw.ts_ns;
     e.cookie = raw.cookie;
@@ -173,7 +176,7 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         e.ack_seq = raw.ack_seq;
         break;
     }
-    return e;
+    return out;
 }
 
 }  // namespace tcpscope

@@ -83,7 +83,8 @@ static __always_inline void set_unknown(struct ts_event *e)
  * kept, as the child's owner until its own owner touches it, and the
  * rest (the listener's state times) dropped. */
 
-static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, bool create)
+static __always_inline struct ts_sock_info *sock_storage_of(const struct sock *sk, bool create,
+							   bool adopt)
 {
 	struct ts_sock_info *si;
 
@@ -99,9 +100,14 @@ static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, 
 		}
 		si->sk = (__u64)sk;
 	}
-	if (!si->tgid && !(si->owner_flags & TS_F_OLDER_CHECKED) && older_pass_done)
+	if (adopt && !si->tgid && !(si->owner_flags & TS_F_OLDER_CHECKED) && older_pass_done)
 		adopt_older_owner(si, sk);
 	return si;
+}
+
+static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, bool create)
+{
+	return sock_storage_of(sk, create, true);
 }
 
 /* Remember the running task as the socket's owner: we run in process
@@ -109,7 +115,10 @@ static __always_inline struct ts_sock_info *sock_storage(const struct sock *sk, 
 static __always_inline struct ts_sock_info *remember_owner(const struct ts_event *e,
 							    const struct sock *sk)
 {
-	struct ts_sock_info *si = sock_storage(sk, true);
+	/* The running task becomes the owner here, so an owner the start
+	 * found would be overwritten at once: not looked up (that was a hash
+	 * lookup for every socket made after the start, found in none). */
+	struct ts_sock_info *si = sock_storage_of(sk, true, false);
 
 	if (si) {
 		si->tgid = e->cur_pid;

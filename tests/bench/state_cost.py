@@ -47,24 +47,32 @@ def main():
         sys.exit("state_cost.py: no %s" % rb.BPF_STATS)
     workdir = tempfile.mkdtemp(prefix="tcpscope-state-cost-")
     rounds = {v: [] for v in VARIANTS}
+    stats = {v: [] for v in VARIANTS[1:]}
     try:
         tools = {"tcpscope": None, "tcpstates": None,
                  "churn": rb.find_churn(build_dir, workdir), "floor": rb.find_floor(build_dir)}
         if not tools["floor"]:
             sys.exit("state_cost.py: no tcpscope_floor in %s" % build_dir)
         connections, _ = rb.calibrate(tools["churn"], args.load, args.seconds)
-        rb.write_bpf_stats("1")
+        # The rates with bpf_stats off (its accounting costs every run too),
+        # then bpf_stats rounds of the programs for their ns per run.
+        rb.write_bpf_stats("0")
         for it in range(args.rounds):
             for v in VARIANTS:
                 r = rb.run_round(v, args.load, connections, tools, workdir,
-                                 kstats=v != "none", idle_wait=args.idle_wait)
+                                 idle_wait=args.idle_wait)
                 rounds[v].append(r)
-                k = r.get("kernel") or {}
-                rb.log("round %d/%d %-14s %8.0f conn/s %6.1f us CPU/conn %s" % (
-                    it + 1, args.rounds, v, r["conn_per_s"], r["cpu_us_per_conn"],
-                    "%.0f ns/run, %.1f runs/conn" % (
-                        k.get("ns_per_run") or 0, (k.get("run_cnt") or 0) / r["connections"])
-                    if k else ""))
+                rb.log("round %d/%d %-14s %8.0f conn/s %6.1f us CPU/conn" % (
+                    it + 1, args.rounds, v, r["conn_per_s"], r["cpu_us_per_conn"]))
+        rb.write_bpf_stats("1")
+        for it in range(args.rounds):
+            for v in VARIANTS[1:]:
+                r = rb.run_round(v, args.load, connections, tools, workdir, kstats=True,
+                                 idle_wait=args.idle_wait)
+                stats[v].append(r["kernel"])
+                rb.log("bpf_stats round %d/%d %-14s %.0f ns/run, %.1f runs/conn" % (
+                    it + 1, args.rounds, v, r["kernel"]["ns_per_run"] or 0,
+                    r["kernel"]["run_cnt"] / r["connections"]))
     finally:
         for pid in list(rb._live):
             try:
@@ -75,9 +83,10 @@ def main():
         rb.write_bpf_stats(old_stats)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    floor_runs = [r["kernel"]["ns_per_run"] for r in rounds["floor"]]
-    print("\n%s load, %d rounds of %d connections, medians (round-by-round ratios):"
-          % (args.load, args.rounds, connections))
+    floor_runs = [k["ns_per_run"] for k in stats["floor"]]
+    print("\n%s load, %d rounds of %d connections, medians (round-by-round ratios); the rates "
+          "with bpf_stats off, the ns per run from %d rounds with it on:"
+          % (args.load, args.rounds, connections, args.rounds))
     print("| program | conn/s | ratio to untraced | machine CPU per connection | ns per run "
           "| net of the floor, per run | net, per socket |")
     print("|---|---|---|---|---|---|---|")
@@ -89,10 +98,10 @@ def main():
         if v == "none":
             print("| no program | %.0f | 1 | %.1f µs | | | |" % (rate, cpu))
             continue
-        per_run = rb.med([r["kernel"]["ns_per_run"] for r in rs])
-        nets = [r["kernel"]["ns_per_run"] - f for r, f in zip(rs, floor_runs)]
-        runs_per_conn = rb.med([r["kernel"]["run_cnt"] / r["connections"] for r in rs])
-        net = rb.med(nets)
+        ks = stats[v]
+        per_run = rb.med([k["ns_per_run"] for k in ks])
+        net = rb.med([k["ns_per_run"] - f for k, f in zip(ks, floor_runs)])
+        runs_per_conn = rb.med([k["run_cnt"] / r["connections"] for k, r in zip(ks, rs)])
         # Two sockets a connection: the client's and the server's child.
         per_socket = net * runs_per_conn / 2
         print("| %s | %.0f | %.3f | %.1f µs | %.0f | %s | %s |" % (

@@ -17,7 +17,10 @@ Checks, and prints with the numbers:
     server: LISTEN->SYN_RECV->ESTABLISHED->FIN_WAIT1->FIN_WAIT2->CLOSE) plus 2 per churn
     run for its listener (CLOSE->LISTEN, LISTEN->CLOSE), counting the events that name
     the load's process as owner or as the running task;
-  - every one of those names the load as its owner (attribution);
+  - every one of those names the load as its owner (attribution); beside a run whose count
+    differs, the sockets the kernel itself still listed in the run's namespace at its end,
+    neither in TIME_WAIT nor listening (tcpscope_churn --report-leftover): ground truth for
+    whether a missing transition had happened at all;
   - metrics: RSS flat as above; its state transitions (tcpscope_state_transitions_total, the
     churn's cgroup only) equal the load's transitions exactly, and it lost nothing;
   - trace --connections: RSS flat; one story per socket the load made (two per connection),
@@ -308,6 +311,7 @@ def main():
         # Transitions each run's namespace should show, by its cookie.
         expected_by_netns = collections.Counter()
         run_of_netns = {}  # which run (1, 2, ...) each namespace was
+        leftover_by_netns = {}  # what the kernel still held at a run's end, by state
         states = StateTally(expected_by_netns, os.path.basename(churn)[:15])
         story_tally = StoryTally()
         followers = [(Follower(output), states), (Follower(stories_output), story_tally)]
@@ -316,8 +320,8 @@ def main():
         next_sample = start
         while time.monotonic() - start < args.minutes * 60:
             out = subprocess.run([churn, "--mode", "close", "--connections",
-                                  str(args.connections_per_run)], capture_output=True, text=True,
-                                 preexec_fn=cgroup.enter)
+                                  str(args.connections_per_run), "--report-leftover"],
+                                 capture_output=True, text=True, preexec_fn=cgroup.enter)
             if out.returncode != 0:
                 sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -325,6 +329,10 @@ def main():
                 sys.exit("run_soak: the churn could not read its namespace's cookie (SO_NETNS_COOKIE)")
             expected_by_netns[result["netns_cookie"]] += 10 * result["connections"] + 2
             run_of_netns[result["netns_cookie"]] = runs + 1
+            # Ground truth beside the tracers': sockets the kernel still held at the run's
+            # end, neither in TIME_WAIT nor listening (none, normally).
+            if result.get("leftover"):
+                leftover_by_netns[result["netns_cookie"]] = result["leftover"]
             connections += result["connections"]
             errors += result["errors"]
             runs += 1
@@ -385,7 +393,8 @@ def main():
     attributed = states.attributed
     # Where the count differs, which runs: the first place to look.
     mismatched = {str(netns): {"expected": n, "seen": states.seen_by_netns[netns],
-                               "run": run_of_netns.get(netns), "of_runs": runs}
+                               "run": run_of_netns.get(netns), "of_runs": runs,
+                               "kernel_still_held_at_the_end": leftover_by_netns.get(netns, {})}
                   for netns, n in expected_by_netns.items() if states.seen_by_netns[netns] != n}
 
     def flat(values):
@@ -410,6 +419,8 @@ def main():
     print(json.dumps({"minutes": args.minutes, "churn_runs": runs, "connections": connections,
                       "churn_errors": errors, "state_events": state_events,
                       "expected_transitions": expected, "mismatched_netns": mismatched,
+                      "runs_that_left_sockets": {str(n): v for n, v in
+                                                 list(leftover_by_netns.items())[:20]},
                       "settle_seconds": settle_seconds,
                       "attributed_to_the_load": attributed,
                       "unattributed_in_the_load_namespaces": states.unattributed,

@@ -14,6 +14,9 @@ namespace {
 using namespace testing_support;
 
 const StepMatch kUserTimeout{StepOp::SetSockOpt, "TCP_USER_TIMEOUT"};
+const StepMatch kCounters{StepOp::Other, "namespace counters"};
+
+bool is_retransmit(const Event& e, const std::string&) { return e.kind == EventKind::Retransmit; }
 
 TEST(PeerVanished, ASendThatReportsTheDownedLinkFailsTheQueuedFact) {
     // A kernel that fails the send at once (as with an ICMP error).
@@ -89,6 +92,68 @@ TEST(PeerVanished, ASocketThatOutlivesTheAbortFailsTheNothingCameBackFact) {
     last->info = first->info;
     last->cookie = first->cookie;
     EXPECT_FALSE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.nothing-came-back").ok);
+}
+
+TEST(PeerVanished, TheRecordedRunsTimeoutsAreTheRetransmissionsShown) {
+    // What the not-judged cases below lean on: on this kernel every
+    // retransmission timeout the namespace counts is one tcp_retransmit_skb
+    // reports, but the last, which aborts, and the abort is counted once.
+    Recording r = load("peer-vanished");
+    Step* counters = step(r, "client", kCounters);
+    ASSERT_NE(counters, nullptr);
+    EXPECT_EQ(info_number(*counters, "TCPTimeouts"),
+              static_cast<int64_t>(events_where(r, is_retransmit).size()) + 1);
+    EXPECT_EQ(info_number(*counters, "TCPAbortOnTimeout"), 1);
+}
+
+TEST(PeerVanished, ARetransmissionNoTracepointReportedIsNotJudgedOnlyWhenItsTimeoutWasCounted) {
+    // The third retransmission leaves no event: the gap around it is two
+    // doublings. The namespace counted its timeout: not judged.
+    Recording r = load("peer-vanished");
+    auto rt = events_where(r, is_retransmit);
+    ASSERT_GE(rt.size(), 4u);
+    const uint64_t third = rt[2]->ts_ns;
+    ASSERT_EQ(erase_events(r, [&](const Event& e, const std::string& side) {
+                  return is_retransmit(e, side) && e.ts_ns == third;
+              }),
+              1u);
+    Verdict v = verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps");
+    EXPECT_FALSE(v.ok);
+    EXPECT_EQ(v.untraced, 1u) << v.detail;
+    // Without that timeout counted, the same gaps fail the fact.
+    Step* counters = step(r, "client", kCounters);
+    ASSERT_NE(counters, nullptr);
+    counters->info["TCPTimeouts"] = info_number(*counters, "TCPTimeouts") - 1;
+    v = verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps");
+    EXPECT_TRUE(v.failed()) << v.detail;
+    // Nor do the counters excuse gaps that are not backoff at all.
+    counters->info["TCPTimeouts"] = 100;
+    auto left = events_where(r, is_retransmit);
+    for (size_t i = 1; i < left.size(); ++i) left[i]->ts_ns = left[0]->ts_ns + i * 300'000'000;
+    EXPECT_TRUE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps").failed());
+}
+
+TEST(PeerVanished, AnAbortNoTracepointReportedIsNotJudgedOnlyWhenTheNamespaceCountedIt) {
+    // recv() failed with ETIMEDOUT, and neither the move to CLOSE nor the
+    // socket's error was reported.
+    Recording r = load("peer-vanished");
+    ASSERT_EQ(erase_events(r, [](const Event& e, const std::string& side) {
+                  return side == "client" && (is_state(e, "ESTABLISHED", "CLOSE") || e.kind == EventKind::SockError);
+              }),
+              2u);
+    Verdict v = verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.aborted-with-etimedout");
+    EXPECT_FALSE(v.ok);
+    EXPECT_EQ(v.untraced, 2u) << v.detail;
+    // The namespace counted no abort: the fact fails.
+    Step* counters = step(r, "client", kCounters);
+    ASSERT_NE(counters, nullptr);
+    counters->info["TCPAbortOnTimeout"] = 0;
+    EXPECT_TRUE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.aborted-with-etimedout").failed());
+    // Nor without the counters at all (a run recorded before them).
+    r.steps.erase(std::remove_if(r.steps.begin(), r.steps.end(),
+                                 [](const Step& s) { return kCounters.matches(s); }),
+                  r.steps.end());
+    EXPECT_TRUE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.aborted-with-etimedout").failed());
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 // send() = 1 (queued), the segment is retransmitted with growing gaps
 // (sock_diag: timer "retransmit", retrans rising), and after the user timeout
 // the connection is aborted: the blocked recv() fails with ETIMEDOUT and the
-// socket is CLOSE (sock_diag finds nothing).
+// socket is CLOSE (sock_diag finds nothing). The client then reads its
+// namespace's counters (it is alone there, so they count from 0): the
+// kernel's own account of its timeouts, retransmits and the abort, against
+// which the facts check what the tracepoints reported.
 //
 // The server sets SO_LINGER {1,0} on its connection so that, when it exits,
 // the socket is aborted at once instead of lingering as an orphan that would
@@ -52,6 +55,12 @@ int main() {
             char buf[64];
             r.recv(fd, buf, sizeof(buf));     // blocks until the user timeout: ETIMEDOUT
             r.sock_diag(local, server_addr);  // nothing: CLOSE
+            const uint64_t start = scen::mono_ns();
+            scen::Info counters = scen::net_counters(
+                {"TCPTimeouts", "RetransSegs", "TCPAbortOnTimeout", "TCPLossProbes", "TCPRetransFail"});
+            r.note(scen::Call(tcpscope::StepOp::Other, "read /proc/net/netstat and /proc/net/snmp",
+                              "namespace counters"),
+                   0, 0, start, scen::mono_ns(), counters);
             return 0;
         });
 

@@ -29,11 +29,27 @@ for name in close-wait-forever time-wait connect-refused peer-vanished peer-rebo
     echo "FAIL: the churn stopped before $name"
     fail=1
   fi
-  "$bin" run --json "$name" > "$dir/$name.jsonl" 2> "$dir/$name.err"
-  rc=$?
-  summary=$(tail -n 1 "$dir/$name.jsonl")
-  lost=$(printf '%s\n' "$summary" | sed -n 's/.*"lost":\([0-9]*\).*/\1/p')
-  verdict=$(printf '%s\n' "$summary" | sed -n 's/.*"verdict":"\([a-z_]*\)".*/\1/p')
+  # A run not judged with nothing lost found events the namespace's own
+  # counters show and the kernel's tracepoints never reported (a timer's
+  # retransmit or abort, about once in 40 runs of peer-vanished here): it
+  # is run again, twice at most, as in run_scenario_test.sh. A lost event
+  # is never retried: keeping the churn out of the ring buffer is what
+  # this test is for.
+  attempt=1
+  while :; do
+    "$bin" run --json "$name" > "$dir/$name.jsonl" 2> "$dir/$name.err"
+    rc=$?
+    summary=$(tail -n 1 "$dir/$name.jsonl")
+    lost=$(printf '%s\n' "$summary" | sed -n 's/.*"lost":\([0-9]*\).*/\1/p')
+    verdict=$(printf '%s\n' "$summary" | sed -n 's/.*"verdict":"\([a-z_]*\)".*/\1/p')
+    if [ "$verdict" = not_judged ] && [ "$lost" = 0 ] && [ "$attempt" -lt 3 ]; then
+      echo "note: $name attempt $attempt not judged, nothing lost: running it again"
+      grep '"status":"not_judged"' "$dir/$name.jsonl"
+      attempt=$((attempt + 1))
+      continue
+    fi
+    break
+  done
   if [ "$rc" -eq 0 ] && [ "$lost" = 0 ] && [ "$verdict" = pass ]; then
     echo "ok: $name passes beside the churn, 0 lost"
   else

@@ -252,6 +252,33 @@ TEST(ReceiverOverrun, AFirstDropForAnotherReasonFailsTheCountFact) {
     EXPECT_TRUE(verdict(verdicts, "receiver-overrun.each-retransmit-resends-a-drop").ok);
 }
 
+TEST(ReceiverOverrun, ACopyOfBytesAlreadyTakenCountsAsNeitherMemoryNorWindowWhenTheKernelCountedIt) {
+    // A retransmit that crossed the ACK of its first copy, dropped as
+    // TCP_OLD_DATA (seen on 6.1 under qemu): the count fact holds when
+    // the namespace's DelayedACKLost counted it, and fails when it did not,
+    // on this kernel's recording and on one as 6.1 makes it.
+    for (bool on_6_1 : {false, true}) {
+        Recording r = load(kName);
+        if (on_6_1) as_on_6_1(r);
+        Event* drop = event_where(r, is_data_drop);
+        ASSERT_NE(drop, nullptr);
+        Event duplicate = *drop;
+        duplicate.drop_reason = "TCP_OLD_DATA";
+        duplicate.ts_ns += 1000;
+        r.events.push_back(duplicate);
+        Step* counters = step(r, "runner", kCounters);
+        ASSERT_NE(counters, nullptr);
+        counters->info["DelayedACKLost"] = 1;
+        Verdict count = verdict(verdicts_of(r, kName), "receiver-overrun.kernel-counted-each-drop");
+        EXPECT_TRUE(count.ok || !count.failed()) << on_6_1 << ": " << count.detail;
+        EXPECT_NE(count.detail.find("TCP_OLD_DATA): 1, DelayedACKLost 1"), std::string::npos) << count.detail;
+        counters->info["DelayedACKLost"] = 0;
+        EXPECT_TRUE(verdict(verdicts_of(r, kName), "receiver-overrun.kernel-counted-each-drop").failed()) << on_6_1;
+        counters->info.erase("DelayedACKLost");
+        EXPECT_TRUE(verdict(verdicts_of(r, kName), "receiver-overrun.kernel-counted-each-drop").failed()) << on_6_1;
+    }
+}
+
 TEST(ReceiverOverrun, AShortSendOrAShortReadFailsTheApplicationFact) {
     {
         Recording r = load(kName);

@@ -32,11 +32,12 @@ char byte_at(size_t i) { return static_cast<char>((i * 7 + i / 251) % 256); }
 
 // The counters that tell what the receiver did with the segments: the
 // queue's drops (in order, out of order), its pruning, the window's
-// drops (6.12+ advertise a zero window when memory is short), and the
-// retransmits. A name the kernel does not have is left out.
+// drops (6.12+ advertise a zero window when memory is short), the
+// retransmits, and the copies of data already received (DelayedACKLost).
+// A name the kernel does not have is left out.
 const std::vector<std::string> kCounters = {
     "TCPRcvQDrop", "TCPOFODrop",        "PruneCalled",  "RcvPruned",    "TCPZeroWindowDrop",
-    "BeyondWindow", "TCPBacklogDrop",   "TCPLossProbes", "RetransSegs",
+    "BeyondWindow", "TCPBacklogDrop",   "TCPLossProbes", "RetransSegs", "DelayedACKLost",
 };
 
 }  // namespace

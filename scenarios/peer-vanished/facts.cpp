@@ -33,36 +33,44 @@ std::string counters_text(const FactContext& c) {
 }
 
 // How the gaps between the retransmissions shown compare with exponential
-// backoff. Each gap should be about twice the one before. A gap of about
-// six times (2 + 4: two doublings) is one retransmission timeout in between
-// that no tcp_retransmit_skb reported: on our VMs a timer's attempt now and
-// then fires no tracepoint, perf's neither (seen with perf beside the run).
-struct Backoff {
-    std::vector<uint64_t> gaps;
-    bool doubling = false;  // every gap about twice the one before
-    size_t one_short = 0;   // gaps of two doublings
-    bool otherwise = false; // a gap that is neither
-};
+// backoff: each gap about twice the one before. An attempt the tracepoint
+// left out (on our VMs a timer's attempt now and then fires no tracepoint,
+// perf's neither: seen with perf beside the run) joins two gaps into one of
+// three times the first (1 + 2), or two attempts into seven (1 + 2 + 4).
 
-Backoff backoff(const std::vector<const Event*>& rt) {
-    Backoff b;
-    b.doubling = gaps_double(rt, &b.gaps);
-    // The gap the next one doubles: after one of two doublings (2 + 4
-    // times the one before), its second part.
-    double last = b.gaps.empty() ? 0 : static_cast<double>(b.gaps[0]);
-    for (size_t i = 1; i < b.gaps.size(); ++i) {
-        const double gap = static_cast<double>(b.gaps[i]);
-        const double ratio = gap / last;
-        if (ratio >= 1.5 && ratio <= 2.5) {
-            last = gap;
-        } else if (ratio >= 4.5 && ratio <= 7.5) {
-            ++b.one_short;
-            last = gap * 4 / 6;
-        } else {
-            b.otherwise = true;
-        }
+// Whether every gap is about twice the one before (at least two gaps).
+bool doubling(const std::vector<double>& gaps) {
+    if (gaps.size() < 2) return false;
+    for (size_t i = 1; i < gaps.size(); ++i) {
+        const double ratio = gaps[i] / gaps[i - 1];
+        if (ratio < 1.5 || ratio > 2.5) return false;
     }
-    return b;
+    return true;
+}
+
+// Whether the gaps from `at` on double once at most `budget` attempts left
+// out are put back, each within a gap; `made` is the sequence so far.
+bool doubles_with(const std::vector<uint64_t>& gaps, size_t at, int budget, std::vector<double>& made) {
+    if (at == gaps.size()) return doubling(made);
+    for (int missing = 0; missing <= budget; ++missing) {
+        // The gap as missing + 1 gaps, each twice the one before.
+        const double unit = static_cast<double>(gaps[at]) / static_cast<double>((1 << (missing + 1)) - 1);
+        const size_t size = made.size();
+        for (int k = 0; k <= missing; ++k) made.push_back(unit * (1 << k));
+        if (doubles_with(gaps, at + 1, budget - missing, made)) return true;
+        made.resize(size);
+    }
+    return false;
+}
+
+// The fewest attempts left out that make the gaps double, up to `most`;
+// -1 when none does.
+int attempts_left_out(const std::vector<uint64_t>& gaps, int most) {
+    for (int budget = 0; budget <= most; ++budget) {
+        std::vector<double> made;
+        if (doubles_with(gaps, 0, budget, made)) return budget;
+    }
+    return -1;
 }
 
 FactResult send_is_queued(const FactContext& c) {
@@ -89,7 +97,8 @@ FactResult retransmits_with_growing_gaps(const FactContext& c) {
                                  EventKind::Retransmit, "client")) {
         if (e->cookie == cookie) rt.push_back(e);
     }
-    Backoff b = backoff(rt);
+    std::vector<uint64_t> gaps;
+    const bool doubles = gaps_double(rt, &gaps);
     // The kernel's own view mid-way: retransmit timer, the byte unacknowledged.
     const Step* mid = nullptr;
     for (const Step* d : own_diags(c, "client")) {
@@ -103,24 +112,25 @@ FactResult retransmits_with_growing_gaps(const FactContext& c) {
     for (const Event* p : packets_from(c.timeline, c.timeline.between(s->start_ns, r->ts_ns), "client")) {
         if (p->payload_len == 1) wire.push_back("+" + ms(p->ts_ns - s->start_ns));
     }
-    FactResult result{b.doubling && timer_ok,
-                 std::to_string(rt.size()) + " retransmissions (tcp_retransmit_skb), gaps: " +
-                     gaps_text(b.gaps) + "; " +
-                     (mid ? describe_diag(*mid) + ", retrans " + std::to_string(info_number(*mid, "retrans"))
-                          : std::string("no sock_diag look in between")) +
-                     "; 1-byte segments at the client's device after send(): " +
-                     (wire.empty() ? "none" : join(wire)) + "; " + counters_text(c)};
-    // Gaps that double but for some of two doublings, each matched by a
-    // timeout the namespace counted beyond the retransmissions shown: the
-    // kernel backed off as it should, and its tracepoint left attempts out
-    // (FactResult::untraced). Without the counters, or with fewer timeouts
-    // than that, it fails. TCPTimeouts counts the last expiry too, the one
-    // that aborts instead of retransmitting (TCPAbortOnTimeout).
+    FactResult result{doubles && timer_ok,
+                      std::to_string(rt.size()) + " retransmissions (tcp_retransmit_skb), gaps: " +
+                          gaps_text(gaps) + "; " +
+                          (mid ? describe_diag(*mid) + ", retrans " + std::to_string(info_number(*mid, "retrans"))
+                               : std::string("no sock_diag look in between")) +
+                          "; 1-byte segments at the client's device after send(): " +
+                          (wire.empty() ? "none" : join(wire)) + "; " + counters_text(c)};
+    // Gaps that double once the attempts the namespace counted beyond the
+    // retransmissions shown are put back: the kernel backed off as it
+    // should, and its tracepoint left those out (FactResult::untraced).
+    // Without the counters, or with fewer timeouts than that, it fails.
+    // TCPTimeouts counts the last expiry too, the one that aborts instead
+    // of retransmitting (TCPAbortOnTimeout).
     const int64_t attempts = counter(c, "TCPTimeouts") - std::max<int64_t>(counter(c, "TCPAbortOnTimeout"), 0);
     const int64_t beyond = attempts - static_cast<int64_t>(rt.size());
-    if (!result.ok && timer_ok && rt.size() >= 3 && !b.otherwise && b.one_short > 0 &&
-        beyond >= static_cast<int64_t>(b.one_short))
-        result.untraced = static_cast<uint64_t>(beyond);
+    if (!result.ok && timer_ok && rt.size() >= 2 && beyond > 0) {
+        const int left_out = attempts_left_out(gaps, static_cast<int>(std::min<int64_t>(beyond, 3)));
+        if (left_out > 0) result.untraced = static_cast<uint64_t>(beyond);
+    }
     return result;
 }
 

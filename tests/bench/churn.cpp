@@ -63,7 +63,8 @@ struct Options {
     unsigned clients = 1;
     bool single_thread = false;
     bool netns = true;
-    uint16_t port = 0;  // --mode syn: where the SYNs go
+    // --mode syn: where the SYNs go; else the first server's port (0: any).
+    uint16_t port = 0;
     bool report_leftover = false;
 };
 
@@ -77,7 +78,9 @@ void usage(FILE* f) {
                  "                    (--port), for a firewall rule to drop (needs root)\n"
                  "  --connections N   connections in all, split over the clients (default 50000);\n"
                  "                    with --mode syn, the SYNs to send\n"
-                 "  --port P          --mode syn: the destination port\n"
+                 "  --port P          --mode syn: the destination port; else the first server's\n"
+                 "                    port, P + 1 the second's... (default: any free port), for an\n"
+                 "                    observer that can only filter by port (perf)\n"
                  "  --clients N       client threads, each with its own server thread (default 1)\n"
                  "  --single-thread   client and server in one thread, step by step (--mode close:\n"
                  "                    the client writes 1 byte, the server reads it and closes)\n"
@@ -504,7 +507,7 @@ int main(int argc, char** argv) {
         setsockopt(p.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         p.addr.sin_family = AF_INET;
         p.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        p.addr.sin_port = 0;
+        p.addr.sin_port = o.port ? htons(static_cast<uint16_t>(o.port + c)) : 0;
         if (bind(p.listen_fd, reinterpret_cast<struct sockaddr*>(&p.addr), sizeof(p.addr)) != 0)
             die("bind");
         socklen_t len = sizeof(p.addr);

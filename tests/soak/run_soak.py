@@ -24,7 +24,13 @@ Checks, and prints with the numbers:
   - metrics: RSS flat as above; its state transitions (tcpscope_state_transitions_total, the
     churn's cgroup only) equal the load's transitions exactly, and it lost nothing;
   - trace --connections: RSS flat; one story per socket the load made (two per connection),
-    each ended by FIN, and zero lost.
+    each ended by FIN, and zero lost;
+  - with --perf, an observer that is none of ours, reported beside the checks and not one of
+    them: `perf stat` counts sock:inet_sock_set_state for the churn's server port (PERF_PORT,
+    below every ephemeral range, so no other socket has it). Under load perf's own count
+    falls short, and by far more than the tracers' (17,999 of 102,304,092 in a loaded half
+    hour, docs/tests.md), so it can show that a tracepoint fired more often than the tracers
+    saw, never that it did not fire.
 Exit status 0 when every check holds.
 """
 import argparse
@@ -34,6 +40,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +51,18 @@ import urllib.request
 
 # How long the tracers are read after the load, for its last transitions (see main).
 SETTLE_SECONDS = 10.0
+# The churn's server port under --perf: perf's filter knows ports, not namespaces.
+PERF_PORT = 999
+
+
+def perf_count(path):
+    """The count `perf stat -x,` wrote for its one event, None when it wrote none."""
+    with open(path) as f:
+        for line in f:
+            fields = line.strip().split(",")
+            if len(fields) > 2 and fields[2] == "sock:inet_sock_set_state" and fields[0].isdigit():
+                return int(fields[0])
+    return None
 
 
 def rss_kib(pid):
@@ -271,6 +290,8 @@ def main():
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--connections-per-run", type=int, default=5000)
     ap.add_argument("--sample-seconds", type=float, default=15.0)
+    ap.add_argument("--perf", action="store_true",
+                    help="count the load's transitions with perf too (needs perf)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the event files (their folder is printed) for a closer look, "
                          "and the lines the host-wide trace wrote around the first unusual paths")
@@ -282,6 +303,9 @@ def main():
     for path in (tcpscope, churn):
         if not os.access(path, os.X_OK):
             sys.exit(f"run_soak: {path} not found: build first (make test)")
+
+    if args.perf and not shutil.which("perf"):
+        sys.exit("run_soak: --perf needs perf (apt-get install linux-perf)")
 
     workdir = tempfile.mkdtemp(prefix="tcpscope-soak-")
     output = os.path.join(workdir, "events.jsonl")
@@ -303,6 +327,13 @@ def main():
                                 stories_output, "--cgroup", cgroup.path],
                                stderr=subprocess.PIPE, text=True)
     agents = {"trace": tracer, "metrics": metrics, "connections": stories}
+    perf_output = os.path.join(workdir, "perf.csv")
+    perf = None
+    if args.perf:
+        perf = subprocess.Popen(["perf", "stat", "-a", "-x,", "-o", perf_output,
+                                 "-e", "sock:inet_sock_set_state",
+                                 "--filter", f"sport == {PERF_PORT} || dport == {PERF_PORT}"])
+    perf_transitions = None
     try:
         time.sleep(2.0)
         wait_for_endpoint(metrics_url, metrics)
@@ -320,7 +351,8 @@ def main():
         next_sample = start
         while time.monotonic() - start < args.minutes * 60:
             out = subprocess.run([churn, "--mode", "close", "--connections",
-                                  str(args.connections_per_run), "--report-leftover"],
+                                  str(args.connections_per_run), "--report-leftover"] +
+                                 (["--port", str(PERF_PORT)] if perf else []),
                                  capture_output=True, text=True, preexec_fn=cgroup.enter)
             if out.returncode != 0:
                 sys.exit(f"run_soak: churn failed: {out.stderr.strip()}")
@@ -371,7 +403,15 @@ def main():
         # Counted in the kernel at each event: read once the load is over.
         metrics_transitions = scrape_sum(metrics_url, "tcpscope_state_transitions_total")
         metrics_lost = scrape_sum(metrics_url, "tcpscope_events_lost_total")
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=30)
+            perf = None
+            perf_transitions = perf_count(perf_output)
     finally:
+        if perf:
+            perf.kill()
+            perf.wait()
         for proc in agents.values():
             proc.send_signal(signal.SIGINT)
         for proc in agents.values():
@@ -436,6 +476,7 @@ def main():
                       "metrics_rss_kib": agent_rss["metrics"],
                       "metrics_state_transitions": metrics_transitions,
                       "metrics_lost": metrics_lost,
+                      "perf_counted_transitions": perf_transitions,
                       "connections_rss_kib": agent_rss["connections"],
                       "stories": story_count, "story_endings": dict(story_endings),
                       "stories_lost": story_summary and story_summary["lost"],
@@ -451,6 +492,8 @@ def main():
     else:
         os.remove(output)
         os.remove(stories_output)
+        if os.path.exists(perf_output):
+            os.remove(perf_output)
         os.rmdir(workdir)
     sys.exit(0 if all(checks.values()) else 1)
 

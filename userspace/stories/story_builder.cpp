@@ -380,20 +380,19 @@ void StoryBuilder::index_tuple(Conn& c) {
     // port is still 0 (find_or_add).
     c.indexed = true;
     c.tuple_hash = tuple_hash(s.family, s.local, s.remote);
-    by_tuple_[c.tuple_hash] = s.cookie;
+    by_tuple_.set(c.tuple_hash, s.cookie);
 }
 
 void StoryBuilder::unindex(const Conn& c) {
     if (!c.indexed) return;
-    auto it = by_tuple_.find(c.tuple_hash);
-    if (it != by_tuple_.end() && it->second == c.story.cookie) by_tuple_.erase(it);
+    by_tuple_.erase_if(c.tuple_hash, c.story.cookie);
 }
 
 std::unordered_map<uint64_t, StoryBuilder::Conn>::iterator StoryBuilder::find_by_tuple(
     int family, const Endpoint& local, const Endpoint& remote) {
-    auto t = by_tuple_.find(tuple_hash(family, local, remote));
-    if (t == by_tuple_.end()) return conns_.end();
-    auto it = conns_.find(t->second);
+    const uint64_t cookie = by_tuple_.get(tuple_hash(family, local, remote));
+    if (cookie == 0) return conns_.end();
+    auto it = conns_.find(cookie);
     if (it == conns_.end()) return it;
     // Another connection whose addresses hash the same is not this one.
     const ConnectionStory& s = it->second.story;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "connection_story.h"
+#include "tuple_index.h"
 
 namespace tcpscope {
 
@@ -115,7 +116,7 @@ private:
     // connection in conns_, gone with it. Keyed by a hash of the addresses
     // (a lookup checks the connection's own), not by their text: a
     // connection then costs no string here, where an IPv6 pair took two.
-    std::unordered_map<uint64_t, uint64_t> by_tuple_;
+    TupleIndex by_tuple_;
     // Open connections, the one idle longest first: what the bound drops
     // (O(1) per event and per eviction). Closed ones leave it.
     std::list<uint64_t> idle_;

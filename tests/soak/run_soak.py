@@ -20,7 +20,8 @@ Checks, and prints with the numbers:
   - every one of those names the load as its owner (attribution); beside a run whose count
     differs, the sockets the kernel itself still listed in the run's namespace at its end,
     neither in TIME_WAIT nor listening (tcpscope_churn --report-leftover): ground truth for
-    whether a missing transition had happened at all;
+    whether a missing transition had happened at all; and the losses the host-wide trace
+    counted while that run ran (its `lost` lines), which tell a counted miss from a silent one;
   - metrics: RSS flat as above; its state transitions (tcpscope_state_transitions_total, the
     churn's cgroup only) equal the load's transitions exactly, and it lost nothing;
   - trace --connections: RSS flat; one story per socket the load made (two per connection),
@@ -162,6 +163,9 @@ class StateTally:
         # name is one the counts miss.
         self.unattributed, self.unattributed_examples = 0, []
         self.summary = None
+        # The losses the tracer counted, as its `lost` lines came: (ts_ns, reason, count).
+        # Beside a run whose count differs they say whether the miss was counted.
+        self.losses = []
         # The lines around the first sockets whose path was unusual, as the tracer wrote
         # them (every kind of event, not only this load's): what happened next to a
         # missing transition is the first clue to why it is missing.
@@ -207,8 +211,20 @@ class StateTally:
                 self.unattributed += 1
                 if len(self.unattributed_examples) < 10:
                     self.unattributed_examples.append(line.strip())
+        elif '"type":"lost"' in line:
+            lost = json.loads(line)
+            self.losses.append((lost["ts_ns"], lost["reason"], lost["count"]))
         elif '"type":"summary"' in line:
             self.summary = json.loads(line)
+
+    def losses_between(self, start_ns, end_ns):
+        """The losses counted from start_ns to end_ns, by reason. A `lost` line is written
+        when the tracer notices the counter move (it reads them every 100 ms at most)."""
+        found = collections.Counter()
+        for ts_ns, reason, count in self.losses:
+            if start_ns <= ts_ns <= end_ns:
+                found[reason] += count
+        return dict(found)
 
 
 class StoryTally:
@@ -342,6 +358,7 @@ def main():
         # Transitions each run's namespace should show, by its cookie.
         expected_by_netns = collections.Counter()
         run_of_netns = {}  # which run (1, 2, ...) each namespace was
+        window_of_netns = {}  # when each run ran (CLOCK_MONOTONIC ns, as the tracers' ts_ns)
         leftover_by_netns = {}  # what the kernel still held at a run's end, by state
         states = StateTally(expected_by_netns, os.path.basename(churn)[:15])
         story_tally = StoryTally()
@@ -350,6 +367,7 @@ def main():
         start = time.monotonic()
         next_sample = start
         while time.monotonic() - start < args.minutes * 60:
+            run_start_ns = time.monotonic_ns()
             out = subprocess.run([churn, "--mode", "close", "--connections",
                                   str(args.connections_per_run), "--report-leftover"] +
                                  (["--port", str(PERF_PORT)] if perf else []),
@@ -361,6 +379,7 @@ def main():
                 sys.exit("run_soak: the churn could not read its namespace's cookie (SO_NETNS_COOKIE)")
             expected_by_netns[result["netns_cookie"]] += 10 * result["connections"] + 2
             run_of_netns[result["netns_cookie"]] = runs + 1
+            window_of_netns[result["netns_cookie"]] = (run_start_ns, time.monotonic_ns())
             # Ground truth beside the tracers': sockets the kernel still held at the run's
             # end, neither in TIME_WAIT nor listening (none, normally).
             if result.get("leftover"):
@@ -434,7 +453,12 @@ def main():
     # Where the count differs, which runs: the first place to look.
     mismatched = {str(netns): {"expected": n, "seen": states.seen_by_netns[netns],
                                "run": run_of_netns.get(netns), "of_runs": runs,
-                               "kernel_still_held_at_the_end": leftover_by_netns.get(netns, {})}
+                               "kernel_still_held_at_the_end": leftover_by_netns.get(netns, {}),
+                               # Losses the host-wide trace counted while the run ran (and up
+                               # to 1 s after, as its lost lines come late): none means the
+                               # miss was silent.
+                               "trace_counted_losses_meanwhile": states.losses_between(
+                                   window_of_netns[netns][0], window_of_netns[netns][1] + 10**9)}
                   for netns, n in expected_by_netns.items() if states.seen_by_netns[netns] != n}
 
     def flat(values):

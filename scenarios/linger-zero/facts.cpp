@@ -54,7 +54,12 @@ FactResult queued_data_discarded(const FactContext& c) {
     std::string seen = "client send() accepted " + std::to_string(sent) + " bytes, Send-Q " +
                        std::to_string(queued) + " at close; server read " +
                        std::to_string(read) + ", then " + describe(*last);
-    return {queued > 0 && read == sent - queued && last->ret == -1 &&
+    // Send-Q counts the bytes not yet acknowledged, so bytes still in
+    // flight when the client looked may have reached the server before the
+    // RST (seen on 6.1 under a loaded qemu: 2,048 more than sent - Send-Q).
+    // What was discarded never arrives: the server reads at least what was
+    // acknowledged and less than everything.
+    return {queued > 0 && read >= sent - queued && read < sent && last->ret == -1 &&
                 last->errno_name == "ECONNRESET",
             seen};
 }

@@ -134,20 +134,25 @@ static __always_inline struct ts_sock_info *remember_owner(const struct ts_event
 /* Remember the owner when we run in process context on its behalf; when
  * we do not, attribute the event to the remembered owner (seen, seeded at
  * start, or the listener's), or (in softirq) to nobody. Returns the
- * socket's storage (NULL only if the kernel could not allocate it). */
-static __always_inline struct ts_sock_info *attribute(struct ts_event *e, const struct sock *sk,
-						      bool owner_context)
+ * socket's storage (NULL only if the kernel could not allocate it).
+ * attribute_known does the second half with the storage already looked
+ * up (sock_storage), which saves a helper call. */
+static __always_inline struct ts_sock_info *attribute_known(struct ts_event *e,
+							    struct ts_sock_info *si)
 {
-	struct ts_sock_info *si;
-
-	if (owner_context && !(e->flags & TS_F_IRQ))
-		return remember_owner(e, sk);
-	si = sock_storage(sk, true);
 	if (si && si->tgid)
 		set_owner_from(e, si);
 	else if (e->flags & TS_F_IRQ)
 		set_unknown(e);
 	return si;
+}
+
+static __always_inline struct ts_sock_info *attribute(struct ts_event *e, const struct sock *sk,
+						      bool owner_context)
+{
+	if (owner_context && !(e->flags & TS_F_IRQ))
+		return remember_owner(e, sk);
+	return attribute_known(e, sock_storage(sk, true));
 }
 
 #endif /* TCPSCOPE_ATTRIBUTION_BPF_H */

@@ -121,8 +121,10 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 	if (!tuple_passes(e))
 		return NULL;
 	e->cookie = sock_cookie(sk);
+	/* A caller that looked the socket's storage up already passes it in
+	 * *sip: one helper call fewer (a closing transition's). */
 	if (!remember)
-		si = attribute(e, sk, false);
+		si = (sip && *sip) ? attribute_known(e, *sip) : attribute(e, sk, false);
 	if (sip)
 		*sip = si;
 	if (!process_passes(e->pid, e->comm, e->flags))

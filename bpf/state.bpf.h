@@ -137,6 +137,9 @@ static __always_inline int set_state(struct ts_event *slot, const struct sock *s
 
 		if (known && known->tgid)
 			teaches = false;
+		/* Handed to sock_event, which attributes with it. */
+		if (known)
+			si = known;
 	}
 	e = sock_event(slot, TS_KIND_STATE, sk, teaches, false, &si);
 	if (!e)

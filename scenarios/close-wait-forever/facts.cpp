@@ -157,9 +157,8 @@ FactResult minisocket_expires_silently(const FactContext& c) {
     }
     const bool late = closed != nullptr && closed->ts_ns >= close->ts_ns + static_cast<uint64_t>(linger) * 1'000'000;
     FactResult rst = sent_reset(c, between, "server", "TCP_STATE");
-    FactResult r{past_linger && vanished && late && rst.ok,
-                 seen + "; " + rst.detail + kFullSocketNote + ": reset when TCP_LINGER2 ran out", rst.unseen};
-    return r;
+    return {past_linger && vanished && late && rst.ok,
+            seen + "; " + rst.detail + kFullSocketNote + ": reset when TCP_LINGER2 ran out", rst.unseen};
 }
 
 FactResult client_stays_in_close_wait(const FactContext& c) {

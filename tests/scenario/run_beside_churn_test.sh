@@ -35,10 +35,10 @@ for name in close-wait-forever time-wait connect-refused peer-vanished peer-rebo
   # every churn event runs our programs, which drop it after they start;
   # counted as program_skipped), or when the namespace's own counters show
   # events the kernel's tracepoints never reported (a timer's retransmit or
-  # abort). Each came about once in 20 runs of peer-vanished here. Such a
-  # run is run again, twice at most, as in run_scenario_test.sh. A full
-  # ring buffer is never retried: keeping the churn out of it is what this
-  # test is for.
+  # abort). Each was seen here about once in 20 to 40 runs of
+  # peer-vanished. Such a run is run again, twice at most, as in
+  # run_scenario_test.sh. A full ring buffer is never retried: keeping the
+  # churn out of it is what this test is for.
   attempt=1
   while :; do
     "$bin" run --json "$name" > "$dir/$name.jsonl" 2> "$dir/$name.err"

@@ -23,8 +23,6 @@ public:
     // the same addresses may have taken it over since).
     void erase_if(uint64_t key, uint64_t cookie);
     size_t size() const { return used_; }
-    // Bytes the table holds (for the bound's heap test).
-    size_t capacity_bytes() const { return slots_.capacity() * sizeof(Slot); }
 
 private:
     struct Slot {

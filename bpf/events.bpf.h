@@ -120,7 +120,11 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 		si = remember_owner(e, sk);
 	if (!tuple_passes(e))
 		return NULL;
-	e->cookie = sock_cookie(sk);
+	/* Only records carry the cookie (the calls of `exec` read it from the
+	 * socket later, made here): metrics count without it, one helper
+	 * call fewer for every socket. */
+	if (!metrics_mode)
+		e->cookie = sock_cookie(sk);
 	/* A caller that looked the socket's storage up already passes it in
 	 * *sip: one helper call fewer (a closing transition's). */
 	if (!remember)
@@ -135,36 +139,47 @@ static __always_inline struct ts_event *sock_event(struct ts_event *slot, __u32 
 	return e;
 }
 
+/* What bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) returns, the bytes
+ * written and not yet consumed, read without a helper call: the verifier
+ * lets a program read its map's kernel structure (struct bpf_ringbuf_map,
+ * then the ring's two positions, relocated by CO-RE on every kernel). The
+ * helper reads the same two words. */
+static __always_inline __u64 events_waiting(void)
+{
+	struct bpf_ringbuf *rb = ((struct bpf_ringbuf_map *)&events)->rb;
+
+	return rb->producer_pos - rb->consumer_pos;
+}
+
 static __always_inline void submit(const struct ts_event *tmpl)
 {
-	struct ts_event *e;
+	__u64 flags;
 
 	if (metrics_mode) {
 		count_event(tmpl);
 		return;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		count_lost(TS_LOST_RINGBUF_FULL, tmpl->kind);
-		return;
-	}
-	__builtin_memcpy(e, tmpl, sizeof(*e));
 	/* Waking the reader for every record costs more than the record;
 	 * it polls on a short timer instead and is woken early only when the
 	 * buffer fills past the threshold the loader set. That wakeup must be
-	 * forced: a submit with flags 0 wakes the reader only when it has
+	 * forced: a record sent with flags 0 wakes the reader only when it has
 	 * consumed everything before this record (kernel/bpf/ringbuf.c,
 	 * bpf_ringbuf_commit: cons_pos == rec_pos), which past the threshold
 	 * is never the case, so the reader slept until its timer while the
 	 * buffer filled. A forced wakeup while one is already pending costs
 	 * the kernel one failed claim of its irq_work. */
 	if (!wakeup_bytes)
-		bpf_ringbuf_submit(e, 0);
-	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		flags = 0;
+	else if (events_waiting() < wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
 	else
-		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		flags = BPF_RB_FORCE_WAKEUP;
+	/* The record is built in the scratch slot, so one call copies it in:
+	 * bpf_ringbuf_output reserves, copies and commits, where reserve, a
+	 * copy and submit made two calls (each call and return costs tens of
+	 * nanoseconds here: docs/benchmark.md). */
+	if (bpf_ringbuf_output(&events, (void *)tmpl, sizeof(*tmpl), flags))
+		count_lost(TS_LOST_RINGBUF_FULL, tmpl->kind);
 }
 
 #endif /* TCPSCOPE_EVENTS_BPF_H */

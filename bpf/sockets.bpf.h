@@ -5,7 +5,8 @@
  * socket's lock (which says whether the event runs in its owner's context).
  * Reads only: nothing here decides or remembers.
  *
- * Part of tcpscope.bpf.c (one BPF object): needs kernel_defs.bpf.h.
+ * Part of tcpscope.bpf.c (one BPF object): needs kernel_defs.bpf.h, filters.bpf.h and
+ * metrics.bpf.h (whether a call is worth making).
  */
 #ifndef TCPSCOPE_SOCKETS_BPF_H
 #define TCPSCOPE_SOCKETS_BPF_H
@@ -39,9 +40,11 @@ static __always_inline void fill_tuple_sk(struct ts_event *e, const struct sock 
 	 * load. A full socket's skc_num is cleared when it is unhashed,
 	 * before the move to CLOSE is reported; inet_sport survives (tcpstates
 	 * reads it too), but only a probe read reaches it. Mini-sockets have
-	 * no inet_sock part, but keep skc_num. */
+	 * no inet_sock part, but keep skc_num. Metrics use the local port
+	 * only to filter by it (their port label is the service port, kept
+	 * from LISTEN or SYN_SENT), so without --port they save that call. */
 	e->sport = sk->__sk_common.skc_num;
-	if (full_sock && !e->sport)
+	if (full_sock && !e->sport && (!metrics_mode || filter.nports))
 		e->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	fill_netns(e, sk->__sk_common.skc_net.net);

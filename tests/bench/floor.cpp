@@ -1,4 +1,4 @@
-// tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash]:
+// tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash|set_state_table|set_state_ktime]:
 // attaches one of the benchmark's empty programs, or one that keeps a
 // timestamp per socket (floor.bpf.c; set_state by default), and holds it until
 // SIGINT or SIGTERM. The link belongs to this process, so it goes with it
@@ -16,11 +16,12 @@
 
 int main(int argc, char** argv) {
     const std::string hook = argc > 1 ? argv[1] : "set_state";
-    const char* const hooks[] = {"set_state", "kfree_skb", "set_state_storage", "set_state_hash"};
+    const char* const hooks[] = {"set_state", "kfree_skb", "set_state_storage", "set_state_hash",
+                                 "set_state_table",   "set_state_ktime"};
     bool known = false;
     for (const char* h : hooks) known |= hook == h;
     if (argc > 2 || !known) {
-        std::fprintf(stderr, "usage: tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash]\n");
+        std::fprintf(stderr, "usage: tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash|set_state_table|set_state_ktime]\n");
         return 2;
     }
     sigset_t stop;
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
     // Only the one asked for: each round's bpf_stats are read per process,
     // so another would mix its runs into this one's.
     struct bpf_program* progs[] = {skel->progs.floor_set_state, skel->progs.floor_kfree_skb,
-                                   skel->progs.set_state_storage, skel->progs.set_state_hash};
+                                   skel->progs.set_state_storage, skel->progs.set_state_hash,
+                                   skel->progs.set_state_table,   skel->progs.set_state_ktime};
     for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); ++i) {
         bpf_program__set_autoload(progs[i], hook == hooks[i]);
     }

@@ -414,7 +414,8 @@ class DropFlood:
 _dropflood = None
 # The floor's programs that keep per-socket state (state_cost.py), by the
 # name tcpscope_floor knows them by.
-STATE_COST_TRACERS = {"floor-storage": "set_state_storage", "floor-hash": "set_state_hash"}
+STATE_COST_TRACERS = {"floor-storage": "set_state_storage", "floor-hash": "set_state_hash",
+                      "floor-table": "set_state_table", "floor-ktime": "set_state_ktime"}
 # --baseline's binary (tcpscope-json-baseline).
 _baseline = None
 # nginx in its namespace, for the HTTP loads (main makes it).
@@ -1505,7 +1506,10 @@ def main():
                 rounds[load].append(per)
 
         kernel_rounds = {}
-        ktracers = [t for t in ("tcpscope-json", "tcpstates", "tcpscope-metrics") if t in tracers]
+        # The baseline's trace --json too: a change to the programs shows
+        # here first, steadier than in the rates.
+        ktracers = [t for t in ("tcpscope-json", BASELINE_TRACER, "tcpstates", "tcpscope-metrics")
+                    if t in tracers]
         if ktracers and tools["floor"]:
             ktracers.append("floor")
         elif ktracers:

@@ -27,7 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_bench as rb  # noqa: E402
 
-VARIANTS = ("none", "floor", "floor-storage", "floor-hash")
+VARIANTS = ("none", "floor", "floor-ktime", "floor-storage", "floor-hash", "floor-table")
 
 
 def main():

@@ -6,9 +6,11 @@ time of its last state change and its service port, in socket storage
 (bpf/attribution.bpf.h). Issue 23 suspects that storage of most of the
 kernel-side cost. This measures it apart from tcpscope: on the `serial` load
 (tests/bench/run_bench.py), rounds alternate no program, the empty program on
-inet_sock_set_state (the floor), one that keeps a 24-byte timestamp value in
-socket storage as tcpscope does (BPF_F_CLONE included), and one that keeps
-it in a preallocated hash keyed by the socket, deleted at CLOSE
+inet_sock_set_state (the floor), one that makes a single helper call (what a
+call costs), one that keeps a 24-byte timestamp value in socket storage as
+tcpscope does (BPF_F_CLONE included), one that keeps it in a preallocated
+hash keyed by the socket, deleted at CLOSE, and one that keeps it in a
+direct-mapped table indexed by a hash of the socket's cookie
 (tests/bench/floor.bpf.c). For each: the rate and its ratio to the untraced
 round, the machine's CPU per connection (softirq and the kernel's own work
 for the storage, such as copying a listener's value into each child and

@@ -22,11 +22,14 @@ const char* const kKindNames[] = {
 static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == TS_KIND_COUNT,
               "every kind needs a name");
 
-std::string format_addr(int family, const uint8_t* bytes) {
+// Written into the Event's own string: one copy of a few bytes, where a
+// returned string and an Endpoint built around it made three.
+void assign_addr(std::string& out, int family, const uint8_t* bytes) {
     if (family == AF_INET6) {
         char buf[INET6_ADDRSTRLEN] = {};
         inet_ntop(AF_INET6, bytes, buf, sizeof(buf));
-        return buf;
+        out.assign(buf);
+        return;
     }
     // IPv4 is most of the traffic: four numbers, without inet_ntop's cost.
     char buf[16];
@@ -38,7 +41,7 @@ std::string format_addr(int family, const uint8_t* bytes) {
         *p++ = static_cast<char>('0' + v % 10);
         if (i < 3) *p++ = '.';
     }
-    return std::string(buf, static_cast<size_t>(p - buf));
+    out.assign(buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace
@@ -55,15 +58,18 @@ std::optional<EventKind> kind_from_name(const std::string& name) {
     return std::nullopt;
 }
 
-std::string sanitize_comm(const char* comm, size_t max_len) {
+void sanitize_comm_into(std::string& out, const char* comm, size_t max_len) {
     size_t len = 0;
     bool plain = true;
     for (; len < max_len && comm[len] != '\0'; ++len) {
         auto c = static_cast<unsigned char>(comm[len]);
         plain &= c >= 0x20 && c < 0x7f && c != '\\';
     }
-    if (plain) return std::string(comm, len);
-    std::string out;
+    if (plain) {
+        out.assign(comm, len);
+        return;
+    }
+    out.clear();
     for (size_t i = 0; i < len; ++i) {
         auto c = static_cast<unsigned char>(comm[i]);
         if (c >= 0x20 && c < 0x7f && c != '\\') {
@@ -75,6 +81,11 @@ std::string sanitize_comm(const char* comm, size_t max_len) {
             out.push_back(hex[c & 0xf]);
         }
     }
+}
+
+std::string sanitize_comm(const char* comm, size_t max_len) {
+    std::string out;
+    sanitize_comm_into(out, comm, max_len);
     return out;
 }
 
@@ -86,8 +97,8 @@ std::optional<Event> decode_event(const void* data, size_t size) {
 
     // Built in the optional that is returned (named return value): no move
     // of an Event and its strings per record.
-    std::optional<Event> out;
-    Event& e = out.emplace();
+    std::optional<Event> out(std::in_place);  // not empty first: no zeroing of the payload
+    Event& e = *out;
     e.kind = static_cast<EventKind>(raw.kind);
     e.ts_ns = raw.ts_ns;
     e.cookie = raw.cookie;
@@ -97,9 +108,9 @@ std::optional<Event> decode_event(const void* data, size_t size) {
     e.cur_pid = raw.cur_pid;
     e.netns = raw.netns;
     e.netns_cookie = raw.netns_cookie;
-    e.comm = sanitize_comm(raw.comm, sizeof(raw.comm));
-    e.cur_comm = sanitize_comm(raw.cur_comm, sizeof(raw.cur_comm));
-    e.cur_thread = sanitize_comm(raw.cur_thread, sizeof(raw.cur_thread));
+    sanitize_comm_into(e.comm, raw.comm, sizeof(raw.comm));
+    sanitize_comm_into(e.cur_comm, raw.cur_comm, sizeof(raw.cur_comm));
+    sanitize_comm_into(e.cur_thread, raw.cur_thread, sizeof(raw.cur_thread));
     if (raw.flags & TS_F_OWNER) {
         e.attribution = "owner";
     } else if (raw.flags & TS_F_LISTENER) {
@@ -112,8 +123,10 @@ std::optional<Event> decode_event(const void* data, size_t size) {
     e.minisock = raw.flags & TS_F_MINISOCK;
     if (e.kind != EventKind::Signal) {
         e.family = raw.family;
-        e.local = {format_addr(raw.family, raw.saddr), raw.sport};
-        e.remote = {format_addr(raw.family, raw.daddr), raw.dport};
+        assign_addr(e.local.addr, raw.family, raw.saddr);
+        e.local.port = raw.sport;
+        assign_addr(e.remote.addr, raw.family, raw.daddr);
+        e.remote.port = raw.dport;
     }
 
     switch (e.kind) {

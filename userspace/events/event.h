@@ -61,6 +61,12 @@ struct CloseStats {
 };
 
 struct Event {
+    // Provided, so that Event() and std::in_place do not zero all ~550
+    // bytes before the member initializers below run (value-initializing a
+    // class whose constructor is implicit does): every member has one. The
+    // decoder makes one per record.
+    Event() {}
+
     EventKind kind = EventKind::State;
     uint64_t ts_ns = 0;
     uint64_t cookie = 0;
@@ -144,5 +150,7 @@ std::optional<EventKind> kind_from_name(const std::string& name);
 // A process name from the kernel holds whatever bytes the process chose;
 // keep printable ASCII and escape everything else as \xNN.
 std::string sanitize_comm(const char* comm, size_t max_len);
+// The same into out, reusing its storage (the decoder's hot path).
+void sanitize_comm_into(std::string& out, const char* comm, size_t max_len);
 
 }  // namespace tcpscope

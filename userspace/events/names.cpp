@@ -21,10 +21,12 @@ constexpr int kMaxErrno = 4095;
 
 }  // namespace
 
+const char* known_tcp_state_name(int state) {
+    return state > 0 && static_cast<size_t>(state) < std::size(kStateNames) ? kStateNames[state] : nullptr;
+}
+
 std::string tcp_state_name(int state) {
-    if (state > 0 && static_cast<size_t>(state) < std::size(kStateNames)) {
-        return kStateNames[state];
-    }
+    if (const char* known = known_tcp_state_name(state)) return known;
     return "STATE_" + std::to_string(state);
 }
 

@@ -12,6 +12,9 @@ namespace tcpscope {
 
 // "ESTABLISHED", "SYN_SENT", ... (kernel names without TCP_); "STATE_<n>" otherwise.
 std::string tcp_state_name(int state);
+// The same name as a constant, with no string made (the writers' hot path);
+// nullptr for a number the kernel has no state for.
+const char* known_tcp_state_name(int state);
 std::optional<int> tcp_state_from_name(const std::string& name);
 
 // "EPIPE", "ECONNRESET", ...; "E<n>" for values without a name.

@@ -110,7 +110,13 @@ struct KindName {
 
 struct TcpStateName {
     template <class Out>
-    static void write(Out& out, int state, const ResetReasons&) { out.string(tcp_state_name(state)); }
+    static void write(Out& out, int state, const ResetReasons&) {
+        if (const char* known = known_tcp_state_name(state)) {
+            out.name(known);  // a kernel name: nothing to escape, no string made
+        } else {
+            out.string(tcp_state_name(state));
+        }
+    }
     template <class J>
     static void read(const J& j, int& state, ResetReasons&) {
         state = j.is_string() ? tcp_state_from_name(j.template get<std::string>()).value_or(0) : 0;

@@ -401,5 +401,20 @@ TEST(Decode, SanitizeCommStopsAtNulAndMaxLen) {
     }
 }
 
+// sanitize_comm_into writes into a string its caller may reuse: what
+// was there before must not show through, whatever its length.
+TEST(Decode, SanitizeCommIntoReplacesWhatTheStringHeld) {
+    std::string out = "a-much-longer-previous-name";
+    sanitize_comm_into(out, "curl", 16);
+    EXPECT_EQ(out, "curl");
+    const char tab[] = {'x', '\t', 0};
+    sanitize_comm_into(out, tab, 16);
+    EXPECT_EQ(out, "x\\x09");
+    sanitize_comm_into(out, "", 16);
+    EXPECT_EQ(out, "");
+    sanitize_comm_into(out, "abcdef", 3);
+    EXPECT_EQ(out, "abc");
+}
+
 }  // namespace
 }  // namespace tcpscope

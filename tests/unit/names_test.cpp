@@ -27,6 +27,17 @@ TEST(Names, EveryTcpStateNamed) {
     }
 }
 
+TEST(Names, KnownStateNameIsTheSameNameAsAConstant) {
+    for (int value = 1; value <= 13; ++value) {
+        const char* known = known_tcp_state_name(value);
+        ASSERT_NE(known, nullptr) << value;
+        EXPECT_EQ(known, tcp_state_name(value)) << value;
+    }
+    for (int value : {0, -1, 14, 99, INT_MIN, INT_MAX}) {
+        EXPECT_EQ(known_tcp_state_name(value), nullptr) << value;
+    }
+}
+
 TEST(Names, OutOfRangeStates) {
     EXPECT_EQ(tcp_state_name(0), "STATE_0");
     EXPECT_EQ(tcp_state_name(-1), "STATE_-1");

@@ -7,14 +7,16 @@
  * own cost per run is its figure minus this one. The loader attaches one
  * of them at a time (tcpscope_floor [set_state|kfree_skb|...]).
  *
- * Beside the empty programs, two that only keep a timestamp per socket,
- * each its own way, for tests/bench/state_cost.py: what per-socket state
- * costs at all, before anything else a program does. tcpscope keeps its
+ * Beside the empty programs, for tests/bench/state_cost.py, one that makes
+ * a single helper call (what a call costs), and three that only keep a
+ * timestamp per socket, each its own way: what per-socket state costs at
+ * all, before anything else a program does. tcpscope keeps its
  * state (owner, state times, service port) in socket storage;
  * set_state_storage does the same with a 24-byte value (BPF_F_CLONE, as
  * tcpscope's: a listener's value is copied into each child), and
  * set_state_hash keeps it in a preallocated hash keyed by the socket's
- * address, made at the first state change and deleted at CLOSE.
+ * address, made at the first state change and deleted at CLOSE, and
+ * set_state_table in a direct-mapped table (below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -95,14 +97,14 @@ int BPF_PROG(set_state_hash, const struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-/* A direct-mapped table: the socket's address hashed to one slot of an
- * array, the address kept as a tag. An array lookup is inlined by the
+/* A direct-mapped table: the socket's cookie hashed to one slot of an
+ * array, the cookie kept as a tag. An array lookup is inlined by the
  * verifier (no helper call); nothing is allocated or freed. A socket whose
  * slot another live socket holds takes it over (the other's times are
- * lost): what a real table would count. The tag is the cookie. */
+ * lost): what a real table would have to count. */
 #define TABLE_SLOTS (1 << 16)
 struct table_value {
-	__u64 sk;
+	__u64 cookie;
 	struct state_value v;
 };
 
@@ -128,15 +130,15 @@ int BPF_PROG(set_state_table, const struct sock *sk, int oldstate, int newstate)
 
 	if (!t)
 		return 0;
-	if (t->sk != cookie) {
-		t->sk = cookie;
+	if (t->cookie != cookie) {
+		t->cookie = cookie;
 		t->v.established_ts = 0;
 	}
 	t->v.state_ts = now;
 	if (newstate == TCP_ESTABLISHED)
 		t->v.established_ts = now;
 	else if (newstate == TCP_CLOSE)
-		t->sk = 0;
+		t->cookie = 0;
 	return 0;
 }
 

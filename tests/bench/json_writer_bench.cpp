@@ -52,7 +52,8 @@ ts_event churn_record(uint32_t n) {
     return r;
 }
 
-// decode_event over 64 records, `rounds` * 1000 times: best of 5, ns per record.
+// decode_event over 64 records again and again, about `rounds` * 1000
+// decodes a series: best of 5, ns per record.
 double decode_ns(int rounds) {
     ts_event records[64];
     for (uint32_t i = 0; i < 64; ++i) records[i] = churn_record(i);
@@ -109,6 +110,6 @@ int main(int argc, char** argv) {
     }
     std::printf("%zu recorded runs, %zu events, %d rounds: %.1f ns/event (best of 5; %zu bytes)\n",
                 runs.size(), events, rounds, best, bytes);
-    std::printf("decode_event: %.1f ns/record (best of 5, %d000 records each)\n", decode_ns(rounds), rounds);
+    std::printf("decode_event: %.1f ns/record (best of 5 series of about %d000)\n", decode_ns(rounds), rounds);
     return 0;
 }

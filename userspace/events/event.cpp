@@ -89,45 +89,105 @@ std::string sanitize_comm(const char* comm, size_t max_len) {
     return out;
 }
 
-std::optional<Event> decode_event(const void* data, size_t size) {
-    if (data == nullptr || size < sizeof(ts_event)) return std::nullopt;
+// Every member of Event is set below, on every record, or reset to its
+// default: a field added to Event must be added here too, or a reused Event
+// would carry the previous record's value into the next.
+static_assert(sizeof(Event) == 536, "Event changed: set or reset the new field in EventDecoder::decode");
+
+EventDecoder::EventDecoder() {
+    std::memset(raw_, 0, sizeof(raw_));
+    for (int& f : family_) f = -1;
+    // An all-zero name is the empty name the strings hold already.
+}
+
+void EventDecoder::name(Slot slot, std::string& out, const char (&raw)[16]) {
+    if (std::memcmp(raw_[slot], raw, sizeof(raw)) == 0) return;
+    sanitize_comm_into(out, raw, sizeof(raw));
+    std::memcpy(raw_[slot], raw, sizeof(raw));
+}
+
+void EventDecoder::addr(Slot slot, std::string& out, int family, const uint8_t (&raw)[16]) {
+    if (family_[slot] == family && std::memcmp(raw_[slot], raw, sizeof(raw)) == 0) return;
+    assign_addr(out, family, raw);
+    family_[slot] = family;
+    std::memcpy(raw_[slot], raw, sizeof(raw));
+}
+
+Event* EventDecoder::decode(const void* data, size_t size) {
+    if (data == nullptr || size < sizeof(ts_event)) return nullptr;
     ts_event raw;
     std::memcpy(&raw, data, sizeof(raw));
-    if (raw.kind >= TS_KIND_COUNT) return std::nullopt;
+    if (raw.kind >= TS_KIND_COUNT) return nullptr;
 
-    // Built in the optional that is returned (named return value): no move
-    // of an Event and its strings per record.
-    std::optional<Event> out(std::in_place);  // not empty first: no zeroing of the payload
-    Event& e = *out;
+    Event& e = event_;
     e.kind = static_cast<EventKind>(raw.kind);
     e.ts_ns = raw.ts_ns;
     e.cookie = raw.cookie;
     e.cgroup_id = raw.cgroup_id;
+    e.container.reset();  // the trace loop looks it up
     e.pid = raw.pid;
     e.tid = raw.tid;
     e.cur_pid = raw.cur_pid;
     e.netns = raw.netns;
     e.netns_cookie = raw.netns_cookie;
-    sanitize_comm_into(e.comm, raw.comm, sizeof(raw.comm));
-    sanitize_comm_into(e.cur_comm, raw.cur_comm, sizeof(raw.cur_comm));
-    sanitize_comm_into(e.cur_thread, raw.cur_thread, sizeof(raw.cur_thread));
+    name(kComm, e.comm, raw.comm);
+    name(kCurComm, e.cur_comm, raw.cur_comm);
+    name(kCurThread, e.cur_thread, raw.cur_thread);
+    // Assigned from a literal only when it changes: most records keep
+    // the previous one's.
+    const char* attribution = "current";
     if (raw.flags & TS_F_OWNER) {
-        e.attribution = "owner";
+        attribution = "owner";
     } else if (raw.flags & TS_F_LISTENER) {
-        e.attribution = "listener";
+        attribution = "listener";
     } else if (raw.flags & TS_F_UNKNOWN) {
-        e.attribution = "unknown";
+        attribution = "unknown";
     }
+    if (e.attribution != attribution) e.attribution = attribution;
     e.irq = raw.flags & TS_F_IRQ;
     e.no_socket = raw.flags & TS_F_NO_SOCKET;
     e.minisock = raw.flags & TS_F_MINISOCK;
     if (e.kind != EventKind::Signal) {
         e.family = raw.family;
-        assign_addr(e.local.addr, raw.family, raw.saddr);
+        addr(kLocal, e.local.addr, raw.family, raw.saddr);
         e.local.port = raw.sport;
-        assign_addr(e.remote.addr, raw.family, raw.daddr);
+        addr(kRemote, e.remote.addr, raw.family, raw.daddr);
         e.remote.port = raw.dport;
+    } else {
+        e.family = 0;
+        e.local.addr.clear();
+        e.local.port = 0;
+        e.remote.addr.clear();
+        e.remote.port = 0;
+        family_[kLocal] = family_[kRemote] = -1;
     }
+
+    // The kind-specific fields: back to their defaults, then this kind's.
+    e.old_state = 0;
+    e.new_state = 0;
+    e.prev_state_ns.reset();
+    e.close_stats.reset();
+    e.state = 0;
+    e.reason.reset();
+    e.err.reset();
+    e.error = 0;
+    e.signal = 0;
+    e.target_pid = 0;
+    e.signal_result = 0;
+    e.ret = 0;
+    e.msg_flags = 0;
+    e.dir = TS_DIR_TX;
+    e.tcp_flags = 0;
+    e.payload_len = 0;
+    e.ifindex = 0;
+    e.seq = 0;
+    e.ack_seq = 0;
+    e.drop_reason.clear();
+    e.drop_reason_code = 0;
+    if (e.drop_seen_by != "kfree_skb") e.drop_seen_by = "kfree_skb";
+    e.drop_count = 1;
+    e.accept_queue.reset();
+    e.accept_backlog.reset();
 
     switch (e.kind) {
     case EventKind::State:
@@ -189,7 +249,14 @@ std::optional<Event> decode_event(const void* data, size_t size) {
         e.ack_seq = raw.ack_seq;
         break;
     }
-    return out;
+    return &e;
+}
+
+std::optional<Event> decode_event(const void* data, size_t size) {
+    EventDecoder decoder;
+    Event* e = decoder.decode(data, size);
+    if (!e) return std::nullopt;
+    return std::move(*e);
 }
 
 }  // namespace tcpscope

@@ -143,6 +143,33 @@ struct Event {
 // record is too short or names an unknown kind: the caller counts it.
 std::optional<Event> decode_event(const void* data, size_t size);
 
+// The same for a stream of records (the trace loop's hot path): each record
+// is decoded into the one Event the decoder keeps, which is valid until the
+// next decode. A new Event per record cost its construction, a move and its
+// destruction; a kept one keeps its strings' storage. And the process names
+// and addresses are converted only when their raw bytes differ from the
+// previous record's: a host's events come mostly from a few processes and
+// addresses.
+class EventDecoder {
+public:
+    EventDecoder();
+    // Null when the record is too short or names an unknown kind.
+    Event* decode(const void* data, size_t size);
+
+private:
+    // Which field a raw name or address is memoized for.
+    enum Slot { kComm, kCurComm, kCurThread, kLocal, kRemote, kSlots };
+    // Converts `raw` into `out` unless it is what the slot last converted.
+    void name(Slot slot, std::string& out, const char (&raw)[16]);
+    void addr(Slot slot, std::string& out, int family, const uint8_t (&raw)[16]);
+
+    Event event_;
+    // The raw bytes each slot's string was last made from, and for the
+    // addresses their family (-1: nothing yet).
+    uint8_t raw_[kSlots][16];
+    int family_[kSlots];
+};
+
 // The JSON "type" of a kind: "state", "reset_sent", ...
 const char* kind_name(EventKind kind);
 std::optional<EventKind> kind_from_name(const std::string& name);

@@ -15,7 +15,7 @@ void TraceLoop::on_record(const void* data, size_t size) {
     // Past --count, records still arrive in the same batch: drop them
     // without printing (they were delivered; the user asked for N).
     if (limits_.max_events && delivered_ >= limits_.max_events) return;
-    auto event = decode_event(data, size);
+    Event* event = decoder_.decode(data, size);
     if (!event) {
         ++summary_.undecodable;
         return;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "container_resolver.h"
+#include "event.h"
 #include "json_encoding.h"
 #include "line_writer.h"
 #include "listener_watch.h"
@@ -75,6 +76,7 @@ private:
     uint64_t last_loss_check_ns_ = 0;
     std::unique_ptr<ListenerWatch> listeners_;
     std::unique_ptr<ContainerResolver> containers_;
+    EventDecoder decoder_;  // one Event, reused record after record
 };
 
 }  // namespace tcpscope

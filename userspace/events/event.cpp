@@ -133,17 +133,20 @@ Event* EventDecoder::decode(const void* data, size_t size) {
     name(kComm, e.comm, raw.comm);
     name(kCurComm, e.cur_comm, raw.cur_comm);
     name(kCurThread, e.cur_thread, raw.cur_thread);
-    // Assigned from a literal only when it changes: most records keep
-    // the previous one's.
-    const char* attribution = "current";
+    // Assigned only when it changes: most records keep the previous
+    // one's. Compared as strings (sizes first, then bytes), not with a
+    // literal, which costs a strlen.
+    static const std::string kCurrent = "current", kOwner = "owner", kListener = "listener",
+                             kUnknown = "unknown";
+    const std::string* attribution = &kCurrent;
     if (raw.flags & TS_F_OWNER) {
-        attribution = "owner";
+        attribution = &kOwner;
     } else if (raw.flags & TS_F_LISTENER) {
-        attribution = "listener";
+        attribution = &kListener;
     } else if (raw.flags & TS_F_UNKNOWN) {
-        attribution = "unknown";
+        attribution = &kUnknown;
     }
-    if (e.attribution != attribution) e.attribution = attribution;
+    if (e.attribution != *attribution) e.attribution = *attribution;
     e.irq = raw.flags & TS_F_IRQ;
     e.no_socket = raw.flags & TS_F_NO_SOCKET;
     e.minisock = raw.flags & TS_F_MINISOCK;
@@ -184,7 +187,8 @@ Event* EventDecoder::decode(const void* data, size_t size) {
     e.ack_seq = 0;
     e.drop_reason.clear();
     e.drop_reason_code = 0;
-    if (e.drop_seen_by != "kfree_skb") e.drop_seen_by = "kfree_skb";
+    static const std::string kKfreeSkb = "kfree_skb";
+    if (e.drop_seen_by != kKfreeSkb) e.drop_seen_by = kKfreeSkb;
     e.drop_count = 1;
     e.accept_queue.reset();
     e.accept_backlog.reset();

@@ -153,7 +153,10 @@ std::optional<Event> decode_event(const void* data, size_t size);
 class EventDecoder {
 public:
     EventDecoder();
-    // Null when the record is too short or names an unknown kind.
+    // Null when the record is too short or names an unknown kind. The
+    // caller may fill in what the record does not carry (container,
+    // drop_reason) but must leave the names and addresses as they are: the
+    // next record keeps them when its raw bytes are the same.
     Event* decode(const void* data, size_t size);
 
 private:

@@ -29,6 +29,21 @@ public:
     // `is_event` lines are counted when a failure keeps them from the
     // output (lines_dropped), so that the loss can be reported.
     Status write_line(const std::string& line, bool is_event = false);
+    // The same for a line that `append(std::string&)` writes straight onto
+    // the buffer: the hot path of --json, where building the line in a
+    // string of its own cost one more copy of every line.
+    template <class Append>
+    Status write_line_in_place(Append&& append, bool is_event) {
+        if (status_ != Status::Ok) {
+            if (is_event) ++events_dropped_;
+            return status_;
+        }
+        append(buffer_);
+        buffer_ += '\n';
+        if (is_event) event_ends_.push_back(buffer_.size());
+        if (buffer_.size() >= capacity_) return flush();
+        return status_;
+    }
     Status flush();
 
     Status status() const { return status_; }

@@ -6,9 +6,9 @@
 namespace tcpscope {
 
 void JsonSink::event(const Event& event) {
-    line_.clear();
-    append_event_json(line_, event, reasons_, clock_ ? &*clock_ : nullptr);
-    out_.write_line(line_, true);
+    const WallClock* clock = clock_ ? &*clock_ : nullptr;
+    out_.write_line_in_place(
+        [&](std::string& buffer) { append_event_json(buffer, event, reasons_, clock); }, true);
 }
 
 void JsonSink::lost(uint64_t ts_ns, uint64_t count, uint64_t total, LossReason reason) {

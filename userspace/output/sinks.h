@@ -40,7 +40,6 @@ private:
     LineWriter& out_;
     const ResetReasons& reasons_;
     std::optional<WallClock> clock_;
-    std::string line_;  // reused: no allocation per event once grown
 };
 
 // What the aligned text outputs share (events, connection stories, stuck

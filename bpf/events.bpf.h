@@ -38,7 +38,7 @@ static __always_inline void count_lost(__u32 reason, __u32 kind)
 	__u64 *n = bpf_map_lookup_elem(&lost, &key);
 
 	if (n)
-		*n += 1;
+		__sync_fetch_and_add(n, 1);  /* atomic: see count_in (metrics.bpf.h) */
 }
 
 /* Per-CPU scratch records: struct ts_event is too large for comfort on

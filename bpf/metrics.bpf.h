@@ -50,12 +50,17 @@ struct {
 	__type(value, struct ts_sum128);
 } m_hist_sum_ns SEC(".maps");
 
+/* Atomic although the counters are per CPU: a program in process context
+ * and one in a softirq that interrupts it on the same CPU count into the
+ * same slots (a drop in a sender's own call, and the drops of the segments
+ * a timer retransmits). With a plain `+=` (a load, an add and a store) an
+ * interrupt between the load and the store loses every count it made. */
 static __always_inline void count_in(void *map, __u32 key, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(map, &key);
 
 	if (v)
-		*v += n;
+		__sync_fetch_and_add(v, n);
 }
 
 /* --labels: one series per (family, slot, labels), at most --max-series of
@@ -94,7 +99,7 @@ static __always_inline void add_series(const struct ts_event *e, __u32 family, _
 		k.cgroup_id = e->cgroup_id;
 	v = bpf_map_lookup_elem(&m_series, &k);
 	if (v) {
-		*v += n;
+		__sync_fetch_and_add(v, n);  /* as in count_in */
 		return;
 	}
 	if (bpf_map_update_elem(&m_series, &k, &n, BPF_NOEXIST) == 0)
@@ -102,7 +107,7 @@ static __always_inline void add_series(const struct ts_event *e, __u32 family, _
 	/* Another CPU may have made it meanwhile; else the map is full. */
 	v = bpf_map_lookup_elem(&m_series, &k);
 	if (v)
-		*v += n;
+		__sync_fetch_and_add(v, n);
 	else
 		count_in(&m_series_dropped, 0, 1);
 }

@@ -112,7 +112,7 @@ static __always_inline void count_lost(__u32 reason)
 	__u64 *n = bpf_map_lookup_elem(&lost, &reason);
 
 	if (n)
-		(*n)++;
+		__sync_fetch_and_add(n, 1);  /* programs on one CPU nest */
 }
 
 /* The command's cgroup (v2 id and depth), set before load: every task in

@@ -432,9 +432,11 @@ struct ts_sum128 {
 
 static inline void ts_sum128_add(struct ts_sum128 *s, __u64 ns)
 {
-	s->lo += ns;
-	if (s->lo < ns)  /* carried out of the low word */
-		s->hi += 1;
+	/* Atomic, as metrics.bpf.h's counters: programs on one CPU nest. */
+	__u64 before = __sync_fetch_and_add(&s->lo, ns);
+
+	if (before + ns < before)  /* carried out of the low word */
+		__sync_fetch_and_add(&s->hi, 1);
 }
 
 /* --max-series at most: the kernel memory of the series map is bounded by

@@ -63,8 +63,8 @@ struct CloseStats {
 struct Event {
     // Provided, so that Event() and std::in_place do not zero all ~550
     // bytes before the member initializers below run (value-initializing a
-    // class whose constructor is implicit does): every member has one. The
-    // decoder makes one per record.
+    // class whose constructor is implicit does): every member has one.
+    // (The trace loop's EventDecoder keeps one and reuses it.)
     Event() {}
 
     EventKind kind = EventKind::State;

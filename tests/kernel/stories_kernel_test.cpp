@@ -419,31 +419,38 @@ uint64_t rss_kib(pid_t pid) {
     return 0;
 }
 
-TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
-    KTEST_REQUIRE_ROOT();
-    auto h = Helper::in_new_netns(churn_body);
+// One run of the churn test: the tool's summary line and its RSS after
+// the warm-up batches and at the end.
+struct ChurnRun {
+    json summary;
+    uint64_t rss_warm = 0;
+    uint64_t rss_end = 0;
+};
+
+ChurnRun churn_under_trace(Helper& h, uint16_t& port) {
+    ChurnRun run;
     const std::string err_path = temp_path("churn-stderr");
     const std::string out_path = temp_path("churn-out");
-    Background tool({TCPSCOPE_BINARY, "trace", "--connections", "--json", "--netns", h->netns_path(),
+    Background tool({TCPSCOPE_BINARY, "trace", "--connections", "--json", "--netns", h.netns_path(),
                      "--output", out_path},
                     err_path);
     // Ready once a warm-up connection's story is in the file.
-    uint16_t port = unique_port();
     uint64_t deadline = now_ns() + 20000000000ull;
     bool ready = false;
     while (!ready && now_ns() < deadline) {
-        h->send({{"type", "churn"}, {"port", port++}, {"count", 1}});
-        h->expect("done");
+        h.send({{"type", "churn"}, {"port", port++}, {"count", 1}});
+        h.expect("done");
         for (int i = 0; i < 15 && !ready; ++i) {
             usleep(100000);
             ready = slurp(out_path).find("\"connection\"") != std::string::npos;
         }
     }
-    ASSERT_TRUE(ready) << slurp(err_path);
+    EXPECT_TRUE(ready) << slurp(err_path);
+    if (!ready) return run;
     usleep(1500000);  // the warm-up's other end
     auto batch = [&](int count) {
-        h->send({{"type", "churn"}, {"port", port++}, {"count", count}});
-        h->expect("done", 120000);
+        h.send({{"type", "churn"}, {"port", port++}, {"count", count}});
+        h.expect("done", 120000);
         usleep(1500000);  // the grace after CLOSE, and a poll round: the stories are out
     };
     // The first batches take the tool to its working size (the ring
@@ -451,10 +458,10 @@ TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
     // must not grow it: a leak of even 150 bytes a story would show.
     batch(5000);
     batch(5000);
-    const uint64_t rss_warm = rss_kib(tool.pid());
+    run.rss_warm = rss_kib(tool.pid());
     batch(5000);
     batch(5000);
-    const uint64_t rss_end = rss_kib(tool.pid());
+    run.rss_end = rss_kib(tool.pid());
     int status = tool.stop();
     std::string err = slurp(err_path);
     unlink(err_path.c_str());
@@ -462,17 +469,44 @@ TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
     std::string out = slurp(out_path);
     unlink(out_path.c_str());
     std::string last = out.substr(out.rfind('\n', out.size() - 2) + 1);
-    json summary = json::parse(last);
+    run.summary = json::parse(last);
+    return run;
+}
+
+TEST(KernelStories, ChurnKeepsMemoryFlatAndFreesEveryConnection) {
+    KTEST_REQUIRE_ROOT();
+    auto h = Helper::in_new_netns(churn_body);
+    uint16_t port = unique_port();
+    // A run whose events the kernel did not hand over cannot say whether
+    // every connection was freed (a lost CLOSE leaves a story open). When
+    // the kernel skipped one of our programs (an interrupt's softirq ran it
+    // while it was already running on that CPU, counted as
+    // program_skipped: seen once under qemu, where programs run slowly and
+    // interrupts land inside them more often), the run is run again, twice
+    // at most, as the scenario tests do. A full ring buffer is never run
+    // again: the reader keeping up is part of what this test checks.
+    ChurnRun run;
+    for (int attempt = 1;; ++attempt) {
+        run = churn_under_trace(*h, port);
+        if (HasFailure() || run.summary.is_null()) break;
+        const json& by_reason = run.summary.at("lost_by_reason");
+        const bool only_skipped = run.summary.at("lost") == by_reason.at("program_skipped");
+        if (run.summary.at("lost") == 0u || !only_skipped || attempt == 3) break;
+        std::printf("[ note     ] attempt %d lost %s events, all skipped by the kernel: running it again\n",
+                    attempt, run.summary.at("lost").dump().c_str());
+    }
+    ASSERT_FALSE(run.summary.is_null());
+    const json& summary = run.summary;
     EXPECT_EQ(summary.at("type"), "summary");
     EXPECT_GE(summary.at("connections"), 2u * 20000u) << "a story for each end of each connection";
     EXPECT_LE(summary.at("connections"), 2u * 20000u + 40u) << "and the warm-ups'";
     EXPECT_EQ(summary.at("connections_open"), 0u) << "every connection's state was freed";
     EXPECT_EQ(summary.at("connections_evicted"), 0u);
-    EXPECT_EQ(summary.at("lost"), 0u);
+    EXPECT_EQ(summary.at("lost"), 0u) << summary.dump();
     std::printf("[ rss      ] after 10000 and 20000 connections: %llu %llu KiB\n",
-                static_cast<unsigned long long>(rss_warm), static_cast<unsigned long long>(rss_end));
-    ASSERT_GT(rss_warm, 0u);
-    EXPECT_LE(rss_end, rss_warm + 3072) << "memory grew with the connections";
+                static_cast<unsigned long long>(run.rss_warm), static_cast<unsigned long long>(run.rss_end));
+    ASSERT_GT(run.rss_warm, 0u);
+    EXPECT_LE(run.rss_end, run.rss_warm + 3072) << "memory grew with the connections";
     h->send({{"type", "exit"}});
     h->join();
 }

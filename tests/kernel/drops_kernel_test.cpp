@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "btf_reasons.h"
+#include "bpf_witness.h"
 #include "kernel_test_support.h"
 
 namespace ktest {
@@ -216,26 +217,75 @@ bool has_nft() { return run_command({"nft", "--version"}).status == 0; }
 
 std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons().value("NETFILTER_DROP"); }
 
+// How many of the rules' drops tcpscope must count. Now and then the
+// kernel fires no tracepoint at all for a timer's retransmit (nor for its
+// copy's drop; seen with perf too, docs/run.md): perf, where it is there,
+// counts the kfree_skb tracepoint's NETFILTER_DROP firings on the host, and
+// no more than those can be seen. And now and then (3 runs in 350 here)
+// perf counts a firing, always a data retransmission's drop in a timer's
+// softirq, that no BPF program on the tracepoint ran for: the control
+// program (tests/witness/bpf_witness.h), a few lines that count every firing of
+// that reason on the host, misses it with tcpscope's, and the kernel counts
+// no skipped run (docs/tests.md, issue 22). Both counts are the host's, so
+// the firings the control missed bound tcpscope's shortfall from below;
+// they need not be this test's.
+struct Firings {
+    std::optional<uint64_t> perf;  // nullopt: perf is not there
+    uint64_t control = 0;          // the control program's count
+    uint64_t control_skipped = 0;  // its runs the kernel said it skipped
+
+    // At most: what the rules dropped and perf saw fire.
+    uint64_t most(uint64_t dropped) const { return perf && *perf < dropped ? *perf : dropped; }
+    // At least: less the firings perf counted and the control did not see.
+    uint64_t least(uint64_t dropped) const {
+        const uint64_t unrun = perf && *perf > control ? *perf - control : 0;
+        return most(dropped) - std::min(most(dropped), unrun);
+    }
+    std::string describe(uint64_t dropped) const {
+        return "the rules dropped " + std::to_string(dropped) +
+               "; perf counted on the host: " + (perf ? std::to_string(*perf) : std::string("(not there)")) +
+               "; the control program saw " + std::to_string(control) + " (runs skipped: " +
+               std::to_string(control_skipped) + ")";
+    }
+};
+
+// The control program and perf, both counting NETFILTER_DROP firings on the
+// host from construction to stop(). The control attaches first and is read
+// last: a firing outside the test counts in it at least as often as in perf.
+class DropWitnesses {
+public:
+    DropWitnesses()
+        : control_(ktest::BpfWitness::drops(static_cast<uint32_t>(*netfilter_drop_code()))),
+          perf_("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code())) {}
+    const std::string& error() const { return control_.error(); }
+    Firings stop() {
+        Firings f;
+        f.perf = perf_.stop();
+        f.control = control_.fired().value_or(0);
+        f.control_skipped = control_.skipped();
+        return f;
+    }
+
+private:
+    ktest::BpfWitness control_;
+    ktest::TracepointWitness perf_;
+};
+
 // The NETFILTER_DROP events of a run, once as many as the rules counted
 // have come: the SYNs to syn_port and the data to data_port, each as many
-// as its rule's counter, nothing else dropped, nothing lost. Now and then
-// the kernel fires no tracepoint at all for a timer's retransmit (nor for
-// its copy's drop; seen with perf too, docs/run.md): where perf is there to
-// count the kfree_skb tracepoint's NETFILTER_DROP hits, and counted fewer
-// than the rules, the events must be exactly those perf saw fire.
+// as its rule's counter, nothing else dropped, nothing lost; but for the
+// firings no program could see (Firings).
 struct RuleDrops {
     std::vector<Event> syns, data;
 };
-RuleDrops rule_drops(Capture& cap, std::optional<uint64_t> fired, uint16_t syn_port, uint16_t data_port,
+RuleDrops rule_drops(Capture& cap, const Firings& fired, uint16_t syn_port, uint16_t data_port,
                      uint64_t syn_drops, uint64_t data_drops) {
     auto netfilter = [](const Event& e) { return e.kind == EventKind::Drop && e.drop_reason == "NETFILTER_DROP"; };
     const uint64_t counted = syn_drops + data_drops;
-    const uint64_t expected = fired && *fired < counted ? *fired : counted;
-    if (expected < counted) {
-        std::printf("note: the rules dropped %llu segments; the kfree_skb tracepoint fired for %llu (perf)\n",
-                    static_cast<unsigned long long>(counted), static_cast<unsigned long long>(expected));
-    }
-    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= expected; }, 10);
+    const uint64_t most = fired.most(counted);
+    const uint64_t least = fired.least(counted);
+    if (least < counted) std::printf("note: %s\n", fired.describe(counted).c_str());
+    cap.wait_for([&](const std::vector<Event>& ev) { return select(ev, netfilter).size() >= most; }, 10);
     cap.settle(300);
     EXPECT_EQ(cap.tracer().lost_total(), 0u);
     const auto drops = select(cap.events(), netfilter);
@@ -244,9 +294,10 @@ RuleDrops rule_drops(Capture& cap, std::optional<uint64_t> fired, uint16_t syn_p
     out.data = select(drops, [&](const Event& e) { return e.remote.port == data_port; });
     EXPECT_LE(out.syns.size(), syn_drops) << describe(drops);
     EXPECT_LE(out.data.size(), data_drops) << describe(drops);
-    EXPECT_EQ(drops.size(), expected) << "rules: " << syn_drops << " SYNs, " << data_drops << " data; perf: "
-                                      << (fired ? std::to_string(*fired) : std::string("not there")) << "\n"
-                                      << describe(drops);
+    EXPECT_TRUE(drops.size() >= least && drops.size() <= most)
+        << drops.size() << " drops, want " << least << " to " << most << "; rules: " << syn_drops << " SYNs, "
+        << data_drops << " data; " << fired.describe(counted) << "\n"
+        << describe(drops);
     EXPECT_EQ(drops.size(), out.syns.size() + out.data.size()) << describe(drops);
     return out;
 }
@@ -266,7 +317,8 @@ TEST(KernelDrops, FirewallDropsMatchTheRulesCountersWithReasonDirectionAndOwner)
     options.netns = helper->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
-    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
+    DropWitnesses witness;
+    ASSERT_EQ(witness.error(), "");
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
     const uint64_t syn_drops = done.at("syn_drops");
@@ -317,29 +369,29 @@ TEST(KernelDrops, MetricsCountTheRulesDropsByReason) {
     auto tracer = tcpscope::Tracer::start(
         config, [](const void*, size_t) { ADD_FAILURE() << "a record in metrics mode"; }, &terr);
     ASSERT_TRUE(tracer) << terr.text();
-    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
+    DropWitnesses witness;
+    ASSERT_EQ(witness.error(), "");
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
-    const uint64_t expected = done.at("syn_drops").get<uint64_t>() + done.at("data_drops").get<uint64_t>();
+    const uint64_t dropped = done.at("syn_drops").get<uint64_t>() + done.at("data_drops").get<uint64_t>();
     tcpscope::KernelCounts c;
     ASSERT_TRUE(tracer->read_counts(&c));
-    // Exact, but for drops the kernel fired no tracepoint for (perf's
-    // count, where perf is there: rule_drops says why).
-    const std::optional<uint64_t> fired = witness.stop();
+    const Firings fired = witness.stop();
     const size_t slot = static_cast<size_t>(*netfilter_drop_code());
     const uint64_t counted = c.drops[slot];
-    const uint64_t want = fired && *fired < expected ? *fired : expected;
-    if (counted != want) {
+    const uint64_t most = fired.most(dropped);
+    const uint64_t least = fired.least(dropped);
+    if (least < dropped) std::printf("note: %s\n", fired.describe(dropped).c_str());
+    if (counted < least || counted > most) {
         // Whether the missing counts were only late, and whether the
         // kernel said it skipped our program: a miss that is neither is
         // silent (issue 22).
         std::this_thread::sleep_for(std::chrono::seconds(1));
         tcpscope::KernelCounts later;
         ASSERT_TRUE(tracer->read_counts(&later));
-        ADD_FAILURE() << "counted " << counted << " NETFILTER_DROP, want " << want << "; the rules dropped "
-                      << expected << "; perf: " << (fired ? std::to_string(*fired) : std::string("not there"))
-                      << "; 1 s later: " << later.drops[slot] << "; program runs skipped: "
-                      << tracer->losses().program_skipped_total();
+        ADD_FAILURE() << "counted " << counted << " NETFILTER_DROP, want " << least << " to " << most << "; "
+                      << fired.describe(dropped) << "; 1 s later: " << later.drops[slot]
+                      << "; program runs skipped: " << tracer->losses().program_skipped_total();
     }
     helper->send({{"type", "exit"}});
     helper->join();
@@ -365,7 +417,8 @@ TEST(KernelDrops, Ipv6SegmentsWithOptionsAreParsed) {
     options.netns = helper->netns_path();
     std::string error;
     ASSERT_TRUE(cap.start(options, &error)) << error;
-    ktest::TracepointWitness witness("skb:kfree_skb", "reason == " + std::to_string(*netfilter_drop_code()));
+    DropWitnesses witness;
+    ASSERT_EQ(witness.error(), "");
     helper->send({{"type", "traffic"}});
     json done = helper->expect("done", 30000);
     const uint64_t syn_drops = done.at("syn_drops");

@@ -31,7 +31,10 @@ Checks, and prints with the numbers:
     below every ephemeral range, so no other socket has it). Under load perf's own count
     falls short, and by far more than the tracers' (17,999 of 102,304,092 in a loaded half
     hour, docs/tests.md), so it can show that a tracepoint fired more often than the tracers
-    saw, never that it did not fire.
+    saw, never that it did not fire. Beside perf, a control of our own that shares no code
+    with tcpscope (tcpscope_witness: a BPF program counting the same firings for that port,
+    tests/witness/witness.bpf.c): where perf counted a firing that the control did not
+    see, the kernel ran no BPF program for it, and no tracer of ours could have seen it.
 Exit status 0 when every check holds.
 """
 import argparse
@@ -350,7 +353,15 @@ def main():
                                  "-e", "sock:inet_sock_set_state",
                                  "--filter", f"sport == {PERF_PORT} || dport == {PERF_PORT}"])
     perf_transitions = None
+    control = None
+    control_result = None
+    if args.perf:
+        control = subprocess.Popen([os.path.join(args.build_dir, "tcpscope_witness"), "transitions",
+                                    str(PERF_PORT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
     try:
+        if control and "attached" not in control.stderr.readline():
+            sys.exit("run_soak: the control program did not attach")
         time.sleep(2.0)
         wait_for_endpoint(metrics_url, metrics)
         samples = []  # (seconds, rss KiB)
@@ -427,10 +438,17 @@ def main():
             perf.wait(timeout=30)
             perf = None
             perf_transitions = perf_count(perf_output)
+            # Read after perf stops, as it attached before: it can only count more.
+            control.send_signal(signal.SIGINT)
+            control_result = json.loads(control.communicate(timeout=30)[0])
+            control = None
     finally:
         if perf:
             perf.kill()
             perf.wait()
+        if control:
+            control.kill()
+            control.wait()
         for proc in agents.values():
             proc.send_signal(signal.SIGINT)
         for proc in agents.values():
@@ -501,6 +519,8 @@ def main():
                       "metrics_state_transitions": metrics_transitions,
                       "metrics_lost": metrics_lost,
                       "perf_counted_transitions": perf_transitions,
+                      "control_counted_transitions": control_result and control_result["fired"],
+                      "control_runs_skipped": control_result and control_result["skipped"],
                       "connections_rss_kib": agent_rss["connections"],
                       "stories": story_count, "story_endings": dict(story_endings),
                       "stories_lost": story_summary and story_summary["lost"],

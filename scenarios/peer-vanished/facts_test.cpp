@@ -94,6 +94,47 @@ TEST(PeerVanished, ASocketThatOutlivesTheAbortFailsTheNothingCameBackFact) {
     EXPECT_FALSE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.nothing-came-back").ok);
 }
 
+// One more retransmission `before_abort_ns` before the blocked recv()
+// returned ETIMEDOUT.
+Event* add_retransmission_before_the_abort(Recording& r, uint64_t before_abort_ns) {
+    auto rt = events_where(r, is_retransmit);
+    Step* recv = step(r, "client", kRecv);
+    if (rt.empty() || recv == nullptr) return nullptr;
+    Event extra = *rt.back();
+    extra.ts_ns = recv->ts_ns - before_abort_ns;
+    r.events.push_back(extra);
+    return &r.events.back();
+}
+
+TEST(PeerVanished, ALastGapCutShortByTheUserTimeoutKeepsTheBackoffFact) {
+    // The timer armed for what was left of TCP_USER_TIMEOUT fired a tick
+    // early: the byte went out once more, 1 ms before the abort (seen
+    // under qemu), after a gap shorter than the one before.
+    Recording r = load("peer-vanished");
+    auto rt = events_where(r, is_retransmit);
+    ASSERT_GE(rt.size(), 3u);
+    const uint64_t prev_gap = rt.back()->ts_ns - rt[rt.size() - 2]->ts_ns;
+    const uint64_t last = rt.back()->ts_ns;
+    Event* extra = add_retransmission_before_the_abort(r, 1'000'000);
+    ASSERT_NE(extra, nullptr);
+    ASSERT_LT(extra->ts_ns - last, prev_gap) << "the case: a shorter last gap";
+    Verdict v = verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps");
+    EXPECT_TRUE(v.ok) << v.detail;
+    EXPECT_NE(v.detail.find("cut short"), std::string::npos) << v.detail;
+}
+
+TEST(PeerVanished, AShortLastGapWellBeforeTheAbortFailsTheBackoffFact) {
+    // A retransmission 100 ms after the last one and a second before the
+    // abort: no timer's wait ended there, clamped or not.
+    Recording r = load("peer-vanished");
+    auto rt = events_where(r, is_retransmit);
+    Step* recv = step(r, "client", kRecv);
+    ASSERT_FALSE(rt.empty());
+    ASSERT_NE(recv, nullptr);
+    ASSERT_NE(add_retransmission_before_the_abort(r, recv->ts_ns - rt.back()->ts_ns - 100'000'000), nullptr);
+    EXPECT_TRUE(verdict(verdicts_of(r, "peer-vanished"), "peer-vanished.retransmits-with-growing-gaps").failed());
+}
+
 TEST(PeerVanished, TheRecordedRunsTimeoutsAreTheRetransmissionsShown) {
     // What the not-judged cases below lean on: on this kernel every
     // retransmission timeout the namespace counts is one tcp_retransmit_skb

@@ -5,7 +5,6 @@
 // on every way out: nothing is pinned, nothing is left behind.
 // tests/bench/run_bench.py runs it in rounds of its own.
 #include <bpf/libbpf.h>
-#include <signal.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "floor.skel.h"
+#include "stop_signals.h"
 
 int main(int argc, char** argv) {
     const std::string hook = argc > 1 ? argv[1] : "set_state";
@@ -24,12 +24,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: tcpscope_floor [set_state|kfree_skb|set_state_storage|set_state_hash|set_state_table|set_state_ktime]\n");
         return 2;
     }
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    // Blocked before attaching: a signal that comes early waits for sigwait.
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = block_stop_signals();
 
     struct floor_bpf* skel = floor_bpf__open();
     if (skel == nullptr) {
@@ -53,8 +48,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::fprintf(stderr, "tcpscope_floor: attached (%s)\n", hook.c_str());
-    int sig = 0;
-    sigwait(&stop, &sig);
+    wait_for_stop(stop);
     floor_bpf__destroy(skel);
     return 0;
 }

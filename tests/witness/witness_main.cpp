@@ -4,13 +4,13 @@
 // or SIGTERM; then prints {"fired":N,"skipped":M} on stdout. It says
 // "attached" on stderr once counting has begun. The program's link is this
 // process's: it goes with it on every way out.
-#include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "bpf_witness.h"
+#include "stop_signals.h"
 
 int main(int argc, char** argv) {
     if (argc != 3 || std::string(argv[1]) != "transitions" || std::atoi(argv[2]) <= 0 ||
@@ -18,20 +18,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: tcpscope_witness transitions PORT\n");
         return 2;
     }
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    // Blocked before attaching: a signal that comes early waits for sigwait.
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = block_stop_signals();
     ktest::BpfWitness witness = ktest::BpfWitness::transitions(static_cast<uint16_t>(std::atoi(argv[2])));
     if (!witness.fired()) {
         std::fprintf(stderr, "tcpscope_witness: %s\n", witness.error().c_str());
         return 1;
     }
     std::fprintf(stderr, "tcpscope_witness: attached\n");
-    int sig = 0;
-    sigwait(&stop, &sig);
+    wait_for_stop(stop);
     std::printf("{\"fired\":%llu,\"skipped\":%llu}\n", static_cast<unsigned long long>(*witness.fired()),
                 static_cast<unsigned long long>(witness.skipped()));
     return 0;

@@ -123,11 +123,13 @@ public:
         used_ = static_cast<size_t>(p - buf_);
     }
 
+    // Digits straight into the buffer: one check for room, no copy.
     template <class Int>
     void num(Int value) {
-        char tmp[24];
-        auto result = std::to_chars(tmp, tmp + sizeof(tmp), value);
-        put(tmp, static_cast<size_t>(result.ptr - tmp));
+        constexpr size_t kMaxDigits = 21;  // a sign and 20 digits of a 64-bit integer
+        if (kMaxDigits > sizeof(buf_) - used_) spill();
+        char* p = buf_ + used_;
+        used_ = static_cast<size_t>(std::to_chars(p, p + kMaxDigits, value).ptr - buf_);
     }
 
     // `text` as a JSON string: copied as it is when it needs no escaping

@@ -224,9 +224,9 @@ std::optional<int> netfilter_drop_code() { return tcpscope::kernel_drop_reasons(
 // no more than those can be seen. And now and then (3 runs in 350 here)
 // perf counts a firing, always a data retransmission's drop in a timer's
 // softirq, that no BPF program on the tracepoint ran for: the control
-// program (tests/witness/bpf_witness.h), a few lines that count every firing of
-// that reason on the host, misses it with tcpscope's, and the kernel counts
-// no skipped run (docs/tests.md, issue 22). Both counts are the host's, so
+// program (tests/witness/bpf_witness.h), a few lines that count every
+// firing of that reason on the host, misses it with tcpscope's, and the
+// kernel counts no skipped run (docs/tests.md, issue 22). Both counts are the host's, so
 // the firings the control missed bound tcpscope's shortfall from below;
 // they need not be this test's.
 struct Firings {

@@ -8,8 +8,8 @@ Not part of `make test`. Usage (root, after `make test` built everything):
 
 Checks, and prints with the numbers:
   - zero events lost (the summary's "lost");
-  - the tracer's RSS (less the BPF maps mapped into it: rss_kib) stays flat: the last third of the samples may not exceed the first
-    third's maximum by more than 10%. The kernel side needs no such check: per-socket state
+  - the tracer's RSS (less the BPF maps mapped into it: rss_kib) stays flat: the last third
+    of the samples may not exceed the first third's maximum by more than 10%. The kernel side needs no such check: per-socket state
     lives in socket-local storage, which the kernel frees with the socket, and every other
     map of ours has a fixed size;
   - the state events of the churn's namespaces equal the transitions the load made:
@@ -451,7 +451,7 @@ def main():
             perf.wait(timeout=30)
             perf = None
             perf_transitions = perf_count(perf_output)
-            # Read after perf stops, as it attached before: it can only count more.
+            # Both were counting before the load began; read once perf has stopped.
             control.send_signal(signal.SIGINT)
             control_result = json.loads(control.communicate(timeout=30)[0])
             control = None

@@ -13,13 +13,13 @@
 #include "stop_signals.h"
 
 int main(int argc, char** argv) {
-    if (argc != 3 || std::string(argv[1]) != "transitions" || std::atoi(argv[2]) <= 0 ||
-        std::atoi(argv[2]) > 65535) {
+    const int port = argc == 3 ? std::atoi(argv[2]) : 0;
+    if (argc != 3 || std::string(argv[1]) != "transitions" || port <= 0 || port > 65535) {
         std::fprintf(stderr, "usage: tcpscope_witness transitions PORT\n");
         return 2;
     }
     const sigset_t stop = block_stop_signals();
-    ktest::BpfWitness witness = ktest::BpfWitness::transitions(static_cast<uint16_t>(std::atoi(argv[2])));
+    ktest::BpfWitness witness = ktest::BpfWitness::transitions(static_cast<uint16_t>(port));
     if (!witness.fired()) {
         std::fprintf(stderr, "tcpscope_witness: %s\n", witness.error().c_str());
         return 1;

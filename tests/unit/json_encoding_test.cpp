@@ -72,6 +72,7 @@ TEST(Json, PlainTextCheckAgreesByteByByte) {
         }
         return true;
     };
+    EXPECT_TRUE(json_plain_text("", 0));
     for (size_t len = 1; len <= 24; ++len) {
         for (size_t at = 0; at < len; ++at) {
             for (int b = 0; b < 256; ++b) {

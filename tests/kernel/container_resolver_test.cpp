@@ -72,6 +72,21 @@ TEST_F(ContainerResolverTest, AContainerStartedSinceIsFoundOnTheNextWalkAtMostOn
     EXPECT_EQ(r.walks(), 2u);
 }
 
+// The answer kept for a run of events of one cgroup lasts until the next
+// walk: a container removed since is not named from memory.
+TEST_F(ContainerResolverTest, TheLastAnswerIsKeptOnlyUntilTheNextWalk) {
+    ContainerResolver r(root_);
+    const fs::path dir = root_ / "system.slice" / ("docker-" + kDocker + ".scope");
+    const uint64_t id = inode(dir);
+    auto first = r.of_cgroup(id, 1);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(r.of_cgroup(id, 2), first);
+    fs::remove(dir);
+    r.walk();
+    EXPECT_FALSE(r.of_cgroup(id, 3));
+    EXPECT_EQ(r.walks(), 2u);
+}
+
 TEST_F(ContainerResolverTest, ContainerFlagFindsTheOutermostCgroupOfOneContainer) {
     // Rootless podman nests the processes one level further in.
     fs::create_directories(root_ / "user.slice" / ("libpod-" + kPodman + ".scope") / "container");

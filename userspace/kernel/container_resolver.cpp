@@ -63,9 +63,15 @@ void ContainerResolver::walk() {
 }
 
 std::shared_ptr<const ContainerIdentity> ContainerResolver::of_cgroup(uint64_t id, uint64_t now_ns) {
-    if (id == 0 || mount_.empty() || missing_.count(id)) return nullptr;
+    if (id == 0 || mount_.empty()) return nullptr;
+    if (id == memo_id_ && memo_walk_ == walks_) return memo_;
     auto it = by_id_.find(id);
-    if (it != by_id_.end()) return it->second;
+    if (it != by_id_.end() || missing_.count(id)) {
+        memo_id_ = id;
+        memo_walk_ = walks_;
+        memo_ = it != by_id_.end() ? it->second : nullptr;
+        return memo_;
+    }
     // Records from several CPUs arrive slightly out of order: a time
     // before the last walk is within its second too.
     if (walks_ > 0 && now_ns < last_walk_ns_ + 1000000000ull) return nullptr;

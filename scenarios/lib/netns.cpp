@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "errors.h"
 #include "process.h"
+#include "runner_scope.h"
 #include "socket_info.h"
 #include "steps.h"
 
@@ -117,6 +118,7 @@ void netns_add(const std::string& name, Reporter* r) {
     run_ip({"netns", "del", name}, true);
     register_netns(name);
     ip({"netns", "add", name}, r);
+    ask_runner_to_trace(name);
 }
 
 void netns_del(const std::string& name, Reporter* r) {

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,7 +78,7 @@ bool join_cgroup(const std::string& path, std::string* error) {
 }
 
 [[noreturn]] void exec_scenario(const std::string& program, ScenarioPrivilege privilege,
-                               int step_fd, const std::string& cgroup) {
+                               int step_fd, int scope_fd, const std::string& cgroup) {
     // Our own process group: a Ctrl-C at the terminal reaches the runner,
     // which then ends the whole group itself, cleanup included.
     setpgid(0, 0);
@@ -87,6 +88,8 @@ bool join_cgroup(const std::string& path, std::string* error) {
     signal(SIGHUP, SIG_DFL);
     std::string fd_text = std::to_string(step_fd);
     setenv("TCPSCOPE_STEP_FD", fd_text.c_str(), 1);
+    std::string scope_text = std::to_string(scope_fd);
+    setenv("TCPSCOPE_SCOPE_FD", scope_text.c_str(), 1);
     // Opened while still root: `nobody` may not be able to walk the path
     // to the build tree. Not close-on-exec, so that a script's
     // interpreter can open it as /dev/fd/N.
@@ -218,22 +221,34 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         outcome.error = std::string("pipe: ") + std::strerror(errno);
         return outcome;
     }
-    uint64_t start = monotonic_ns();
-    pid_t child = fork();
-    if (child < 0) {
-        outcome.error = std::string("fork: ") + std::strerror(errno);
+    // The program's requests to trace a namespace it just made, answered
+    // once it is in the kernel's scope (scenarios/lib/runner_scope.h).
+    int scope_fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, scope_fds) != 0) {
+        outcome.error = std::string("socketpair: ") + std::strerror(errno);
         close(pipe_fds[0]);
         close(pipe_fds[1]);
         return outcome;
     }
+    uint64_t start = monotonic_ns();
+    pid_t child = fork();
+    if (child < 0) {
+        outcome.error = std::string("fork: ") + std::strerror(errno);
+        for (int fd : {pipe_fds[0], pipe_fds[1], scope_fds[0], scope_fds[1]}) close(fd);
+        return outcome;
+    }
     if (child == 0) {
         close(pipe_fds[0]);
+        close(scope_fds[0]);
         int fd = dup(pipe_fds[1]);  // without O_CLOEXEC: the program inherits it
-        exec_scenario(config.program, config.privilege, fd, cgroup_path);
+        int scope_fd = dup(scope_fds[1]);
+        exec_scenario(config.program, config.privilege, fd, scope_fd, cgroup_path);
     }
     setpgid(child, child);  // also here, against the race with the child
     close(pipe_fds[1]);
+    close(scope_fds[1]);
     fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    fcntl(scope_fds[0], F_SETFL, O_NONBLOCK);
 
     std::string pending;
     bool pipe_open = true;
@@ -254,6 +269,31 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
             uint64_t cookie = netns_cookie_of("/var/run/netns/" + name, nullptr);
             if (cookie && tracer->add_scope_netns(cookie)) scoped_namespaces.insert(name);
         }
+    };
+    // A request names a namespace of the program's own (tsc-<pid>-*), as
+    // the program made it a moment ago: its cookie joins the scope, and
+    // the same line goes back. A name not the program's is answered too,
+    // and not traced.
+    std::string scope_requests;
+    auto answer_scope_requests = [&]() {
+        char buf[512];
+        ssize_t got;
+        while ((got = recv(scope_fds[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+            scope_requests.append(buf, static_cast<size_t>(got));
+        }
+        const std::string prefix = "tsc-" + std::to_string(child) + "-";
+        for (size_t nl; (nl = scope_requests.find('\n')) != std::string::npos;) {
+            const std::string name = scope_requests.substr(0, nl);
+            scope_requests.erase(0, nl + 1);
+            if (name.rfind(prefix, 0) == 0 && name.find('/') == std::string::npos) {
+                uint64_t cookie = netns_cookie_of("/var/run/netns/" + name, nullptr);
+                if (cookie) tracer->add_scope_netns(cookie);
+            }
+            const std::string answer = name + "\n";
+            send(scope_fds[0], answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        // A program that sends no newline cannot grow this for ever.
+        if (scope_requests.size() > 4096) scope_requests.clear();
     };
     // The accept queues of the namespace the program moved into (its
     // private one): its listeners' drops, which the kernel's drop
@@ -282,6 +322,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         }
     };
     auto finished = [&]() {
+        answer_scope_requests();
         scope_named_namespaces();
         if (!exited) watch_program_listeners();
         if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
@@ -314,6 +355,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     trace->kill_all();
     read_steps(pipe_fds[0], pending, outcome);
     close(pipe_fds[0]);
+    close(scope_fds[0]);
 
     ProgramEvents captured = trace->finish();
     outcome.lost = captured.lost;

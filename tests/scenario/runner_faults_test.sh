@@ -39,10 +39,26 @@ ip netns add "tsc-\$\$-fault" || exit 3
 sleep $nap &
 kill -KILL \$\$
 PROG
+# This one also asks the runner to trace the namespace it made, and a name
+# not its own, and prints the answers (scenarios/lib/runner_scope.h): both
+# are answered, whatever the runner does with them. The runner's socket has
+# a high fd number, which only bash redirects; without bash (the matrix's
+# guests) the program does not ask.
+if command -v bash >/dev/null; then
+  shell=$(command -v bash)
+  ask='printf "tsc-%s-hang\nnot-ours\n" $$ >&$TCPSCOPE_SCOPE_FD
+read -r -t 5 mine <&$TCPSCOPE_SCOPE_FD
+read -r -t 5 other <&$TCPSCOPE_SCOPE_FD
+echo "scope answers: $mine $other (asked for tsc-$$-hang not-ours)"'
+else
+  shell=/bin/sh
+  ask=''
+fi
 cat > "$dir/peer-rebooted" <<PROG
-#!/bin/sh
+#!$shell
 $ident
 ip netns add "tsc-\$\$-hang" || exit 3
+$ask
 sleep $nap
 PROG
 chmod +x "$dir"/*
@@ -68,6 +84,21 @@ expect zero-byte-send "killed by SIGSEGV" "uid=65534 CapEff:0000000000000000"
 loopback_out=$out
 expect peer-vanished "killed by SIGKILL" "uid=0 CapEff:0000000000201000 netns=$host_netns ready="
 expect peer-rebooted "timed out and was killed" "uid=0 CapEff:0000000000201000"
+case "$out" in
+  *"scope answers: tsc-"*"-hang not-ours (asked for tsc-"*"-hang not-ours)"*)
+    asked=$(echo "$out" | sed -n 's/.*scope answers: \(tsc-[0-9]*-hang\) not-ours (asked for \(tsc-[0-9]*-hang\).*/\1 \2/p')
+    set -- $asked
+    if [ "$#" -eq 2 ] && [ "$1" = "$2" ]; then
+      echo "ok: the runner answered the program's requests to trace a namespace"
+    else
+      echo "FAIL: scope answers do not match the requests: $asked"; fail=1
+    fi ;;
+  *) if [ -n "$ask" ]; then
+       echo "FAIL: no scope answers: $(echo "$out" | grep 'scope answers')"; fail=1
+     else
+       echo "skipped: the runner's answers to a request to trace a namespace (no bash here)"
+     fi ;;
+esac
 # The loopback scenario played in a namespace the runner made for it.
 case "$loopback_out" in
   *"netns=$host_netns"*) echo "FAIL: the loopback scenario ran in the host's namespace"; fail=1 ;;

@@ -1,29 +1,20 @@
 #include "runner_scope.h"
 
-#include <fcntl.h>
+#include "inherited_fd.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 
 namespace scen {
 namespace {
 
-// The runner's end of the channel, or -1 outside the runner. Marked
-// close-on-exec so the ip commands we run do not hold it.
+// The runner's end of the channel, or -1 outside the runner. Looked up once.
 int scope_fd() {
-    static const int fd = [] {
-        const char* env = std::getenv("TCPSCOPE_SCOPE_FD");
-        if (!env || !*env) return -1;
-        char* end = nullptr;
-        long v = std::strtol(env, &end, 10);
-        if (*end != '\0' || v < 0 || fcntl(static_cast<int>(v), F_GETFD) < 0) return -1;
-        fcntl(static_cast<int>(v), F_SETFD, FD_CLOEXEC);
-        return static_cast<int>(v);
-    }();
+    static const int fd = inherited_fd("TCPSCOPE_SCOPE_FD");
     return fd;
 }
 

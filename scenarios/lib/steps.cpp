@@ -1,6 +1,7 @@
 #include "steps.h"
 
 #include "errors.h"
+#include "inherited_fd.h"
 #include "names.h"
 
 #include <fcntl.h>
@@ -19,18 +20,9 @@ namespace scen {
 
 namespace {
 
-// The step pipe, or -1 for "print on stderr". Looked up once; marked
-// close-on-exec so the ip commands we run do not hold the runner's pipe open.
+// The step pipe, or -1 for "print on stderr". Looked up once.
 int step_fd() {
-    static const int fd = [] {
-        const char* env = std::getenv("TCPSCOPE_STEP_FD");
-        if (!env || !*env) return -1;
-        char* end = nullptr;
-        long v = std::strtol(env, &end, 10);
-        if (*end != '\0' || v < 0 || fcntl(static_cast<int>(v), F_GETFD) < 0) return -1;
-        fcntl(static_cast<int>(v), F_SETFD, FD_CLOEXEC);
-        return static_cast<int>(v);
-    }();
+    static const int fd = inherited_fd("TCPSCOPE_STEP_FD");
     return fd;
 }
 

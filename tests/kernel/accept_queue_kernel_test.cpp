@@ -99,12 +99,13 @@ enum class Refused {
     AsTimingHasIt,  // usually their SYNs (the queue full when they come)
     // Their handshake ACKs. An nftables rule in the namespace drops every
     // pure ACK to the port while they connect, so each SYN finds the accept
-    // queue empty and gets a SYN-ACK: the first from a request socket, the
-    // others (the SYN queue holds as many as the backlog, one) a SYN
-    // cookie. Once the rule is gone each client sends a byte, the last
-    // first: two cookies fill the queue, and the listener refuses the rest,
-    // cookies and the request socket alike, at every retransmit. The
-    // request socket's refusals are the ones sk_drops counts twice.
+    // queue empty and gets a SYN-ACK: the first ones from request sockets
+    // (the SYN queue holds about as many as the backlog: two on 6.18), the
+    // others from SYN cookies (syncookies_sent: 3 of 5 there). Once the
+    // rule is gone each client sends a byte, the last first: two cookies
+    // fill the queue, and the listener refuses the rest, cookies and
+    // request sockets alike, at every retransmit. The request sockets'
+    // refusals are the ones sk_drops counts twice.
     HandshakeAcks,
 };
 
@@ -199,6 +200,8 @@ void check_listener_drops(Refused refused) {
     ::testing::Test::RecordProperty("clients_syn_sent", std::to_string(syn_sent));
     EXPECT_TRUE(owner_known) << "the listener's owner comes with our socket storage";
     ::testing::Test::RecordProperty("listen_overflows", std::to_string(overflows));
+    ::testing::Test::RecordProperty("syncookies_sent",
+                                    std::to_string(counter_delta(before, after, "TcpExtSyncookiesSent")));
     ::testing::Test::RecordProperty("kfree_skb_syn_drops", std::to_string(kernel_syn_drops));
     ns->send({{"type", "exit"}});
     ns->join();

@@ -4,9 +4,7 @@
 // belongs to no socket of the scenario's does not: a "rebooted" peer,
 // made again under the same name, whose first packet is a RST from no
 // socket, handled in softirq (ksoftirqd, on a busy machine), not on a
-// task of the scenario. The runner also looks for the namespaces by name
-// every 100 ms, but it does not look again at a name it knows, and the RST
-// can come first anyway. So a program that has just made a namespace asks
+// task of the scenario. So a program that has just made a namespace asks
 // the runner to trace it, and waits until it does.
 #pragma once
 

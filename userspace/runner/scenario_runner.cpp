@@ -160,8 +160,10 @@ int scenario_timeout_s(int declared) {
     return value > 0 ? value : declared;
 }
 
+std::string namespace_prefix(int pid) { return "tsc-" + std::to_string(pid) + "-"; }
+
 std::vector<std::string> named_namespaces(int pid) {
-    std::string prefix = "tsc-" + std::to_string(pid) + "-";
+    const std::string prefix = namespace_prefix(pid);
     std::vector<std::string> names;
     DIR* dir = opendir("/var/run/netns");
     if (dir == nullptr) return names;
@@ -256,24 +258,15 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     int status = 0;
     uint64_t deadline = start + static_cast<uint64_t>(config.timeout_s) * 1000000000ull;
     uint64_t exited_at = 0;
-    // The namespaces the program makes by name (tsc-<its pid>-*), into
-    // the kernel's scope as they appear. The kernel learns them by itself
-    // once one of the scenario's sockets has an event there, or when an
-    // ownerless RST is handled on one of its tasks; this covers a
-    // namespace whose first event is an answer handled elsewhere (a
-    // "rebooted" peer's RST handled by ksoftirqd).
-    std::set<std::string> scoped_namespaces;
-    auto scope_named_namespaces = [&]() {
-        for (const auto& name : named_namespaces(child)) {
-            if (scoped_namespaces.count(name)) continue;
-            uint64_t cookie = netns_cookie_of("/var/run/netns/" + name, nullptr);
-            if (cookie && tracer->add_scope_netns(cookie)) scoped_namespaces.insert(name);
-        }
-    };
-    // A request names a namespace of the program's own (tsc-<pid>-*), as
-    // the program made it a moment ago: its cookie joins the scope, and
-    // the same line goes back. A name not the program's is answered too,
-    // and not traced.
+    // The namespaces the program makes, into the kernel's scope as it
+    // makes them. The kernel learns a namespace by itself once one of the
+    // scenario's sockets has an event there, or when an ownerless RST is
+    // handled on one of its tasks; a namespace whose first event is an
+    // answer handled elsewhere (a "rebooted" peer's RST handled by
+    // ksoftirqd) the program asks for (scenarios/lib/runner_scope.h). A
+    // request names a namespace of the program's own (tsc-<pid>-*), made a
+    // moment ago: its cookie joins the scope, and the same line goes back.
+    // A name not the program's is answered too, and not traced.
     std::string scope_requests;
     auto answer_scope_requests = [&]() {
         char buf[512];
@@ -281,7 +274,7 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
         while ((got = recv(scope_fds[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
             scope_requests.append(buf, static_cast<size_t>(got));
         }
-        const std::string prefix = "tsc-" + std::to_string(child) + "-";
+        const std::string prefix = namespace_prefix(child);
         for (size_t nl; (nl = scope_requests.find('\n')) != std::string::npos;) {
             const std::string name = scope_requests.substr(0, nl);
             scope_requests.erase(0, nl + 1);
@@ -323,7 +316,6 @@ ScenarioOutcome run_scenario(const ScenarioRunConfig& config, TracerError* trace
     };
     auto finished = [&]() {
         answer_scope_requests();
-        scope_named_namespaces();
         if (!exited) watch_program_listeners();
         if (pipe_open) pipe_open = read_steps(pipe_fds[0], pending, outcome);
         if (!exited && waitpid(child, &status, WNOHANG) == child) {

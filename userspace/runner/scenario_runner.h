@@ -68,6 +68,10 @@ std::string scenario_program_path(const std::string& name);
 // The declared timeout, or $TCPSCOPE_SCENARIO_TIMEOUT seconds when set.
 int scenario_timeout_s(int declared);
 
+// "tsc-<pid>-": how the names of the namespaces scenario process pid
+// makes begin (scenarios/lib/netns.h's netns_name).
+std::string namespace_prefix(int pid);
+
 // The network namespaces named tsc-<pid>-* (in /var/run/netns) that the
 // scenario process pid made.
 std::vector<std::string> named_namespaces(int pid);
